@@ -1,0 +1,48 @@
+# wijklib — run `make help` for the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+YEAR ?= 2025
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CONFIG ?= config/demo.yaml
+
+.DEFAULT_GOAL := help
+.PHONY: help venv system-deps demo-data reports test test-all lint benchmarks clean
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+venv: $(STAMP) ## Create .venv and install wijklib with its dependencies
+
+system-deps: ## Install system libraries (Pango for WeasyPrint, poppler-utils) where missing
+	@bash scripts/install-system-deps.sh
+
+demo-data: venv ## Generate the synthetic demo city into data/raw/demo/
+	$(BIN)/python -m wijklib.demo --out data/raw/demo
+
+reports: venv system-deps demo-data ## Build every ward report of the demo city (PDF + HTML) into reports/
+	$(BIN)/python -m wijklib.report --config $(CONFIG) --year $(YEAR) --wards all --jobs $(JOBS)
+
+test: venv system-deps ## Run the test suite (fast subset; slow simulations excluded)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+test-all: venv system-deps ## Run every test, slow simulations included
+	$(BIN)/python -m pytest -q
+
+lint: venv ## Ruff lint
+	$(BIN)/ruff check wijklib tests benchmarks
+
+benchmarks: venv ## Run the benchmarks (writes markdown tables to benchmarks/results/)
+	$(BIN)/python -m benchmarks.run_all
+
+clean: ## Remove generated data and reports (raw inputs stay)
+	rm -rf data/processed/* reports/* data/raw/demo/*
+	git checkout -- data/processed/README.md reports/README.md data/raw/demo/README.md 2>/dev/null || true

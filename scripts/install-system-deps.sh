@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# System libraries that pip cannot provide:
+#  - Pango (+ HarfBuzz, fontconfig) for WeasyPrint's HTML -> PDF rendering
+#  - fonts with full Dutch/Latin coverage (DejaVu)
+#  - poppler-utils (pdftotext, pdftoppm) for the end-to-end report tests and screenshots
+# Installs with apt-get when run as root on Debian/Ubuntu; otherwise prints what to install.
+set -euo pipefail
+PKGS=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libfontconfig1 fonts-dejavu-core poppler-utils)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "install-system-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "install-system-deps: missing system packages: ${missing[*]}" >&2
+  echo "  install them with: sudo apt-get install ${missing[*]}" >&2
+  echo "  (PDF reports need Pango; the end-to-end tests need poppler-utils)" >&2
+  exit 1
+fi
