@@ -1,0 +1,38 @@
+"""Difference-in-differences for ward panels.
+
+- :func:`att_gt` — Callaway & Sant'Anna group-time ATTs (R ``did`` semantics), with ``.aggregate()``
+  and ``.pretest()`` on the result (module :mod:`wijklib.did.attgt`).
+- :func:`twfe`, :func:`event_study` — two-way fixed effects / 2x2 and event study with clustered SEs
+  (module :mod:`wijklib.did.twfe_es`).
+- :func:`poisson` — Wooldridge's extended TWFE Poisson (PPML) for counts, effects as rate ratios
+  (module :mod:`wijklib.did.ppml`).
+
+Submodules are imported on first use so ``import wijklib.did`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "att_gt": "attgt",
+    "ATTgtResult": "attgt",
+    "AggResult": "attgt",
+    "twfe": "twfe_es",
+    "event_study": "twfe_es",
+    "poisson": "ppml",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        module = importlib.import_module(f"{__name__}.{_EXPORTS[name]}")
+        return getattr(module, name)
+    raise AttributeError(f"module 'wijklib.did' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + list(_EXPORTS))
