@@ -1,0 +1,1196 @@
+"""Interrupted time series (segmented regression) for one ward or for hundreds at once.
+
+The model (Lopez Bernal, Cummins & Gasparrini 2017, Int J Epidemiol 46:348) for a series
+``y_t`` observed at time index ``t`` (1 = first period), intervention from period ``t0``::
+
+    g(E[y_t]) = offset_t + b0 + b1*t + b2*post_t + b3*(t - t0 + 1)*post_t
+                + sum_k [c_k sin(2*pi*k*s_t/P) + d_k cos(2*pi*k*s_t/P)]
+
+with ``post_t = 1{t >= t0}``, ``s_t`` the position in the seasonal cycle (the calendar month for
+monthly dates) and ``g`` the log link (Poisson, quasi-Poisson, negative binomial) or the identity
+(Gaussian). ``exp(b2)`` is reported as the *level change* and ``exp(b3)`` as the *slope change* per
+period. The slope term counts the first intervention period as 1, exactly as
+``I(time - 36):smokban`` in the tutorial's R code, so ``b2`` is the step between the pre-intervention
+trend and the post-intervention line extrapolated back to the last pre-intervention period.
+
+Estimation is iteratively reweighted least squares in numpy, batched over series
+(:func:`fit_many` fits 700 ward series in well under a second; :func:`fit` is the same code with one
+series, so the two agree to floating-point precision). The numbers are checked against R's ``glm``
+and ``sandwich::NeweyWest`` in ``tests/reference/test_sicily.py``.
+
+Inference
+---------
+``cov_type="nonrobust"``
+    model-based covariance: inverse Fisher information times the dispersion (Pearson chi-square /
+    (n - k) for quasi-Poisson, as R's ``summary.glm``; residual variance for Gaussian; 1 for Poisson;
+    negative binomial with the ML ``alpha`` held fixed). Intervals use normal quantiles
+    (as R's ``confint.default`` / ``Epi::ci.lin``).
+``cov_type="hac"`` (default)
+    Newey-West sandwich on the score contributions ``x_t * (y_t - mu_t) * mu'_t / V(mu_t)`` with
+    Bartlett weights ``1 - j/(L+1)``, no prewhitening and no finite-sample scaling of the
+    covariance (= ``sandwich::NeweyWest(fit, lag=L, prewhite=FALSE)``, whose ``adjust`` default is
+    FALSE, and statsmodels ``cov_type="HAC"``). The dispersion cancels. Lags ``L`` default to
+    ``floor(4 * (n/100)**(2/9))`` (Newey & West 1994 rule; 4 for 108 months, 3 for 36-99).
+    Lags count *periods*, not rows: with missing months a lag-``j`` pair is two observations ``j``
+    periods apart. Because HAC standard errors are too small in short series, HAC intervals and
+    p-values use a t distribution with ``n - k`` degrees of freedom (``hac_t=True``; simulation
+    check in ``tests/test_its.py``: coverage of the default within 0.92-0.98 for 60-108 months).
+
+Controlled ITS
+--------------
+With ``control=`` the treated and the comparison series are stacked into one model with
+group-specific intercepts and trends, shared seasonality, common post-start level and slope terms
+(shocks that hit both series) and the treated-by-post interactions that are reported as
+``level_change`` and ``slope_change`` (a comparative ITS / DiD in segmented form). HAC then sums the
+two series' scores per period before the Newey-West step (contemporaneous correlation between the
+series is allowed).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from wijklib.results import TIDY_COLUMNS, Effect, tidy_frame
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["ITSResult", "fit", "fit_many", "default_hac_lags"]
+
+Family = Literal["poisson", "quasipoisson", "negbin", "gaussian"]
+CovType = Literal["hac", "nonrobust"]
+
+_FAMILIES = ("poisson", "quasipoisson", "negbin", "gaussian")
+_COV_TYPES = ("hac", "nonrobust")
+_EFFECT_TERMS = ("level_change", "slope_change")
+
+
+# --------------------------------------------------------------------------------------------
+# small helpers
+# --------------------------------------------------------------------------------------------
+def default_hac_lags(n: int) -> int:
+    """Newey-West (1994) lag rule ``floor(4 * (n/100)**(2/9))``, at least 1.
+
+    Examples
+    --------
+    >>> default_hac_lags(108), default_hac_lags(59), default_hac_lags(24)
+    (4, 3, 2)
+    """
+    return max(1, int(math.floor(4.0 * (n / 100.0) ** (2.0 / 9.0))))
+
+
+def _is_log_link(family: str) -> bool:
+    return family != "gaussian"
+
+
+@dataclass(frozen=True)
+class _TimeAxis:
+    """How ``tname`` values map to a period index and a seasonal position."""
+
+    kind: Literal["int", "month", "week"]
+    origin: Any  # first period (int, or Timestamp)
+
+    def index(self, values: pd.Series | np.ndarray | Any) -> np.ndarray:
+        """Period number relative to ``origin`` (origin -> 0)."""
+        if self.kind == "int":
+            return np.asarray(values, dtype=float) - float(self.origin)
+        ts = pd.DatetimeIndex(pd.to_datetime(np.atleast_1d(values)))
+        if self.kind == "month":
+            return ((ts.year - self.origin.year) * 12 + (ts.month - self.origin.month)).to_numpy(float)
+        return ((ts - self.origin).days.to_numpy() / 7.0).astype(float)
+
+
+def _time_axis(values: pd.Series, tname: str, source: str) -> _TimeAxis:
+    """Decide whether ``tname`` is an integer index, monthly dates or weekly dates."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        ts = pd.DatetimeIndex(values)
+        if (ts.day == 1).all() and (ts.normalize() == ts).all():
+            return _TimeAxis("month", ts.min())
+        days = (ts - ts.min()).days.to_numpy()
+        if (days % 7 == 0).all():
+            return _TimeAxis("week", ts.min())
+        bad = ts[(ts.day != 1)][0]
+        raise ValueError(
+            f"{source}: column {tname!r} holds dates that are neither first-of-month nor a fixed "
+            f"weekday (e.g. {bad.date()}); expected monthly periods (day 1) or weekly periods"
+        )
+    if pd.api.types.is_integer_dtype(values) or (
+        pd.api.types.is_float_dtype(values) and np.all(np.mod(values.dropna(), 1) == 0)
+    ):
+        return _TimeAxis("int", int(values.min()))
+    raise ValueError(
+        f"{source}: column {tname!r} has dtype {values.dtype}; expected integer periods or "
+        "datetime64 (first of month / Monday of week)"
+    )
+
+
+def _start_index(axis: _TimeAxis, start: Any, tname: str) -> float:
+    if axis.kind == "int":
+        try:
+            return float(start) - float(axis.origin)
+        except (TypeError, ValueError):
+            raise ValueError(f"start={start!r}: expected an integer value of {tname!r}") from None
+    try:
+        ts = pd.Timestamp(start)
+    except (TypeError, ValueError):
+        raise ValueError(f"start={start!r}: expected a date (e.g. '2020-03-01') like {tname!r}") from None
+    if axis.kind == "month" and (ts.day != 1):
+        ts = ts.to_period("M").to_timestamp()
+    return float(axis.index([ts])[0])
+
+
+def _season_values(
+    df: pd.DataFrame, axis: _TimeAxis, tname: str, season: str | None, period: float
+) -> tuple[np.ndarray, str]:
+    """Position in the seasonal cycle and a note on where it came from."""
+    if season is not None:
+        if season not in df.columns:
+            raise KeyError(f"season={season!r} is not a column of the data (columns: {list(df.columns)})")
+        return df[season].to_numpy(float), f"column {season!r}"
+    if axis.kind == "month":
+        return pd.DatetimeIndex(df[tname]).month.to_numpy(float), f"calendar month of {tname!r}"
+    if axis.kind == "week":
+        if period < 50:
+            raise ValueError(
+                f"weekly {tname!r} with period={period}: pass period=52 (weeks per year) for a yearly cycle"
+            )
+        return (
+            pd.DatetimeIndex(df[tname]).isocalendar().week.to_numpy(float),
+            f"ISO week of {tname!r}",
+        )
+    if "month" in df.columns:
+        return df["month"].to_numpy(float), "column 'month'"
+    return axis.index(df[tname]) + 1.0, f"period index of {tname!r} (1 = first period)"
+
+
+def _design(
+    t: np.ndarray,
+    s: np.ndarray,
+    t0: np.ndarray | float,
+    *,
+    seasonality: int,
+    period: float,
+    slope_change: bool,
+) -> tuple[np.ndarray, list[str]]:
+    """ITS design over the last axis. ``t`` is the period index with 1 = first period."""
+    t = np.asarray(t, float)
+    post = (t >= t0).astype(float)
+    cols = [np.ones_like(t), t, post]
+    names = ["intercept", "time", "level_change"]
+    if slope_change:
+        cols.append((t - t0 + 1.0) * post)
+        names.append("slope_change")
+    for k in range(1, seasonality + 1):
+        ang = 2.0 * np.pi * k * np.asarray(s, float) / period
+        cols += [np.sin(ang), np.cos(ang)]
+        names += [f"sin{k}", f"cos{k}"]
+    return np.stack(cols, axis=-1), names
+
+
+# --------------------------------------------------------------------------------------------
+# batched IRLS core: arrays are (G, T, k) / (G, T); masked cells carry weight 0
+# --------------------------------------------------------------------------------------------
+@dataclass
+class _Fit:
+    beta: np.ndarray  # (G, k)
+    mu: np.ndarray  # (G, T)
+    eta: np.ndarray  # (G, T)
+    bread: np.ndarray  # (G, k, k) Fisher information X'WX (unscaled)
+    score: np.ndarray  # (G, T, k) score contributions
+    dispersion: np.ndarray  # (G,)
+    alpha: np.ndarray  # (G,) negbin alpha (nan otherwise)
+    n: np.ndarray  # (G,) observations
+    converged: np.ndarray  # (G,)
+    iterations: int
+
+
+def _solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.linalg.solve(A, b[..., None])[..., 0]
+
+
+def _irls(
+    X: np.ndarray,
+    y: np.ndarray,
+    off: np.ndarray,
+    mask: np.ndarray,
+    family: str,
+    alpha: np.ndarray | None = None,
+    *,
+    tol: float = 1e-11,
+    maxiter: int = 100,
+    beta0: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Batched IRLS for log-link (Poisson / NB2 with fixed alpha) or Gaussian identity models."""
+    G, T, k = X.shape
+    m = mask.astype(float)
+    if family == "gaussian":
+        A = np.einsum("gtk,gt,gtl->gkl", X, m, X)
+        beta = _solve(A, np.einsum("gtk,gt->gk", X, m * (y - off)))
+        return beta, np.ones(G, bool), A, np.einsum("gtk,gk->gt", X, beta) + off, 1
+    a = np.zeros(G) if alpha is None else np.asarray(alpha, float)
+    if beta0 is None:
+        # R's glm start (mustart = y + 0.1), then one weighted LS step gives the first beta
+        mu = np.where(mask, y + 0.1, 1.0)
+        eta = np.log(mu)
+    else:
+        beta = beta0
+        eta = np.clip(np.einsum("gtk,gk->gt", X, beta) + off, -50, 50)
+        mu = np.exp(eta)
+    dev_old = np.full(G, np.inf)
+    converged = np.zeros(G, bool)
+    beta = np.zeros((G, k)) if beta0 is None else beta0
+    it = 0
+    while it < maxiter:
+        it += 1
+        w = m * mu / (1.0 + a[:, None] * mu)
+        z = eta - off + (y - mu) / mu
+        A = np.einsum("gtk,gt,gtl->gkl", X, w, X)
+        beta_new = _solve(A, np.einsum("gtk,gt->gk", X, w * z))
+        beta = np.where(converged[:, None], beta, beta_new)
+        eta = np.clip(np.einsum("gtk,gk->gt", X, beta) + off, -50, 50)
+        mu = np.exp(eta)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0) / mu), 0.0)
+        dev = 2.0 * np.sum(m * (ylogy - (y - mu)), axis=1)
+        newly = np.abs(dev - dev_old) <= tol * (np.abs(dev) + 0.1)
+        converged |= newly
+        dev_old = dev
+        if converged.all():
+            break
+    w = m * mu / (1.0 + a[:, None] * mu)
+    A = np.einsum("gtk,gt,gtl->gkl", X, w, X)
+    return beta, converged, A, mu, it
+
+
+def _nb_loglik(y: np.ndarray, mu: np.ndarray, alpha: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    from scipy.special import gammaln
+
+    a = alpha[:, None]
+    r = 1.0 / a
+    ll = (
+        gammaln(y + r) - gammaln(r) - gammaln(y + 1.0)
+        + r * np.log(r / (r + mu)) + y * np.log(mu / (r + mu))
+    )
+    return np.sum(np.where(mask, ll, 0.0), axis=1)
+
+
+def _fit_negbin(X, y, off, mask) -> tuple[np.ndarray, ...]:
+    """NB2 by profile likelihood: golden-section search on log(alpha), IRLS for beta inside."""
+    G = X.shape[0]
+    lo = np.full(G, np.log(1e-8))
+    hi = np.full(G, np.log(1e2))
+    gr = (np.sqrt(5.0) - 1.0) / 2.0
+    beta_p, *_ = _irls(X, y, off, mask, "poisson")
+
+    def prof(la):
+        b, _, _, mu, _ = _irls(X, y, off, mask, "negbin", np.exp(la), beta0=beta_p)
+        return _nb_loglik(y, mu, np.exp(la), mask)
+
+    c = hi - gr * (hi - lo)
+    d = lo + gr * (hi - lo)
+    fc, fd = prof(c), prof(d)
+    for _ in range(80):  # bracket shrinks by 0.618 per step: 80 steps -> width ~1e-16
+        left = fc > fd  # maximum lies in [lo, d]
+        hi = np.where(left, d, hi)
+        lo = np.where(left, lo, c)
+        new_c = hi - gr * (hi - lo)
+        new_d = lo + gr * (hi - lo)
+        # reuse one evaluation per series
+        c_keep = np.where(left, new_c, d)
+        d_keep = np.where(left, c, new_d)
+        f_eval = prof(np.where(left, new_c, new_d))
+        fc, fd = np.where(left, f_eval, fd), np.where(left, fc, f_eval)
+        c, d = c_keep, d_keep
+        if np.all(hi - lo < 1e-9):
+            break
+    alpha = np.exp((lo + hi) / 2.0)
+    beta, conv, A, mu, it = _irls(X, y, off, mask, "negbin", alpha, beta0=beta_p)
+    return beta, conv, A, mu, it, alpha
+
+
+def _fit_core(X, y, off, mask, family: str) -> _Fit:
+    m = mask.astype(float)
+    n = mask.sum(axis=1).astype(float)
+    k = X.shape[2]
+    alpha = np.full(X.shape[0], np.nan)
+    if family == "negbin":
+        beta, conv, A, mu, it, alpha = _fit_negbin(X, y, off, mask)
+    else:
+        fam = "gaussian" if family == "gaussian" else "poisson"
+        beta, conv, A, mu, it = _irls(X, y, off, mask, fam)
+    eta = np.einsum("gtk,gk->gt", X, beta) + off
+    resid = np.where(mask, y - mu, 0.0)
+    if family == "gaussian":
+        score = X * resid[..., None]
+        disp = np.sum(resid**2, axis=1) / (n - k)
+    elif family == "negbin":
+        score = X * (resid / (1.0 + alpha[:, None] * mu))[..., None]
+        disp = np.ones_like(n)
+    else:
+        score = X * resid[..., None]
+        pearson = np.sum(m * resid**2 / mu, axis=1)
+        disp = pearson / (n - k) if family == "quasipoisson" else np.ones_like(n)
+    return _Fit(beta, mu, eta, A, score, disp, alpha, n, conv, it)
+
+
+def _newey_west(score: np.ndarray, lags: np.ndarray) -> np.ndarray:
+    """Bartlett-weighted long-run covariance of scores over the period axis, per series."""
+    meat = np.einsum("gtk,gtl->gkl", score, score)
+    for j in range(1, int(np.max(lags)) + 1):
+        w = np.clip(1.0 - j / (lags + 1.0), 0.0, None)
+        if not np.any(w > 0):
+            break
+        gam = np.einsum("gtk,gtl->gkl", score[:, j:], score[:, :-j])
+        meat = meat + w[:, None, None] * (gam + np.swapaxes(gam, 1, 2))
+    return meat
+
+
+def _covariance(f: _Fit, cov_type: str, lags: np.ndarray, family: str) -> np.ndarray:
+    binv = np.linalg.inv(f.bread)
+    if cov_type == "nonrobust":
+        return binv * f.dispersion[:, None, None]
+    meat = _newey_west(f.score, lags)
+    return binv @ meat @ binv
+
+
+# --------------------------------------------------------------------------------------------
+# data preparation
+# --------------------------------------------------------------------------------------------
+def _check_columns(df: pd.DataFrame, cols: Sequence[str], source: str) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise KeyError(f"{source}: column(s) {missing} not found; columns present: {list(df.columns)}")
+
+
+def _check_values(
+    df: pd.DataFrame, col: str, tname: str, source: str, *, family: str, positive: bool = False
+) -> None:
+    v = pd.to_numeric(df[col], errors="coerce")
+    bad_type = v.isna() & df[col].notna()
+    if bad_type.any():
+        i = int(np.flatnonzero(bad_type.to_numpy())[0])
+        raise ValueError(
+            f"{source}: column {col!r} at {tname}={df[tname].iloc[i]!r} holds {df[col].iloc[i]!r}; "
+            "expected a number"
+        )
+    vals = v.to_numpy(float)
+    if positive:
+        bad = ~(vals > 0)
+        what = "a positive number (population, used as log offset)"
+    elif _is_log_link(family):
+        bad = (vals < 0) | (np.mod(vals, 1) != 0)
+        what = f"a non-negative whole count for family={family!r}"
+    else:
+        bad = ~np.isfinite(vals)
+        what = "a finite number"
+    bad &= ~np.isnan(vals)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"{source}: column {col!r} at {tname}={df[tname].iloc[i]!r} holds {vals[i]!r}; expected {what}"
+        )
+
+
+def _prepare_series(
+    data: pd.DataFrame,
+    *,
+    yname: str,
+    tname: str,
+    offset: str | None,
+    family: str,
+    dropna: bool,
+    source: str,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Copy, validate and sort one series; returns the frame and notes about dropped rows."""
+    cols = [tname, yname] + ([offset] if offset else [])
+    _check_columns(data, cols, source)
+    df = data.copy()  # never touch the caller's frame
+    notes: list[str] = []
+    if df[tname].isna().any():
+        i = int(np.flatnonzero(df[tname].isna().to_numpy())[0])
+        raise ValueError(f"{source}: column {tname!r} is empty in row {i + 1} (0-based {i}); expected a period")
+    dup = df[tname].duplicated(keep=False)
+    if dup.any():
+        raise ValueError(
+            f"{source}: column {tname!r} has duplicate periods {sorted(df.loc[dup, tname].unique())[:5]!r}; "
+            "expected one row per period (use fit_many(by=...) for several series)"
+        )
+    if family == "gaussian" and offset is not None:
+        raise ValueError("offset= is only used with log-link families; for gaussian model a rate column instead")
+    _check_values(df, yname, tname, source, family=family)
+    if offset:
+        _check_values(df, offset, tname, source, family=family, positive=True)
+    y = pd.to_numeric(df[yname], errors="coerce")
+    na = y.isna() | (pd.to_numeric(df[offset], errors="coerce").isna() if offset else False)
+    if na.any():
+        where = df.loc[na, tname].tolist()
+        if not dropna:
+            raise ValueError(
+                f"{source}: {int(na.sum())} period(s) with a missing {yname!r}"
+                f"{' or ' + repr(offset) if offset else ''} (e.g. {tname}={where[0]!r}); a missing month "
+                "is not a zero. Drop those rows yourself or pass dropna=True (they are then left out "
+                "and recorded in result.method['notes'])"
+            )
+        notes.append(f"{len(where)} period(s) with missing {yname!r} left out: {where[:10]!r}")
+        df = df.loc[~na]
+    df = df.sort_values(tname, kind="stable").reset_index(drop=True)
+    return df, notes
+
+
+# --------------------------------------------------------------------------------------------
+# result
+# --------------------------------------------------------------------------------------------
+def _ro(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, copy=True)
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True)
+class ITSResult:
+    """Fitted interrupted time series. Immutable; derive everything from :meth:`tidy`.
+
+    Attributes
+    ----------
+    level_change, slope_change : Effect
+        Step at the start and change in slope per period (rate ratios for log-link families,
+        differences for gaussian). ``slope_change`` is ``None`` when fitted without a slope term.
+    dispersion : float
+        Pearson dispersion (quasipoisson), residual variance (gaussian), NB ``alpha`` (negbin) or 1.
+    method : dict
+        How the result was made: family, cov_type, hac_lags, n_obs, n_periods, start, ...
+    """
+
+    level_change: Effect
+    slope_change: Effect | None
+    dispersion: float
+    method: dict[str, Any]
+    params: pd.Series
+    cov: pd.DataFrame
+    _frame: pd.DataFrame = field(repr=False)
+    _X: np.ndarray = field(repr=False)
+    _X_cf: np.ndarray = field(repr=False)
+    _offset: np.ndarray = field(repr=False)
+    _crit: float = field(repr=False)
+    _df: float | None = field(repr=False)
+
+    # -- tables ---------------------------------------------------------------------------
+    def tidy(self, *, linear: bool = False) -> pd.DataFrame:
+        """All coefficients, one row each (:data:`wijklib.results.TIDY_COLUMNS` first).
+
+        ``linear=False`` reports log-link coefficients as ratios (exp); ``True`` keeps the
+        linear-predictor scale.
+        """
+        scale = "ratio" if (_is_log_link(self.method["family"]) and not linear) else "difference"
+        se = np.sqrt(np.diag(self.cov.to_numpy()))
+        effects = [
+            Effect.from_linear(
+                name, float(b), float(s), scale=scale, df=self._df, crit=self._crit,
+                alpha=self.level_change.alpha,
+            )
+            for name, b, s in zip(self.params.index, self.params.to_numpy(), se, strict=True)
+        ]
+        out = tidy_frame(effects)
+        return out
+
+    def counterfactual(self, *, alpha: float = 0.05) -> pd.DataFrame:
+        """Observed, fitted and counterfactual (no intervention) values per period.
+
+        The band is a ``1 - alpha`` confidence band for the counterfactual mean (delta method on
+        the linear predictor, then back-transformed), using the result's covariance.
+        """
+        fr = self._frame
+        b = self.params.to_numpy()
+        V = self.cov.to_numpy()
+        crit = self._crit if alpha == self.level_change.alpha else (
+            float(stats.t.ppf(1 - alpha / 2, self._df)) if self._df else float(stats.norm.ppf(1 - alpha / 2))
+        )
+        eta_fit = self._X @ b + self._offset
+        eta_cf = self._X_cf @ b + self._offset
+        se_cf = np.sqrt(np.einsum("tk,kl,tl->t", self._X_cf, V, self._X_cf))
+        lo, hi = eta_cf - crit * se_cf, eta_cf + crit * se_cf
+        inv = np.exp if _is_log_link(self.method["family"]) else (lambda x: x)
+        tname = self.method["tname"]
+        return pd.DataFrame(
+            {
+                tname: fr[tname].to_numpy(),
+                "observed": fr["_y"].to_numpy(float),
+                "fitted": inv(eta_fit),
+                "counterfactual": inv(eta_cf),
+                "counterfactual_low": inv(lo),
+                "counterfactual_high": inv(hi),
+                "post": fr["_post"].to_numpy(bool),
+            }
+        )
+
+    # -- presentation ---------------------------------------------------------------------
+    def plot(
+        self,
+        *,
+        ax: Axes | None = None,
+        ylabel: str | None = None,
+        title: str | None = None,
+    ) -> tuple[Figure, Axes]:
+        """Observed (dots), fitted (line), counterfactual (dashed, with band), start (vertical line)."""
+        import matplotlib.pyplot as plt
+
+        cf = self.counterfactual()
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(8, 4))
+        else:
+            fig = ax.figure
+        x = cf[self.method["tname"]]
+        ax.plot(x, cf["observed"], "o", ms=3, color="0.35", label="waargenomen")
+        ax.plot(x, cf["fitted"], "-", color="C0", label="model")
+        post = cf["post"].to_numpy()
+        ax.plot(x[post], cf["counterfactual"][post], "--", color="C1", label="verwacht zonder interventie")
+        ax.fill_between(
+            x[post], cf["counterfactual_low"][post], cf["counterfactual_high"][post],
+            color="C1", alpha=0.2, linewidth=0,
+        )
+        ax.axvline(self.method["start"], color="0.2", linestyle=":", linewidth=1)
+        ax.set_ylabel(ylabel or self.method["yname"])
+        if title:
+            ax.set_title(title)
+        ax.legend(frameon=False, fontsize="small")
+        return fig, ax
+
+    def effect_summary(
+        self,
+        *,
+        outcome: str = "het aantal meldingen",
+        intervention: str = "wijkgericht handhaven",
+        unit: str | None = None,
+    ) -> tuple[pd.DataFrame, str]:
+        """Table of the level and slope change plus a plain-Dutch text generated from the numbers.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> rng = np.random.default_rng(1)
+        >>> t = np.arange(1, 49)
+        >>> df = pd.DataFrame({"t": t, "y": rng.poisson(100 * np.where(t >= 25, 0.8, 1.0))})
+        >>> table, text = fit(df, yname="y", tname="t", start=25, seasonality=0).effect_summary()
+        >>> text.startswith("Na de start van wijkgericht handhaven lag het aantal meldingen")
+        True
+        """
+        if unit is None:
+            unit = {"month": "maand", "week": "week"}.get(self.method["time_axis"], "periode")
+        rows = [self.level_change] + ([self.slope_change] if self.slope_change is not None else [])
+        labels = {"level_change": "niveauverandering bij de start", "slope_change": f"trendverandering per {unit}"}
+        ratio = self.level_change.scale == "ratio"
+        pct = int(round(100 * (1 - self.level_change.alpha)))
+        table = pd.DataFrame(
+            {
+                "effect": [labels[e.term] for e in rows],
+                "schaal": ["verhouding" if ratio else "verschil"] * len(rows),
+                "schatting": [e.estimate for e in rows],
+                f"ondergrens {pct}%-BI": [e.conf_low for e in rows],
+                f"bovengrens {pct}%-BI": [e.conf_high for e in rows],
+                "p-waarde": [e.p_value for e in rows],
+            }
+        )
+        lc = self.level_change
+        text = (
+            f"Na de start van {intervention} lag {outcome} "
+            + _describe(lc, ratio, "dan verwacht op basis van de trend ervoor", pct)
+        )
+        if self.slope_change is not None:
+            sc = self.slope_change
+            text += " " + _describe_slope(sc, ratio, outcome, unit, pct)
+        m = self.method
+        fam = {"poisson": "Poisson", "quasipoisson": "quasi-Poisson", "negbin": "negatief-binomiaal",
+               "gaussian": "lineair"}[m["family"]]
+        se = (f"Newey-West-standaardfouten ({m['hac_lags']} {'vertraging' if m['hac_lags'] == 1 else 'vertragingen'})"
+              if m["cov_type"] == "hac" else "modelgebaseerde standaardfouten")
+        text += (
+            f" (Onderbroken tijdreeks, {fam} model, {m['n_obs']} perioden waarvan {m['n_pre']} voor "
+            f"de start; {se}.)"
+        )
+        if m.get("controlled"):
+            text += " Het effect is gemeten ten opzichte van de vergelijkingsreeks."
+        return table, text
+
+    def __repr__(self) -> str:  # compact, the default dataclass repr dumps arrays
+        m = self.method
+        return (
+            f"ITSResult(family={m['family']!r}, cov_type={m['cov_type']!r}, n_obs={m['n_obs']}, "
+            f"start={m['start']!r}, level_change={self.level_change.estimate:.4g} "
+            f"[{self.level_change.conf_low:.4g}, {self.level_change.conf_high:.4g}])"
+        )
+
+
+def _nl_num(x: float, digits: int = 0) -> str:
+    s = f"{x:,.{digits}f}".replace(",", "_").replace(".", ",").replace("_", ".")
+    return s
+
+
+def _pct_word(r: float) -> tuple[str, str]:
+    """Rate ratio -> ('12%', 'lager')."""
+    p = (r - 1.0) * 100.0
+    digits = 0 if abs(p) >= 1 else 1
+    return f"{_nl_num(abs(p), digits)}%", ("hoger" if p > 0 else "lager")
+
+
+def _describe(e: Effect, ratio: bool, ref: str, pct: int) -> str:
+    if ratio:
+        est, word = _pct_word(e.estimate)
+        lo, lw = _pct_word(e.conf_low)
+        hi, hw = _pct_word(e.conf_high)
+        if lw == hw:
+            ci = f"{pct}%-betrouwbaarheidsinterval: {min(lo, hi, key=_keynum)} tot {max(lo, hi, key=_keynum)} {lw}"
+        else:
+            ci = f"{pct}%-betrouwbaarheidsinterval: {lo} {lw} tot {hi} {hw}"
+        head = f"{est} {word} {ref}"
+    else:
+        d = 1 if abs(e.estimate) < 10 else 0
+        word = "hoger" if e.estimate > 0 else "lager"
+        head = f"{_nl_num(abs(e.estimate), d)} {word} {ref}"
+        ci = f"{pct}%-betrouwbaarheidsinterval: {_signed(e.conf_low, d)} tot {_signed(e.conf_high, d)}"
+    if e.significant:
+        return f"{head} ({ci})."
+    return (
+        f"{head}, maar dit verschil is statistisch niet te onderscheiden van geen verandering "
+        f"({ci})."
+    )
+
+
+def _keynum(s: str) -> float:
+    return float(s.rstrip("%").replace(".", "").replace(",", "."))
+
+
+def _describe_slope(e: Effect, ratio: bool, outcome: str, unit: str, pct: int) -> str:
+    if ratio:
+        p = (e.estimate - 1) * 100
+        lo, hi = (e.conf_low - 1) * 100, (e.conf_high - 1) * 100
+        s = (
+            f"Daarna veranderde de trend met {_signed(p, 2)}% per {unit} "
+            f"({pct}%-betrouwbaarheidsinterval: {_signed(lo, 2)}% tot {_signed(hi, 2)}%)"
+        )
+    else:
+        s = (
+            f"Daarna veranderde de trend met {_signed(e.estimate, 2)} per {unit} "
+            f"({pct}%-betrouwbaarheidsinterval: {_signed(e.conf_low, 2)} tot {_signed(e.conf_high, 2)})"
+        )
+    if e.significant:
+        return s + "."
+    return s + "; dat is niet te onderscheiden van een ongewijzigde trend."
+
+
+def _signed(x: float, digits: int) -> str:
+    return ("+" if x > 0 else "\u2212" if x < 0 else "") + _nl_num(abs(x), digits)
+
+
+# --------------------------------------------------------------------------------------------
+# public API
+# --------------------------------------------------------------------------------------------
+def _validate_options(family, cov_type, seasonality, period, hac_lags) -> None:
+    if family not in _FAMILIES:
+        raise ValueError(f"family={family!r}: expected one of {_FAMILIES}")
+    if cov_type not in _COV_TYPES:
+        raise ValueError(f"cov_type={cov_type!r}: expected one of {_COV_TYPES}")
+    if not (isinstance(seasonality, (int, np.integer)) and seasonality >= 0):
+        raise ValueError(f"seasonality={seasonality!r}: expected a whole number >= 0 (Fourier pairs)")
+    if seasonality and not period > 0:
+        raise ValueError(f"period={period!r}: expected a positive cycle length")
+    if 2 * seasonality > period and seasonality:
+        raise ValueError(f"seasonality={seasonality} pairs exceed what period={period} can identify")
+    if hac_lags is not None and not (isinstance(hac_lags, (int, np.integer)) and hac_lags >= 0):
+        raise ValueError(f"hac_lags={hac_lags!r}: expected a whole number >= 0 or None")
+
+
+def _check_pre_post(n_pre: int, n_post: int, k_pre: int, slope_change: bool, start: Any, first: Any,
+                    source: str) -> None:
+    if n_pre == 0:
+        raise ValueError(
+            f"{source}: start={start!r} is at or before the first period ({first!r}); an interrupted "
+            "time series needs observed periods before the intervention"
+        )
+    need = k_pre + 1
+    if n_pre < need:
+        raise ValueError(
+            f"{source}: only {n_pre} observed period(s) before start={start!r}; need at least {need} "
+            f"to estimate the pre-intervention intercept, trend and seasonal terms ({k_pre} "
+            "parameters) with one degree of freedom to spare"
+        )
+    need_post = 2 if slope_change else 1
+    if n_post < need_post:
+        raise ValueError(
+            f"{source}: only {n_post} observed period(s) from start={start!r} on; need at least "
+            f"{need_post}{' for a slope change (or pass slope_change=False)' if slope_change else ''}"
+        )
+
+
+def fit(
+    data: pd.DataFrame,
+    *,
+    yname: str,
+    tname: str,
+    start: Any,
+    family: Family = "quasipoisson",
+    offset: str | None = None,
+    seasonality: int = 2,
+    period: float = 12,
+    slope_change: bool = True,
+    cov_type: CovType = "hac",
+    hac_lags: int | None = None,
+    control: str | pd.Series | pd.DataFrame | None = None,
+    season: str | None = None,
+    dropna: bool = False,
+    hac_t: bool = True,
+    alpha: float = 0.05,
+) -> ITSResult:
+    """Fit a segmented regression (interrupted time series) to one series.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per period; not modified.
+    yname, tname : str
+        Outcome column and period column (integer index, or datetime64 first-of-month / weekly).
+        Gaps in ``tname`` are kept as gaps: the period index comes from the values, not row order.
+    start : scalar
+        First intervention period (a value of ``tname``; a date string works for dates).
+    family : {"quasipoisson", "poisson", "negbin", "gaussian"}
+        Log link for the count families (effects are rate ratios), identity for gaussian.
+    offset : str, optional
+        Column (e.g. population) whose log enters as offset (log-link families only).
+    seasonality, period : int, float
+        Number of Fourier sine/cosine pairs and the cycle length. The seasonal position is the
+        calendar month for monthly dates, the ISO week for weekly dates (use ``period=52``), the
+        column ``season`` when given, else a column named ``month`` when the data have one, else
+        the period index (1 = first period).
+    slope_change : bool
+        Include the post-start slope term (counted from 1 in the first intervention period).
+    cov_type : {"hac", "nonrobust"}
+        Newey-West (default) or model-based covariance; see the module docstring.
+    hac_lags : int, optional
+        Newey-West lags; default :func:`default_hac_lags` of the number of periods.
+    control : str, Series or DataFrame, optional
+        Comparison series for a controlled ITS: a column of ``data``, a Series indexed by the
+        period, or a DataFrame with ``tname``, ``yname`` (and ``offset`` when used). The two series
+        are stacked (see module docstring); the effects are the treated-by-post interactions.
+    season : str, optional
+        Column holding the seasonal position (e.g. month number 1-12).
+    dropna : bool
+        Leave out periods with a missing outcome (recorded in ``method['notes']``) instead of
+        raising.
+    hac_t : bool
+        With HAC, use t(n - k) quantiles and p-values (small-sample guard); normal otherwise.
+    alpha : float
+        1 - confidence level of the intervals.
+
+    Returns
+    -------
+    ITSResult
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(7)
+    >>> months = pd.date_range("2017-01-01", periods=108, freq="MS")
+    >>> mu = 200 * np.exp(0.2 * np.sin(2 * np.pi * months.month / 12)) * np.where(months >= "2021-01-01", 0.85, 1)
+    >>> df = pd.DataFrame({"maand": months, "meldingen": rng.poisson(mu)})
+    >>> res = fit(df, yname="meldingen", tname="maand", start="2021-01-01")
+    >>> 0.75 < res.level_change.estimate < 0.95
+    True
+    >>> res.method["family"], res.method["cov_type"], res.method["hac_lags"]
+    ('quasipoisson', 'hac', 4)
+    """
+    _validate_options(family, cov_type, seasonality, period, hac_lags)
+    source = f"its.fit(yname={yname!r})"
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data: expected a pandas DataFrame, got {type(data).__name__}")
+    df, notes = _prepare_series(data, yname=yname, tname=tname, offset=offset, family=family,
+                                dropna=dropna, source=source)
+    if df.empty:
+        raise ValueError(f"{source}: no rows")
+    axis = _time_axis(df[tname], tname, source)
+    t_obs = axis.index(df[tname]) + 1.0  # 1 = first observed period
+    t0 = _start_index(axis, start, tname) + 1.0
+    s_obs, season_note = _season_values(df, axis, tname, season, period)
+    if seasonality and np.isnan(s_obs).any():
+        raise ValueError(f"{source}: seasonal position ({season_note}) has missing values")
+    T = int(t_obs.max())
+    pos = (t_obs - 1).astype(int)
+    if not np.allclose(t_obs, np.round(t_obs)):
+        raise ValueError(f"{source}: {tname!r} values are not on a regular period grid")
+    n_pre = int(np.sum(t_obs < t0))
+    n_post = int(np.sum(t_obs >= t0))
+    k_pre = 2 + 2 * seasonality
+    if t0 > T:
+        raise ValueError(f"{source}: start={start!r} is after the last period ({df[tname].iloc[-1]!r})")
+    _check_pre_post(n_pre, n_post, k_pre, slope_change, start, df[tname].iloc[0], source)
+    y_obs = df[yname].to_numpy(float)
+    if _is_log_link(family) and y_obs.sum() == 0:
+        raise ValueError(f"{source}: {yname!r} is zero in every period; a rate ratio is not estimable")
+    off_obs = np.log(df[offset].to_numpy(float)) if offset else np.zeros(len(df))
+
+    X_obs, names = _design(t_obs, s_obs, t0, seasonality=seasonality, period=period,
+                           slope_change=slope_change)
+    controlled = control is not None
+    groups = [(X_obs, y_obs, off_obs, pos)]
+    if controlled:
+        cdf = _control_frame(control, data, df, tname=tname, yname=yname, offset=offset, family=family,
+                             dropna=dropna, notes=notes, source=source)
+        scol = season if season is not None else ("month" if axis.kind == "int" and "month" in df.columns else None)
+        if scol is not None and scol not in cdf.columns:
+            # the control shares the treated series' calendar: take its seasonal position by period
+            cdf = cdf.merge(df[[tname, scol]], on=tname, how="left")
+            if seasonality and cdf[scol].isna().any():
+                raise ValueError(f"{source}: control has periods the treated series lacks; pass a control "
+                                 f"DataFrame with a {scol!r} column")
+        tc = axis.index(cdf[tname]) + 1.0
+        if (tc < 1).any() or (tc > T).any():
+            raise ValueError(f"{source}: control periods fall outside the treated series' range")
+        sc, _ = _season_values(cdf, axis, tname, season, period)
+        Xc, _ = _design(tc, sc, t0, seasonality=seasonality, period=period, slope_change=slope_change)
+        yc = cdf[yname].to_numpy(float)
+        offc = np.log(cdf[offset].to_numpy(float)) if offset else np.zeros(len(cdf))
+        # stacked design: [common terms | treated x (intercept, time, level, slope)]
+        n_int = 4 if slope_change else 3
+        inter_names = ["group", "group:time", "level_change", "slope_change"][:n_int]
+        common_names = ["intercept", "time", "post", "post_slope"][:n_int] + names[n_int:]
+        Xt_full = np.hstack([X_obs, X_obs[:, :n_int]])
+        Xc_full = np.hstack([Xc, np.zeros((len(Xc), n_int))])
+        names = common_names + inter_names
+        groups = [(Xt_full, y_obs, off_obs, pos), (Xc_full, yc, offc, (tc - 1).astype(int))]
+    k = len(names)
+    G = len(groups)
+    # arrays on the full period grid, one row block per stacked series; scores are summed per period
+    X = np.zeros((1, G * T, k))
+    y = np.zeros((1, G * T))
+    off = np.zeros((1, G * T))
+    mask = np.zeros((1, G * T), bool)
+    for g, (Xg, yg, og, pg) in enumerate(groups):
+        idx = g * T + pg
+        X[0, idx] = Xg
+        y[0, idx] = yg
+        off[0, idx] = og
+        mask[0, idx] = True
+    rank = np.linalg.matrix_rank(X[0, mask[0]])
+    if rank < k:
+        raise ValueError(f"{source}: design matrix is rank deficient ({rank} < {k} columns: {names}); "
+                         "reduce seasonality or check the periods")
+    f = _fit_core(X, y, off, mask, family)
+    if not f.converged[0]:
+        warnings.warn(f"{source}: IRLS did not converge in {f.iterations} iterations", RuntimeWarning,
+                      stacklevel=2)
+    n_obs = int(f.n[0])
+    lags = default_hac_lags(T) if hac_lags is None else int(hac_lags)
+    score = f.score
+    if controlled:
+        score = f.score.reshape(1, G, T, k).sum(axis=1)
+    if cov_type == "hac":
+        f_hac = _Fit(f.beta, f.mu, f.eta, f.bread, score, f.dispersion, f.alpha, f.n, f.converged, f.iterations)
+        V = _covariance(f_hac, "hac", np.array([lags]), family)[0]
+    else:
+        V = _covariance(f, "nonrobust", np.array([lags]), family)[0]
+    dof = float(n_obs - k)
+    use_t = cov_type == "hac" and hac_t
+    crit = float(stats.t.ppf(1 - alpha / 2, dof)) if use_t else float(stats.norm.ppf(1 - alpha / 2))
+    scale = "ratio" if _is_log_link(family) else "difference"
+    beta = f.beta[0]
+    se = np.sqrt(np.diag(V))
+
+    def eff(term: str) -> Effect:
+        i = names.index(term)
+        return Effect.from_linear(term, float(beta[i]), float(se[i]), scale=scale, alpha=alpha,
+                                  df=dof if use_t else None, crit=crit)
+
+    # counterfactual design for the treated series: switch the intervention terms off
+    X_t = X[0, :T][pos]
+    X_cf = X_t.copy()
+    for term in _EFFECT_TERMS:
+        if term in names:
+            X_cf[:, names.index(term)] = 0.0
+    frame = pd.DataFrame({tname: df[tname].to_numpy(), "_y": y_obs, "_post": t_obs >= t0})
+    disp = float(f.alpha[0]) if family == "negbin" else float(f.dispersion[0])
+    method = {
+        "estimator": "its",
+        "family": family,
+        "link": "log" if _is_log_link(family) else "identity",
+        "cov_type": cov_type,
+        "hac_lags": lags if cov_type == "hac" else None,
+        "ci": f"t({int(dof)})" if use_t else "normal",
+        "n_obs": n_obs,
+        "n_periods": T,
+        "n_pre": n_pre,
+        "n_post": n_post,
+        "start": start if axis.kind == "int" else pd.Timestamp(start),
+        "time_axis": axis.kind,
+        "tname": tname,
+        "yname": yname,
+        "offset": offset,
+        "seasonality": seasonality,
+        "period": period,
+        "season_source": season_note if seasonality else None,
+        "slope_change": slope_change,
+        "controlled": controlled,
+        "converged": bool(f.converged[0]),
+        "iterations": f.iterations,
+        "notes": tuple(notes),
+    }
+    return ITSResult(
+        level_change=eff("level_change"),
+        slope_change=eff("slope_change") if slope_change else None,
+        dispersion=disp,
+        method=method,
+        params=pd.Series(beta, index=names, name="estimate"),
+        cov=pd.DataFrame(V, index=names, columns=names),
+        _frame=frame,
+        _X=_ro(X_t),
+        _X_cf=_ro(X_cf),
+        _offset=_ro(off_obs),
+        _crit=crit,
+        _df=dof if use_t else None,
+    )
+
+
+def _control_frame(control, data, df, *, tname, yname, offset, family, dropna, notes, source):
+    """Normalise the control argument to a DataFrame with tname, yname (and offset)."""
+    if isinstance(control, str):
+        if offset:
+            raise ValueError(
+                f"{source}: control={control!r} is a column, but an offset needs the control's own "
+                f"population; pass a DataFrame with columns {tname!r}, {yname!r}, {offset!r}"
+            )
+        _check_columns(data, [control], source)
+        cdf = pd.DataFrame({tname: data[tname].to_numpy(), yname: data[control].to_numpy()})
+    elif isinstance(control, pd.Series):
+        if offset:
+            raise ValueError(f"{source}: an offset needs a control DataFrame with column {offset!r}")
+        cdf = pd.DataFrame({tname: control.index.to_numpy(), yname: control.to_numpy()})
+    elif isinstance(control, pd.DataFrame):
+        cdf = control
+    else:
+        raise TypeError(f"control: expected a column name, Series or DataFrame, got {type(control).__name__}")
+    cdf, cnotes = _prepare_series(cdf, yname=yname, tname=tname, offset=offset, family=family,
+                                  dropna=dropna, source=source + " control")
+    notes.extend("control: " + n for n in cnotes)
+    return cdf
+
+
+def fit_many(
+    data: pd.DataFrame,
+    *,
+    by: str,
+    yname: str,
+    tname: str,
+    start: Any,
+    family: Family = "quasipoisson",
+    offset: str | None = None,
+    seasonality: int = 2,
+    period: float = 12,
+    slope_change: bool = True,
+    cov_type: CovType = "hac",
+    hac_lags: int | None = None,
+    season: str | None = None,
+    hac_t: bool = True,
+    alpha: float = 0.05,
+    errors: Literal["raise", "nan"] = "nan",
+) -> pd.DataFrame:
+    """Fit :func:`fit` to every series in a long panel at once (vectorised IRLS).
+
+    Gives the same numbers as calling :func:`fit` per series (tested), in a fraction of the time:
+    all series share one batched IRLS over a (series x period x term) design array.
+
+    Parameters
+    ----------
+    by : str
+        Column identifying the series (e.g. ``"unit"`` / ``"wijkraad_id"``).
+    start : scalar, Mapping or str
+        Common first intervention period, a mapping ``{unit: start}``, or the name of a column
+        holding each series' start (constant within a series).
+    errors : {"nan", "raise"}
+        What to do with a series that cannot be fitted (too few pre-periods, all zero, missing
+        outcome, no convergence): a row of NaN with the reason in ``note`` (default) or raise.
+    Other parameters as in :func:`fit` (no ``control``; outcome NaN is an error per series).
+
+    Returns
+    -------
+    DataFrame
+        One row per series and term: ``by``, :data:`TIDY_COLUMNS`, ``scale``, ``dispersion``,
+        ``n_obs``, ``hac_lags``, ``converged``, ``note``. Estimates on the reporting scale.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(3)
+    >>> panel = pd.DataFrame({"wijk": np.repeat(["a", "b"], 60), "t": np.tile(np.arange(1, 61), 2)})
+    >>> panel["y"] = rng.poisson(50, len(panel))
+    >>> out = fit_many(panel, by="wijk", yname="y", tname="t", start=31, seasonality=0)
+    >>> sorted(out.loc[out.term == "level_change", "wijk"])
+    ['a', 'b']
+    """
+    _validate_options(family, cov_type, seasonality, period, hac_lags)
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data: expected a pandas DataFrame, got {type(data).__name__}")
+    if family == "gaussian" and offset is not None:
+        raise ValueError("offset= is only used with log-link families; for gaussian model a rate column instead")
+    start_col = start if isinstance(start, str) and start in data.columns else None
+    cols = [by, tname, yname] + ([offset] if offset else []) + ([start_col] if start_col else [])
+    cols += [season] if season else []
+    if season is None and "month" in data.columns and not pd.api.types.is_datetime64_any_dtype(data[tname]):
+        cols.append("month")
+    _check_columns(data, cols, "its.fit_many")
+    df = data.loc[:, list(dict.fromkeys(cols))].copy()
+    source = "its.fit_many"
+    if df[tname].isna().any():
+        raise ValueError(f"{source}: column {tname!r} has missing periods")
+    dup = df.duplicated([by, tname])
+    if dup.any():
+        r = df.loc[dup].iloc[0]
+        raise ValueError(f"{source}: duplicate period {r[tname]!r} for {by}={r[by]!r}; expected one row per period")
+    _check_values(df, yname, tname, source, family=family)
+    if offset:
+        _check_values(df, offset, tname, source, family=family, positive=True)
+    axis = _time_axis(df[tname], tname, source)
+    gidx = axis.index(df[tname]).astype(int)  # grid position, 0 = first period of the panel
+    s_all, season_note = _season_values(df, axis, tname, season, period)
+    units = pd.unique(df[by])
+    G = len(units)
+    T = int(gidx.max()) + 1
+    g_of = pd.Index(units).get_indexer(df[by])
+    first = np.full(G, np.iinfo(np.int64).max)
+    np.minimum.at(first, g_of, gidx)
+    # per-series start (grid position)
+    if start_col is not None:
+        st = df.groupby(by, sort=False)[start_col].agg(["min", "max"])
+        if (st["min"] != st["max"]).any():
+            u = st.index[(st["min"] != st["max"])][0]
+            raise ValueError(f"{source}: column {start_col!r} is not constant within {by}={u!r}")
+        start_vals = st["min"].reindex(units).tolist()
+    elif isinstance(start, Mapping):
+        missing = [u for u in units if u not in start]
+        if missing:
+            raise KeyError(f"{source}: start mapping has no entry for {by}={missing[0]!r}")
+        start_vals = [start[u] for u in units]
+    else:
+        start_vals = [start] * G
+    start_pos = np.array([_start_index(axis, s, tname) for s in start_vals], float)
+
+    y = np.zeros((G, T))
+    off = np.zeros((G, T))
+    mask = np.zeros((G, T), bool)
+    seas = np.zeros((G, T))
+    yv = pd.to_numeric(df[yname], errors="coerce").to_numpy(float)
+    notes = [""] * G
+    bad = np.zeros(G, bool)
+    nan_rows = np.isnan(yv)
+    if offset:
+        nan_rows |= np.isnan(pd.to_numeric(df[offset], errors="coerce").to_numpy(float))
+    y[g_of, gidx] = np.where(nan_rows, 0.0, yv)
+    mask[g_of, gidx] = ~nan_rows
+    seas[g_of, gidx] = s_all
+    if offset:
+        off[g_of, gidx] = np.log(np.where(nan_rows, 1.0, df[offset].to_numpy(float)))
+    for g in np.flatnonzero(np.bincount(g_of[nan_rows], minlength=G)):
+        notes[g] = f"missing {yname!r} in {int(np.sum(nan_rows & (g_of == g)))} period(s)"
+        bad[g] = True
+    # seasonal position on the grid must not depend on the series (calendar) for missing cells
+    if season is None and axis.kind != "int":
+        grid_dates = _grid_values(axis, T)
+        seas = np.broadcast_to(_season_values(pd.DataFrame({tname: grid_dates}), axis, tname, None, period)[0],
+                               (G, T)).copy()
+    t = np.arange(T)[None, :] - first[:, None] + 1.0  # 1 = first observed period of the series
+    t0 = start_pos - first + 1.0
+    X, names = _design(t, seas, t0[:, None], seasonality=seasonality, period=period, slope_change=slope_change)
+    k = len(names)
+    k_pre = 2 + 2 * seasonality
+    n_pre = np.sum(mask & (t < t0[:, None]), axis=1)
+    n_post = np.sum(mask & (t >= t0[:, None]), axis=1)
+    ysum = np.sum(np.where(mask, y, 0.0), axis=1)
+    for g in range(G):
+        if bad[g]:
+            continue
+        try:
+            _check_pre_post(int(n_pre[g]), int(n_post[g]), k_pre, slope_change, start_vals[g],
+                            _grid_values(axis, T)[first[g]], f"{source} {by}={units[g]!r}")
+            if _is_log_link(family) and ysum[g] == 0:
+                raise ValueError(f"{source} {by}={units[g]!r}: {yname!r} is zero in every period")
+        except ValueError as exc:
+            if errors == "raise":
+                raise
+            notes[g], bad[g] = str(exc), True
+    if errors == "raise" and bad.any():
+        g = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{source} {by}={units[g]!r}: {notes[g]}")
+    if T < k:
+        raise ValueError(f"{source}: the panel spans {T} periods, fewer than the {k} model terms {names}")
+    xtx = np.einsum("gtk,gt,gtl->gkl", X, mask.astype(float), X)
+    rank_ok = np.linalg.matrix_rank(xtx) == k
+    for g in np.flatnonzero(~rank_ok & ~bad):
+        notes[g], bad[g] = "design matrix is rank deficient", True
+    # bad series are fitted on a harmless dummy (identity block) so the batch stays well posed
+    mask_fit = mask.copy()
+    mask_fit[bad] = True
+    y_fit = np.where(bad[:, None], 1.0, y)
+    X_fit = X.copy()
+    X_fit[bad] = np.eye(T, k)  # any full-rank block
+    f = _fit_core(X_fit, y_fit, np.where(bad[:, None], 0.0, off), mask_fit, family)
+    n_obs = mask.sum(axis=1)
+    lags = np.array([default_hac_lags(int(tt)) for tt in (T - first)]) if hac_lags is None else np.full(G, hac_lags)
+    with np.errstate(all="ignore"):
+        V = _covariance(f, cov_type, lags, family)
+    se = np.sqrt(np.clip(np.diagonal(V, axis1=1, axis2=2), 0, None))
+    dof = (n_obs - k).astype(float)
+    use_t = cov_type == "hac" and hac_t
+    if use_t:
+        crit = stats.t.ppf(1 - alpha / 2, np.where(dof > 0, dof, 1))
+    else:
+        crit = np.full(G, stats.norm.ppf(1 - alpha / 2))
+    beta = f.beta
+    with np.errstate(all="ignore"):
+        z = beta / se
+        p = 2 * (stats.t.sf(np.abs(z), np.where(dof > 0, dof, 1)[:, None]) if use_t else stats.norm.sf(np.abs(z)))
+    lo = beta - crit[:, None] * se
+    hi = beta + crit[:, None] * se
+    ratio = _is_log_link(family)
+    est = np.exp(beta) if ratio else beta
+    if ratio:
+        lo, hi = np.exp(lo), np.exp(hi)
+    nonconv = ~f.converged & ~bad
+    for g in np.flatnonzero(nonconv):
+        notes[g] = "IRLS did not converge"
+    invalid = bad | nonconv
+    disp = f.alpha if family == "negbin" else f.dispersion
+    arrs = [est, se, z, p, lo, hi]
+    arrs = [np.where(invalid[:, None], np.nan, a) for a in arrs]
+    out = pd.DataFrame(
+        {
+            by: np.repeat(units, k),
+            "term": np.tile(names, G),
+            **{c: a.ravel() for c, a in zip(TIDY_COLUMNS[1:], arrs, strict=True)},
+        }
+    )
+    out["scale"] = "ratio" if ratio else "difference"
+    out["dispersion"] = np.repeat(np.where(invalid, np.nan, disp), k)
+    out["n_obs"] = np.repeat(n_obs, k)
+    out["hac_lags"] = np.repeat(lags if cov_type == "hac" else np.full(G, -1), k)
+    out["converged"] = np.repeat(~invalid, k)
+    out["note"] = np.repeat(np.array(notes, dtype=object), k)
+    out.attrs["method"] = {
+        "estimator": "its.fit_many", "family": family, "cov_type": cov_type,
+        "ci": "t(n-k)" if use_t else "normal", "seasonality": seasonality, "period": period,
+        "season_source": season_note if seasonality else None, "slope_change": slope_change,
+        "n_units": G, "n_periods": T,
+    }
+    return out
+
+
+def _grid_values(axis: _TimeAxis, T: int) -> np.ndarray:
+    if axis.kind == "int":
+        return np.arange(T) + axis.origin
+    if axis.kind == "month":
+        return pd.date_range(axis.origin, periods=T, freq="MS").to_numpy()
+    return pd.date_range(axis.origin, periods=T, freq="7D").to_numpy()
