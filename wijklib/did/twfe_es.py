@@ -1,0 +1,933 @@
+"""Two-way fixed effects: 2x2 DiD, static TWFE and event studies (dynamic TWFE and Sun & Abraham).
+
+Design choices (why):
+
+- Unit fixed effects are *absorbed exactly* (within transformation) and time effects enter as
+  explicit dummies. Wards x months panels have few periods (T <= a few hundred) but possibly many units,
+  so the normal equations are formed with sparse products and per-unit sums: memory is
+  O(n + G*T + p^2), never an n x p dense dummy matrix. The same engine (:func:`fe_wls`) is reused by
+  the Poisson estimator (:mod:`wijklib.did.ppml`) inside its IRLS loop.
+- Cluster-robust standard errors are CR1 with the fixest/Stata small-sample factor
+  ``G/(G-1) * (N-1)/(N-K)``, where K counts the slope coefficients and the time dummies; the unit
+  fixed effects are not counted when units are nested in the clusters (fixest ``fixef.K="nested"``).
+- Dynamic TWFE is biased with staggered adoption and heterogeneous effects (already-treated units act
+  as controls). ``event_study`` therefore defaults to Sun & Abraham's (2021) interaction-weighted
+  estimator: cohort x relative-time interactions against never-treated (or last-treated) units, then
+  averaged per event time with cohort shares as weights.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import scipy.linalg as sla
+import scipy.sparse as sp
+from scipy import stats
+
+from wijklib.results import TIDY_COLUMNS, Effect, tidy_frame
+
+__all__ = [
+    "twfe",
+    "event_study",
+    "TWFEResult",
+    "EventStudyResult",
+    "PretestResult",
+    "fe_wls",
+    "FEFit",
+]
+
+
+# ----------------------------------------------------------------------------------------------
+# input handling
+# ----------------------------------------------------------------------------------------------
+
+
+def _require_columns(data: pd.DataFrame, cols: dict[str, str | None]) -> None:
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    for arg, col in cols.items():
+        if col is not None and col not in data.columns:
+            raise KeyError(
+                f"column {col!r} (argument {arg}=) not found in data; available columns: "
+                f"{list(data.columns)}"
+            )
+
+
+def _numeric(data: pd.DataFrame, col: str, *, what: str) -> np.ndarray:
+    """Column as float array; names the first offending row/value when not numeric."""
+    s = data[col]
+    if pd.api.types.is_bool_dtype(s):
+        return s.to_numpy(dtype=float)
+    if not pd.api.types.is_numeric_dtype(s):
+        conv = pd.to_numeric(s, errors="coerce")
+        bad = conv.isna() & s.notna()
+        if bad.any():
+            pos = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ValueError(
+                f"column {col!r} ({what}) must be numeric; row {pos} (index {s.index[pos]!r}) "
+                f"holds {s.iloc[pos]!r}"
+            )
+        s = conv
+    return s.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _check_unique(data: pd.DataFrame, idname: str, tname: str) -> None:
+    dup = data.duplicated([idname, tname], keep=False)
+    if dup.any():
+        pos = int(np.flatnonzero(dup.to_numpy())[0])
+        row = data.iloc[pos]
+        raise ValueError(
+            f"panel has duplicate ({idname}, {tname}) rows, e.g. row {pos} (index {data.index[pos]!r}): "
+            f"{idname}={row[idname]!r}, {tname}={row[tname]!r}; expected one row per unit and period"
+        )
+
+
+def _time_codes(tvals: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer position of each period among the sorted distinct periods, and those periods."""
+    codes, uniq = pd.factorize(tvals, sort=True)
+    if (codes < 0).any():
+        pos = int(np.flatnonzero(codes < 0)[0])
+        raise ValueError(f"time column {tvals.name!r} has a missing value in row {pos}")
+    return codes.astype(np.int64), np.asarray(uniq)
+
+
+def _cohort_codes(gvals: pd.Series, times: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
+    """Map first-treatment periods to period positions.
+
+    Returns positions (``-1`` = never treated within the panel, ``-2`` = treated before the first
+    period, i.e. always treated) and counts of the special cases. 0, NaN and NaT mean never treated
+    (R ``did`` / contracts convention).
+    """
+    g = gvals
+    info = {"treated_after_panel": 0, "always_treated": 0}
+    if pd.api.types.is_datetime64_any_dtype(g):
+        never = g.isna().to_numpy()
+        gv = g.to_numpy()
+    else:
+        num = pd.to_numeric(g, errors="coerce")
+        bad = num.isna() & g.notna()
+        if bad.any() and not pd.api.types.is_datetime64_any_dtype(pd.Series(times)):
+            pos = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ValueError(
+                f"cohort column {g.name!r} row {pos} holds {g.iloc[pos]!r}; expected the first "
+                f"treated period (same type as the time column) or 0/NaN for never treated"
+            )
+        if pd.api.types.is_datetime64_any_dtype(pd.Series(times)):
+            gd = pd.to_datetime(g.where(~(num == 0), pd.NaT), errors="coerce")
+            never = gd.isna().to_numpy()
+            gv = gd.to_numpy()
+        else:
+            never = (num.isna() | (num == 0)).to_numpy()
+            gv = num.to_numpy(dtype=float, na_value=np.nan)
+    out = np.full(len(g), -1, dtype=np.int64)
+    treated = ~never
+    if treated.any():
+        tv = gv[treated]
+        pos = np.searchsorted(times, tv, side="left")
+        res = pos.copy()
+        after = pos >= len(times)
+        before = tv < times[0]
+        res[after] = -1
+        res[before] = -2
+        info["treated_after_panel"] = int(after.sum())
+        info["always_treated"] = int(before.sum())
+        out[treated] = res
+    return out, info
+
+
+# ----------------------------------------------------------------------------------------------
+# the fixed-effects weighted least squares engine
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FEFit:
+    """Weighted least squares with unit effects absorbed (internal building block).
+
+    ``theta`` holds NaN for columns dropped as collinear; ``bread`` is the inverse of the
+    within-transformed cross-product for the kept columns (``keep``), embedded in a p x p array
+    with NaN elsewhere.
+    """
+
+    theta: np.ndarray
+    bread: np.ndarray
+    keep: np.ndarray
+    resid: np.ndarray  # within residual e (weighted unit means are zero)
+    unit_effect: np.ndarray  # alpha_g such that fitted = Z theta + alpha_unit
+    n_obs: int
+    n_units: int
+
+
+def _unit_operator(unit: np.ndarray, n_units: int, w: np.ndarray) -> sp.csr_matrix:
+    n = len(unit)
+    return sp.csr_matrix((w, (unit, np.arange(n))), shape=(n_units, n))
+
+
+def _independent_columns(A: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+    """Keep columns in order, dropping any that is (numerically) a combination of earlier ones.
+
+    Order matters: callers put the time dummies first so a collinear *treatment* column is the one
+    reported as not identified, as fixest does.
+    """
+    p = A.shape[0]
+    d = np.sqrt(np.clip(np.diag(A), 0, None))
+    keep: list[int] = []
+    L = np.zeros((p, p))
+    for j in range(p):
+        if d[j] <= 0:
+            continue
+        if keep:
+            k = np.asarray(keep)
+            lj = sla.solve_triangular(L[: len(keep), : len(keep)], A[k, j], lower=True)
+            r = A[j, j] - lj @ lj
+        else:
+            lj = np.empty(0)
+            r = A[j, j]
+        if r <= tol * A[j, j]:
+            continue
+        m = len(keep)
+        L[m, :m] = lj
+        L[m, m] = math.sqrt(r)
+        keep.append(j)
+    return np.asarray(keep, dtype=np.int64)
+
+
+def fe_wls(
+    Z: sp.spmatrix,
+    y: np.ndarray,
+    unit: np.ndarray,
+    n_units: int,
+    w: np.ndarray | None = None,
+) -> FEFit:
+    """Solve ``y = Z theta + alpha_unit + e`` by weighted least squares with unit effects absorbed.
+
+    Uses ``Z~'WZ~ = Z'WZ - S' diag(1/W_g) S`` with ``S`` the weighted unit sums of Z, so the
+    within-transformed design is never materialised.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> unit = np.repeat([0, 1, 2], 2); x = np.array([0., 1, 0, 1, 0, 0])
+    >>> y = 2 * x + np.array([1., 1, 5, 5, 3, 3])
+    >>> fit = fe_wls(sp.csc_matrix(x[:, None]), y, unit, 3)
+    >>> round(float(fit.theta[0]), 6)
+    2.0
+    """
+    n, p = Z.shape
+    wv = np.ones(n) if w is None else np.asarray(w, dtype=float)
+    Z = sp.csc_matrix(Z)
+    D = _unit_operator(unit, n_units, wv)
+    Wg = np.asarray(D.sum(axis=1)).ravel()
+    if (Wg <= 0).any():
+        raise ValueError("a unit has zero total weight; drop it before fitting")
+    S = sp.csr_matrix(D @ Z)
+    sy = D @ y
+    ZW = sp.csc_matrix(Z.multiply(wv[:, None]))
+    A = (Z.T @ ZW).toarray() - (S.T @ sp.diags(1.0 / Wg) @ S).toarray()
+    b = np.asarray(ZW.T @ y).ravel() - np.asarray(S.T @ (sy / Wg)).ravel()
+    A = (A + A.T) / 2
+    theta = np.full(p, np.nan)
+    bread = np.full((p, p), np.nan)
+    keep = np.arange(p)
+    ok = p > 0
+    if ok:
+        try:
+            c = sla.cho_factor(A, check_finite=False)
+            # a numerically singular matrix can still factor: check the pivots' scale
+            dg = np.diag(c[0]) ** 2
+            if (dg <= 1e-9 * np.maximum(np.diag(A), 1e-300)).any():
+                raise sla.LinAlgError("near singular")
+            th = sla.cho_solve(c, b, check_finite=False)
+            inv = sla.cho_solve(c, np.eye(p), check_finite=False)
+        except (sla.LinAlgError, ValueError):
+            keep = _independent_columns(A)
+            Ak = A[np.ix_(keep, keep)]
+            c = sla.cho_factor(Ak, check_finite=False)
+            th = sla.cho_solve(c, b[keep], check_finite=False)
+            inv = sla.cho_solve(c, np.eye(len(keep)), check_finite=False)
+        theta[keep] = th
+        bread[np.ix_(keep, keep)] = inv
+    zt = np.zeros(n) if p == 0 else np.asarray(Z[:, keep] @ theta[keep]).ravel()
+    r = y - zt
+    alpha = (D @ r) / Wg
+    e = r - alpha[unit]
+    return FEFit(theta, bread, keep, e, alpha, n, n_units)
+
+
+def cluster_scores(
+    Z: sp.spmatrix,
+    we: np.ndarray,
+    unit: np.ndarray,
+    n_units: int,
+    w: np.ndarray,
+    cluster: np.ndarray,
+    n_clusters: int,
+) -> np.ndarray:
+    """Per-cluster scores ``sum_i w_i e_i z~_i`` (n_clusters x p), z~ = within-unit demeaned Z.
+
+    ``we`` is the elementwise product of weights and residuals (for Poisson: ``y - mu``).
+    When units are nested in clusters the demeaning term vanishes because the weighted residuals
+    sum to zero within each unit; otherwise it is subtracted explicitly.
+    """
+    n = Z.shape[0]
+    C = sp.csr_matrix((we, (cluster, np.arange(n))), shape=(n_clusters, n))
+    s = C @ sp.csc_matrix(Z)
+    s = s.toarray() if sp.issparse(s) else np.asarray(s)
+    nested = _nested(unit, cluster)
+    if not nested:
+        D = _unit_operator(unit, n_units, w)
+        Wg = np.asarray(D.sum(axis=1)).ravel()
+        zbar = sp.diags(1.0 / Wg) @ (D @ sp.csc_matrix(Z))  # G x p unit means
+        CU = sp.csr_matrix((we, (cluster, unit)), shape=(n_clusters, n_units))
+        corr = CU @ zbar
+        s = s - (corr.toarray() if sp.issparse(corr) else np.asarray(corr))
+    return s
+
+
+def _nested(unit: np.ndarray, cluster: np.ndarray) -> bool:
+    df = pd.DataFrame({"u": unit, "c": cluster}).drop_duplicates()
+    return bool(df["u"].is_unique)
+
+
+def cr1_vcov(
+    bread: np.ndarray, keep: np.ndarray, scores: np.ndarray, *, n_obs: int, k: int, nested: bool,
+    n_units: int,
+) -> np.ndarray:
+    """CR1 sandwich with fixest's small-sample factor (unit FE counted only when not nested)."""
+    p = bread.shape[0]
+    G = scores.shape[0]
+    B = bread[np.ix_(keep, keep)]
+    sk = scores[:, keep]
+    meat = sk.T @ sk
+    kk = k + (0 if nested else n_units)
+    adj = (G / (G - 1) if G > 1 else math.nan) * ((n_obs - 1) / (n_obs - kk) if n_obs > kk else math.nan)
+    V = np.full((p, p), np.nan)
+    V[np.ix_(keep, keep)] = adj * (B @ meat @ B)
+    return V
+
+
+# ----------------------------------------------------------------------------------------------
+# results
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PretestResult:
+    """Joint Wald test that all pre-treatment event-time coefficients are zero."""
+
+    statistic: float
+    df: int
+    p_value: float
+    terms: tuple[str, ...]
+    test: str = "Wald chi2 (cluster-robust), H0: all pre-period coefficients = 0"
+
+    def tidy(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            [{"test": self.test, "statistic": self.statistic, "df": self.df, "p_value": self.p_value,
+              "n_terms": len(self.terms)}]
+        )
+
+    def sentence(self) -> str:
+        """Short Dutch sentence for a report."""
+        verdict = (
+            "geen aanwijzing dat de trends vóór de start verschilden"
+            if self.p_value >= 0.05
+            else "een aanwijzing dat de trends vóór de start al verschilden"
+        )
+        return (
+            f"De toets op de {self.df} periode(n) vóór de start (p = {self.p_value:.2f}) geeft "
+            f"{verdict}; een niet-significante toets bewijst geen parallelle trends."
+        )
+
+
+@dataclass(frozen=True)
+class TWFEResult:
+    """Result of :func:`twfe`: one effect with metadata; all views derive from :meth:`tidy`."""
+
+    effect: Effect
+    coefficients: pd.DataFrame
+    vcov: pd.DataFrame
+    method: dict[str, Any] = field(default_factory=dict)
+
+    def tidy(self) -> pd.DataFrame:
+        return tidy_frame([self.effect])
+
+    def conf_int(self) -> pd.DataFrame:
+        t = self.tidy()
+        return t.set_index("term")[["conf_low", "conf_high"]]
+
+    def summary(self) -> str:
+        t = self.tidy().iloc[0]
+        m = self.method
+        return (
+            f"{m.get('estimator')}: {t['term']} = {t['estimate']:.4f} (SE {t['std_error']:.4f}, "
+            f"{m.get('se_type')}), {int((1 - self.effect.alpha) * 100)}% CI [{t['conf_low']:.4f}, "
+            f"{t['conf_high']:.4f}], p = {t['p_value']:.4g}; N = {m.get('n_obs')}, units = "
+            f"{m.get('n_units')}, periods = {m.get('n_periods')}, clusters = {m.get('n_clusters')}"
+        )
+
+
+@dataclass(frozen=True)
+class EventStudyResult:
+    """Result of :func:`event_study`.
+
+    ``table`` has one row per event time (``event_time``, estimate, SE, pointwise and simultaneous
+    bands); ``vcov`` is the covariance of the reported event-time estimates; ``effect`` is the
+    average post-period effect (observation-weighted over event times >= 0).
+    """
+
+    table: pd.DataFrame
+    vcov: pd.DataFrame
+    effect: Effect
+    method: dict[str, Any] = field(default_factory=dict)
+    cells: pd.DataFrame | None = None  # Sun & Abraham cohort x event-time estimates
+
+    def tidy(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def conf_int(self, *, simultaneous: bool = False) -> pd.DataFrame:
+        t = self.tidy().set_index("event_time")
+        if simultaneous:
+            return t[["conf_low_simul", "conf_high_simul"]]
+        return t[["conf_low", "conf_high"]]
+
+    def summary(self) -> str:
+        m = self.method
+        e = self.effect
+        return (
+            f"Event study ({m.get('estimator')}, ref = {m.get('ref')}, control = "
+            f"{m.get('control_group')}): average post effect {e.estimate:.4f} (SE {e.std_error:.4f}), "
+            f"{len(self.table)} event times; units = {m.get('n_units')}, periods = {m.get('n_periods')}"
+        )
+
+    @property
+    def pre_terms(self) -> list[int]:
+        t = self.table
+        est = set(self.vcov.index)
+        return [int(x) for x in t.loc[t["event_time"] < 0, "event_time"] if str(int(x)) in est]
+
+    def pretest(self) -> PretestResult:
+        """Joint Wald test of the pre-period coefficients (excluding the reference period)."""
+        pre = self.pre_terms
+        if not pre:
+            raise ValueError("no pre-period event times were estimated; nothing to test")
+        lab = [str(e) for e in pre]
+        b = self.table.set_index("event_time").loc[pre, "estimate"].to_numpy()
+        V = self.vcov.loc[lab, lab].to_numpy()
+        stat = float(b @ np.linalg.pinv(V) @ b)
+        df = int(np.linalg.matrix_rank(V))
+        return PretestResult(stat, df, float(stats.chi2.sf(stat, df)), tuple(lab))
+
+    def plot(self, *, ax: Any = None, simultaneous: bool = True, title: str | None = None) -> tuple[Any, Any]:
+        """Event-study plot: estimates with 95% pointwise bars and a simultaneous band.
+
+        Returns ``(fig, ax)``; never calls ``plt.show()``.
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(7, 4))
+        else:
+            fig = ax.figure
+        t = self.table.dropna(subset=["estimate"])
+        x = t["event_time"].to_numpy()
+        if simultaneous and "conf_low_simul" in t:
+            ax.fill_between(x, t["conf_low_simul"], t["conf_high_simul"], color="C0", alpha=0.15,
+                            step=None, label="simultaan 95%-band")
+        ax.errorbar(x, t["estimate"], yerr=[t["estimate"] - t["conf_low"], t["conf_high"] - t["estimate"]],
+                    fmt="o", ms=3, color="C0", capsize=2, label="schatting (95%-interval)")
+        ax.axhline(0, color="0.4", lw=0.8)
+        ax.axvline(-0.5, color="0.4", lw=0.8, ls="--")
+        ax.set_xlabel("periode t.o.v. start (0 = eerste periode met aanpak)")
+        ax.set_ylabel("effect")
+        ax.set_title(title or f"Event study ({self.method.get('estimator')})")
+        ax.legend(loc="best", fontsize=8)
+        return fig, ax
+
+
+# ----------------------------------------------------------------------------------------------
+# twfe / 2x2
+# ----------------------------------------------------------------------------------------------
+
+
+def _welch_2x2(y: np.ndarray, treat: np.ndarray, post: np.ndarray, unit: np.ndarray) -> tuple[float, float]:
+    """DiD of group means with the SE of independent group changes (Card & Krueger Table 3).
+
+    Per group the change in means has influence values aggregated per unit (a unit seen in both
+    waves contributes its own change), variance ``n/(n-1) * sum psi^2``; the DiD SE adds the two
+    groups' variances. On a balanced panel this is the Welch SE of the difference in mean changes.
+    """
+    est = 0.0
+    var = 0.0
+    for gval, sign in ((1.0, 1.0), (0.0, -1.0)):
+        m = treat == gval
+        ch = 0.0
+        psi = pd.Series(0.0, index=pd.unique(unit[m]))
+        for pval, s2 in ((1.0, 1.0), (0.0, -1.0)):
+            mm = m & (post == pval)
+            if not mm.any():
+                raise ValueError("2x2 DiD needs observations in all four treat x post cells")
+            mean = y[mm].mean()
+            ch += s2 * mean
+            contrib = pd.Series(s2 * (y[mm] - mean) / mm.sum(), index=unit[mm]).groupby(level=0).sum()
+            psi = psi.add(contrib, fill_value=0.0)
+        nu = len(psi)
+        var += nu / (nu - 1) * float((psi.to_numpy() ** 2).sum())
+        est += sign * ch
+    return est, math.sqrt(var)
+
+
+def twfe(
+    data: pd.DataFrame,
+    *,
+    yname: str,
+    tname: str,
+    idname: str,
+    treat: str,
+    post: str | None = None,
+    cluster: str | None = None,
+    weightsname: str | None = None,
+    covariates: list[str] | None = None,
+    alp: float = 0.05,
+    fe: Literal["unit", "group"] = "unit",
+    se_type: Literal["cluster", "hc1", "groupmeans"] = "cluster",
+) -> TWFEResult:
+    """2x2 difference-in-differences or static two-way fixed effects with clustered SEs.
+
+    Parameters
+    ----------
+    data
+        Long panel, one row per unit and period (not modified).
+    yname, tname, idname
+        Outcome, period and unit columns.
+    treat
+        Without ``post``: the 0/1 treatment-status column ``D_it`` (static TWFE). With ``post``: the
+        0/1 group indicator (ever treated); the regressor is ``treat x post``.
+    post
+        0/1 column marking the after period for a 2x2 design.
+    cluster
+        Cluster column (default: ``idname``).
+    weightsname
+        Optional non-negative observation weights.
+    covariates
+        Extra time-varying numeric regressors.
+    alp
+        1 - confidence level.
+    fe
+        ``"unit"`` (default): unit and time fixed effects. ``"group"``: pooled regression
+        ``y ~ treat + time + treat:post`` (no unit effects), the difference of all available group
+        means, as in Card & Krueger Table 3 row 3 (needs ``post``).
+    se_type
+        ``"cluster"`` (CR1 by ``cluster``), ``"hc1"`` (heteroskedasticity-robust, no clustering), or
+        ``"groupmeans"`` (2x2 only, unweighted, no covariates: SE of the difference of two independent
+        groups' mean changes; reproduces Card & Krueger's published SEs, Welch on a balanced panel).
+
+    Returns
+    -------
+    TWFEResult
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"id": [1, 1, 2, 2, 3, 3, 4, 4], "t": [0, 1] * 4,
+    ...                    "g": [1, 1, 1, 1, 0, 0, 0, 0], "y": [1., 4, 2, 4, 1, 2, 2, 2]})
+    >>> res = twfe(df, yname="y", tname="t", idname="id", treat="g", post="t")
+    >>> round(res.effect.estimate, 3)
+    2.0
+    """
+    _require_columns(data, {"yname": yname, "tname": tname, "idname": idname, "treat": treat,
+                            "post": post, "cluster": cluster, "weightsname": weightsname})
+    covariates = list(covariates or [])
+    _require_columns(data, {f"covariates[{i}]": c for i, c in enumerate(covariates)})
+    if fe == "group" and post is None:
+        raise ValueError("fe='group' is the pooled 2x2 regression and needs post=")
+    if fe not in ("unit", "group"):
+        raise ValueError(f"fe must be 'unit' or 'group', got {fe!r}")
+    if se_type not in ("cluster", "hc1", "groupmeans"):
+        raise ValueError(f"se_type must be 'cluster', 'hc1' or 'groupmeans', got {se_type!r}")
+    cluster = cluster or idname
+    _check_unique(data, idname, tname)
+
+    y_all = _numeric(data, yname, what="outcome")
+    d_all = _numeric(data, treat, what="treatment")
+    p_all = _numeric(data, post, what="post indicator") if post is not None else None
+    w_all = _numeric(data, weightsname, what="weights") if weightsname else None
+    X_all = [(_numeric(data, c, what="covariate")) for c in covariates]
+    ok = np.isfinite(y_all) & np.isfinite(d_all)
+    if p_all is not None:
+        ok &= np.isfinite(p_all)
+    if w_all is not None:
+        ok &= np.isfinite(w_all)
+        if (w_all[ok] < 0).any():
+            raise ValueError(f"weights column {weightsname!r} has negative values")
+    for x in X_all:
+        ok &= np.isfinite(x)
+    ok &= data[idname].notna().to_numpy() & data[tname].notna().to_numpy()
+    for col, arr in ((treat, d_all), (post, p_all)):
+        if arr is not None and not np.isin(arr[ok], (0.0, 1.0)).all():
+            bad = np.flatnonzero(ok & ~np.isin(arr, (0.0, 1.0)))[0]
+            raise ValueError(f"column {col!r} must be 0/1; row {bad} holds {arr[bad]!r}")
+    n_dropped = int((~ok).sum())
+    sub = data.loc[ok, list(dict.fromkeys([idname, tname, cluster]))]
+    y = y_all[ok]
+    d = d_all[ok]
+    pst = p_all[ok] if p_all is not None else None
+    w = w_all[ok] if w_all is not None else None
+    unit_codes, _ = pd.factorize(sub[idname], sort=True)
+    time_codes, times = _time_codes(sub[tname])
+    clus_codes, clus_uniq = pd.factorize(sub[cluster], sort=True)
+    G, T, n = int(unit_codes.max()) + 1, len(times), len(y)
+
+    reg = d * pst if pst is not None else d
+    term = f"{treat}:{post}" if post is not None else treat
+
+    if se_type == "groupmeans":
+        if post is None or w is not None or covariates:
+            raise ValueError("se_type='groupmeans' is for the unweighted 2x2 design without covariates (needs post=)")
+        if fe == "unit":
+            # with unit FE only units seen in both waves identify the effect: use that balanced subset
+            seen = pd.Series(pst).groupby(unit_codes).nunique().to_numpy()
+            both = seen[unit_codes] == 2
+            est, se = _welch_2x2(y[both], d[both], pst[both], unit_codes[both])
+            n_used = int(both.sum())
+        else:
+            est, se = _welch_2x2(y, d, pst, unit_codes)
+            n_used = n
+        eff = Effect.from_linear(term, est, se, alpha=alp)
+        method = dict(estimator="2x2 DiD (difference of group mean changes)", se_type="groupmeans",
+                      fe=fe, n_obs=n_used, n_units=G, n_periods=T, n_clusters=G, cluster=idname,
+                      n_dropped_missing=n_dropped)
+        coefs = pd.DataFrame([{"term": term, "estimate": est, "std_error": se}])
+        return TWFEResult(eff, coefs, pd.DataFrame([[se**2]], index=[term], columns=[term]), method)
+
+    # design: time dummies first (kept preferentially), then the regressor(s) of interest
+    cols: list[sp.spmatrix] = []
+    names: list[str] = []
+    rows = np.arange(n)
+    if T > 1:
+        m = time_codes > 0
+        cols.append(sp.csc_matrix((np.ones(m.sum()), (rows[m], time_codes[m] - 1)), shape=(n, T - 1)))
+        names += [f"time::{t}" for t in times[1:]]
+    if fe == "group":
+        cols.append(sp.csc_matrix(d[:, None]))
+        names.append(treat)
+    dense = np.column_stack([reg] + [x[ok] for x in X_all])
+    cols.append(sp.csc_matrix(dense))
+    names += [term] + covariates
+    Z = sp.hstack(cols, format="csc")
+    if fe == "group":
+        unit_for_fit = np.zeros(n, dtype=np.int64)  # single intercept "unit"
+        n_fe_units = 1
+    else:
+        unit_for_fit = unit_codes
+        n_fe_units = G
+    wv = np.ones(n) if w is None else w
+    fit = fe_wls(Z, y, unit_for_fit, n_fe_units, wv)
+    j = names.index(term)
+    if not np.isfinite(fit.theta[j]):
+        raise ValueError(f"the effect {term!r} is not identified (collinear with the fixed effects)")
+    k = len(fit.keep)
+    we = wv * fit.resid
+    if se_type == "hc1":
+        sc = cluster_scores(Z, we, unit_for_fit, n_fe_units, wv, np.arange(n), n)
+        kk = k + (G if fe == "unit" else 1)
+        B = fit.bread[np.ix_(fit.keep, fit.keep)]
+        V = np.full_like(fit.bread, np.nan)
+        V[np.ix_(fit.keep, fit.keep)] = n / (n - kk) * (B @ (sc[:, fit.keep].T @ sc[:, fit.keep]) @ B)
+        n_cl = n
+    else:
+        sc = cluster_scores(Z, we, unit_for_fit, n_fe_units, wv, clus_codes, len(clus_uniq))
+        nested = fe == "unit" and _nested(unit_codes, clus_codes)
+        # the pooled model has one intercept; count it when it is not absorbed by a nested FE
+        V = cr1_vcov(fit.bread, fit.keep, sc, n_obs=n, k=k + (1 if fe == "group" else 0),
+                     nested=nested or fe == "group", n_units=G)
+        n_cl = len(clus_uniq)
+    se = float(math.sqrt(V[j, j]))
+    eff = Effect.from_linear(term, float(fit.theta[j]), se, alpha=alp)
+    show = [i for i, nm in enumerate(names) if not nm.startswith("time::")]
+    coefs = pd.DataFrame({"term": [names[i] for i in show], "estimate": fit.theta[show],
+                          "std_error": np.sqrt(np.diag(V)[show])})
+    vc = pd.DataFrame(V[np.ix_(show, show)], index=coefs["term"], columns=coefs["term"])
+    method = dict(
+        estimator="2x2 DiD" if post is not None else "TWFE", fe=fe, se_type=se_type,
+        small_sample="G/(G-1)*(N-1)/(N-K)" if se_type == "cluster" else "N/(N-K)",
+        cluster=cluster if se_type == "cluster" else None, n_obs=n, n_units=G, n_periods=T,
+        n_clusters=n_cl, n_dropped_missing=n_dropped, weights=weightsname, covariates=covariates,
+    )
+    return TWFEResult(eff, coefs, vc, method)
+
+
+# ----------------------------------------------------------------------------------------------
+# event study
+# ----------------------------------------------------------------------------------------------
+
+
+def _simultaneous_crit(V: np.ndarray, alpha: float, seed: int, draws: int = 5000) -> float:
+    """Sup-t critical value for a (1 - alpha) simultaneous band (Montiel Olea & Plagborg-Moller)."""
+    sd = np.sqrt(np.diag(V))
+    if len(sd) == 0 or not np.all(np.isfinite(sd)) or (sd <= 0).any():
+        return math.nan
+    R = V / np.outer(sd, sd)
+    evals, evecs = np.linalg.eigh(R)
+    L = evecs * np.sqrt(np.clip(evals, 0, None))
+    rng = np.random.default_rng(seed)
+    zs = rng.standard_normal((draws, len(sd))) @ L.T
+    return float(np.quantile(np.abs(zs).max(axis=1), 1 - alpha))
+
+
+def event_study(
+    data: pd.DataFrame,
+    *,
+    yname: str,
+    tname: str,
+    idname: str,
+    gname: str,
+    ref: int = -1,
+    window: tuple[int, int] | None = None,
+    cluster: str | None = None,
+    estimator: Literal["sunab", "twfe"] = "sunab",
+    weightsname: str | None = None,
+    covariates: list[str] | None = None,
+    alp: float = 0.05,
+    seed: int = 0,
+) -> EventStudyResult:
+    """Event study with unit and time fixed effects and cluster-robust SEs.
+
+    Parameters
+    ----------
+    data
+        Long panel (not modified); may be unbalanced (missing months).
+    yname, tname, idname
+        Outcome, period and unit columns. Periods are the sorted distinct values of ``tname``
+        (integers or dates); event time counts positions in that list.
+    gname
+        First treated period per row (constant within unit); 0, NaN or NaT = never treated.
+        Units first treated before the first period (always treated) are dropped; units first
+        treated after the last period count as never treated within the panel.
+    ref
+        Reference (omitted) event time, default -1.
+    window
+        ``(lo, hi)`` event-time window; event times outside are *binned* into the endpoints
+        (``lo`` collects all earlier leads, ``hi`` all later lags). Default: all event times.
+    cluster
+        Cluster column (default ``idname``).
+    estimator
+        ``"sunab"`` (default): Sun & Abraham (2021) interaction-weighted estimator, robust to
+        heterogeneous effects across adoption cohorts; controls are never-treated units, or the
+        last-treated cohort (observations from its start on are dropped) when all units are
+        treated. ``"twfe"``: dynamic TWFE with relative-time dummies (biased under staggered
+        adoption with heterogeneous effects; for comparison).
+    weightsname, covariates
+        Observation weights and extra regressors.
+    alp
+        1 - confidence level of pointwise and simultaneous (sup-t) bands.
+    seed
+        Seed of the draws for the simultaneous critical value.
+
+    Returns
+    -------
+    EventStudyResult
+        ``.tidy()`` one row per event time; ``.pretest()``; ``.plot()``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> df = pd.DataFrame([(i, t, 5 if i < 10 else (7 if i < 20 else 0)) for i in range(30) for t in range(10)],
+    ...                   columns=["id", "t", "g"])
+    >>> df["y"] = rng.normal(size=len(df)) + np.where((df.g > 0) & (df.t >= df.g), 2.0, 0.0)
+    >>> es = event_study(df, yname="y", tname="t", idname="id", gname="g")
+    >>> bool(abs(es.effect.estimate - 2) < 0.5)
+    True
+    """
+    _require_columns(data, {"yname": yname, "tname": tname, "idname": idname, "gname": gname,
+                            "cluster": cluster, "weightsname": weightsname})
+    if estimator not in ("sunab", "twfe"):
+        raise ValueError(f"estimator must be 'sunab' or 'twfe', got {estimator!r}")
+    covariates = list(covariates or [])
+    _require_columns(data, {f"covariates[{i}]": c for i, c in enumerate(covariates)})
+    cluster = cluster or idname
+    _check_unique(data, idname, tname)
+    if window is not None:
+        lo, hi = int(window[0]), int(window[1])
+        if not lo <= ref <= hi or lo >= hi:
+            raise ValueError(f"window {window!r} must satisfy lo <= ref ({ref}) <= hi and lo < hi")
+
+    y_all = _numeric(data, yname, what="outcome")
+    ok = np.isfinite(y_all) & data[idname].notna().to_numpy() & data[tname].notna().to_numpy()
+    w_all = _numeric(data, weightsname, what="weights") if weightsname else None
+    if w_all is not None:
+        ok &= np.isfinite(w_all)
+    X_all = [_numeric(data, c, what="covariate") for c in covariates]
+    for x in X_all:
+        ok &= np.isfinite(x)
+    n_missing = int((~ok).sum())
+    sub = data.loc[ok, list(dict.fromkeys([idname, tname, gname, cluster]))]
+    gcheck = sub.groupby(idname, sort=False)[gname].nunique(dropna=False)
+    if (gcheck > 1).any():
+        bad = gcheck.index[gcheck > 1][0]
+        raise ValueError(f"cohort column {gname!r} varies within unit {idname}={bad!r}; expected one first-treated period per unit")
+    time_codes, times = _time_codes(sub[tname])
+    gpos, ginfo = _cohort_codes(sub[gname], times)
+    keep_rows = gpos != -2  # always-treated units have no pre-period
+    y = y_all[ok]
+    w = w_all[ok] if w_all is not None else np.ones(len(y))
+    Xc = [x[ok] for x in X_all]
+    never_exists = bool((gpos == -1).any())
+    control_group = "nevertreated"
+    last_cohort = None
+    if not never_exists:
+        if estimator == "sunab":
+            last_cohort = int(gpos[keep_rows].max())
+            # last-treated cohort becomes the control: use only periods before it starts
+            keep_rows &= time_codes < last_cohort
+            control_group = "lasttreated"
+        else:
+            control_group = "notyettreated (all units eventually treated)"
+    sub = sub.loc[keep_rows]
+    y, w = y[keep_rows], w[keep_rows]
+    Xc = [x[keep_rows] for x in Xc]
+    time_codes, gpos = time_codes[keep_rows], gpos[keep_rows]
+    if last_cohort is not None:
+        gpos = np.where(gpos == last_cohort, -1, gpos)
+    # re-index periods after dropping rows
+    tc, tpos = np.unique(time_codes, return_inverse=True)
+    times = times[tc]
+    gmap = np.searchsorted(tc, np.where(gpos >= 0, gpos, 0))
+    gpos = np.where(gpos >= 0, gmap, -1)
+    time_codes = tpos.astype(np.int64)
+    unit_codes, units = pd.factorize(sub[idname], sort=True)
+    clus_codes, clus_uniq = pd.factorize(sub[cluster], sort=True)
+    n, T, G = len(y), len(times), len(units)
+    treated = gpos >= 0
+    if not treated.any():
+        raise ValueError(f"no treated units: column {gname!r} marks every unit as never treated")
+    rel = np.where(treated, time_codes - gpos, 0)
+    if window is not None:
+        rel_b = np.clip(rel, lo, hi)
+    else:
+        rel_b = rel
+    ev_all = np.unique(rel_b[treated])
+    ev = ev_all[ev_all != ref]
+    if estimator == "twfe" and not never_exists and window is None:
+        # without never-treated units a full set of leads/lags is collinear with unit+time effects
+        # (a linear trend in event time): also omit the most distant lead
+        ev = ev[ev != ev.min()] if ev.min() < 0 else ev
+    rows = np.arange(n)
+    cols: list[sp.spmatrix] = []
+    names: list[str] = []
+    if T > 1:
+        m = time_codes > 0
+        cols.append(sp.csc_matrix((np.ones(m.sum()), (rows[m], time_codes[m] - 1)), shape=(n, T - 1)))
+        names += [f"time::{i}" for i in range(1, T)]
+    n_time = len(names)
+    if estimator == "twfe":
+        cell_key = pd.DataFrame({"e": ev})
+        col_of_e = {int(e): i for i, e in enumerate(ev)}
+        m = treated & np.isin(rel_b, ev)
+        cidx = np.array([col_of_e.get(int(e), -1) for e in rel_b[m]], dtype=np.int64)
+        cols.append(sp.csc_matrix((np.ones(m.sum()), (rows[m], cidx)), shape=(n, len(ev))))
+        names += [f"rel::{e}" for e in ev]
+    else:
+        cohorts = np.unique(gpos[treated])
+        cell = pd.DataFrame({"g": gpos[treated], "e": rel_b[treated]}).drop_duplicates()
+        cell = cell[cell["e"] != ref].sort_values(["g", "e"]).reset_index(drop=True)
+        cell_key = cell
+        code = {(int(g), int(e)): i for i, (g, e) in enumerate(zip(cell["g"], cell["e"], strict=True))}
+        m = treated & (rel_b != ref)
+        cidx = np.array([code[(int(g), int(e))] for g, e in zip(gpos[m], rel_b[m], strict=True)], dtype=np.int64)
+        cols.append(sp.csc_matrix((np.ones(m.sum()), (rows[m], cidx)), shape=(n, len(cell))))
+        names += [f"cell::{g}:{e}" for g, e in zip(cell["g"], cell["e"], strict=True)]
+        del cohorts
+    if Xc:
+        cols.append(sp.csc_matrix(np.column_stack(Xc)))
+        names += covariates
+    Z = sp.hstack(cols, format="csc")
+    fit = fe_wls(Z, y, unit_codes, G, w)
+    we = w * fit.resid
+    sc = cluster_scores(Z, we, unit_codes, G, w, clus_codes, len(clus_uniq))
+    nested = _nested(unit_codes, clus_codes)
+    V = cr1_vcov(fit.bread, fit.keep, sc, n_obs=n, k=len(fit.keep), nested=nested, n_units=G)
+    n_cells = len(cell_key)
+    sl = slice(n_time, n_time + n_cells)
+    b_cell = fit.theta[sl]
+    V_cell = V[sl, sl]
+    # observation counts (weighted) per event time and cell, for weights and the average effect
+    cnt = pd.DataFrame({"g": gpos, "e": rel_b, "w": w})[treated].groupby(["g", "e"])["w"].sum()
+    if estimator == "twfe":
+        ev_est = b_cell
+        ev_V = V_cell
+        ev_times = ev
+        n_e = cnt.groupby(level="e").sum().reindex(ev_times).to_numpy()
+        cells_df = None
+    else:
+        cell = cell_key.copy()
+        cell["n"] = cnt.reindex(pd.MultiIndex.from_frame(cell[["g", "e"]])).to_numpy()
+        cell["estimate"] = b_cell
+        cell["std_error"] = np.sqrt(np.diag(V_cell))
+        okc = np.isfinite(b_cell)
+        ev_times = np.unique(cell.loc[okc, "e"])
+        Wm = np.zeros((len(ev_times), n_cells))
+        for r, e in enumerate(ev_times):
+            mm = (cell["e"].to_numpy() == e) & okc
+            Wm[r, mm] = cell["n"].to_numpy()[mm] / cell["n"].to_numpy()[mm].sum()
+        bz = np.where(okc, b_cell, 0.0)
+        Vz = np.where(np.outer(okc, okc), V_cell, 0.0)
+        ev_est = Wm @ bz
+        ev_V = Wm @ Vz @ Wm.T
+        n_e = np.array([cell.loc[(cell["e"] == e) & okc, "n"].sum() for e in ev_times])
+        cells_df = cell.assign(g=times[cell["g"].to_numpy()])
+        cells_df = cells_df.rename(columns={"g": "cohort", "e": "event_time"})
+    se = np.sqrt(np.diag(ev_V))
+    fin = np.isfinite(ev_est)
+    crit = _simultaneous_crit(ev_V[np.ix_(fin, fin)], alp, seed)
+    effects = [
+        Effect.from_linear(f"event_time::{int(e)}", float(b), float(s), alpha=alp, event_time=int(e))
+        for e, b, s in zip(ev_times, ev_est, se, strict=True)
+    ]
+    table = tidy_frame(effects)
+    table["n_obs"] = n_e
+    table["conf_low_simul"] = table["estimate"] - crit * table["std_error"]
+    table["conf_high_simul"] = table["estimate"] + crit * table["std_error"]
+    # reference row (normalised to zero) so plots and tables show the anchor
+    refrow = {c: np.nan for c in table.columns} | {"term": f"event_time::{ref}", "estimate": 0.0,
+                                                   "std_error": 0.0, "event_time": ref}
+    table = pd.concat([table, pd.DataFrame([refrow])], ignore_index=True)
+    table = table.sort_values("event_time").reset_index(drop=True)
+    table["event_time"] = table["event_time"].astype(int)
+    lab = [str(int(e)) for e in ev_times]
+    vc = pd.DataFrame(ev_V, index=lab, columns=lab)
+    # average post effect, observation-weighted over event times >= 0
+    post = (ev_times >= 0) & fin
+    if post.any():
+        a = np.zeros(len(ev_times))
+        a[post] = n_e[post] / n_e[post].sum()
+        b_avg = float(a[fin] @ ev_est[fin])
+        se_avg = float(math.sqrt(a[fin] @ ev_V[np.ix_(fin, fin)] @ a[fin]))
+        eff = Effect.from_linear("average_post", b_avg, se_avg, alpha=alp)
+    else:
+        eff = Effect("average_post", math.nan, math.nan, math.nan, math.nan, math.nan, alpha=alp)
+    if not np.all(np.isfinite(fit.theta[sl])):
+        warnings.warn(
+            f"{int((~np.isfinite(fit.theta[sl])).sum())} event-time coefficient(s) not identified "
+            "(collinear with the fixed effects) and left out", stacklevel=2,
+        )
+    method = dict(
+        estimator="Sun & Abraham (2021)" if estimator == "sunab" else "dynamic TWFE",
+        ref=ref, window=window, binned=window is not None, control_group=control_group,
+        cluster=cluster, se_type="cluster (CR1)", n_obs=n, n_units=G, n_periods=T,
+        n_clusters=len(clus_uniq), n_treated_units=int(pd.Series(unit_codes[treated]).nunique()),
+        n_dropped_missing=n_missing, dropped_always_treated_rows=ginfo["always_treated"],
+        treated_after_panel_rows=ginfo["treated_after_panel"], simultaneous_crit=crit, seed=seed,
+        alpha=alp, weights=weightsname, covariates=covariates,
+    )
+    return EventStudyResult(table, vc, eff, method, cells_df)
+
+
+# keep TIDY_COLUMNS importable from here for callers that build tables alongside
+_ = TIDY_COLUMNS
