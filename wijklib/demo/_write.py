@@ -1,0 +1,289 @@
+"""Write the demo city as raw files in the messy layouts of real municipal exports.
+
+Byte-for-byte determinism: CSV text is produced by pandas from deterministic frames; ``.xlsx``
+files are re-zipped with a fixed time stamp and fixed document properties, because openpyxl stamps
+the current time into both the zip entries and ``docProps/core.xml``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from wijklib.demo._city import DemoCity
+
+SYNTHETIC_NOTE = "SYNTHETISCHE DEMODATA"
+_FIXED_ZIP_TIME = (2026, 1, 1, 0, 0, 0)
+_FIXED_XML_TIME = "2026-01-01T00:00:00Z"
+
+
+def _dmy(s: pd.Series, with_time: bool = False) -> pd.Series:
+    fmt = "%d-%m-%Y %H:%M" if with_time else "%d-%m-%Y"
+    out = s.dt.strftime(fmt)
+    return out.fillna("").astype(object)
+
+
+def _decimal_comma(values: pd.Series | np.ndarray, decimals: int) -> np.ndarray:
+    arr = np.asarray(values, dtype=float)
+    text = np.char.replace(np.char.mod(f"%.{decimals}f", arr), ".", ",").astype(object)
+    text[np.isnan(arr)] = ""
+    return text
+
+
+def _ja_nee(s: pd.Series) -> np.ndarray:
+    return np.where(s.to_numpy(dtype=bool), "ja", "nee").astype(object)
+
+
+def _csv(df: pd.DataFrame, path: Path, *, sep: str, encoding: str, crlf: bool = False) -> None:
+    text = df.to_csv(sep=sep, index=False, lineterminator="\r\n" if crlf else "\n")
+    path.write_bytes(text.encode(encoding))
+
+
+def _xlsx(df: pd.DataFrame, path: Path, sheet: str) -> None:
+    """Write one data sheet plus a note sheet, with deterministic bytes."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet
+    ws.append(list(df.columns))
+    for row in df.itertuples(index=False, name=None):
+        ws.append([None if (isinstance(v, float) and np.isnan(v)) else v for v in row])
+    note = wb.create_sheet("LEESMIJ")
+    note.append([SYNTHETIC_NOTE])
+    note.append(["Gegenereerd door wijklib.demo; verzonnen cijfers, geen echte gemeentelijke data."])
+    fixed = pd.Timestamp("2026-01-01").to_pydatetime()
+    wb.properties.created = fixed
+    wb.properties.modified = fixed
+    wb.properties.creator = "wijklib.demo"
+    wb.properties.title = SYNTHETIC_NOTE
+    buf = io.BytesIO()
+    wb.save(buf)
+    buf.seek(0)
+    out = io.BytesIO()
+    with zipfile.ZipFile(buf) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in sorted(zin.infolist(), key=lambda i: i.filename):
+            data = zin.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
+                              rb"\g<1>" + _FIXED_XML_TIME.encode() + rb"\g<2>", data)
+            zi = zipfile.ZipInfo(info.filename, date_time=_FIXED_ZIP_TIME)
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = 0o600 << 16
+            zout.writestr(zi, data)
+    path.write_bytes(out.getvalue())
+
+
+def write(city: DemoCity, out_dir: str | Path) -> list[Path]:
+    """Write every raw file of ``city`` into ``out_dir`` (created if needed); returns the paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    t = city.tables
+    names = pd.Series(city.meta["wijkraad_names"])
+    buurt_name = city.geography.set_index("buurt_code")["buurt"]
+    wijk_name = city.geography.drop_duplicates("wijk_code").set_index("wijk_code")["wijk"]
+    written: list[Path] = []
+
+    # --- meldingen_<jaar>.csv (';', cp1252, CRLF as a Windows export) -------------------------------
+    m = t["meldingen"]
+    raw = pd.DataFrame({
+        "Meldingnummer": m["melding_id"].astype(object),
+        "Datum melding": _dmy(m["ontvangen"], with_time=True),
+        "Datum afhandeling": _dmy(m["afgehandeld"], with_time=True),
+        "Kanaal": m["kanaal"].astype(object),
+        "Hoofdcategorie": m["categorie"].astype(object),
+        "Subcategorie": m["subcategorie"].astype(object),
+        "Buurtcode": m["buurt_code"].astype(object),
+        "X-coördinaat": _decimal_comma(m["x"], 2),
+        "Y-coördinaat": _decimal_comma(m["y"], 2),
+        "Status": m["status"].astype(object),
+        "Omschrijving": m["omschrijving"].astype(object),
+    })
+    years = m["ontvangen"].dt.year.to_numpy()
+    for year in np.unique(years):
+        p = out / f"meldingen_{year}.csv"
+        _csv(raw[years == year], p, sep=";", encoding="cp1252", crlf=True)
+        written.append(p)
+
+    # --- handhaving_acties.csv (',', utf-8-sig) -----------------------------------------------------
+    h = t["handhaving"]
+    p = out / "handhaving_acties.csv"
+    _csv(pd.DataFrame({
+        "Zaaknummer": h["actie_id"].astype(object), "Datum": _dmy(h["datum"]),
+        "Buurt": buurt_name.reindex(h["buurt_code"]).to_numpy(dtype=object),
+        "Thema": h["thema"].astype(object), "Soort actie": h["actie"].astype(object),
+        "Overtreding geconstateerd": _ja_nee(h["overtreding"]),
+    }), p, sep=",", encoding="utf-8-sig")
+    written.append(p)
+
+    # --- handhaving_uren.xlsx ------------------------------------------------------------------------
+    u = t["handhaving_uren"]
+    p = out / "handhaving_uren.xlsx"
+    _xlsx(pd.DataFrame({
+        "Wijkraad": names.reindex(u["wijkraad_id"]).to_numpy(dtype=object),
+        "Week": _dmy(u["week"]), "Inzet uren": _decimal_comma(u["uren"], 1),
+    }), p, sheet="Inzet")
+    written.append(p)
+
+    # --- politie_misdrijven.csv (CBS StatLine layout, ';', utf-8) ------------------------------------
+    pol = t["politie"].sort_values(["misdrijf_code", "buurt_code", "maand"], kind="stable")
+    p = out / "politie_misdrijven.csv"
+    _csv(pd.DataFrame({
+        "ID": np.arange(len(pol)),
+        "SoortMisdrijf": pol["misdrijf_code"].astype(object).to_numpy(),
+        "Omschrijving misdrijf": pol["misdrijf"].astype(object).to_numpy(),
+        "WijkenEnBuurten": pol["buurt_code"].astype(object).to_numpy(),
+        "Perioden": pol["maand"].dt.strftime("%YMM%m").to_numpy(dtype=object),
+        "GeregistreerdeMisdrijven_1": pol["aantal"].to_numpy(),
+    }), p, sep=";", encoding="utf-8")
+    written.append(p)
+
+    # --- wijkprofiel.xlsx ---------------------------------------------------------------------------
+    w = t["wijkprofiel"]
+    p = out / "wijkprofiel.xlsx"
+    n_resp = w["n_respondenten"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    _xlsx(pd.DataFrame({
+        "Editie": w["editie"].astype(int).to_numpy(),
+        "Wijk": wijk_name.reindex(w["wijk_code"]).to_numpy(dtype=object),
+        "Index": w["index"].astype(object).to_numpy(), "Thema": w["thema"].astype(object).to_numpy(),
+        "Deel": w["deel"].astype(object).to_numpy(), "Indicator": w["indicator"].astype(object).to_numpy(),
+        "Score": w["waarde"].astype(float).to_numpy(),
+        "Aantal respondenten": [None if np.isnan(v) else int(v) for v in n_resp],
+    }), p, sheet="Veiligheidsindex")
+    written.append(p)
+
+    # --- focusgebieden.csv (';') --------------------------------------------------------------------
+    f = t["focusgebieden"]
+    p = out / "focusgebieden.csv"
+    _csv(pd.DataFrame({
+        "Gebied": wijk_name.reindex(f["wijk_code"]).to_numpy(dtype=object),
+        "Niveau": f["niveau"].astype(object), "Startdatum": _dmy(f["start"]),
+        "Einddatum": _dmy(f["eind"]),
+    }), p, sep=";", encoding="utf-8")
+    written.append(p)
+
+    # --- wijkakkoorden.csv (';', utf-8-sig) ---------------------------------------------------------
+    a = t["wijkakkoorden"]
+    p = out / "wijkakkoorden.csv"
+    _csv(pd.DataFrame({
+        "Jaar": a["jaar"].astype(int), "Wijkraad": names.reindex(a["wijkraad_id"]).to_numpy(dtype=object),
+        "Prioriteit": a["thema"].astype(object), "Indicator": a["indicator"].astype(object),
+        "Bron": a["bron"].astype(object),
+        "Gewenste richting": np.where(a["richting"] == "omlaag", "daling", "stijging").astype(object),
+    }), p, sep=";", encoding="utf-8-sig")
+    written.append(p)
+
+    # --- netwerk_overleggen.csv (',', cp1252) --------------------------------------------------------
+    o = t["netwerk_overleggen"]
+    p = out / "netwerk_overleggen.csv"
+    _csv(pd.DataFrame({
+        "Datum": _dmy(o["datum"]), "Wijkraad": names.reindex(o["wijkraad_id"]).to_numpy(dtype=object),
+        "Soort overleg": o["type"].astype(object), "Handhaving aanwezig": _ja_nee(o["handhaving_aanwezig"]),
+    }), p, sep=",", encoding="cp1252", crlf=True)
+    written.append(p)
+
+    # --- netwerk_samenwerking.csv (';') -------------------------------------------------------------
+    s = t["netwerk_samenwerking"]
+    p = out / "netwerk_samenwerking.csv"
+    q = s["periode"]
+    _csv(pd.DataFrame({
+        "Wijkraad": names.reindex(s["wijkraad_id"]).to_numpy(dtype=object),
+        "Partner": s["partner"].astype(object),
+        "Kwartaal": (q.dt.year.astype(str) + "-K" + q.dt.quarter.astype(str)).astype(object),
+        "Vorm": s["vorm"].astype(object), "Aantal": s["aantal"].astype(int),
+    }), p, sep=";", encoding="utf-8")
+    written.append(p)
+
+    # --- signalen.csv (';', utf-8) ------------------------------------------------------------------
+    g = t["signalen"]
+    p = out / "signalen.csv"
+    _csv(pd.DataFrame({
+        "Nr": g["signaal_id"].astype(object), "Datum": _dmy(g["datum"]),
+        "Wijkraad": names.reindex(g["wijkraad_id"]).to_numpy(dtype=object),
+        "Bron": g["bron"].astype(object), "Thema": g["thema"].astype(object),
+        "Toon": g["toon"].astype(object), "Samenvatting": g["tekst"].astype(object),
+        "Publiceerbaar": _ja_nee(g["publiceerbaar"]),
+    }), p, sep=";", encoding="utf-8")
+    written.append(p)
+
+    # --- interventie.csv (';') ----------------------------------------------------------------------
+    i = t["interventie"]
+    p = out / "interventie.csv"
+    _csv(pd.DataFrame({
+        "Wijkraad": names.reindex(i["wijkraad_id"]).to_numpy(dtype=object),
+        "Startdatum": _dmy(i["start"]), "Uren per week": _decimal_comma(i["uren_per_week"], 1),
+    }), p, sep=";", encoding="utf-8")
+    written.append(p)
+
+    # --- truth.json and README.md ------------------------------------------------------------------
+    p = out / "truth.json"
+    p.write_text(json.dumps(city.truth, indent=2, ensure_ascii=False, sort_keys=False) + "\n",
+                 encoding="utf-8")
+    written.append(p)
+    p = out / "README.md"
+    p.write_text(readme_text(city.truth), encoding="utf-8")
+    written.append(p)
+    return written
+
+
+def readme_text(truth: dict) -> str:
+    """The README written next to the demo files (the committed ``data/raw/demo/README.md`` is the
+    one for the default seed and scale)."""
+    tr = truth["treatment"]
+    cohorts = {}
+    for w, m in tr["start_month"].items():
+        cohorts.setdefault(m, []).append(w)
+    cohort_lines = "\n".join(f"| {m} | {len(ws)} | {', '.join(sorted(ws))} |"
+                             for m, ws in sorted(cohorts.items()))
+    eff = truth["effects"]["meldingen_rate_ratio"]
+    eff_line = ", ".join(f"{k} x{v:.2f}" for k, v in eff.items())
+    cov = truth["coverage"]
+    return f"""# {SYNTHETIC_NOTE} — synthetic demo city (not real data)
+
+**All files in this folder are SYNTHETIC.** They are generated by `wijklib.demo` (seed {truth['seed']},
+scale {truth['scale']}) on real Rotterdam ward names and CBS codes, with invented numbers. Do not quote
+them as facts about Rotterdam. Regenerate with:
+
+```bash
+python -m wijklib.demo --out data/raw/demo [--seed N] [--scale 0.1]
+```
+
+The files themselves are not in git; this README is (it is rewritten identically for the default seed).
+
+## Files (raw layouts as real exports; `wijklib.load` maps the Dutch headers)
+| file | layout | content |
+|---|---|---|
+| `meldingen_<jaar>.csv` | `;`, Windows-1252, CRLF, dates `dd-mm-jjjj HH:MM`, decimal-comma RD coordinates | public reports 14010 / BuitenBeter (until 2019) / MeldR (from 1-1-2020) / web; empty `Datum afhandeling` = still open; `Omschrijving` contains fake personal data in some rows |
+| `handhaving_acties.csv` | `,`, UTF-8 with BOM | enforcement actions (controle, waarschuwing, bestuurlijke strafbeschikking, proces-verbaal) per buurt (name); from {cov['handhaving']['start']} |
+| `handhaving_uren.xlsx` | sheet `Inzet`, week = Monday `dd-mm-jjjj`, hours as decimal-comma text | enforcement hours per wijkraad per week; from {cov['handhaving_uren']['start']}; weeks {', '.join(cov['handhaving_uren']['missing_weeks'])} are missing (system migration) |
+| `politie_misdrijven.csv` | `;`, UTF-8, CBS StatLine layout (`Perioden` like `2021MM03`) | registered crimes per buurt per month, 10 crime types, zeros included; up to {cov['politie']['end']} (publication lag) |
+| `wijkprofiel.xlsx` | sheet `Veiligheidsindex` | Veiligheidsindex per wijk, editions 2014–2024, themes x objectief/subjectief/totaal, 100 = city 2014 |
+| `focusgebieden.csv` | `;` | NPRZ focus wijken (2012–) and safety hyperfocus wijken (2024–) |
+| `wijkakkoorden.csv` | `;`, UTF-8 with BOM | priorities per wijkraad per year 2022–2025 with indicator, source and desired direction |
+| `netwerk_overleggen.csv` | `,`, Windows-1252 | meetings per wijkraad and whether enforcement attended (from {cov['netwerk']['start']}) |
+| `netwerk_samenwerking.csv` | `;`, quarter like `2023-K2` | collaborations with partners per quarter (zero rows absent) |
+| `signalen.csv` | `;`, UTF-8 | coded signals from wijkraden, meetings and Wijkhub walk-ins; non-publishable texts contain fake names/addresses |
+| `interventie.csv` | `;`, decimal comma | start of ward-based enforcement per wijkraad (empty = never treated) and hours per week |
+| `truth.json` | JSON | the true effects, cohorts, selection rule, coverage and seed |
+
+The `.xlsx` files carry a second sheet `LEESMIJ` with the note {SYNTHETIC_NOTE}; the data sheet is the first.
+
+## Built-in truth (see `truth.json`)
+- Staggered roll-out over wijkraden; {len(tr['never_treated'])} wijkraden never treated.
+
+| start | n | wijkraden |
+|---|---|---|
+{cohort_lines}
+
+- Effect on reports (rate ratio, from the start month): {eff_line}.
+- Follow-up time x{truth['effects']['followup_time_ratio']:.2f}; compliance (share of controles without violation) +{truth['effects']['compliance_share_difference']:.2f}; police: vernieling and drugs/drankoverlast x0.90.
+- Reporting app switch on {truth['reporting_app']['switch_date']} (BuitenBeter -> MeldR) raises reports (about +25%) without more nuisance.
+- COVID period {truth['covid']['start']} .. {truth['covid']['end']}: more nuisance reports, fewer parking reports.
+- Selection trap: {truth['selection_rule']}
+"""
