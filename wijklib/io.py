@@ -388,6 +388,29 @@ def match_headers(
 # --------------------------------------------------------------------------------------------
 # Vectorised parsers: (parsed values, mask of non-empty values that could not be read)
 # --------------------------------------------------------------------------------------------
+def map_unique(raw: pd.Series, fn) -> pd.Series | tuple[pd.Series, ...]:
+    """Apply a vectorised ``fn`` to the distinct values of ``raw`` only and broadcast the result(s) back.
+
+    Exports repeat values (dates, codes, counts): on 500k rows there are rarely more than a few
+    thousand distinct ones, so parsing the distinct values is what keeps loaders fast.
+
+    Examples
+    --------
+    >>> map_unique(pd.Series([" a", "b", " a"]), lambda s: s.str.strip()).tolist()
+    ['a', 'b', 'a']
+    """
+    codes, uniques = pd.factorize(raw, use_na_sentinel=False)
+    u = pd.Series(np.asarray(uniques, dtype=object), dtype="str")
+    res = fn(u)
+
+    def back(r: pd.Series) -> pd.Series:
+        return r.take(codes).set_axis(raw.index)
+
+    if isinstance(res, tuple):
+        return tuple(back(r) for r in res)
+    return back(res)
+
+
 def _clean(raw: pd.Series) -> pd.Series:
     return raw.astype("str").str.strip()
 
@@ -410,6 +433,12 @@ def parse_dates(
     >>> [str(x) for x in d], bad.tolist()
     (['2017-02-01 00:00:00', 'NaT', '2017-02-01 09:05:00', 'NaT'], [False, False, False, True])
     """
+    if len(raw) > 64:
+        return map_unique(raw, lambda u: _parse_dates(u, formats))
+    return _parse_dates(raw, formats)
+
+
+def _parse_dates(raw: pd.Series, formats: Sequence[str]) -> tuple[pd.Series, pd.Series]:
     s = _clean(raw)
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
     todo = s != ""
@@ -435,6 +464,12 @@ def parse_decimal(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> parse_decimal(pd.Series(["3,5", "", "twee"]))[1].tolist()
     [False, False, True]
     """
+    if len(raw) > 64:
+        return map_unique(raw, _parse_decimal)
+    return _parse_decimal(raw)
+
+
+def _parse_decimal(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     s = _clean(raw).str.replace(r"[\s\u00a0]", "", regex=True)
     comma = s.str.contains(",", regex=False)
     s = s.where(~comma, s.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
@@ -468,6 +503,12 @@ def parse_bool(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> v.tolist(), bad.tolist()
     ([True, False, <NA>, <NA>], [False, False, True, False])
     """
+    if len(raw) > 64:
+        return map_unique(raw, _parse_bool)
+    return _parse_bool(raw)
+
+
+def _parse_bool(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     s = _clean(raw).str.lower()
     table = {v: True for v in TRUE_VALUES} | {v: False for v in FALSE_VALUES}
     out = s.map(table).astype("boolean")
@@ -484,6 +525,12 @@ def parse_category(raw: pd.Series, lookup: Mapping[str, str]) -> tuple[pd.Series
     >>> parse_category(pd.Series(["Daling", "stijging", "gelijk"]), value_lookup("richting"))[0].tolist()
     ['omlaag', 'omhoog', nan]
     """
+    if len(raw) > 64:
+        return map_unique(raw, lambda u: _parse_category(u, lookup))
+    return _parse_category(raw, lookup)
+
+
+def _parse_category(raw: pd.Series, lookup: Mapping[str, str]) -> tuple[pd.Series, pd.Series]:
     s = _clean(raw)
     uniques = pd.unique(s)
     mapping = {u: lookup.get(normalize_value(u)) for u in uniques}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
@@ -29,6 +31,17 @@ def _geo():
     return geo
 
 
+@functools.cache
+def _historic_buurt_codes() -> dict[str, tuple[int, ...]]:
+    """Every buurt code of every geography year geo knows -> the years it exists in."""
+    geo = _geo()
+    years: dict[str, list[int]] = {}
+    for year in getattr(geo, "GEOGRAPHY_YEARS", ()):
+        for code in geo.codes_in_year(year):
+            years.setdefault(str(code), []).append(int(year))
+    return {c: tuple(y) for c, y in years.items()}
+
+
 def normalize_units(
     raw: pd.Series,
     level: str,
@@ -36,41 +49,55 @@ def normalize_units(
     file: str,
     column: str,
     year: int | None = None,
-) -> tuple[pd.Series, pd.Series]:
-    """Canonical codes for raw ward codes/names, and a reason per unknown value (NaN where fine).
+) -> tuple[pd.Series, pd.Series, list[str]]:
+    """Canonical codes for raw ward codes/names, a reason per unknown value (NaN where fine), historic codes.
 
     Works on the distinct values only (a file has ~100 distinct buurten in 500k rows), so the cost is
     independent of the number of rows. Uses ``geo.normalize_series`` and, when it rejects a batch,
     ``geo.normalize`` value by value to find exactly which values are unknown (with geo's suggestion).
+
+    Buurt codes of an older geography (e.g. ``BU05990453``, replaced in 2022) are kept as written —
+    they are real codes, not typos — and returned in the third element so that the loader can say so;
+    with ``year`` given, buurt codes must exist in that geography year.
     """
     geo = _geo()
     s = raw.astype("str").str.strip()
     uniq = pd.Series(pd.unique(s[s != ""]), dtype="str")
     mapping: dict[str, str] = {}
     reasons: dict[str, str] = {}
+    historic: list[str] = []
     kwargs: dict = {"level": level}
     params = inspect.signature(geo.normalize_series).parameters
     if "source" in params:
         kwargs["source"] = file
     if "column" in params:
         kwargs["column"] = column
-    if year is not None and "year" in params:
-        kwargs["year"] = year
     try:
         codes = geo.normalize_series(uniq, **kwargs)
         mapping = dict(zip(uniq.tolist(), pd.Series(codes).astype("str").tolist(), strict=True))
     except ValueError:
-        one_kwargs = {"level": level}
-        if year is not None and "year" in inspect.signature(geo.normalize).parameters:
-            one_kwargs["year"] = year
         for value in uniq.tolist():
             try:
-                mapping[value] = str(geo.normalize(value, **one_kwargs))
+                mapping[value] = str(geo.normalize(value, level=level))
             except ValueError as exc:
-                reasons[value] = f"expected a known {level} code or name ({_first_line(exc)})"
+                code = value.upper().replace(" ", "")
+                if level == "buurt" and code in _historic_buurt_codes():
+                    mapping[value] = code
+                    historic.append(code)
+                else:
+                    reasons[value] = f"expected a known {level} code or name ({_first_line(exc)})"
+    if year is not None and level == "buurt":
+        known = _historic_buurt_codes()
+        for value, code in list(mapping.items()):
+            if year not in known.get(code, (year,)):
+                span = known[code]
+                reasons[value] = (
+                    f"expected a buurt code of geography {year}; {code} exists in {span[0]}-{span[-1]}"
+                )
+                del mapping[value]
     codes = s.map(mapping).astype("str")
     why = s.map(reasons).astype("object")
-    return codes, why
+    return codes, why, historic
 
 
 def _first_line(exc: Exception) -> str:
@@ -118,6 +145,9 @@ class FileContext:
         self.index = raw.index
         self.geography_year = geography_year
         self.validate_units = validate_units
+        self._raw_cache: dict[str, pd.Series] = {}
+        #: Buurt codes of an older geography met in this file (kept as written).
+        self.historic: set[str] = set()
 
     # -- helpers ---------------------------------------------------------------------------
     def has(self, col: str) -> bool:
@@ -128,9 +158,14 @@ class FileContext:
         return self.columns.get(col, col)
 
     def raw(self, col: str) -> pd.Series:
-        if col not in self.columns:
-            return pd.Series("", index=self.index, dtype="str")
-        return self.raw_frame[self.columns[col]].astype("str").str.strip()
+        """The raw cells of a canonical column, stripped (``""`` when the column is absent); cached."""
+        if col not in self._raw_cache:
+            if col not in self.columns:
+                s = pd.Series("", index=self.index, dtype="str")
+            else:
+                s = wio.map_unique(self.raw_frame[self.columns[col]], lambda u: u.str.strip())
+            self._raw_cache[col] = s
+        return self._raw_cache[col]
 
     def flag(self, mask: pd.Series, col: str, reason: str | pd.Series) -> None:
         self.log.add(self.file, mask, self.header(col), self.raw(col), reason)
@@ -214,8 +249,11 @@ class FileContext:
             self._required(col, s == "", f"a {level} code or name")
         if not self.validate_units:
             return s.where(s != "")
-        codes, why = normalize_units(s, level, file=self.file, column=self.header(col), year=self.geography_year)
+        codes, why, historic = normalize_units(
+            s, level, file=self.file, column=self.header(col), year=self.geography_year
+        )
         self.flag(why.notna(), col, why)
+        self.historic.update(historic)
         return codes.where(s != "")
 
 
@@ -272,6 +310,7 @@ def run(
     reports: list[dict] = []
     headers: dict[str, str] = {}
     excluded: dict[str, int] = {}
+    historic: set[str] = set()
     all_known = [h for a in aliases.values() for h in a] + list(aliases)
     for lay_aliases, _, _ in layouts.values():
         all_known += [h for a in lay_aliases.values() for h in a] + list(lay_aliases)
@@ -294,6 +333,7 @@ def run(
         headers.update({c: h for c, h in cols.items()})
         ctx = FileContext(raw, cols, log, geography_year=geography_year, validate_units=validate_units)
         out = use_parse(ctx)
+        historic |= ctx.historic
         n_in = len(out)
         info = out.attrs.get("excluded", {})
         for k, v in info.items():
@@ -316,6 +356,15 @@ def run(
     year = geography_year
     if year is None and unit_column is not None and validate_units is not False and unit_column in df:
         year = detect_geography_year(df[unit_column])
+    if historic and geography_year is None:
+        shown = ", ".join(sorted(historic)[:5])
+        warnings.warn(
+            f"{source}: {len(historic)} buurt code(s) of an older CBS geography ({shown}) are kept as "
+            f"written; geography year detected: {year}. Convert them with "
+            f"geo.recode(df, 'buurt_code', from_year=...) before joining with the current geography.",
+            UserWarning,
+            stacklevel=3,
+        )
     out = df.drop(columns=[FILE, ROW]).reset_index(drop=True)
     order = [c for c in schema.columns if c in out.columns]
     out = out[order + [c for c in out.columns if c not in order]]
@@ -326,6 +375,7 @@ def run(
         "files": [r["file"] for r in reports],
         "skipped": skipped,
         "geography_year": year,
+        "historic_buurt_codes": sorted(historic),
         "report": wio.LoadReport(
             source=source, files=tuple(reports), n_rows=len(out), n_skipped=len({(s["file"], s["row"]) for s in skipped}),
             excluded=excluded, geography_year=year,

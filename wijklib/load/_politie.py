@@ -78,22 +78,25 @@ def _has_problem(ctx: FileContext, rows: pd.Series) -> pd.Series:
 
 
 def _parse_thehague(ctx: FileContext) -> pd.DataFrame:
+    # String work is done on distinct values (341 buurten, 84 months), then broadcast: 343k rows load in ~1 s.
     year, _ = wio.parse_int(ctx.raw("year"))
-    ctx.flag(~ctx.raw("year").str.fullmatch(r"\d{4}"), "year", "expected a four-digit year")
+    ctx.flag(~wio.map_unique(ctx.raw("year"), lambda u: u.str.fullmatch(r"\d{4}")), "year", "expected a four-digit year")
     month, _ = wio.parse_int(ctx.raw("month"))
     ctx.flag(~month.between(1, 12).fillna(False), "month", "expected a month number 1-12")
-    ym = year.astype("str") + "-" + month.astype("str").str.zfill(2) + "-01"
-    maand = pd.to_datetime(ym, format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]")
-    nb = ctx.raw("neighbourhood_code")
-    ok_nb = nb.str.fullmatch(r"\d{7,8}")
+    ym = pd.DataFrame({"year": year.astype("float64"), "month": month.where(month.between(1, 12)).astype("float64"), "day": 1.0})
+    maand = pd.to_datetime(ym, errors="coerce").astype("datetime64[ns]")
+    ok_nb, buurt_code, nb_prefix = wio.map_unique(
+        ctx.raw("neighbourhood_code"),
+        lambda u: (u.str.fullmatch(r"\d{7,8}").astype(bool), "BU" + u.str.zfill(8), u.str.zfill(8).str.slice(0, 6)),
+    )
     ctx.flag(~ok_nb, "neighbourhood_code", "expected a 7-digit neighbourhood code (gemeente + wijk + buurt)")
-    district = ctx.raw("district_code")
-    ok_d = district.str.fullmatch(r"\d{5,6}")
+    ok_d, gebied_code, d_prefix = wio.map_unique(
+        ctx.raw("district_code"),
+        lambda u: (u.str.fullmatch(r"\d{5,6}").astype(bool), "WK" + u.str.zfill(6), u.str.zfill(6)),
+    )
     ctx.flag(~ok_d, "district_code", "expected a 5-digit district code (gemeente + wijk)")
-    buurt_code = "BU" + nb.str.zfill(8)
-    gebied_code = "WK" + district.str.zfill(6)
-    mismatch = ok_nb & ok_d & (buurt_code.str.slice(2, 8) != gebied_code.str.slice(2, 8))
-    ctx.flag(mismatch, "neighbourhood_code", "neighbourhood code does not start with its district_code " + district)
+    mismatch = ok_nb & ok_d & (nb_prefix != d_prefix)
+    ctx.flag(mismatch, "neighbourhood_code", "neighbourhood code does not start with its district_code " + ctx.raw("district_code"))
     code = ctx.raw("delict_code")
     known = code.isin(list(THEHAGUE_DELICTS))
     ctx.flag(~known, "delict_code", f"unknown delict code; expected one of {', '.join(THEHAGUE_DELICTS)}")
@@ -102,13 +105,13 @@ def _parse_thehague(ctx: FileContext) -> pd.DataFrame:
         buurt_code = ctx.unit("neighbourhood_code", "buurt").where(ok_nb, buurt_code)
     return pd.DataFrame(
         {
-            "buurt_code": buurt_code,
+            "buurt_code": buurt_code.where(ok_nb),
             "maand": maand,
             "misdrijf_code": code,
             "misdrijf": code.map(THEHAGUE_DELICTS).astype("str"),
             "aantal": aantal,
             "buurt": ctx.text("neighbourhood_name", required=False),
-            "gebied_code": gebied_code,
+            "gebied_code": gebied_code.where(ok_d),
         },
         index=ctx.index,
     )
