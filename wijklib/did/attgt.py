@@ -1,0 +1,721 @@
+"""Callaway & Sant'Anna (2021) group-time average treatment effects for staggered adoption.
+
+Semantics follow the R package ``did`` (``att_gt`` / ``aggte``, version 2.x): argument names, the
+base-period and control-group rules, the panel DR / outcome-regression / IPW 2x2 estimators of
+Sant'Anna & Zhao (2020), influence-function standard errors, the multiplier bootstrap with IQR-based
+SEs and sup-t simultaneous bands, the four aggregations with group-size weights (including the
+influence-function term for estimated weights) and the Wald pre-test.
+
+Additions for ward-level work with few treated wards: ``inference="wild"`` (null-imposed wild cluster
+bootstrap, Webb weights) and ``inference="randomization"`` (permutation of treatment timing across
+wards, cohort sizes kept); ``inference="auto"`` picks one of them when treated wards are few, and says
+so in ``result.inference_note``.
+
+Differences from R ``did`` (documented on purpose):
+
+- Unbalanced panels: each ATT(g,t) uses the units observed in both of its periods (``did`` switches to
+  its repeated-cross-section estimator with ``allow_unbalanced_panel=TRUE``). No unit is dropped.
+- Bootstrap aggregations reuse the parent's multiplier draws (same seed) instead of fresh draws.
+- The overall "group" aggregation's weight-estimation term uses each group's own indicator (``did``
+  passes the ATT(g,t) group vector there, which indexes the wrong groups); point estimates agree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from wijklib import inference as inf
+from wijklib.did import _engine as eng
+from wijklib.did._prep import Prepared, _fmt_t, prepare
+from wijklib.results import TIDY_COLUMNS, Effect, tidy_frame
+
+ControlGroup = Literal["nevertreated", "notyettreated"]
+BasePeriod = Literal["varying", "universal"]
+EstMethod = Literal["dr", "reg", "ipw"]
+Inference = Literal["auto", "analytic", "multiplier", "wild", "randomization"]
+AggType = Literal["simple", "dynamic", "group", "calendar"]
+
+#: ``inference="auto"`` switches to randomization inference below this many treated units ...
+AUTO_MIN_TREATED = 10
+#: ... and to the wild cluster bootstrap (Webb weights) when a cohort is smaller than this.
+AUTO_MIN_COHORT = 5
+
+
+# ----------------------------------------------------------------------------------------------
+# Internal state shared by a result and its aggregations
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class _State:
+    prep: Prepared
+    spec: eng.GTSpec
+    ifrep: Any  # CohortIF or DenseIF
+    att: np.ndarray
+    se_analytic: np.ndarray
+    e: np.ndarray  # event time per ATT(g,t) (t - g on the period scale)
+    pg: np.ndarray  # (H-1,) group shares
+    mode: str
+    alp: float
+    boot_d: np.ndarray | None = None  # (B, k) estimate-scale draws
+    boot_s: np.ndarray | None = None  # (B, H) draws of the weight terms (multiplier only)
+    perm_att: np.ndarray | None = None
+    perm_slope: np.ndarray | None = None
+    perm_pg: np.ndarray | None = None
+    obs_slope: np.ndarray | None = None
+
+
+def _infer(est, se_an, mode, alp, draws=None, perm=None, perm_slope=None, obs_slope=None):
+    """SE, p-value, pointwise and simultaneous intervals for a vector of estimates."""
+    est = np.asarray(est, dtype=float)
+    z = stats.norm.ppf(1 - alp / 2)
+    if mode in ("analytic", "multiplier"):
+        se_b = inf.iqr_se(draws) if draws is not None else np.full(est.shape, np.nan)
+        se = se_an if mode == "analytic" else se_b
+        with np.errstate(invalid="ignore", divide="ignore"):
+            crit = inf.sup_t_critical(draws, se_b, alp) if draws is not None else math.nan
+            p = 2 * stats.norm.sf(np.abs(est / se))
+        lo, hi = est - z * se, est + z * se
+    elif mode == "wild":
+        p, hw, se = inf.wild_bootstrap_pvalues(est, draws, alp)
+        crit = inf.sup_t_critical(draws, se, alp)
+        lo, hi = est - hw, est + hw
+    else:  # randomization
+        r = inf.randomization_test(est, perm, perm_slopes=perm_slope, obs_slope=obs_slope, alp=alp)
+        se, p, lo, hi = r.se, r.p_value, r.conf_low, r.conf_high
+        crit = inf.sup_t_critical(perm - np.nanmean(perm, axis=0), se, alp)
+    se = np.where(np.isfinite(se) & (se > 0), se, np.nan)
+    if not np.isfinite(crit):
+        crit = z
+    return {
+        "se": se, "p": np.where(np.isfinite(se), p, np.nan), "lo": lo, "hi": hi,
+        "lo_s": est - crit * se, "hi_s": est + crit * se, "crit": float(crit),
+    }
+
+
+def _wif(hidx: np.ndarray, pgk: np.ndarray, attk: np.ndarray, H: int) -> np.ndarray:
+    """Per-cohort weight-estimation term of R did's ``wif(...) %*% att`` (constant part cancels)."""
+    P = pgk.sum()
+    if not np.isfinite(P) or P <= 0:
+        return np.zeros(H)
+    term1 = np.bincount(hidx, weights=attk, minlength=H) / P
+    cnt = np.bincount(hidx, minlength=H).astype(float)
+    return term1 - cnt * float((attk * pgk).sum()) / P**2
+
+
+def _agg_design(kind, spec, e, pg, att, H, tfirst, tlast, min_e, max_e, balance_e):
+    """Weights (A: k x m+1) and weight-IF terms (C: H x m+1) of an aggregation; last column = overall."""
+    k = spec.k
+    pgk = pg[spec.hg]
+    labels: list[float] = []
+    cols_A: list[np.ndarray] = []
+    cols_C: list[np.ndarray] = []
+
+    def add(which: np.ndarray, weights: np.ndarray, with_wif: bool, label: float) -> None:
+        a = np.zeros(k)
+        wsum = weights.sum()
+        a[which] = weights / wsum
+        cols_A.append(a)
+        cols_C.append(
+            _wif(spec.hg[which], pgk[which], att[which], H) if with_wif else np.zeros(H)
+        )
+        labels.append(label)
+
+    if kind == "simple":
+        keep = np.flatnonzero(spec.post & (e <= max_e))
+        if keep.size == 0:
+            raise ValueError("aggregate('simple'): no post-treatment ATT(g,t) within max_e")
+        a = np.zeros(k)
+        a[keep] = pgk[keep] / pgk[keep].sum()
+        return [], a[:, None], _wif(spec.hg[keep], pgk[keep], att[keep], H)[:, None]
+    if kind == "dynamic":
+        incl = np.ones(k, dtype=bool)
+        eseq = np.unique(e)
+        if balance_e is not None:
+            incl = (tlast - spec.g) >= balance_e
+            eseq = np.unique(e[incl])
+            eseq = eseq[(eseq <= balance_e) & (eseq >= balance_e - tlast + tfirst)]
+        eseq = eseq[(eseq >= min_e) & (eseq <= max_e)]
+        for ev in eseq:
+            which = np.flatnonzero((e == ev) & incl)
+            add(which, pgk[which], True, float(ev))
+        A = np.column_stack(cols_A) if cols_A else np.zeros((k, 0))
+        C = np.column_stack(cols_C) if cols_C else np.zeros((H, 0))
+        epos = np.asarray(labels) >= 0
+        if not epos.any():
+            raise ValueError("aggregate('dynamic'): no event time >= 0 left (check min_e/max_e/balance_e)")
+        A0 = A[:, epos].mean(axis=1)
+        C0 = C[:, epos].mean(axis=1)
+        return labels, np.column_stack([A, A0]), np.column_stack([C, C0])
+    if kind == "group":
+        groups = []
+        for h in np.unique(spec.hg):
+            which = np.flatnonzero((spec.hg == h) & spec.post & (e <= max_e))
+            if which.size:
+                add(which, np.ones(which.size), False, float(h))
+                groups.append(h)
+        if not groups:
+            raise ValueError("aggregate('group'): no post-treatment ATT(g,t)")
+        A = np.column_stack(cols_A)
+        C = np.column_stack(cols_C)
+        groups = np.asarray(groups)
+        pgg = pg[groups]
+        att_g = att @ A
+        A0 = A @ (pgg / pgg.sum())
+        C0 = _wif(groups, pgg, att_g, H)
+        return labels, np.column_stack([A, A0]), np.column_stack([C, C0])
+    if kind == "calendar":
+        minG = spec.g.min()
+        tl = np.unique(spec.t[spec.t >= minG])
+        for t1 in tl:
+            which = np.flatnonzero((spec.t == t1) & (spec.g <= t1))
+            if which.size:
+                add(which, pgk[which], True, float(t1))
+        A = np.column_stack(cols_A)
+        C = np.column_stack(cols_C)
+        return labels, np.column_stack([A, A.mean(axis=1)]), np.column_stack([C, C.mean(axis=1)])
+    raise ValueError(f"aggregate: type={kind!r}; expected 'simple', 'dynamic', 'group' or 'calendar'")
+
+
+# ----------------------------------------------------------------------------------------------
+# Results
+# ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PreTest:
+    """Wald pre-test of parallel trends: all pre-treatment ATT(g,t) = 0 (R did's ``summary``)."""
+
+    statistic: float
+    df: int
+    p_value: float
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class AggResult:
+    """An aggregation of ATT(g,t) (R ``did::aggte``).
+
+    ``estimate``/``std_error``/``conf_low``/``conf_high``/``p_value`` refer to the overall effect;
+    ``detail`` holds the per-event-time / group / period estimates (``conf_low_simul`` /
+    ``conf_high_simul`` are the simultaneous bands, as printed by ``did``).
+    """
+
+    type: str
+    estimate: float
+    std_error: float
+    conf_low: float
+    conf_high: float
+    p_value: float
+    crit_val: float
+    detail: pd.DataFrame = field(repr=False)
+    inference: str = "multiplier"
+    alp: float = 0.05
+    method: dict = field(default_factory=dict, repr=False)
+
+    def tidy(self) -> pd.DataFrame:
+        """Overall row first, then one row per event time / group / period."""
+        key = {"dynamic": "event_time", "group": "group", "calendar": "time"}.get(self.type)
+        effects = [
+            Effect(
+                "overall", self.estimate, self.std_error, self.conf_low, self.conf_high, self.p_value,
+                self.estimate / self.std_error if self.std_error and np.isfinite(self.std_error) else math.nan,
+                alpha=self.alp, extra={"type": self.type, "conf_low_simul": math.nan, "conf_high_simul": math.nan},
+            )
+        ]
+        for r in self.detail.itertuples(index=False):
+            d = r._asdict()
+            effects.append(
+                Effect(
+                    f"{key}={d[key]}", d["estimate"], d["std_error"], d["conf_low"], d["conf_high"], d["p_value"],
+                    d["estimate"] / d["std_error"] if np.isfinite(d["std_error"]) and d["std_error"] > 0 else math.nan,
+                    alpha=self.alp,
+                    extra={"type": self.type, key: d[key], "conf_low_simul": d["conf_low_simul"],
+                           "conf_high_simul": d["conf_high_simul"]},
+                )
+            )
+        return tidy_frame(effects)
+
+    def summary(self) -> str:
+        """Plain-text summary (estimates, SEs, intervals and how inference was done)."""
+        lines = [
+            f"Aggregated ATT ({self.type}), inference: {self.inference}",
+            f"  overall: {self.estimate:.4f} (SE {self.std_error:.4f}), "
+            f"{100 * (1 - self.alp):.0f}% CI [{self.conf_low:.4f}, {self.conf_high:.4f}], p = {self.p_value:.4g}",
+        ]
+        if len(self.detail):
+            lines.append(self.detail.to_string(index=False, float_format=lambda x: f"{x:.4f}"))
+        return "\n".join(lines)
+
+    def plot(self, *, ax=None, title: str | None = None):
+        """Event-study style plot with simultaneous bands; returns ``(fig, ax)``."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(7, 4))
+        else:
+            fig = ax.figure
+        key = {"dynamic": "event_time", "group": "group", "calendar": "time"}.get(self.type)
+        if key is None or self.detail.empty:
+            ax.errorbar([0], [self.estimate], yerr=[[self.estimate - self.conf_low], [self.conf_high - self.estimate]], fmt="o")
+            ax.set_xticks([0], ["overall"])
+        else:
+            d = self.detail
+            x = d[key].to_numpy()
+            xs = np.arange(len(x)) if not np.issubdtype(np.asarray(x).dtype, np.number) else x.astype(float)
+            est = d["estimate"].to_numpy(float)
+            lo = d["conf_low_simul"].to_numpy(float)
+            hi = d["conf_high_simul"].to_numpy(float)
+            pre = xs < 0 if self.type == "dynamic" else np.zeros(len(xs), bool)
+            for mask, color, lab in ((pre, "tab:grey", "before"), (~pre, "tab:blue", "after")):
+                if mask.any():
+                    ax.errorbar(xs[mask], est[mask], yerr=[est[mask] - lo[mask], hi[mask] - est[mask]],
+                                fmt="o", color=color, capsize=2, label=lab)
+            if not np.issubdtype(np.asarray(x).dtype, np.number):
+                ax.set_xticks(xs, [str(v) for v in x], rotation=45)
+            if self.type == "dynamic":
+                ax.axvline(-0.5, color="black", lw=0.8, ls=":")
+                ax.legend(frameon=False)
+            ax.set_xlabel(key)
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_ylabel("ATT")
+        ax.set_title(title or f"{self.type}: {self.estimate:.3g} [{self.conf_low:.3g}, {self.conf_high:.3g}]")
+        return fig, ax
+
+
+@dataclass(frozen=True)
+class ATTgtResult:
+    """Group-time ATTs with their inference; aggregate with :meth:`aggregate`.
+
+    Metadata: ``control_group``, ``base_period``, ``est_method``, ``inference`` (used),
+    ``inference_requested``, ``inference_note``, ``seed``, ``biters``, ``alp``, ``n_units``,
+    ``n_periods``, ``cohorts`` (first-treated period -> number of units), ``notes`` (warnings issued).
+    """
+
+    table: pd.DataFrame = field(repr=False)
+    control_group: str
+    base_period: str
+    est_method: str
+    inference: str
+    inference_requested: str
+    inference_note: str
+    seed: int | None
+    biters: int
+    alp: float
+    anticipation: float
+    xformla: str | None
+    n_units: int
+    n_periods: int
+    cohorts: dict
+    crit_val: float
+    notes: tuple = ()
+    _state: _State | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def method(self) -> dict:
+        """How the result was made (estimator, control group, inference, seed, sizes)."""
+        return {
+            "estimator": "callaway_santanna", "control_group": self.control_group,
+            "base_period": self.base_period, "est_method": self.est_method,
+            "inference": self.inference, "inference_note": self.inference_note, "seed": self.seed,
+            "biters": self.biters, "n_units": self.n_units, "n_periods": self.n_periods,
+            "anticipation": self.anticipation, "xformla": self.xformla, "cohorts": dict(self.cohorts),
+        }
+
+    def tidy(self) -> pd.DataFrame:
+        """One row per ATT(g,t): the tidy columns plus simultaneous band, group, time, event_time, post."""
+        return self.table.copy()
+
+    def conf_int(self) -> pd.DataFrame:
+        """Pointwise and simultaneous intervals, indexed by term."""
+        return self.table.set_index("term")[["conf_low", "conf_high", "conf_low_simul", "conf_high_simul"]].copy()
+
+    def pretest(self) -> PreTest:
+        """Joint Wald test that all pre-treatment ATT(g,t) are zero (analytic covariance, as R did)."""
+        st = self._state
+        sp = st.spec
+        pre = np.flatnonzero(~sp.post & ~sp.ref & np.isfinite(st.se_analytic) & np.isfinite(st.att))
+        if pre.size == 0:
+            return PreTest(math.nan, 0, math.nan, "no pre-treatment periods to test")
+        n = st.prep.n
+        V = st.ifrep.gram(pre) / n**2
+        if np.linalg.cond(V, 1) * np.finfo(float).eps >= 1:
+            return PreTest(math.nan, int(pre.size), math.nan, "singular covariance matrix of pre-period ATT(g,t)")
+        a = st.att[pre]
+        W = float(a @ np.linalg.solve(V, a))
+        return PreTest(W, int(pre.size), float(stats.chi2.sf(W, pre.size)))
+
+    def aggregate(
+        self, type: AggType = "simple", min_e: float | None = None, max_e: float | None = None,
+        balance_e: float | None = None,
+    ) -> AggResult:
+        """Aggregate the ATT(g,t) exactly as R ``did::aggte`` (group-size weights, with the weight IF term).
+
+        Parameters
+        ----------
+        type : {"simple", "dynamic", "group", "calendar"}
+        min_e, max_e : float, optional
+            Event-time window (``dynamic``; ``max_e`` also limits ``simple`` and ``group``).
+        balance_e : float, optional
+            Only cohorts observed for at least ``balance_e`` periods after treatment (``dynamic``).
+
+        Returns
+        -------
+        AggResult
+            Inference as in the parent (the same bootstrap draws / permutations).
+        """
+        st = self._state
+        sp, prep = st.spec, st.prep
+        lo_e = -np.inf if min_e is None else float(min_e)
+        hi_e = np.inf if max_e is None else float(max_e)
+        labels, A, C = _agg_design(type, sp, st.e, st.pg, st.att, prep.H, prep.tnum[0], prep.tnum[-1], lo_e, hi_e, balance_e)
+        est = st.att @ A
+        ss = st.ifrep.sumsq(A, C)
+        se_an = eng.se_from_sumsq(ss, prep.n)
+        kw: dict[str, Any] = {}
+        if st.mode in ("analytic", "multiplier"):
+            kw["draws"] = st.boot_d @ A + st.boot_s @ C
+        elif st.mode == "wild":
+            kw["draws"] = st.boot_d @ A
+        else:
+            P = st.perm_att.shape[0]
+            pe = np.empty((P, A.shape[1]))
+            psl = np.empty((P, A.shape[1]))
+            for p in range(P):
+                _, Ap, _ = _agg_design(type, sp, st.e, st.perm_pg[p], st.perm_att[p], prep.H, prep.tnum[0], prep.tnum[-1], lo_e, hi_e, balance_e)
+                if Ap.shape != A.shape:  # a group/period without rows under this permutation
+                    pe[p] = psl[p] = np.nan
+                    continue
+                pe[p] = st.perm_att[p] @ Ap
+                psl[p] = st.perm_slope[p] @ Ap
+            kw.update(perm=pe, perm_slope=psl, obs_slope=st.obs_slope @ A)
+        r = _infer(est, se_an, st.mode, st.alp, **kw)
+        # Simultaneous band over the sub-estimates only (not the overall column).
+        m = A.shape[1] - 1 if type != "simple" else 0
+        if m > 0:
+            sub = _infer(est[:m], se_an[:m], st.mode, st.alp, **{
+                key: (val[:, :m] if isinstance(val, np.ndarray) and val.ndim == 2 else (val[:m] if isinstance(val, np.ndarray) else val))
+                for key, val in kw.items()
+            })
+        key = {"dynamic": "event_time", "group": "group", "calendar": "time"}.get(type)
+        if m > 0:
+            if type == "group":
+                vals = [prep.cohort_labels[int(h)] for h in labels]
+            elif type == "calendar":
+                vals = [self._tlabel(t) for t in labels]
+            else:
+                vals = [int(v) if float(v).is_integer() else v for v in labels]
+            detail = pd.DataFrame({
+                key: vals, "estimate": est[:m], "std_error": sub["se"], "p_value": sub["p"],
+                "conf_low": sub["lo"], "conf_high": sub["hi"], "conf_low_simul": sub["lo_s"],
+                "conf_high_simul": sub["hi_s"],
+            })
+            crit = sub["crit"]
+        else:
+            detail = pd.DataFrame(columns=["estimate", "std_error", "p_value", "conf_low", "conf_high", "conf_low_simul", "conf_high_simul"])
+            crit = r["crit"]
+        j = A.shape[1] - 1
+        return AggResult(
+            type=type, estimate=float(est[j]), std_error=float(r["se"][j]), conf_low=float(r["lo"][j]),
+            conf_high=float(r["hi"][j]), p_value=float(r["p"][j]), crit_val=float(crit), detail=detail,
+            inference=self.inference, alp=self.alp,
+            method={**self.method, "type": type, "min_e": min_e, "max_e": max_e, "balance_e": balance_e},
+        )
+
+    def _tlabel(self, tnum: float):
+        prep = self._state.prep
+        i = int(np.searchsorted(prep.tnum, tnum))
+        v = prep.tvals[i]
+        return pd.Timestamp(v) if prep.is_datetime else (int(v) if float(v).is_integer() else float(v))
+
+    def summary(self) -> str:
+        """Plain-text summary like R did's ``summary(att_gt(...))``."""
+        t = self.table
+        body = t[["group", "time", "estimate", "std_error", "conf_low_simul", "conf_high_simul"]].to_string(
+            index=False, float_format=lambda x: f"{x:.4f}"
+        )
+        pt = self.pretest()
+        lines = [
+            "Group-time average treatment effects (Callaway & Sant'Anna)",
+            f"control group: {self.control_group}; base period: {self.base_period}; "
+            f"estimation: {self.est_method}; anticipation: {self.anticipation}",
+            f"units: {self.n_units}; periods: {self.n_periods}; cohorts: "
+            + ", ".join(f"{k}: {v}" for k, v in self.cohorts.items()),
+            body,
+            f"{100 * (1 - self.alp):.0f}% simultaneous bands (critical value {self.crit_val:.3f})",
+            f"P-value for pre-test of parallel trends assumption: {pt.p_value:.5f}" if np.isfinite(pt.p_value)
+            else f"Pre-test of parallel trends: not available ({pt.note})",
+            f"Inference: {self.inference_note}",
+        ]
+        return "\n".join(lines)
+
+    def plot(self, *, ax=None):
+        """ATT(g,t) by period, one colour per cohort, simultaneous bands; returns ``(fig, ax)``."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(8, 4))
+        else:
+            fig = ax.figure
+        t = self.table
+        groups = list(dict.fromkeys(t["group"]))
+        width = 0.6 / max(len(groups), 1)
+        for i, g in enumerate(groups):
+            d = t[t["group"] == g]
+            x = np.arange(len(d)) if self._state.prep.is_datetime else d["time"].to_numpy(float)
+            x = x + (i - (len(groups) - 1) / 2) * width
+            est = d["estimate"].to_numpy(float)
+            ax.errorbar(x, est, yerr=[est - d["conf_low_simul"].to_numpy(float), d["conf_high_simul"].to_numpy(float) - est],
+                        fmt="o", ms=3, capsize=1.5, label=f"g={g}")
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_xlabel("period")
+        ax.set_ylabel("ATT(g,t)")
+        ax.legend(frameon=False, fontsize="small")
+        return fig, ax
+
+
+# ----------------------------------------------------------------------------------------------
+# The estimator
+# ----------------------------------------------------------------------------------------------
+def att_gt(
+    data: pd.DataFrame,
+    *,
+    yname: str,
+    tname: str,
+    idname: str,
+    gname: str,
+    control_group: ControlGroup = "nevertreated",
+    base_period: BasePeriod = "varying",
+    est_method: EstMethod = "dr",
+    xformla: str | None = None,
+    weightsname: str | None = None,
+    anticipation: float = 0,
+    inference: Inference = "auto",
+    biters: int = 999,
+    alp: float = 0.05,
+    seed: int | None = None,
+) -> ATTgtResult:
+    """Callaway & Sant'Anna group-time average treatment effects, ATT(g,t) (R ``did::att_gt``).
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long panel, one row per unit and period. Never modified.
+    yname, tname, idname, gname : str
+        Outcome, period (numbers or datetimes), unit id, and first treated period
+        (0, NaN or NaT = never treated; for datetime periods it must be one of the periods).
+    control_group : {"nevertreated", "notyettreated"}
+    base_period : {"varying", "universal"}
+    est_method : {"dr", "reg", "ipw"}
+        2x2 estimator with covariates (identical without covariates).
+    xformla : str, optional
+        Covariates as a one-sided formula of column names, e.g. ``"~ lpop"``.
+    weightsname : str, optional
+        Sampling weights, constant within unit.
+    anticipation : float
+        Number of periods of anticipation.
+    inference : {"auto", "analytic", "multiplier", "wild", "randomization"}
+        ``analytic``: influence-function SEs clustered by unit. ``multiplier``: R did's multiplier
+        bootstrap (Mammen weights, IQR SEs, sup-t bands). ``wild``: wild cluster bootstrap with Webb
+        weights under the null of no effect (two-way FE residuals; unrestricted with covariates or an
+        unbalanced panel). ``randomization``: permutations of treatment timing across units keeping the
+        cohort sizes; CIs by test inversion under a constant additive effect. ``auto``: multiplier, but
+        randomization with fewer than 10 treated units and wild when a cohort has fewer than 5 units;
+        the choice and reason are in ``result.inference_note``.
+    biters : int
+        Bootstrap draws / permutations.
+    alp : float
+        Significance level.
+    seed : int, optional
+        Seed of all random draws (aggregations reuse the same draws).
+
+    Returns
+    -------
+    ATTgtResult
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> units = np.repeat(np.arange(60), 6); years = np.tile(np.arange(2001, 2007), 60)
+    >>> g = np.repeat(np.r_[np.zeros(30), np.full(15, 2004), np.full(15, 2005)], 6)
+    >>> y = rng.normal(size=units.size) + 1.0 * ((g > 0) & (years >= g))
+    >>> df = pd.DataFrame({"id": units, "year": years, "g": g, "y": y})
+    >>> res = att_gt(df, yname="y", tname="year", idname="id", gname="g", seed=1)
+    >>> res.inference
+    'multiplier'
+    >>> bool(abs(res.aggregate("simple").estimate - 1.0) < 0.5)
+    True
+    """
+    for name, val, allowed in (
+        ("control_group", control_group, ("nevertreated", "notyettreated")),
+        ("base_period", base_period, ("varying", "universal")),
+        ("est_method", est_method, ("dr", "reg", "ipw")),
+        ("inference", inference, ("auto", "analytic", "multiplier", "wild", "randomization")),
+    ):
+        if val not in allowed:
+            raise ValueError(f"att_gt: {name}={val!r}; expected one of {allowed}")
+    if not (0 < alp < 1):
+        raise ValueError(f"att_gt: alp={alp!r}; expected a number between 0 and 1")
+    if int(biters) < 1:
+        raise ValueError(f"att_gt: biters={biters!r}; expected a positive integer")
+    biters = int(biters)
+    if anticipation < 0:
+        raise ValueError(f"att_gt: anticipation={anticipation!r}; expected >= 0")
+
+    prep = prepare(
+        data, yname=yname, tname=tname, idname=idname, gname=gname, control_group=control_group,
+        anticipation=anticipation, xformla=xformla, weightsname=weightsname,
+    )
+    spec, spec_notes = eng.build_spec(prep, control_group, base_period, anticipation)
+    notes = list(prep.notes) + spec_notes
+    n, H = prep.n, prep.H
+    fast = prep.balanced and prep.X is None
+    if fast:
+        ifrep = eng.CohortIF(prep, spec)
+        att = ifrep.att
+    else:
+        att, psi, est_notes = eng.dense_att(prep, spec, est_method)
+        notes += est_notes
+        ok = np.isfinite(att)
+        if not ok.all():
+            spec = spec.subset(ok)
+            att, psi = att[ok], psi[:, ok]
+        ifrep = eng.DenseIF(prep, spec, att, psi)
+    se_an = eng.se_from_sumsq(ifrep.sumsq(None), n)
+    se_an = np.where(spec.ref, np.nan, se_an)
+
+    # --- which inference ------------------------------------------------------------------------
+    sizes = np.bincount(prep.coh, minlength=H)[: H - 1]
+    n_treated = int(sizes.sum())
+    mode = inference
+    if inference == "auto":
+        if n_treated < AUTO_MIN_TREATED:
+            mode = "randomization"
+            note = (
+                f"auto: only {n_treated} treated units (< {AUTO_MIN_TREATED}); cluster-robust and multiplier-"
+                f"bootstrap SEs over-reject with so few treated units, so p-values and intervals come from "
+                f"randomization inference ({biters} random permutations of treatment timing across units, "
+                "cohort sizes kept; intervals by test inversion under a constant effect)."
+            )
+        elif sizes.min() < AUTO_MIN_COHORT:
+            mode = "wild"
+            note = (
+                f"auto: the smallest cohort has {int(sizes.min())} unit(s) (< {AUTO_MIN_COHORT}); inference by "
+                f"wild cluster bootstrap with Webb weights ({biters} draws"
+                + (", null of no effect imposed)." if fast else ", unrestricted: covariates/unbalanced panel).")
+            )
+        else:
+            mode = "multiplier"
+            note = f"auto: multiplier bootstrap (Mammen weights, {biters} draws, clustered by unit), as R did."
+    else:
+        note = {
+            "analytic": "analytic influence-function SEs clustered by unit (simultaneous bands from the multiplier bootstrap).",
+            "multiplier": f"multiplier bootstrap (Mammen weights, {biters} draws, clustered by unit), as R did.",
+            "wild": f"wild cluster bootstrap with Webb weights ({biters} draws, "
+            + ("null of no effect imposed via unit and period fixed effects)." if fast else "unrestricted: covariates/unbalanced panel)."),
+            "randomization": f"randomization inference ({biters} random permutations of treatment timing across units, cohort sizes kept; intervals by test inversion under a constant effect).",
+        }[inference]
+        if n_treated < AUTO_MIN_TREATED and inference in ("analytic", "multiplier"):
+            note += f" Warning: only {n_treated} treated units; these SEs tend to be too small (consider inference='randomization')."
+
+    e = spec.t - spec.g
+    pg = np.bincount(prep.coh, weights=prep.w, minlength=H)[: H - 1] / n
+    st = _State(prep=prep, spec=spec, ifrep=ifrep, att=att, se_analytic=se_an, e=e, pg=pg, mode=mode, alp=alp)
+    if mode in ("analytic", "multiplier"):
+        d, s = ifrep.boot(biters, "mammen", seed)
+        st.boot_d, st.boot_s = d / n, s / n
+        r = _infer(att, se_an, mode, alp, draws=st.boot_d)
+    elif mode == "wild":
+        resid = eng.twoway_residuals(prep) if fast else None
+        d, _ = ifrep.boot(biters, "webb", seed, resid=resid)
+        st.boot_d = d / n
+        r = _infer(att, se_an, mode, alp, draws=st.boot_d)
+    else:
+        st.perm_att, st.perm_slope, st.perm_pg, st.obs_slope = _permutations(prep, spec, est_method, biters, seed, fast)
+        r = _infer(att, se_an, mode, alp, perm=st.perm_att, perm_slope=st.perm_slope, obs_slope=st.obs_slope)
+    for key in ("se", "p", "lo", "hi", "lo_s", "hi_s"):
+        r[key] = np.where(spec.ref, np.nan, r[key])
+
+    glab = np.array(prep.cohort_labels, dtype=object)[spec.hg]
+    tlab = prep.tvals[spec.ti]
+    tlab = [pd.Timestamp(v) for v in tlab] if prep.is_datetime else [
+        int(v) if float(v).is_integer() else float(v) for v in tlab]
+    effects = []
+    for j in range(spec.k):
+        effects.append(
+            Effect(
+                f"ATT({_lab(glab[j])},{_lab(tlab[j])})", float(att[j]), float(r["se"][j]), float(r["lo"][j]),
+                float(r["hi"][j]), float(r["p"][j]),
+                float(att[j] / r["se"][j]) if np.isfinite(r["se"][j]) else math.nan, alpha=alp,
+                extra={
+                    "conf_low_simul": float(r["lo_s"][j]), "conf_high_simul": float(r["hi_s"][j]),
+                    "group": glab[j], "time": tlab[j], "event_time": _num(e[j]), "post": bool(spec.post[j]),
+                    "base_period": _lab(_tval(prep, spec.bi[j])),
+                },
+            )
+        )
+    table = tidy_frame(effects)
+    table = table.drop(columns=["scale", "alpha"])
+    return ATTgtResult(
+        table=table, control_group=control_group, base_period=base_period, est_method=est_method,
+        inference=mode, inference_requested=inference, inference_note=note, seed=seed, biters=biters,
+        alp=alp, anticipation=anticipation, xformla=xformla, n_units=n, n_periods=len(prep.tvals),
+        cohorts={_lab(c): int(s) for c, s in zip(prep.cohort_labels, sizes, strict=True)},
+        crit_val=float(r["crit"]), notes=tuple(notes), _state=st,
+    )
+
+
+def _tval(prep: Prepared, i: int):
+    v = prep.tvals[i]
+    return pd.Timestamp(v) if prep.is_datetime else v
+
+
+def _lab(v) -> str:
+    if isinstance(v, pd.Timestamp):
+        return str(v.date())
+    return _fmt_t(v, False) if isinstance(v, int | float | np.number) else str(v)
+
+
+def _num(x: float):
+    return int(x) if float(x).is_integer() else float(x)
+
+
+def _permutations(prep: Prepared, spec: eng.GTSpec, est_method: str, P: int, seed, fast: bool):
+    """ATT(g,t) under random re-assignments of cohorts to units (cohort sizes kept).
+
+    Also returns the estimator applied to the observed treatment indicator (for test inversion) and the
+    group shares of each permutation (weights move with the units).
+    """
+    rng = np.random.default_rng(seed)
+    n, H = prep.n, prep.H
+    D_obs = eng.treated_indicator(prep)
+    perms = inf.permutation_labels(prep.coh, P, rng)
+    att_p = np.empty((P, spec.k))
+    slope_p = np.empty((P, spec.k))
+    pg_p = np.empty((P, H - 1))
+    if fast:
+        SD, W = eng.cohort_sums(D_obs, prep.w, prep.coh, H)
+        obs_slope = eng.fast_att(SD, W, spec)[0]
+        YD = np.concatenate([prep.Y, D_obs], axis=1)
+        T = prep.Y.shape[1]
+        for p in range(P):
+            onehot = np.zeros((H, n))
+            onehot[perms[p], np.arange(n)] = prep.w
+            S = onehot @ YD
+            Wp = onehot.sum(axis=1)
+            att_p[p] = eng.fast_att(S[:, :T], Wp, spec)[0]
+            slope_p[p] = eng.fast_att(S[:, T:], Wp, spec)[0]
+            pg_p[p] = Wp[: H - 1] / n
+    else:
+        obs_slope = eng.dense_att(prep, spec, est_method, Y=D_obs, want_if=False)[0]
+        for p in range(P):
+            att_p[p] = eng.dense_att(prep, spec, est_method, coh=perms[p], want_if=False)[0]
+            slope_p[p] = eng.dense_att(prep, spec, est_method, Y=D_obs, coh=perms[p], want_if=False)[0]
+            pg_p[p] = np.bincount(perms[p], weights=prep.w, minlength=H)[: H - 1] / n
+    return att_p, slope_p, pg_p, obs_slope
+
+
+__all__ = ["att_gt", "ATTgtResult", "AggResult", "PreTest", "TIDY_COLUMNS"]
