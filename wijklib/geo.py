@@ -628,19 +628,22 @@ def normalize_series(series: pd.Series, level: Level, source: str | None = None,
     """
     _check_level(level)
     column = column if column is not None else series.name
-    values = series.to_numpy(dtype=object)
-    texts = [_as_text(v) for v in values]
-    mapping: dict[str, str] = {}
-    failures: dict[str, str] = {}
-    for t in dict.fromkeys(t for t in texts if t):
+    values = pd.Series(series.to_numpy(dtype=object), dtype=object)
+    mapping: dict[Any, str] = {}
+    failures: dict[Any, tuple[str, str]] = {}
+    # Resolve each distinct raw value once; pandas' hash-based map spreads the results.
+    for raw in pd.unique(values.to_numpy()):
+        t = _as_text(raw)
+        if not t:
+            continue
         try:
-            mapping[t] = _normalize_text(t, level)
+            mapping[raw] = _normalize_text(t, level)
         except UnknownUnitError as exc:
-            failures[t] = str(exc)
+            failures[raw] = (t, str(exc))
     if failures:
         lines = []
-        for t, msg in list(failures.items())[:10]:
-            rows = [first_row + i for i, x in enumerate(texts) if x == t]
+        for raw, (t, msg) in list(failures.items())[:10]:
+            rows = (first_row + np.flatnonzero(values.isin([raw]).to_numpy())).tolist()
             shown = ", ".join(map(str, rows[:5])) + (f" (+{len(rows) - 5} more)" if len(rows) > 5 else "")
             lines.append(f"row {shown}: value {t!r}: {msg}")
         where = ", ".join(p for p in (f"file {source}" if source else "",
@@ -648,8 +651,8 @@ def normalize_series(series: pd.Series, level: Level, source: str | None = None,
         more = f" (and {len(failures) - 10} more values)" if len(failures) > 10 else ""
         raise UnknownUnitError(f"{where or 'series'}: {len(failures)} value(s) are not a known "
                                f"{level}{more}:\n  " + "\n  ".join(lines),
-                               value=list(failures), level=level)
-    out = [mapping[t] if t else None for t in texts]
+                               value=[t for t, _ in failures.values()], level=level)
+    out = values.map(mapping).to_numpy()
     return pd.Series(out, index=series.index, name=series.name, dtype="str")
 
 
@@ -1172,11 +1175,21 @@ def _buurt_edges() -> tuple[tuple[str, str], ...]:
             edges.add(tuple(sorted((codes[i], codes[j]))))  # type: ignore[arg-type]
     links = _read("links.csv")
     known = set(codes)
-    for pos, (a, b) in enumerate(links[["buurt_a", "buurt_b"]].itertuples(index=False)):
+    cols = ["buurt_a", "buurt_b", "actie"]
+    for pos, (a, b, action) in enumerate(links[cols].itertuples(index=False)):
         for col, v in (("buurt_a", a), ("buurt_b", b)):
             if v not in known:
                 _fail("links.csv", _file_row(links, pos), col, v, "a buurt_code of buurten.csv")
-        edges.add(tuple(sorted((a, b))))  # type: ignore[arg-type]
+        pair = tuple(sorted((a, b)))
+        if action == "add":
+            edges.add(pair)  # type: ignore[arg-type]
+        elif action == "remove":
+            if pair not in edges:
+                _fail("links.csv", _file_row(links, pos), "actie", action,
+                      "'remove' only for a pair the triangulation links")
+            edges.discard(pair)  # type: ignore[arg-type]
+        else:
+            _fail("links.csv", _file_row(links, pos), "actie", action, "'add' or 'remove'")
     return tuple(sorted(edges))
 
 
@@ -1185,7 +1198,8 @@ def adjacency(level: Level = "wijkraad") -> pd.DataFrame:
 
     Built from a Delaunay triangulation of approximate buurt centroids, dropping edges longer than
     :data:`MAX_EDGE_KM` or between parts of the city separated by river or harbour (column
-    ``landmassa``), plus explicit bridge and tunnel links (``links.csv``). Two units of a coarser
+    ``landmassa``); ``links.csv`` adds bridge and tunnel links and removes a few links across
+    harbour basins. Two units of a coarser
     level are neighbours when any of their buurten are. Hoek van Holland, Rozenburg, Pernis,
     Hoogvliet and Heijplaat therefore have no neighbours outside their own area.
 
