@@ -412,3 +412,24 @@ def test_readme_lists_every_wijkraad():
     text = readme.read_text(encoding="utf-8")
     for slug in geo.units("wijkraad")["wijkraad_id"]:
         assert re.search(rf"`{re.escape(slug)}`", text), slug
+
+
+def test_normalize_is_idempotent_on_canonical_codes():
+    for level in ("buurt", "wijk", "wijkraad", "gebied", "gemeente"):
+        for code in geo.units(level)[geo.KEY_COLUMNS[level]]:
+            assert geo.normalize(code) == code
+            assert geo.normalize(code, level) == code
+
+
+def test_level_words_and_helpers():
+    assert geo.normalize("Wijkraad Feijenoord") == "feijenoord"
+    assert geo.normalize("gebied Delfshaven") == "WK059903"
+    assert geo.normalize("Delfshaven") == "BU05990320"  # bare name: the wijk
+    assert geo.normalize("deelgemeente Charlois", "gebied") == "WK059915"
+    assert geo.name("kralingen") == "Kralingen"
+    assert geo.name("1571", "wijkraad") == "Tarwewijk"
+    assert geo.members("Kralingen") == ["BU05990841", "BU05990842", "BU05990845", "BU05990847"]
+    assert len(geo.members("GM0599", "gemeente", "wijk")) == 71
+    assert geo.members("Zestienhoven", "wijk", "buurt") == ["BU05990454", "BU05990455"]
+    with pytest.raises(ValueError, match="does not nest"):
+        geo.members("tarwewijk", "wijkraad", "gebied")

@@ -47,7 +47,7 @@ __all__ = [
     "GEO_DATA_DIR", "LEVELS", "KEY_COLUMNS", "NAME_COLUMNS", "GEOGRAPHY_YEARS", "POPULATION_YEARS",
     "CURRENT_YEAR", "POLYGONS_ARE_SCHEMATIC", "CENTROIDS_ARE_APPROXIMATE", "CROSSWALK_IS_ILLUSTRATIVE",
     "MAX_EDGE_KM", "UnknownUnitError", "AmbiguousUnitError", "GeoDataError",
-    "hierarchy", "units", "normalize", "normalize_series", "population", "aggregate",
+    "hierarchy", "units", "name", "members", "normalize", "normalize_series", "population", "aggregate",
     "crosswalk", "recode", "detect_year", "codes_in_year", "adjacency", "neighbours",
     "centroids", "polygons", "locate", "rd_to_wgs84", "wgs84_to_rd", "slugify", "name_key",
 ]
@@ -316,6 +316,51 @@ def units(level: Level = "wijkraad", year: int | None = None) -> pd.DataFrame:
     return out
 
 
+def name(unit: Any, level: Level | None = None) -> str:
+    """Display name of a unit given by code or any accepted spelling.
+
+    Examples
+    --------
+    >>> name("tarwewijk"), name("BU05991702", "wijk"), name("WK059901")
+    ('Tarwewijk', 'Hoek van Holland', 'Rotterdam Centrum')
+    """
+    code = normalize(unit, level)
+    lv = level or _level_of_code(code)
+    t = _unit_table(lv)
+    return str(t.loc[t[KEY_COLUMNS[lv]] == code, NAME_COLUMNS[lv]].iloc[0])
+
+
+def _level_of_code(code: str) -> str:
+    if code.startswith("BU"):
+        return "wijk" if code in _code_sets()["wijk"] else "buurt"
+    if code.startswith("WK"):
+        return "gebied"
+    return "gemeente" if code == GEMEENTE_CODE else "wijkraad"
+
+
+def members(unit: Any, level: Level = "wijkraad", member_level: Level = "wijk") -> list[str]:
+    """Codes of the units of ``member_level`` inside ``unit`` (sorted).
+
+    Examples
+    --------
+    >>> members("Kralingen")
+    ['BU05990841', 'BU05990842', 'BU05990845', 'BU05990847']
+    >>> members("Hoek van Holland", "wijk", "buurt")
+    ['BU05991701', 'BU05991702', 'BU05991703']
+    """
+    _check_level(level)
+    _check_level(member_level)
+    if level != member_level and level not in _PARENTS[member_level]:
+        raise ValueError(f"a {member_level} does not nest in a {level}; expected member_level finer "
+                         f"than {level!r}")
+    code = normalize(unit, level)
+    h = _hierarchy_current()
+    if level == "gemeente":
+        return sorted(h[KEY_COLUMNS[member_level]].unique().tolist())
+    sel = h.loc[h[KEY_COLUMNS[level]] == code, KEY_COLUMNS[member_level]]
+    return sorted(sel.unique().tolist())
+
+
 # ---------------------------------------------------------------------------------------------
 # Names and codes
 # ---------------------------------------------------------------------------------------------
@@ -390,6 +435,10 @@ def _code_sets() -> dict[str, frozenset[str]]:
     return {lv: frozenset(_unit_table(lv)[KEY_COLUMNS[lv]]) for lv in LEVELS}
 
 
+_LEVEL_PREFIX = re.compile(
+    r"\s*(wijkraad|gebied|deelgemeente|stadsdeel|wijk|buurt|gemeente)\b[\s:\-]*(.+)", re.IGNORECASE)
+_PREFIX_LEVEL = {"wijkraad": "wijkraad", "gebied": "gebied", "deelgemeente": "gebied",
+                 "stadsdeel": "gebied", "wijk": "wijk", "buurt": "buurt", "gemeente": "gemeente"}
 _CODE_RE = re.compile(r"(?:(GM|WK|BU)?)(\d+)")
 
 
@@ -518,7 +567,14 @@ def _normalize_text(text: str, level: str | None) -> str:
                 f"unknown {kind} code {code}{read}{hint}; closest known: "
                 f"{', '.join(close)}", value=text, level=level, suggestions=close)
         return code if level is None else _convert(kind, code, level)
+    if level is None and text in _code_sets()["wijkraad"]:
+        return text  # a wijkraad_id stays itself, so normalize() is idempotent on canonical codes
     matches = _name_index().get(name_key(text), ())
+    prefixed = _LEVEL_PREFIX.match(text)
+    if not matches and prefixed and name_key(prefixed.group(2)) in _name_index():
+        # "Wijkraad Tarwewijk", "gebied Charlois": the word names the level when none is asked.
+        said = _PREFIX_LEVEL[prefixed.group(1).lower()]
+        return _normalize_text(prefixed.group(2), level or said)
     if not matches:
         sugg = _suggest(text, level)
         what = f"{level} " if level else "unit "
@@ -562,8 +618,9 @@ def normalize(value: Any, level: Level | None = None) -> str:
     level : {"buurt", "wijk", "wijkraad", "gebied", "gemeente"}, optional
         Level of the code to return. A unit of a finer level returns the unit containing it
         (a wijk code with ``level="wijkraad"`` gives its wijkraad); a coarser unit is only accepted
-        when it holds exactly one unit of ``level``. Without a level a code is returned as is and
-        a name resolves in the order wijk, wijkraad, gebied, buurt, gemeente.
+        when it holds exactly one unit of ``level``. Without a level a code (or wijkraad_id) is
+        returned as is and a name resolves in the order wijk, wijkraad, gebied, buurt, gemeente;
+        a leading level word decides instead ("wijkraad Feijenoord", "gebied Delfshaven").
 
     Returns
     -------
