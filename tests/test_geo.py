@@ -433,3 +433,21 @@ def test_level_words_and_helpers():
     assert geo.members("Zestienhoven", "wijk", "buurt") == ["BU05990454", "BU05990455"]
     with pytest.raises(ValueError, match="does not nest"):
         geo.members("tarwewijk", "wijkraad", "gebied")
+
+
+def test_geojson_closed_rings():
+    import json
+
+    fc = geo.to_geojson("wijkraad", year=2022)
+    assert len(fc["features"]) == 39
+    pops = {f["properties"]["wijkraad_id"]: f["properties"]["population"] for f in fc["features"]}
+    assert pops == geo.units("wijkraad", 2022).set_index("wijkraad_id")["population"].to_dict()
+    for f in fc["features"]:
+        for poly in f["geometry"]["coordinates"]:
+            assert poly[0][0] == poly[0][-1]
+    json.dumps(fc)  # serialisable as is
+
+
+def test_ambiguous_name_message():
+    with pytest.raises(geo.AmbiguousUnitError, match="cannot be read as one buurt"):
+        geo.normalize("Hoogvliet", "buurt")

@@ -49,7 +49,7 @@ __all__ = [
     "MAX_EDGE_KM", "UnknownUnitError", "AmbiguousUnitError", "GeoDataError",
     "hierarchy", "units", "name", "members", "normalize", "normalize_series", "population", "aggregate",
     "crosswalk", "recode", "detect_year", "codes_in_year", "adjacency", "neighbours",
-    "centroids", "polygons", "locate", "rd_to_wgs84", "wgs84_to_rd", "slugify", "name_key",
+    "centroids", "polygons", "to_geojson", "locate", "rd_to_wgs84", "wgs84_to_rd", "slugify", "name_key",
 ]
 
 #: Folder holding the geography CSVs (package data).
@@ -114,9 +114,7 @@ class GeoDataError(RuntimeError):
 # Loading (lazy, cached)
 # ---------------------------------------------------------------------------------------------
 
-def _check_level(level: str, *, allow_none: bool = False) -> None:
-    if level is None and allow_none:
-        return
+def _check_level(level: str) -> None:
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
 
@@ -598,7 +596,8 @@ def _normalize_text(text: str, level: str | None) -> str:
     if len(results) == 1:
         return results.pop()
     if not results:
-        raise AmbiguousUnitError(f"{text!r} names {'; '.join(reasons)}", value=text, level=level)
+        raise AmbiguousUnitError(f"{text!r} cannot be read as one {level}: {'; '.join(reasons)}",
+                                 value=text, level=level)
     raise AmbiguousUnitError(f"{text!r} fits several units of level {level!r}: "
                              f"{', '.join(sorted(results))}", value=text, level=level,
                              suggestions=sorted(results))
@@ -1354,6 +1353,39 @@ def polygons(level: Level = "wijkraad") -> dict[str, list[list[tuple[float, floa
     for code, key in zip(h["buurt_code"], h[KEY_COLUMNS[level]], strict=True):
         out.setdefault(key, []).append(list(cells[code]))
     return dict(sorted(out.items()))
+
+
+def to_geojson(level: Level = "wijkraad", year: int | None = None) -> dict[str, Any]:
+    """The SCHEMATIC polygons as a GeoJSON FeatureCollection (WGS84), for GIS tools or web maps.
+
+    Each feature is a MultiPolygon with properties: key, name, ``population`` (of ``year``,
+    default latest) and ``schematisch: true``. Write it with ``json.dump``.
+
+    Examples
+    --------
+    >>> fc = to_geojson("gebied")
+    >>> len(fc["features"]), fc["features"][0]["properties"]["schematisch"]
+    (14, True)
+    """
+    u = units(level, year=year)
+    key = KEY_COLUMNS[level]
+    poly = polygons(level)
+    feats = []
+    for row in u.itertuples(index=False):
+        rec = row._asdict()
+        rings = poly[rec[key]]
+        # GeoJSON rings are closed: the first position repeats at the end.
+        coords = [[[list(p) for p in ring] + [list(ring[0])]] for ring in rings]
+        feats.append({
+            "type": "Feature",
+            "geometry": {"type": "MultiPolygon", "coordinates": coords},
+            "properties": {key: rec[key], NAME_COLUMNS[level]: rec[NAME_COLUMNS[level]],
+                           "population": int(rec["population"]), "schematisch": True},
+        })
+    return {"type": "FeatureCollection", "features": feats,
+            "properties": {"schematisch": POLYGONS_ARE_SCHEMATIC,
+                           "toelichting": "Schematische Voronoi-cellen rond benaderde buurtcentra; "
+                                          "geen echte grenzen."}}
 
 
 def locate(x: Any, y: Any, crs: Literal["rd", "wgs84"] = "rd", *,
