@@ -225,6 +225,14 @@ def test_aggregate_preserves_totals_and_nan():
     assert len(missing) == 1 and missing["wijk_code"].iloc[0] == geo.normalize(df2.loc[0, "buurt_code"], "wijk")
 
 
+def test_aggregate_names_and_duplicate_index():
+    df = pd.DataFrame({"wijk": ["Oud Charlois", "Wielewaal", "tarwewijk"], "n": [1, 2, 4]},
+                      index=[0, 0, 0])
+    out = geo.aggregate(df, "wijk", "wijkraad", ["n"], unit_col="wijk")
+    assert out.values.tolist() == [["oud-charlois-wielewaal", 3], ["tarwewijk", 4]]
+    assert geo.aggregate(df, "wijk", "gemeente", ["n"], unit_col="wijk").values.tolist() == [["GM0599", 7]]
+
+
 def test_aggregate_errors():
     df = pd.DataFrame({"buurt_code": ["BU05991571", "BU05999999"], "n": [1, 2]})
     with pytest.raises(geo.UnknownUnitError, match=r"row 3: value 'BU05999999'"):
@@ -344,8 +352,6 @@ def test_adjacency_symmetric_and_mainland_connected(level):
     h = geo.hierarchy()
     main = h[~h["gebied_code"].isin(OUTLYING_GEBIEDEN) & (h["buurt_code"] != "BU05991593")]
     nodes = set(main[key])
-    if level == "gebied":
-        nodes = set(main[key])
     comps = _components(a, nodes)
     assert len(comps) == 1, [sorted(c)[:3] for c in comps]
 

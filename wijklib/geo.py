@@ -1094,12 +1094,11 @@ def aggregate(df: pd.DataFrame, from_level: Level, to_level: Level, value_cols: 
         link = _unit_table(from_level).set_index(KEY_COLUMNS[from_level])[key_to] \
             if to_level != "gemeente" else None
         target = codes.map(link) if link is not None else pd.Series(GEMEENTE_CODE, index=codes.index)
-    work = pd.DataFrame({key_to: target.astype("str").to_numpy()}, index=df.index)
-    for c in by:
-        work[c] = df[c]
+    # Positional copies: a caller's index may hold duplicates, which label alignment would break.
+    work = pd.DataFrame({key_to: target.astype("str").to_numpy()})
+    for c in [*by, *value_cols]:
+        work[c] = df[c].to_numpy()
     keys = [key_to, *by]
-    for c in value_cols:
-        work[c] = df[c]
     g = work.groupby(keys, sort=True, dropna=False)
     sums = g[value_cols].sum()
     has_na = work[value_cols].isna().groupby([work[k] for k in keys], sort=True, dropna=False).any()
