@@ -119,7 +119,9 @@ def prepare(
                 f"att_gt: column {tname!r} row {row} (0-based) has value {tcol.iloc[row]!r}; "
                 "expected a number or a datetime period"
             )
-    tvals, tidx = np.unique(tv, return_inverse=True)
+    # Hash-based factorisation (O(rows)) instead of a full sort of the long column.
+    tidx, tvals = pd.factorize(tv, sort=True)
+    tvals = np.asarray(tvals)
     T = len(tvals)
     if T < 2:
         raise ValueError(f"att_gt: column {tname!r} has {T} distinct period(s); need at least 2")
@@ -177,17 +179,15 @@ def prepare(
 
     def per_unit(values: np.ndarray, what: str) -> np.ndarray:
         first = np.full(n0, np.nan)
-        order = np.argsort(uidx, kind="stable")
-        u_sorted = uidx[order]
-        starts = np.r_[0, np.flatnonzero(np.diff(u_sorted)) + 1]
-        first[u_sorted[starts]] = values[order][starts]
-        same = (values == first[uidx]) | (np.isnan(values) & np.isnan(first[uidx]))
+        first[uidx] = values  # one of the unit's values; then check that all agree
+        back = first[uidx]
+        same = (values == back) | (np.isnan(values) & np.isnan(back))
         if not same.all():
             row = int(np.flatnonzero(~same)[0])
             raise ValueError(
                 f"att_gt: column {what!r} must be constant within each unit, but unit "
                 f"{ids[uidx[row]]!r} has {values[row]!r} in row {row} (0-based) and "
-                f"{first[uidx[row]]!r} elsewhere"
+                f"{back[row]!r} in another row"
             )
         return first
 

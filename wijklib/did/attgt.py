@@ -643,22 +643,17 @@ def att_gt(
     tlab = prep.tvals[spec.ti]
     tlab = [pd.Timestamp(v) for v in tlab] if prep.is_datetime else [
         int(v) if float(v).is_integer() else float(v) for v in tlab]
-    effects = []
-    for j in range(spec.k):
-        effects.append(
-            Effect(
-                f"ATT({_lab(glab[j])},{_lab(tlab[j])})", float(att[j]), float(r["se"][j]), float(r["lo"][j]),
-                float(r["hi"][j]), float(r["p"][j]),
-                float(att[j] / r["se"][j]) if np.isfinite(r["se"][j]) else math.nan, alpha=alp,
-                extra={
-                    "conf_low_simul": float(r["lo_s"][j]), "conf_high_simul": float(r["hi_s"][j]),
-                    "group": glab[j], "time": tlab[j], "event_time": _num(e[j]), "post": bool(spec.post[j]),
-                    "base_period": _lab(_tval(prep, spec.bi[j])),
-                },
-            )
-        )
-    table = tidy_frame(effects)
-    table = table.drop(columns=["scale", "alpha"])
+    # Built column-wise (not via Effect objects): thousands of rows on monthly panels.
+    terms = [f"ATT({_lab(a)},{_lab(b)})" for a, b in zip(glab, tlab, strict=True)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        stat = att / r["se"]
+    table = pd.DataFrame({
+        "term": terms, "estimate": att, "std_error": r["se"], "statistic": stat, "p_value": r["p"],
+        "conf_low": r["lo"], "conf_high": r["hi"], "conf_low_simul": r["lo_s"], "conf_high_simul": r["hi_s"],
+        "group": glab, "time": tlab, "event_time": [_num(x) for x in e], "post": spec.post.astype(bool),
+        "base_period": [_lab(_tval(prep, i)) for i in spec.bi],
+    })
+    assert list(table.columns[: len(TIDY_COLUMNS)]) == TIDY_COLUMNS
     return ATTgtResult(
         table=table, control_group=control_group, base_period=base_period, est_method=est_method,
         inference=mode, inference_requested=inference, inference_note=note, seed=seed, biters=biters,
