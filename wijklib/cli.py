@@ -1,0 +1,40 @@
+"""Console entry point ``wijklib`` (declared in pyproject as ``wijklib.cli:main``).
+
+Sub-commands:
+
+- ``wijklib report [--config ...] [--year ...] [--wards ...] [--jobs N] [--formats pdf,html] [--out DIR]``
+  builds the ward reports (same options as ``python -m wijklib.report``).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+USAGE = "usage: wijklib report [options]   (wijklib report --help for the options)"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Dispatch ``wijklib <command> ...``; returns the exit status.
+
+    Examples
+    --------
+    >>> main(["--help"])  # doctest: +ELLIPSIS
+    usage: wijklib report ...
+    0
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(USAGE)
+        return 0 if args else 2
+    command, rest = args[0], args[1:]
+    if command == "report":
+        from wijklib.report.runner import main as report_main
+
+        return report_main(rest)
+    print(f"wijklib: unknown command {command!r}\n{USAGE}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""The one dictionary that turns column names into Dutch labels for every table and chart.
+
+Reports never show a raw column name: tables go through :func:`relabel`, chart axes through
+:func:`label`. An unknown column falls back to a readable form of its name (underscores to spaces,
+first letter capitalised) so a new column never breaks a report; add it here to give it a proper label.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+#: Column name -> Dutch label. Keys are canonical names from docs/contracts.md and the result tables.
+LABELS: dict[str, str] = {
+    # geography and time
+    "gemeente_code": "Gemeentecode", "gemeente": "Gemeente",
+    "gebied_code": "Gebiedscode", "gebied": "Gebied",
+    "wijk_code": "Wijkcode", "wijk": "Wijk",
+    "buurt_code": "Buurtcode", "buurt": "Buurt",
+    "wijkraad_id": "Wijkraad (code)", "wijkraad": "Wijkraad",
+    "unit": "Gebied", "eenheid": "Gebied",
+    "jaar": "Jaar", "year": "Jaar", "maand": "Maand", "week": "Week", "period": "Periode",
+    "periode": "Periode", "datum": "Datum", "editie": "Editie", "kwartaal": "Kwartaal",
+    "population": "Inwoners", "inwoners": "Inwoners",
+    # event tables
+    "categorie": "Categorie", "subcategorie": "Subcategorie", "kanaal": "Kanaal", "status": "Status",
+    "thema": "Thema", "actie": "Actie", "overtreding": "Overtreding", "uren": "Handhavingsuren",
+    "uren_per_week": "Uren per week", "misdrijf": "Misdrijf", "misdrijf_code": "Misdrijfcode",
+    "aantal": "Aantal", "index": "Index", "deel": "Deel", "indicator": "Indicator", "waarde": "Waarde",
+    "n_respondenten": "Respondenten", "niveau": "Niveau", "start": "Start", "eind": "Einde",
+    "bron": "Bron", "richting": "Gewenste richting", "type": "Type", "partner": "Partner",
+    "vorm": "Vorm", "toon": "Toon", "handhaving_aanwezig": "Handhaving aanwezig",
+    "publiceerbaar": "Publiceerbaar",
+    # panel outcomes
+    "n_afval": "Meldingen afval", "n_grofvuil": "Meldingen grofvuil", "n_zwerfvuil": "Meldingen zwerfvuil",
+    "n_parkeren": "Meldingen parkeren", "n_fietswrakken": "Meldingen fietswrakken",
+    "n_overlast": "Meldingen overlast", "n_jeugd": "Meldingen jeugdoverlast",
+    "n_verwaarlozing": "Meldingen verwaarlozing", "n_meldingen": "Meldingen (totaal)",
+    "rate_meldingen": "Meldingen per 1.000 inwoners", "rate_misdrijven": "Misdrijven per 1.000 inwoners",
+    "doorlooptijd_mediaan": "Doorlooptijd, mediaan (dagen)", "doorlooptijd_p90": "Doorlooptijd, 90e percentiel (dagen)",
+    "naleving": "Naleving (aandeel controles zonder overtreding)",
+    "treated": "Wijkgericht handhaven", "first_treated": "Start wijkgericht handhaven",
+    # estimates (tidy contract)
+    "term": "Term", "estimate": "Schatting", "std_error": "Standaardfout", "statistic": "Toetsgrootheid",
+    "p_value": "p-waarde", "conf_low": "95%-interval, onder", "conf_high": "95%-interval, boven",
+    "event_time": "Maanden t.o.v. start", "time": "Tijd", "group": "Cohort",
+    "effect": "Geschat effect", "interval": "95%-interval", "methode": "Methode", "method": "Methode",
+    "ontwerp": "Onderzoeksopzet", "oordeel": "Oordeel", "verdict": "Oordeel", "herijk": "Herijkadvies",
+    "ontwikkeling": "Ontwikkeling", "prioriteit": "Prioriteit", "uitkomst": "Uitkomstmaat",
+    "waargenomen": "Waargenomen", "observed": "Waargenomen", "contrafeitelijk": "Zonder inzet (geschat)",
+    "counterfactual": "Zonder inzet (geschat)", "stad": "Stad", "city": "Stad",
+    "voor": "Voor de start", "na": "Na de start", "verschil": "Verschil", "rel_verschil": "Verschil (%)",
+    "significant": "Significant (5%)", "n_tests": "Aantal toetsen", "aandeel": "Aandeel",
+    "rag": "Beoordeling", "beoordeling": "Beoordeling", "toelichting": "Toelichting", "item": "Onderdeel",
+    # report batch (manifest)
+    "ward_id": "Code", "ward": "Naam", "duration_s": "Duur (s)", "reason": "Reden", "kind": "Soort",
+}
+
+#: Dutch names of the police crime types (delict codes of hoeveiligismijnwijk.nl / Politie open data).
+MISDRIJVEN: dict[str, str] = {
+    "100": "Diefstal van brom-/snorfietsen",
+    "101": "Fietsendiefstal",
+    "102": "Straatroof",
+    "104": "Woninginbraak",
+    "105": "Diefstal uit/vanaf motorvoertuigen",
+    "106": "Diefstal van motorvoertuigen",
+    "107": "Winkeldiefstal",
+    "108": "Zakkenrollerij",
+    "109": "Bedreiging",
+    "110": "Mishandeling",
+    "111": "Vernieling",
+    "117": "Overval",
+}
+
+#: Dutch words for verdicts, RAG ratings and directions used in tables.
+WAARDEN: dict[str, str] = {
+    "omlaag": "omlaag", "omhoog": "omhoog",
+    "red": "Rood", "amber": "Oranje", "green": "Groen", "R": "Rood", "A": "Oranje", "G": "Groen",
+    "ok": "gereed", "failed": "mislukt",
+}
+
+
+def label(column: str) -> str:
+    """Dutch label of a column name.
+
+    Examples
+    --------
+    >>> label("doorlooptijd_mediaan")
+    'Doorlooptijd, mediaan (dagen)'
+    >>> label("n_fietswrakken")
+    'Meldingen fietswrakken'
+    >>> label("iets_nieuws")
+    'Iets nieuws'
+    """
+    if column in LABELS:
+        return LABELS[column]
+    text = str(column)
+    for prefix, dutch in (("n_", "Aantal "), ("rate_", "Per 1.000 inwoners: "), ("missing_", "Ontbreekt: ")):
+        if text.startswith(prefix):
+            return dutch + text[len(prefix):].replace("_", " ")
+    text = text.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def relabel(df: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy of ``df`` with Dutch column labels (the input is not modified).
+
+    Examples
+    --------
+    >>> relabel(pd.DataFrame({"wijkraad": ["Tarwewijk"], "p_value": [0.03]})).columns.tolist()
+    ['Wijkraad', 'p-waarde']
+    """
+    return df.rename(columns={c: label(c) for c in df.columns})
+
+
+def misdrijf(code: str | int) -> str:
+    """Dutch name of a police delict code.
+
+    Examples
+    --------
+    >>> misdrijf(104)
+    'Woninginbraak'
+    """
+    key = str(code)
+    if key not in MISDRIJVEN:
+        raise KeyError(f"unknown delict code {code!r}; known codes: {sorted(MISDRIJVEN)}")
+    return MISDRIJVEN[key]

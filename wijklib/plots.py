@@ -1,0 +1,270 @@
+"""Shared chart styling for the reports: readable on A4, Dutch labels, vector (SVG) output.
+
+Every chart in a report is drawn by a function here (or by an estimator's ``plot()`` after
+:func:`setup`), so fonts, sizes and colours are the same throughout a PDF. Sizes are in inches for a
+16 cm wide text block; fonts are 8.5–10 pt at that size, so they print at their real size.
+Functions take plain tables and return ``(fig, ax)``; they never call ``plt.show()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+import matplotlib.pyplot as plt
+import matplotlib.ticker
+import numpy as np
+import pandas as pd
+from matplotlib.patches import Patch, Polygon
+
+from wijklib.labels import label
+
+#: Width of the text block of an A4 page with 2.2 cm margins, in inches.
+TEXT_WIDTH = 6.3
+SIZES = {"wide": (TEXT_WIDTH, 2.7), "half": (TEXT_WIDTH / 2 - 0.1, 2.4), "tall": (TEXT_WIDTH, 4.2),
+         "map": (TEXT_WIDTH, 5.0)}
+#: Colours: the ward (dark blue), the city / reference (grey), the counterfactual (orange), bands.
+COLORS = {"wijk": "#1f4e79", "stad": "#8c8c8c", "contrafeitelijk": "#d9822b", "band": "#9ecae1",
+          "nul": "#444444", "start": "#b22222"}
+#: Verdict -> colour (maps and tables), colour-blind safe (Okabe-Ito).
+VERDICT_COLORS = {"effect": "#009E73", "gunstig": "#009E73", "geen effect": "#E69F00",
+                  "ongunstig": "#D55E00", "onzeker": "#CCCCCC", "onvoldoende gegevens": "#CCCCCC"}
+
+_RC = {
+    "font.family": "DejaVu Sans",
+    "font.size": 8.5,
+    "axes.titlesize": 9.5,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 8.5,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "legend.fontsize": 8,
+    "legend.frameon": False,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#e5e5e5",
+    "grid.linewidth": 0.6,
+    "lines.linewidth": 1.4,
+    "figure.dpi": 100,
+    "savefig.bbox": "tight",
+    # Text stays text in the SVG: sharp at any zoom, searchable in the PDF, and small files.
+    "svg.fonttype": "none",
+    "axes.formatter.use_locale": False,
+}
+
+
+def setup() -> None:
+    """Apply the report style and make notebooks emit SVG figures (vector charts in HTML and PDF).
+
+    Safe to call more than once (the report kernel is reused for several wards).
+
+    Examples
+    --------
+    >>> setup()
+    >>> plt.rcParams["svg.fonttype"]
+    'none'
+    """
+    plt.rcdefaults()
+    plt.rcParams.update(_RC)
+    try:  # only inside an IPython kernel
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats("svg")
+    except Exception:  # noqa: BLE001 - outside IPython there is nothing to configure
+        pass
+
+
+def figure(size: str = "wide") -> tuple[plt.Figure, plt.Axes]:
+    """A new figure of a standard report size (``wide``, ``half``, ``tall``, ``map``).
+
+    Examples
+    --------
+    >>> fig, ax = figure("half"); plt.close(fig)
+    """
+    if size not in SIZES:
+        raise ValueError(f"figure size {size!r} unknown; expected one of {sorted(SIZES)}")
+    return plt.subplots(figsize=SIZES[size], layout="constrained")
+
+
+def _nl_number(x: float, pos: int | None = None) -> str:
+    """Tick formatter with Dutch decimal comma and thousands dot."""
+    if abs(x - round(x)) < 1e-9:
+        return f"{x:,.0f}".replace(",", ".")
+    return f"{x:,.1f}".replace(",", "X").replace(".", ",").replace("X", ".")
+
+
+def _finish(ax: plt.Axes, ylabel: str | None, title: str | None) -> None:
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_nl_number))
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, loc="left")
+
+
+def show(fig: plt.Figure) -> None:
+    """Display a figure once in a notebook and free it (the kernel is reused across wards).
+
+    Examples
+    --------
+    >>> fig, ax = figure(); show(fig)  # doctest: +ELLIPSIS
+    <Figure size ...>
+    """
+    try:
+        from IPython.display import display
+
+        display(fig)
+    finally:
+        plt.close(fig)
+
+
+def series_vs_reference(
+    df: pd.DataFrame, *, x: str, y: str, reference: str | None = None, start: object = None,
+    title: str | None = None, ylabel: str | None = None, ax: plt.Axes | None = None,
+    names: tuple[str, str] = ("Wijk", "Stad"),
+) -> tuple[plt.Figure, plt.Axes]:
+    """Line chart of a ward's series against a reference series (e.g. the city), with the start marked.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"maand": pd.date_range("2020-01", periods=6, freq="MS"),
+    ...                   "w": [1, 2, 3, 2, 1, 2], "s": [2, 2, 2, 2, 2, 2]})
+    >>> fig, ax = series_vs_reference(d, x="maand", y="w", reference="s"); plt.close(fig)
+    """
+    fig, ax = (ax.figure, ax) if ax is not None else figure("wide")
+    ax.plot(df[x], df[y], color=COLORS["wijk"], label=names[0])
+    if reference is not None:
+        ax.plot(df[x], df[reference], color=COLORS["stad"], label=names[1], linestyle="--")
+    if start is not None:
+        ax.axvline(pd.Timestamp(start), color=COLORS["start"], linewidth=1, linestyle=":")
+        ax.annotate("start", (pd.Timestamp(start), 1), xycoords=("data", "axes fraction"),
+                    xytext=(3, -10), textcoords="offset points", color=COLORS["start"], fontsize=7.5)
+    ax.legend(loc="upper left", ncols=2)
+    _finish(ax, ylabel or label(y), title)
+    return fig, ax
+
+
+def observed_vs_counterfactual(
+    df: pd.DataFrame, *, x: str = "periode", observed: str = "waargenomen",
+    counterfactual: str = "contrafeitelijk", low: str | None = "conf_low", high: str | None = "conf_high",
+    start: object = None, title: str | None = None, ylabel: str | None = None, ax: plt.Axes | None = None,
+) -> tuple[plt.Figure, plt.Axes]:
+    """ITS chart: observed series, the counterfactual (trend without intervention) and its band.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"periode": pd.date_range("2020-01", periods=4, freq="MS"),
+    ...                   "waargenomen": [3, 4, 2, 1], "contrafeitelijk": [3, 4, 4, 4],
+    ...                   "conf_low": [3, 4, 3, 3], "conf_high": [3, 4, 5, 5]})
+    >>> fig, ax = observed_vs_counterfactual(d, start="2020-03-01"); plt.close(fig)
+    """
+    fig, ax = (ax.figure, ax) if ax is not None else figure("wide")
+    if low and high and low in df and high in df:
+        ax.fill_between(df[x], df[low], df[high], color=COLORS["band"], alpha=0.5, linewidth=0,
+                        label="95%-interval zonder inzet")
+    ax.plot(df[x], df[counterfactual], color=COLORS["contrafeitelijk"], linestyle="--",
+            label="Zonder inzet (geschat)")
+    ax.plot(df[x], df[observed], color=COLORS["wijk"], marker="o", markersize=2, label="Waargenomen")
+    if start is not None:
+        ax.axvline(pd.Timestamp(start), color=COLORS["start"], linewidth=1, linestyle=":")
+    ax.legend(loc="upper left", ncols=3)
+    _finish(ax, ylabel, title)
+    return fig, ax
+
+
+def event_study(
+    tidy: pd.DataFrame, *, x: str = "event_time", title: str | None = None, ylabel: str | None = None,
+    ax: plt.Axes | None = None, xlabel: str | None = None,
+) -> tuple[plt.Figure, plt.Axes]:
+    """Event-study chart: estimates per period relative to the start with 95% bands; zero line.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"event_time": [-2, -1, 0, 1], "estimate": [0.1, 0, -0.5, -0.7],
+    ...                   "conf_low": [-0.3, 0, -0.9, -1.2], "conf_high": [0.5, 0, -0.1, -0.2]})
+    >>> fig, ax = event_study(t); plt.close(fig)
+    """
+    fig, ax = (ax.figure, ax) if ax is not None else figure("wide")
+    d = tidy.sort_values(x)
+    pre = d[x] < 0
+    ax.fill_between(d[x], d["conf_low"], d["conf_high"], color=COLORS["band"], alpha=0.5, linewidth=0,
+                    label="95%-band")
+    ax.plot(d[x][pre], d["estimate"][pre], "o-", color=COLORS["stad"], markersize=3, label="Vóór de start")
+    ax.plot(d[x][~pre], d["estimate"][~pre], "o-", color=COLORS["wijk"], markersize=3, label="Na de start")
+    ax.axhline(0, color=COLORS["nul"], linewidth=0.8)
+    ax.axvline(-0.5, color=COLORS["start"], linewidth=1, linestyle=":")
+    ax.set_xlabel(xlabel or label(x))
+    ax.legend(loc="lower left", ncols=3)
+    _finish(ax, ylabel or "Effect", title)
+    return fig, ax
+
+
+def bars(
+    df: pd.DataFrame, *, x: str, y: str, hue: str | None = None, title: str | None = None,
+    ylabel: str | None = None, horizontal: bool = False, ax: plt.Axes | None = None,
+    size: str = "wide",
+) -> tuple[plt.Figure, plt.Axes]:
+    """Bar chart (grouped when ``hue`` is given) with Dutch labels.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"thema": ["afval", "jeugd"], "aantal": [12, 7]})
+    >>> fig, ax = bars(d, x="thema", y="aantal"); plt.close(fig)
+    """
+    fig, ax = (ax.figure, ax) if ax is not None else figure(size)
+    wide = df.pivot_table(index=x, columns=hue, values=y, aggfunc="sum", sort=False) if hue else df.set_index(x)[[y]]
+    palette = [COLORS["wijk"], COLORS["contrafeitelijk"], COLORS["stad"], "#009E73", "#CC79A7", "#56B4E9"]
+    wide.plot(kind="barh" if horizontal else "bar", ax=ax, color=palette[: wide.shape[1]], width=0.75,
+              legend=bool(hue))
+    if horizontal:
+        ax.invert_yaxis()
+        ax.set_ylabel("")
+        ax.set_xlabel(ylabel or label(y))
+        ax.grid(axis="y", visible=False)
+    else:
+        ax.set_xlabel("")
+        ax.tick_params(axis="x", rotation=0)
+        _finish(ax, ylabel or label(y), None)
+    if title:
+        ax.set_title(title, loc="left")
+    if hue:
+        ax.legend(title=label(hue), ncols=min(4, wide.shape[1]))
+    return fig, ax
+
+
+def choropleth(
+    polygons: Mapping[str, Sequence[tuple[float, float]]], categories: Mapping[str, str], *,
+    colors: Mapping[str, str] | None = None, labels: Mapping[str, str] | None = None,
+    title: str | None = None, note: str | None = None, ax: plt.Axes | None = None,
+) -> tuple[plt.Figure, plt.Axes]:
+    """Map of units coloured by a category (e.g. verdict), with a legend; units without value grey.
+
+    Examples
+    --------
+    >>> polys = {"a": [(0, 0), (1, 0), (1, 1)], "b": [(1, 0), (2, 0), (2, 1)]}
+    >>> fig, ax = choropleth(polys, {"a": "effect"}); plt.close(fig)
+    """
+    colors = dict(VERDICT_COLORS if colors is None else colors)
+    fig, ax = (ax.figure, ax) if ax is not None else figure("map")
+    used: dict[str, str] = {}
+    for code, pts in polygons.items():
+        cat = categories.get(code)
+        color = colors.get(cat, "#eeeeee") if cat is not None else "#eeeeee"
+        if cat is not None:
+            used[cat] = color
+        ax.add_patch(Polygon(np.asarray(pts, dtype=float), closed=True, facecolor=color,
+                             edgecolor="white", linewidth=0.8))
+        if labels and code in labels:
+            xy = np.asarray(pts, dtype=float).mean(axis=0)
+            ax.text(xy[0], xy[1], labels[code], ha="center", va="center", fontsize=5.5, color="#222222")
+    ax.autoscale_view()
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if used:
+        ax.legend(handles=[Patch(facecolor=c, label=k) for k, c in used.items()], loc="lower left",
+                  ncols=min(3, len(used)), bbox_to_anchor=(0, -0.08))
+    if title:
+        ax.set_title(title, loc="left")
+    if note:
+        ax.text(1, -0.02, note, transform=ax.transAxes, ha="right", va="top", fontsize=7, color="#555555")
+    return fig, ax

@@ -1,0 +1,557 @@
+"""Batch runner: one parameterised notebook per ward -> executed notebook, HTML and A4 PDF, plus a manifest.
+
+Design (why it looks like this):
+
+- papermill runs through its Python API inside a :class:`concurrent.futures.ProcessPoolExecutor`; each
+  worker process keeps ONE Jupyter kernel alive and reuses it for the wards it gets. Starting a kernel
+  and importing pandas/statsmodels/matplotlib costs ~2 s, more than most wards need to compute, so it is
+  paid once per worker instead of once per ward. Every notebook starts with a hidden cell that clears the
+  kernel's namespace, and a kernel that saw a failure is replaced, so wards cannot leak into each other.
+- HTML export (nbconvert, template ``wijkrapport``, no input, no prompts) and the PDF (WeasyPrint) run in
+  the same worker process, right after execution.
+- Every file is written atomically (temp file + ``os.replace``); the manifest is rewritten after every
+  finished ward, so an interrupted run still documents what it finished.
+- A ward that fails is reported with a readable reason (the exception of the failing cell) and a log
+  file; the others go on; the exit status is non-zero when any ward failed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import multiprocessing
+import os
+import re
+import sys
+import time
+import unicodedata
+from collections.abc import Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wijklib import config as wlconfig
+from wijklib.report.pdf import atomic_write_text, html_to_pdf, remove_stale_temp_files
+from wijklib.report.settings import ReportConfig, load_config
+
+#: Kernel the batch uses; installed into the running interpreter's prefix (the .venv) when missing.
+KERNEL_NAME = "wijklib"
+#: MIME type under which a notebook publishes its headline numbers for the manifest (invisible in HTML).
+HEADLINE_MIME = "application/vnd.wijklib.headline+json"
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+STYLE_CSS = Path(__file__).resolve().parent / "style.css"
+FORMATS = ("pdf", "html")
+
+_RESET_SOURCE = (
+    "# wijklib batch: start every ward in a clean namespace (the kernel is reused across wards)\n"
+    "get_ipython().run_line_magic('reset', '-f')\n"
+    "import warnings as _w; _w.filterwarnings('ignore'); del _w"
+)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One notebook to run: a ward report or the city overview."""
+
+    kind: str  # "wijk" or "stad"
+    unit_id: str
+    unit_name: str
+    notebook: str
+    parameters: dict[str, Any]
+    stem: str
+    out_dir: str
+    formats: tuple[str, ...]
+    title: str
+    demodata: bool
+
+
+@dataclass
+class JobResult:
+    """Outcome of one job, as written to the manifest."""
+
+    kind: str
+    ward_id: str
+    ward: str
+    status: str
+    duration_s: float
+    reason: str = ""
+    log: str = ""
+    outputs: dict[str, str] = field(default_factory=dict)
+    headline: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a batch run did; ``exit_code`` is 0 only when every job succeeded."""
+
+    year: int
+    out_dir: Path
+    results: tuple[JobResult, ...]
+    wall_s: float
+
+    @property
+    def failed(self) -> list[JobResult]:
+        return [r for r in self.results if r.status != "ok"]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+    def text(self) -> str:
+        """Closing summary printed at the end of a run (Dutch, like the reports)."""
+        ok = len(self.results) - len(self.failed)
+        lines = [f"{ok} van {len(self.results)} rapporten gereed in {self.wall_s:.1f} s -> {self.out_dir}"]
+        for r in self.failed:
+            lines.append(f"  MISLUKT {r.ward} ({r.ward_id}): {r.reason}  [log: {r.log}]")
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------- helpers
+def slug(text: str) -> str:
+    """File-name safe lowercase ascii slug.
+
+    Examples
+    --------
+    >>> slug("'s-Gravenland / Prinsenland")
+    's-gravenland-prinsenland'
+    """
+    norm = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", norm.lower()).strip("-") or "onbekend"
+
+
+def output_stem(kind: str, year: int, unit_id: str) -> str:
+    """File stem of a report, built from its parameters.
+
+    Examples
+    --------
+    >>> output_stem("wijkrapport", 2025, "tarwewijk")
+    'wijkrapport_2025_tarwewijk'
+    """
+    return f"{slug(kind).replace('-', '')}_{year}_{slug(unit_id)}"
+
+
+def ensure_kernel(name: str = KERNEL_NAME) -> str:
+    """Make sure a kernelspec ``name`` exists that starts *this* interpreter (the .venv), install if not.
+
+    The batch must not pick up a system-wide ``python3`` kernel from another environment.
+
+    Examples
+    --------
+    >>> ensure_kernel()
+    'wijklib'
+    """
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    ksm = KernelSpecManager()
+    try:
+        spec = ksm.get_kernel_spec(name)
+        if Path(spec.argv[0]).resolve() == Path(sys.executable).resolve():
+            return name
+    except Exception:  # noqa: BLE001 - NoSuchKernel or a broken spec: (re)install below
+        pass
+    from ipykernel.kernelspec import install
+
+    install(kernel_name=name, display_name="Python (wijklib)", prefix=sys.prefix)
+    return name
+
+
+def _parse_wards(wards: str | Sequence[str]) -> list[str] | None:
+    if isinstance(wards, str):
+        if wards.strip().lower() == "all":
+            return None
+        return [w.strip() for w in wards.split(",") if w.strip()]
+    return [str(w) for w in wards]
+
+
+def list_units(cfg: ReportConfig, year: int) -> list[tuple[str, str]]:
+    """All report units of a run configuration as ``(id, name)`` pairs (e.g. the 39 wijkraden).
+
+    Examples
+    --------
+    >>> from wijklib.report.settings import load_config
+    >>> len(list_units(load_config("config/thehague.yaml"), 2017))  # doctest: +SKIP
+    37
+    """
+    from wijklib.report import content
+
+    return content.units(cfg, year)
+
+
+def resolve_wards(cfg: ReportConfig, year: int, wards: str | Sequence[str]) -> list[tuple[str, str]]:
+    """Turn ``all`` or a list of codes/names into ``(id, name)`` pairs; unknown names fail with options."""
+    wanted = _parse_wards(wards)
+    if wanted is None:
+        return list_units(cfg, year)
+    from wijklib.report import content
+
+    return [content.resolve_unit(cfg, year, w) for w in wanted]
+
+
+def build_jobs(
+    cfg: ReportConfig, year: int, units: Iterable[tuple[str, str]], out_dir: Path,
+    formats: Sequence[str], overview: bool,
+) -> list[Job]:
+    """The list of notebook runs of a batch (wards first, the city overview last)."""
+    kind = cfg.notebook.stem
+    jobs = []
+    for unit_id, name in units:
+        jobs.append(Job(
+            kind="wijk", unit_id=unit_id, unit_name=name, notebook=str(cfg.notebook),
+            parameters={"wijkraad" if cfg.eenheid == "wijkraad" else "wijk": unit_id, "jaar": year,
+                        "config_path": str(cfg.path)},
+            stem=output_stem(kind, year, unit_id), out_dir=str(out_dir), formats=tuple(formats),
+            title=f"{cfg.titel} — {name} — {year}", demodata=cfg.demodata,
+        ))
+    if overview and cfg.overzicht_notebook is not None:
+        jobs.append(Job(
+            kind="stad", unit_id="stad", unit_name="Stadsoverzicht", notebook=str(cfg.overzicht_notebook),
+            parameters={"jaar": year, "config_path": str(cfg.path)},
+            stem=output_stem(cfg.overzicht_notebook.stem, year, "stad"), out_dir=str(out_dir),
+            formats=tuple(formats), title=f"Stadsoverzicht — {cfg.naam} — {year}", demodata=cfg.demodata,
+        ))
+    return jobs
+
+
+# ----------------------------------------------------------------------------------- worker process
+class _Worker:
+    """Per-process state: the reused kernel, the HTML exporter and the loaded notebooks."""
+
+    km: Any = None
+    exporter: Any = None
+    notebooks: dict[str, Any] = {}
+    kernel_log: Any = None
+
+
+def svg_data_uri(svg: str) -> str:
+    """An SVG document as a base64 ``data:`` URI (for ``<img src=...>``).
+
+    Examples
+    --------
+    >>> svg_data_uri("<svg/>")
+    'data:image/svg+xml;base64,PHN2Zy8+'
+    """
+    import base64
+
+    text = svg if isinstance(svg, str) else "".join(svg)
+    return "data:image/svg+xml;base64," + base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def _init_worker(log_dir: str) -> None:
+    # Workers ignore Ctrl-C: the parent decides what to cancel; a half-executed ward never gets written.
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # silences a debugpy warning
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    _Worker.kernel_log = open(Path(log_dir) / f"kernel-{os.getpid()}.log", "a", encoding="utf-8")  # noqa: SIM115
+    multiprocessing.util.Finalize(None, _shutdown_kernel, exitpriority=10)
+
+
+def _shutdown_kernel() -> None:
+    km, _Worker.km = _Worker.km, None
+    if km is not None:
+        from jupyter_core.utils import run_sync
+
+        try:
+            run_sync(km.shutdown_kernel)(now=True)
+        except Exception:  # noqa: BLE001 - the kernel may already be gone
+            pass
+
+
+def _kernel() -> Any:
+    if _Worker.km is None:
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        km = AsyncKernelManager(kernel_name=KERNEL_NAME)
+        # The kernel's own stderr (start-up chatter, not cell output) goes to a log, not the console.
+        run_sync(km.start_kernel)(cwd=str(wlconfig.PROJECT_ROOT), stderr=_Worker.kernel_log,
+                                  stdout=_Worker.kernel_log)
+        _Worker.km = km
+    return _Worker.km
+
+
+def _exporter() -> Any:
+    if _Worker.exporter is None:
+        from nbconvert import HTMLExporter
+        from nbconvert.preprocessors import TagRemovePreprocessor
+
+        exp = HTMLExporter(template_name="wijkrapport", extra_template_basedirs=[str(TEMPLATE_DIR)])
+        exp.exclude_input = True
+        exp.exclude_input_prompt = True
+        exp.exclude_output_prompt = True
+        exp.anchor_link_text = ""
+        exp.register_filter("svg_data_uri", svg_data_uri)
+        tags = TagRemovePreprocessor(
+            remove_cell_tags={"remove-cell", "wijklib-reset"},
+            remove_input_tags={"remove-input", "hide-input"},
+            remove_all_outputs_tags={"remove-output", "hide-output"},
+            enabled=True,
+        )
+        exp.register_preprocessor(tags, enabled=True)
+        _Worker.exporter = exp
+    return _Worker.exporter
+
+
+def _load_notebook(path: str) -> Any:
+    import nbformat
+
+    if path not in _Worker.notebooks:
+        _Worker.notebooks[path] = nbformat.read(path, as_version=4)
+    nb = nbformat.from_dict(json.loads(json.dumps(_Worker.notebooks[path])))  # deep copy
+    reset = nbformat.v4.new_code_cell(_RESET_SOURCE, metadata={"tags": ["remove-cell", "wijklib-reset"]})
+    nb.cells.insert(0, reset)
+    nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Python (wijklib)", "language": "python"}
+    return nb
+
+
+def _headline(nb: Any) -> dict[str, Any]:
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if HEADLINE_MIME in data:
+                value = data[HEADLINE_MIME]
+                return json.loads(value) if isinstance(value, str) else dict(value)
+    return {}
+
+
+def _reason(exc: BaseException) -> str:
+    """One readable line for the summary: the failing cell's exception, not the whole traceback."""
+    ename = getattr(exc, "ename", None)
+    if ename:  # papermill.PapermillExecutionError
+        return f"{ename}: {getattr(exc, 'evalue', '')}".strip()
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[-1] if text else ''}"
+
+
+def run_job(job: Job) -> JobResult:
+    """Execute one notebook, write .ipynb/HTML/PDF atomically, return the manifest row (never raises)."""
+    import papermill as pm
+
+    t0 = time.perf_counter()
+    out_dir = Path(job.out_dir)
+    log_dir = out_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{job.stem}.log"
+    handler = logging.FileHandler(log_path, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    pm_logger = logging.getLogger("papermill")
+    pm_logger.addHandler(handler)
+    pm_logger.setLevel(logging.INFO)
+    pm_logger.propagate = False  # cell output belongs in the ward's log, not on the console
+    result = JobResult(kind=job.kind, ward_id=job.unit_id, ward=job.unit_name, status="failed",
+                       duration_s=0.0, log=str(log_path.relative_to(out_dir)))
+    try:
+        nb = _load_notebook(job.notebook)
+        executed = pm.execute_notebook(
+            nb, None, parameters=job.parameters, kernel_name=KERNEL_NAME, km=_kernel(),
+            progress_bar=False, log_output=True, cwd=str(wlconfig.PROJECT_ROOT),
+        )
+        executed.metadata["wijklib"] = {"title": job.title, "demodata": job.demodata,
+                                        "version": _version(), "author": "wijklib"}
+        import nbformat
+
+        nb_dir = out_dir / "notebooks"
+        atomic_write_text(nb_dir / f"{job.stem}.ipynb", nbformat.writes(executed))
+        result.outputs["ipynb"] = f"notebooks/{job.stem}.ipynb"
+        html, _ = _exporter().from_notebook_node(
+            executed, resources={"wijklib_css": STYLE_CSS.read_text(encoding="utf-8"),
+                                 "metadata": {"name": job.stem}})
+        if "html" in job.formats:
+            atomic_write_text(out_dir / f"{job.stem}.html", html)
+            result.outputs["html"] = f"{job.stem}.html"
+        if "pdf" in job.formats:
+            html_to_pdf(html, out_dir / f"{job.stem}.pdf", base_url=out_dir)
+            result.outputs["pdf"] = f"{job.stem}.pdf"
+        result.headline = _headline(executed)
+        result.status = "ok"
+    except Exception as exc:  # noqa: BLE001 - isolate the failure to this ward
+        result.reason = _reason(exc)
+        pm_logger.exception("report %s failed: %s", job.stem, result.reason)
+        _shutdown_kernel()  # a kernel that saw a failure is not trusted with the next ward
+    finally:
+        result.duration_s = round(time.perf_counter() - t0, 2)
+        pm_logger.removeHandler(handler)
+        handler.close()
+    return result
+
+
+def _version() -> str:
+    from wijklib import __version__
+
+    return __version__
+
+
+# --------------------------------------------------------------------------------------------- manifest
+def _flat(result: JobResult) -> dict[str, Any]:
+    row = {k: v for k, v in asdict(result).items() if k not in ("outputs", "headline")}
+    row.update({f"bestand_{k}": v for k, v in result.outputs.items()})
+    for key, value in result.headline.items():
+        row[key] = value if isinstance(value, str | int | float | bool) or value is None else json.dumps(value)
+    return row
+
+
+def write_manifest(out_dir: Path, year: int, results: Sequence[JobResult]) -> None:
+    """Write ``manifest.json`` and ``manifest.csv``; rows of wards not in this run are kept (merged)."""
+    path = out_dir / "manifest.json"
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    if path.is_file():
+        try:
+            for row in json.loads(path.read_text(encoding="utf-8")).get("reports", []):
+                rows[(row["kind"], row["ward_id"])] = row
+        except (ValueError, KeyError):  # an unreadable manifest is replaced, not trusted
+            rows = {}
+    for r in results:
+        rows[(r.kind, r.ward_id)] = asdict(r)
+    ordered = sorted(rows.values(), key=lambda r: (r["kind"] != "wijk", r["ward_id"]))
+    doc = {"year": year, "generated_by": f"wijklib {_version()}", "reports": ordered}
+    atomic_write_text(path, json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
+    flat = [_flat(JobResult(**r)) for r in ordered]
+    columns: list[str] = []
+    for row in flat:
+        columns += [c for c in row if c not in columns]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(flat)
+    atomic_write_text(out_dir / "manifest.csv", buf.getvalue())
+
+
+# ------------------------------------------------------------------------------------------------- run
+def run(
+    config_path: str | Path, year: int | None = None, wards: str | Sequence[str] = "all", *,
+    jobs: int | None = None, formats: Sequence[str] = FORMATS, out: str | Path | None = None,
+    overview: bool | None = None, progress: bool = True,
+) -> RunSummary:
+    """Build the reports of one run configuration.
+
+    Parameters
+    ----------
+    config_path
+        Run configuration YAML (``config/demo.yaml``, ``config/thehague.yaml``).
+    year
+        Report year (default: ``jaar`` in the configuration).
+    wards
+        ``"all"`` or a comma-separated string / list of ward codes or names.
+    jobs
+        Worker processes (default: number of cores).
+    formats
+        Any of ``"pdf"``, ``"html"`` (the executed notebook is always kept under ``notebooks/``).
+    out
+        Output root; files go to ``<out>/<year>/`` (default ``reports/``).
+    overview
+        Also build the city overview (default: only when ``wards == "all"``).
+    progress
+        Show a tqdm progress bar on stderr.
+
+    Returns
+    -------
+    RunSummary
+        ``exit_code`` is non-zero when any report failed; ``text()`` is the closing summary.
+
+    Examples
+    --------
+    >>> s = run("config/demo.yaml", 2025, "tarwewijk", jobs=1, formats=["html"])  # doctest: +SKIP
+    >>> s.exit_code  # doctest: +SKIP
+    0
+    """
+    t0 = time.perf_counter()
+    cfg = load_config(config_path)
+    year = int(year if year is not None else (cfg.jaar or 0))
+    if not year:
+        raise ValueError(f"{cfg.path}: no year given (use --year or set 'jaar' in the configuration)")
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise ValueError(f"unknown format(s) {bad}; expected some of {list(FORMATS)}")
+    out_root = Path(out) if out is not None else wlconfig.REPORTS_DIR
+    if not out_root.is_absolute():
+        out_root = wlconfig.PROJECT_ROOT / out_root
+    out_dir = out_root / str(year)
+    (out_dir / "logs").mkdir(parents=True, exist_ok=True)
+    remove_stale_temp_files(out_dir)
+    ensure_kernel()
+    from wijklib.report import content
+
+    content.prepare(cfg, year)  # build shared caches once, before the workers start
+    units = resolve_wards(cfg, year, wards)
+    if overview is None:
+        overview = _parse_wards(wards) is None
+    job_list = build_jobs(cfg, year, units, out_dir, formats, overview)
+    n_workers = max(1, min(jobs or os.cpu_count() or 1, len(job_list)))
+    results: list[JobResult] = []
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(job_list), desc=f"rapporten {year}", unit="rapport", file=sys.stderr)
+    # 'spawn' would re-import everything per worker; 'fork' is fine here (workers start before any
+    # kernel or thread exists in the parent) and saves ~1 s per worker.
+    ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_init_worker,
+                               initargs=(str(out_dir / "logs"),))
+    try:
+        pending = {pool.submit(run_job, job): job for job in job_list}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                job = pending.pop(fut)
+                try:
+                    res = fut.result()
+                except Exception as exc:  # noqa: BLE001 - e.g. a worker killed by the OS
+                    res = JobResult(kind=job.kind, ward_id=job.unit_id, ward=job.unit_name,
+                                    status="failed", duration_s=0.0, reason=_reason(exc))
+                results.append(res)
+                if bar is not None:
+                    bar.set_postfix_str(f"{res.ward}: {'ok' if res.status == 'ok' else 'MISLUKT'}")
+                    bar.update(1)
+                write_manifest(out_dir, year, results)
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        write_manifest(out_dir, year, results)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+        if bar is not None:
+            bar.close()
+    order = {(j.kind, j.unit_id): i for i, j in enumerate(job_list)}
+    results.sort(key=lambda r: order[(r.kind, r.ward_id)])
+    return RunSummary(year=year, out_dir=out_dir, results=tuple(results), wall_s=time.perf_counter() - t0)
+
+
+def build_parser() -> Any:
+    """Argument parser shared by ``python -m wijklib.report`` and ``wijklib report``."""
+    import argparse
+
+    p = argparse.ArgumentParser(
+        prog="wijklib report",
+        description="Build ward evaluation reports (papermill -> HTML -> A4 PDF) and a manifest.",
+    )
+    p.add_argument("--config", default="config/demo.yaml", help="run configuration YAML (default: %(default)s)")
+    p.add_argument("--year", type=int, default=None, help="report year (default: 'jaar' in the config)")
+    p.add_argument("--wards", default="all", help="'all' or a comma-separated list of ward codes or names")
+    p.add_argument("--jobs", type=int, default=None, help="parallel workers (default: number of cores)")
+    p.add_argument("--formats", default="pdf,html", help="comma list of pdf,html (default: %(default)s)")
+    p.add_argument("--out", default=None, help="output root (default: reports/); files go to <out>/<year>/")
+    p.add_argument("--no-overview", action="store_true", help="skip the city overview")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point; returns the exit status (non-zero when any ward failed)."""
+    args = build_parser().parse_args(argv)
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    try:
+        summary = run(args.config, args.year, args.wards, jobs=args.jobs, formats=formats, out=args.out,
+                      overview=False if args.no_overview else None, progress=not args.no_progress)
+    except KeyboardInterrupt:
+        print("afgebroken (Ctrl-C); afgeronde rapporten staan in het manifest", file=sys.stderr)
+        return 130
+    except (ValueError, FileNotFoundError, ImportError) as exc:
+        print(f"wijklib report: {exc}", file=sys.stderr)
+        return 2
+    print(summary.text())
+    return summary.exit_code
