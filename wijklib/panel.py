@@ -132,7 +132,7 @@ def period_of(ts: pd.Series | pd.DatetimeIndex, freq: Freq = "M") -> pd.Series:
     if freq == "M":
         return s.dt.to_period("M").dt.start_time.astype("datetime64[ns]")
     day = s.dt.normalize()
-    return (day - pd.to_timedelta(day.dt.weekday, unit="D")).astype("datetime64[ns]")
+    return (day - pd.to_timedelta(day.dt.day_of_week, unit="D")).astype("datetime64[ns]")
 
 
 def period_range(start: Any, end: Any, freq: Freq = "M") -> pd.DatetimeIndex:
@@ -544,15 +544,13 @@ def treatment(
         grid["rel_time"] = np.where(ft.notna(), grid["t"] - grid["gname"], np.nan)
         return grid
     hier = _hierarchy()
-    from wijklib import geo
 
-    pop = geo.population(level="wijkraad", years=sorted(set(per.year)))
-    pop = pop.rename(columns={"unit": "wijkraad_id"})
+    pop = population(sorted(hier["wijkraad_id"].unique()), per, "wijkraad").rename(
+        columns={"unit": "wijkraad_id"})
     wr_unit = hier.drop_duplicates("wijkraad_id").set_index("wijkraad_id")[LEVEL_KEYS[level]].astype(str)
     rows = pd.DataFrame(index=_grid(sorted(wr_unit.index), per)).reset_index().rename(
         columns={"unit": "wijkraad_id"})
-    rows["year"] = rows["period"].dt.year
-    rows = rows.merge(pop, on=["wijkraad_id", "year"], how="left")
+    rows = rows.merge(pop, on=["wijkraad_id", "period"], how="left")
     ft = rows["wijkraad_id"].map(by_wr)
     rows["tr"] = (ft.notna() & (rows["period"] >= ft)).astype(float)
     rows["unit"] = rows["wijkraad_id"].map(wr_unit)
@@ -574,7 +572,8 @@ def _period_steps(origin: pd.Timestamp, ts: pd.Series, freq: Freq) -> np.ndarray
 
 
 def population(units: Sequence[str], periods: pd.DatetimeIndex, level: Level = "wijkraad") -> pd.DataFrame:
-    """Residents per unit x period (the population of the period's year, from ``geo.population``).
+    """Residents per unit x period (the population of the period's year, from ``geo.population``;
+    years outside its table take the nearest year it has).
 
     Examples
     --------
@@ -586,11 +585,14 @@ def population(units: Sequence[str], periods: pd.DatetimeIndex, level: Level = "
 
     per = pd.DatetimeIndex(periods)
     years = sorted(set(per.year))
-    pop = geo.population(level=level, years=years)
+    known = list(getattr(geo, "POPULATION_YEARS", years))
+    # Years outside the population table take the nearest known year (documented as such).
+    clamp = {y: min(max(y, known[0]), known[-1]) for y in years}
+    pop = geo.population(level=level, years=sorted(set(clamp.values())))
     pop = pop.rename(columns={LEVEL_KEYS[level]: "unit"})[["unit", "year", "population"]]
     pop["unit"] = pop["unit"].astype("str")
     grid = pd.DataFrame(index=_grid(units, per)).reset_index()
-    grid["year"] = grid["period"].dt.year
+    grid["year"] = grid["period"].dt.year.map(clamp)
     out = grid.merge(pop, on=["unit", "year"], how="left").drop(columns="year")
     out["population"] = out["population"].astype(float)
     return out
@@ -732,16 +734,21 @@ def build(
         wanted.remove("handhaving_uren")
 
     specs = {s: _coverage_spec(s, tables[s], coverage) for s in wanted if s != "interventie"}
-    if start is None:
-        starts = [pd.Timestamp(v["start"]) for v in specs.values() if v.get("start") is not None]
-        if not starts:
-            raise ValueError("no start given and no source with data: pass start=...")
-        start = min(starts)
-    if end is None:
-        ends = [pd.Timestamp(v["end"]) for v in specs.values() if v.get("end") is not None]
-        if not ends:
-            raise ValueError("no end given and no source with data: pass end=...")
-        end = max(ends)
+    if start is None or end is None:
+        # Default window: from the first to the last period that some source fully covers.
+        first, last = [], []
+        for spec in specs.values():
+            if spec.get("start") is None or spec.get("end") is None:
+                continue
+            cand = period_range(spec["start"], spec["end"], freq)
+            ok = covered(spec, cand, freq)
+            if ok.any():
+                first.append(cand[ok][0])
+                last.append(cand[ok][-1])
+        if not first:
+            raise ValueError("no source covers any full period: pass start=... and end=...")
+        start = min(first) if start is None else start
+        end = max(last) if end is None else end
     per = period_range(start, end, freq)
     units = _units(level)
     out = population(units, per, level)

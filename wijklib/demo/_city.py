@@ -462,6 +462,12 @@ def simulate(seed: int = DEMO_SEED, scale: float = 1.0) -> DemoCity:
         "wijkakkoorden": akkoorden, "netwerk_overleggen": overleggen,
         "netwerk_samenwerking": samenwerking, "signalen": signalen, "interventie": interventie,
     }
+    for name, df in tables.items():
+        # One time resolution everywhere (pandas 3 infers microseconds for some constructors).
+        for col in df.columns:
+            if pd.api.types.is_datetime64_any_dtype(df[col]):
+                df[col] = df[col].astype("datetime64[ns]")
+        tables[name] = df
     meta = {"wijkraad_names": wr_names.to_dict(), "hours_per_month": hours_wm}
     return DemoCity(tables=tables, truth=truth, meldingen_counts=counts_df, geography=hier,
                     population=pop_long, meta=meta)
@@ -613,8 +619,10 @@ def _enforcement(rng, hier, pop_bt, months, start, uren_pw, u_w, wr_ids, b_w, sc
     ctrl = pd.DataFrame({"datum": datum, "b": b, "thema": thema, "actie": "controle",
                          "overtreding": violation})
     v = np.flatnonzero(violation)
+    # Follow-up actions come 0-3 days later, within the same month (the register is monthly closed).
+    month_last = (months + pd.offsets.MonthEnd(0)).to_numpy()[t[v]]
     follow = pd.DataFrame({
-        "datum": datum[v] + rng.integers(0, 4, v.size).astype("timedelta64[D]"),
+        "datum": np.minimum(datum[v] + rng.integers(0, 4, v.size).astype("timedelta64[D]"), month_last),
         "b": b[v], "thema": thema[v], "actie": _choice(rng, _FOLLOWUP_ACTIONS, v.size),
         "overtreding": True,
     })
@@ -661,7 +669,8 @@ def _politie(rng, hier, exposure, months, u_w, b_w, D_bt, s_wt, scale):
     })
     for col in ("buurt_code", "misdrijf_code", "misdrijf"):
         df[col] = df[col].astype("str")
-    return df
+    # The order of the CBS file: crime type, area, period.
+    return df.sort_values(["misdrijf_code", "buurt_code", "maand"], kind="stable", ignore_index=True)
 
 
 def _wijkprofiel(rng, hier, pop_long, u_w, b_w, start, months):

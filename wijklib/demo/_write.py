@@ -1,17 +1,16 @@
 """Write the demo city as raw files in the messy layouts of real municipal exports.
 
 Byte-for-byte determinism: CSV text is produced by pandas from deterministic frames; ``.xlsx``
-files are re-zipped with a fixed time stamp and fixed document properties, because openpyxl stamps
-the current time into both the zip entries and ``docProps/core.xml``.
+files are written as minimal OOXML with fixed zip time stamps and fixed document properties.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import re
 import zipfile
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import numpy as np
 import pandas as pd
@@ -45,38 +44,101 @@ def _csv(df: pd.DataFrame, path: Path, *, sep: str, encoding: str, crlf: bool = 
     path.write_bytes(text.encode(encoding))
 
 
-def _xlsx(df: pd.DataFrame, path: Path, sheet: str) -> None:
-    """Write one data sheet plus a note sheet, with deterministic bytes."""
-    from openpyxl import Workbook
+def _col_letter(i: int) -> str:
+    out = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        out = chr(65 + r) + out
+    return out
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = sheet
-    ws.append(list(df.columns))
-    for row in df.itertuples(index=False, name=None):
-        ws.append([None if (isinstance(v, float) and np.isnan(v)) else v for v in row])
-    note = wb.create_sheet("LEESMIJ")
-    note.append([SYNTHETIC_NOTE])
-    note.append(["Gegenereerd door wijklib.demo; verzonnen cijfers, geen echte gemeentelijke data."])
-    fixed = pd.Timestamp("2026-01-01").to_pydatetime()
-    wb.properties.created = fixed
-    wb.properties.modified = fixed
-    wb.properties.creator = "wijklib.demo"
-    wb.properties.title = SYNTHETIC_NOTE
-    buf = io.BytesIO()
-    wb.save(buf)
-    buf.seek(0)
+
+def _sheet_xml(rows: list[list[object]], sst: dict[str, int]) -> bytes:
+    """Worksheet XML; text goes to the shared-string table ``sst`` (read ~2x faster than inline)."""
+    parts = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>']
+    letters = [_col_letter(i) for i in range(max((len(r) for r in rows), default=0))]
+    for r, row in enumerate(rows, start=1):
+        cells = []
+        for c, v in enumerate(row):
+            ref = f"{letters[c]}{r}"
+            if v is None or (isinstance(v, float) and np.isnan(v)):
+                continue
+            if isinstance(v, (bool, np.bool_)):
+                v = "ja" if v else "nee"
+            if isinstance(v, (float, np.floating)):
+                cells.append(f'<c r="{ref}"><v>{float(v)!r}</v></c>')
+            elif isinstance(v, (int, np.integer)):
+                cells.append(f'<c r="{ref}"><v>{int(v)}</v></c>')
+            else:
+                k = sst.setdefault(str(v), len(sst))
+                cells.append(f'<c r="{ref}" t="s"><v>{k}</v></c>')
+        parts.append(f'<row r="{r}">{"".join(cells)}</row>')
+    parts.append("</sheetData></worksheet>")
+    return "".join(parts).encode("utf-8")
+
+
+def _xlsx(df: pd.DataFrame, path: Path, sheet: str) -> None:
+    """Write one data sheet plus a note sheet ``LEESMIJ`` as a minimal, byte-deterministic .xlsx.
+
+    Hand-written OOXML rather than openpyxl: openpyxl needs ~0.3 ms per cell (seconds for the
+    hours register) and stamps the current time into the file.
+    """
+    data = [list(df.columns)] + [list(r) for r in df.itertuples(index=False, name=None)]
+    note = [[SYNTHETIC_NOTE],
+            ["Gegenereerd door wijklib.demo; verzonnen cijfers, geen echte gemeentelijke data."]]
+    ns_main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    ns_rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    ns_pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
+    head = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    files = {
+        "[Content_Types].xml": head + (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet2.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+            '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+            '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
+            '</Types>'),
+        "_rels/.rels": head + (
+            f'<Relationships xmlns="{ns_pkg}">'
+            f'<Relationship Id="rId1" Type="{ns_rel}/officeDocument" Target="xl/workbook.xml"/>'
+            '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/>'
+            '</Relationships>'),
+        "docProps/core.xml": head + (
+            '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+            'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+            f'<dc:title>{SYNTHETIC_NOTE}</dc:title><dc:creator>wijklib.demo</dc:creator>'
+            f'<dcterms:created xsi:type="dcterms:W3CDTF">{_FIXED_XML_TIME}</dcterms:created>'
+            '</cp:coreProperties>'),
+        "xl/workbook.xml": head + (
+            f'<workbook xmlns="{ns_main}" xmlns:r="{ns_rel}"><sheets>'
+            f'<sheet name="{escape(sheet)}" sheetId="1" r:id="rId1"/>'
+            '<sheet name="LEESMIJ" sheetId="2" r:id="rId2"/></sheets></workbook>'),
+        "xl/_rels/workbook.xml.rels": head + (
+            f'<Relationships xmlns="{ns_pkg}">'
+            f'<Relationship Id="rId1" Type="{ns_rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId2" Type="{ns_rel}/worksheet" Target="worksheets/sheet2.xml"/>'
+            f'<Relationship Id="rId3" Type="{ns_rel}/sharedStrings" Target="sharedStrings.xml"/>'
+            '</Relationships>'),
+    }
+    sst: dict[str, int] = {}
+    sheets = {"xl/worksheets/sheet1.xml": _sheet_xml(data, sst),
+              "xl/worksheets/sheet2.xml": _sheet_xml(note, sst)}
+    strings = "".join(f'<si><t xml:space="preserve">{escape(t)}</t></si>' for t in sst)
+    sheets["xl/sharedStrings.xml"] = (head + f'<sst xmlns="{ns_main}" count="{len(sst)}" '
+                                      f'uniqueCount="{len(sst)}">{strings}</sst>').encode("utf-8")
     out = io.BytesIO()
-    with zipfile.ZipFile(buf) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in sorted(zin.infolist(), key=lambda i: i.filename):
-            data = zin.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
-                              rb"\g<1>" + _FIXED_XML_TIME.encode() + rb"\g<2>", data)
-            zi = zipfile.ZipInfo(info.filename, date_time=_FIXED_ZIP_TIME)
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = 0o600 << 16
-            zout.writestr(zi, data)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, text in files.items():
+            z.writestr(zipfile.ZipInfo(name, date_time=_FIXED_ZIP_TIME), text.encode("utf-8"),
+                       compress_type=zipfile.ZIP_DEFLATED)
+        for name, blob in sheets.items():
+            z.writestr(zipfile.ZipInfo(name, date_time=_FIXED_ZIP_TIME), blob,
+                       compress_type=zipfile.ZIP_DEFLATED)
     path.write_bytes(out.getvalue())
 
 
