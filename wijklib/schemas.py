@@ -373,7 +373,7 @@ WIJKPROFIEL = pa.DataFrameSchema(
         "editie": _col(int, _isin(WIJKPROFIEL_EDITIES)),
         "wijk_code": _col(str, _matches(_BUURT)),
         "index": _col(str, _isin(INDICES)),
-        "thema": _col(str),
+        "thema": _col(str, nullable=True),
         "deel": _col(str, _isin(DELEN)),
         "indicator": _col(str),
         "waarde": _col(float, nullable=True),

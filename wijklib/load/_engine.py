@@ -61,7 +61,7 @@ def normalize_units(
     with ``year`` given, buurt codes must exist in that geography year.
     """
     geo = _geo()
-    s = raw.astype("str").str.strip()
+    s = wio.clean_text(raw)
     uniq = pd.Series(pd.unique(s[s != ""]), dtype="str")
     mapping: dict[str, str] = {}
     reasons: dict[str, str] = {}
@@ -145,7 +145,7 @@ class FileContext:
         self.index = raw.index
         self.geography_year = geography_year
         self.validate_units = validate_units
-        self._raw_cache: dict[str, pd.Series] = {}
+        self._raw_cache: dict = {}
         #: Buurt codes of an older geography met in this file (kept as written).
         self.historic: set[str] = set()
 
@@ -161,11 +161,18 @@ class FileContext:
         """The raw cells of a canonical column, stripped (``""`` when the column is absent); cached."""
         if col not in self._raw_cache:
             if col not in self.columns:
-                s = pd.Series("", index=self.index, dtype="str")
+                s = pd.Series("", index=self.index, dtype=object)
             else:
-                s = wio.map_unique(self.raw_frame[self.columns[col]], lambda u: u.str.strip())
+                s = wio.clean_text(self.raw_frame[self.columns[col]])
             self._raw_cache[col] = s
         return self._raw_cache[col]
+
+    def empty(self, col: str) -> pd.Series:
+        """True where the cell of a canonical column is empty (cached)."""
+        key = ("empty", col)
+        if key not in self._raw_cache:
+            self._raw_cache[key] = self.raw(col) == ""
+        return self._raw_cache[key]
 
     def flag(self, mask: pd.Series, col: str, reason: str | pd.Series) -> None:
         self.log.add(self.file, mask, self.header(col), self.raw(col), reason)
@@ -176,10 +183,10 @@ class FileContext:
     # -- typed accessors -------------------------------------------------------------------
     def text(self, col: str, *, required: bool = True) -> pd.Series:
         s = self.raw(col)
-        empty = s == ""
+        empty = self.empty(col)
         if required:
             self._required(col, empty, "a value")
-        return s.where(~empty)
+        return s.where(~empty).astype("str")
 
     def date(
         self,
@@ -191,10 +198,10 @@ class FileContext:
         today: pd.Timestamp | None = None,
     ) -> pd.Series:
         s = self.raw(col)
-        out, bad = wio.parse_dates(s)
+        out, bad = wio.parse_dates(s, stripped=True)
         self.flag(bad, col, f"expected {wio.DATE_EXPECTED}")
         if required:
-            self._required(col, s == "", "a date")
+            self._required(col, self.empty(col), "a date")
         early = out < earliest
         self.flag(early, col, f"date before {earliest:%d-%m-%Y} is implausible (typo in the year?)")
         if not_future:
@@ -213,11 +220,11 @@ class FileContext:
         what: str | None = None,
     ) -> pd.Series:
         s = self.raw(col)
-        out, bad = (wio.parse_int if integer else wio.parse_decimal)(s)
+        out, bad = (wio.parse_int if integer else wio.parse_decimal)(s, stripped=True)
         kind = what or ("a whole number" if integer else "a number (decimal comma or point)")
         self.flag(bad, col, f"expected {kind}")
         if required:
-            self._required(col, s == "", kind)
+            self._required(col, self.empty(col), kind)
         if minimum is not None:
             low = out < minimum
             self.flag(low, col, f"expected {kind} >= {minimum:g}" + (" (negative count)" if minimum == 0 else ""))
@@ -227,34 +234,52 @@ class FileContext:
 
     def boolean(self, col: str, *, required: bool = True) -> pd.Series:
         s = self.raw(col)
-        out, bad = wio.parse_bool(s)
+        out, bad = wio.parse_bool(s, stripped=True)
         self.flag(bad, col, "expected ja or nee")
         if required:
-            self._required(col, s == "", "ja or nee")
+            self._required(col, self.empty(col), "ja or nee")
         return out
 
     def category(self, col: str, vocabulary: str, *, required: bool = True) -> pd.Series:
         s = self.raw(col)
         lookup = value_lookup(vocabulary)
-        out, bad = wio.parse_category(s, lookup)
+        out, bad = wio.parse_category(s, lookup, stripped=True)
         allowed = ", ".join(sorted(set(lookup.values())))
         self.flag(bad, col, f"unknown {vocabulary}; expected one of: {allowed}")
         if required:
-            self._required(col, s == "", f"one of: {allowed}")
+            self._required(col, self.empty(col), f"one of: {allowed}")
         return out
 
-    def unit(self, col: str, level: str, *, required: bool = True) -> pd.Series:
+    def unit(self, col: str, level: str, *, required: bool = True, where: pd.Series | None = None) -> pd.Series:
+        """Ward codes/names -> canonical codes via ``wijklib.geo`` (only rows in ``where`` when given).
+
+        With ``validate_units=False`` values are only checked against the code pattern of the level
+        (names cannot be resolved without the geography).
+        """
         s = self.raw(col)
         if required:
-            self._required(col, s == "", f"a {level} code or name")
-        if not self.validate_units:
-            return s.where(s != "")
+            self._required(col, self.empty(col), f"a {level} code or name")
+        if where is not None:
+            s = s.where(where, "")
+        if self.validate_units is False:
+            pattern, what = _UNIT_PATTERNS[level]
+            bad = (s != "") & ~s.str.fullmatch(pattern).fillna(False).astype(bool)
+            self.flag(bad, col, f"expected {what} (names need validate_units=True)")
+            return s.where(s != "").astype("str")
         codes, why, historic = normalize_units(
             s, level, file=self.file, column=self.header(col), year=self.geography_year
         )
         self.flag(why.notna(), col, why)
         self.historic.update(historic)
         return codes.where(s != "")
+
+
+_UNIT_PATTERNS = {
+    "buurt": (r"BU\d{8}", "a CBS buurt code BU + 8 digits"),
+    "wijk": (r"BU\d{8}", "a wijk code (BU code of its primary buurt)"),
+    "wijkraad": (r"[a-z0-9]+(-[a-z0-9]+)*", "a wijkraad id (lowercase slug such as 'tarwewijk')"),
+    "gebied": (r"WK\d{6}", "a CBS wijk code WK + 6 digits"),
+}
 
 
 # --------------------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ def _parse_cbs(ctx: FileContext) -> pd.DataFrame:
     keep = is_buurt & ~period_total & ~crime_total
     buurt = region
     if ctx.validate_units is not False:
-        codes = ctx.unit("buurt_code", "buurt")
+        codes = ctx.unit("buurt_code", "buurt", where=is_buurt)
         buurt = codes.where(is_buurt, region)
     out = pd.DataFrame(
         {
