@@ -92,7 +92,7 @@ json.dump(out, open(sys.argv[2], "w"))
     "csdid": r'''
 import json, sys, warnings
 warnings.filterwarnings("ignore")
-import pandas as pd
+import numpy as np, pandas as pd
 from csdid.att_gt import ATTgt
 df = pd.read_csv(sys.argv[1])
 m = ATTgt(yname="y", tname="t", idname="id", gname="g", data=df, control_group=["nevertreated"],
@@ -102,7 +102,7 @@ out = {"att": {f"{int(g)},{int(t)}": float(a) for g, t, a in zip(r["group"], r["
        "se": {f"{int(g)},{int(t)}": float(s) for g, t, s in zip(r["group"], r["year"], r["se"])}}
 for typ in ["simple", "dynamic", "group", "calendar"]:
     m.aggte(typec=typ, bstrap=True, biters=999)
-    out[typ] = [float(m.atte["overall_att"]), float(m.atte["overall_se"])]
+    out[typ] = [float(np.ravel(m.atte["overall_att"])[0]), float(np.ravel(m.atte["overall_se"])[0])]
 json.dump(out, open(sys.argv[2], "w"))
 ''',
     "differences": r'''
@@ -115,10 +115,9 @@ df["g"] = df["g"].where(df["g"] > 0, np.nan)
 att = ATTgt(data=df.set_index(["id", "t"]), cohort_column="g", base_period="varying")
 res = att.fit(formula="y", est_method="dr", control_group="never_treated", boot_iterations=999,
               random_state=1, progress_bar=False)
-est = res.iloc[:, 0] if hasattr(res, "iloc") else None
+tab = res.to_pandas()
 out = {"att": {}, "se": {}}
-for idx, row in res.iterrows():
-    g, t = idx[0], idx[2] if len(idx) > 2 else idx[1]
+for (g, _base, t), row in tab.iterrows():
     out["att"][f"{int(g)},{int(t)}"] = float(row.iloc[0])
     out["se"][f"{int(g)},{int(t)}"] = float(row.iloc[1])
 for typ, name in [("simple", "simple"), ("dynamic", "event"), ("group", "cohort"), ("calendar", "time")]:
@@ -129,16 +128,17 @@ json.dump(out, open(sys.argv[2], "w"))
 }
 
 
-def time_process(cmd: list[str], env: dict | None = None) -> tuple[float, float, str]:
-    """Run ``cmd`` under /usr/bin/time -v; return (wall seconds, max RSS MiB, stderr tail)."""
+def time_process(cmd: list[str], env: dict | None = None) -> tuple[float, float, float]:
+    """Run ``cmd`` under /usr/bin/time -v; return (wall seconds, max RSS MiB, user+system CPU seconds)."""
     t0 = time.perf_counter()
     p = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, env=env)
     wall = time.perf_counter() - t0
     m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr)
     rss = int(m.group(1)) / 1024 if m else float("nan")
+    cpu = sum(float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", p.stderr))
     if p.returncode != 0:
         raise RuntimeError(f"{cmd[0]} failed ({p.returncode}):\n{p.stderr[-3000:]}")
-    return wall, rss, p.stderr[-500:]
+    return wall, rss, cpu
 
 
 def run_tool(tool: str, csv: Path) -> dict:
@@ -147,8 +147,8 @@ def run_tool(tool: str, csv: Path) -> dict:
     out = WORK / f"out_{tool}_{csv.stem}.json"
     py = OUR_PY if tool == "wijklib" else PEERS_PY
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    wall, rss, _ = time_process([str(py), str(script), str(csv), str(out)], env=env)
-    return {"wall_s": wall, "max_rss_mib": rss, "out": str(out)}
+    wall, rss, cpu = time_process([str(py), str(script), str(csv), str(out)], env=env)
+    return {"wall_s": wall, "cpu_s": cpu, "max_rss_mib": rss, "out": str(out)}
 
 
 def agreement(ours: dict, peer: dict) -> dict:

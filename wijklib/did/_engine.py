@@ -22,7 +22,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit
 
 from wijklib.did._prep import Prepared
 from wijklib.inference import multiplier_weights, two_point, uniform_uint32
@@ -286,6 +285,8 @@ class CohortIF:
 # ----------------------------------------------------------------------------------------------
 def _logit(X: np.ndarray, D: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Weighted logit by IRLS (R glm binomial with prior weights). Returns fitted p and vcov."""
+    from scipy.special import expit
+
     beta = np.zeros(X.shape[1])
     mu = (w * D + 0.5) / (w + 1)
     eta = np.log(mu / (1 - mu))
