@@ -27,14 +27,25 @@ Inference
     (as R's ``confint.default`` / ``Epi::ci.lin``).
 ``cov_type="hac"`` (default)
     Newey-West sandwich on the score contributions ``x_t * (y_t - mu_t) * mu'_t / V(mu_t)`` with
-    Bartlett weights ``1 - j/(L+1)``, no prewhitening and no finite-sample scaling of the
-    covariance (= ``sandwich::NeweyWest(fit, lag=L, prewhite=FALSE)``, whose ``adjust`` default is
-    FALSE, and statsmodels ``cov_type="HAC"``). The dispersion cancels. Lags ``L`` default to
-    ``floor(4 * (n/100)**(2/9))`` (Newey & West 1994 rule; 4 for 108 months, 3 for 36-99).
-    Lags count *periods*, not rows: with missing months a lag-``j`` pair is two observations ``j``
-    periods apart. Because HAC standard errors are too small in short series, HAC intervals and
-    p-values use a t distribution with ``n - k`` degrees of freedom (``hac_t=True``; simulation
-    check in ``tests/test_its.py``: coverage of the default within 0.92-0.98 for 60-108 months).
+    Bartlett weights ``1 - j/(L+1)`` and no prewhitening; the dispersion cancels. Lags ``L`` default
+    to ``floor(4 * (n/100)**(2/9))`` (Newey & West 1994 rule: 4 for 100-108 months, 3 for 36-99,
+    2 for 13-35). Lags count *periods*, not rows: with missing months a lag-``j`` pair is two
+    observations ``j`` periods apart.
+
+    ``small_sample=False`` is the textbook estimator: identical to
+    ``sandwich::NeweyWest(fit, lag=L, prewhite=FALSE)`` (whose ``adjust`` default is FALSE: no
+    n/(n-k) factor) and to statsmodels ``cov_type="HAC"``, with normal quantiles.
+
+    ``small_sample=True`` (default) exists because that estimator is far too optimistic in
+    ward-length series: in our simulation (60 months, AR(1) overdispersed counts, seasonality)
+    95% intervals covered only 82-85%, and *more* lags made it worse (the residual autocovariances
+    of a fitted step are biased downwards). The default therefore (1) divides each score by
+    ``1 - h_t`` (HC3-type leverage correction), (2) floors every standard error at the one from an
+    AR(1) working-correlation sandwich (lag-1 autocorrelation of the Pearson residuals, corrected
+    for its first-order bias ``(1 + 3 rho + k)/n``, Pearson dispersion), scaling the Newey-West
+    matrix up where it is smaller, and (3) uses t(n - k) quantiles and p-values. Measured coverage
+    of the level change (2000 replications, ``tests/test_its.py`` slow test): 0.93-0.95 with
+    latent AR(1) rho = 0-0.3 for 36-108 months; 0.88 (36 months) to 0.93 (108) at rho = 0.5.
 
 Controlled ITS
 --------------
@@ -344,22 +355,97 @@ def _fit_core(X, y, off, mask, family: str) -> _Fit:
 
 def _newey_west(score: np.ndarray, lags: np.ndarray) -> np.ndarray:
     """Bartlett-weighted long-run covariance of scores over the period axis, per series."""
-    meat = np.einsum("gtk,gtl->gkl", score, score)
+    meat = np.swapaxes(score, 1, 2) @ score
     for j in range(1, int(np.max(lags)) + 1):
         w = np.clip(1.0 - j / (lags + 1.0), 0.0, None)
         if not np.any(w > 0):
             break
-        gam = np.einsum("gtk,gtl->gkl", score[:, j:], score[:, :-j])
+        gam = np.swapaxes(score[:, j:], 1, 2) @ score[:, :-j]
         meat = meat + w[:, None, None] * (gam + np.swapaxes(gam, 1, 2))
     return meat
 
 
-def _covariance(f: _Fit, cov_type: str, lags: np.ndarray, family: str) -> np.ndarray:
+def _covariance(
+    f: _Fit,
+    X: np.ndarray,
+    y: np.ndarray,
+    mask: np.ndarray,
+    cov_type: str,
+    lags: np.ndarray,
+    family: str,
+    *,
+    small_sample: bool,
+    n_groups: int = 1,
+) -> np.ndarray:
+    """Covariance of beta, per series. ``n_groups`` > 1: stacked series of equal length (controlled ITS)."""
     binv = np.linalg.inv(f.bread)
     if cov_type == "nonrobust":
         return binv * f.dispersion[:, None, None]
-    meat = _newey_west(f.score, lags)
-    return binv @ meat @ binv
+    G, N, k = X.shape
+    T = N // n_groups
+    score = f.score
+    if small_sample:
+        # HC3-type leverage correction: fitted residuals are shrunk by (1 - h), most for the
+        # high-leverage periods right after the start (MacKinnon & White 1985)
+        w = _working_weights(f, family, mask)
+        A = X * np.sqrt(w)[..., None]
+        h = np.einsum("gtk,gkl,gtl->gt", A, binv, A)
+        score = score / np.clip(1.0 - h, 1e-3, None)[..., None]
+    if n_groups > 1:  # sum the stacked series' scores per period: allows cross-series correlation
+        score = score.reshape(G, n_groups, T, k).sum(axis=1)
+    V = binv @ _newey_west(score, lags) @ binv
+    if small_sample:
+        # floor: never below the AR(1) quasi-likelihood SE (parametric long-run variance);
+        # truncated Newey-West is biased downwards in short series (simulation in tests/test_its.py)
+        Var1 = _ar1_cov(f, X, y, mask, family, binv, n_groups)
+        ratio = np.diagonal(Var1, axis1=1, axis2=2) / np.diagonal(V, axis1=1, axis2=2)
+        d = np.sqrt(np.maximum(1.0, np.nan_to_num(ratio, nan=1.0)))
+        V = V * d[:, :, None] * d[:, None, :]
+    return V
+
+
+def _working_weights(f: _Fit, family: str, mask: np.ndarray) -> np.ndarray:
+    m = mask.astype(float)
+    if family == "gaussian":
+        return m
+    a = np.nan_to_num(f.alpha, nan=0.0)[:, None]
+    return m * f.mu / (1.0 + a * f.mu)
+
+
+def _ar1_cov(f: _Fit, X, y, mask, family, binv, n_groups) -> np.ndarray:
+    """Sandwich with an AR(1) working correlation of the Pearson residuals (rho bias-corrected)."""
+    G, N, k = X.shape
+    T = N // n_groups
+    w = _working_weights(f, family, mask)
+    if family == "gaussian":
+        r = np.where(mask, y - f.mu, 0.0)
+    else:
+        r = np.where(mask, (y - f.mu) / np.sqrt(f.mu / w.clip(1e-300) * f.mu), 0.0)  # (y-mu)/sqrt(V(mu))
+    rr = r.reshape(G, n_groups, T)
+    mm = mask.reshape(G, n_groups, T)
+    num = np.sum(rr[..., 1:] * rr[..., :-1] * (mm[..., 1:] & mm[..., :-1]), axis=(1, 2))
+    n = mask.sum(axis=1).astype(float)
+    den = np.sum(r * r, axis=1)
+    rho = num / np.where(den > 0, den, 1.0)
+    # first-order bias of the lag-1 autocorrelation of regression residuals: (1 + 3 rho) / n for the
+    # mean (Marriott & Pope 1954) plus about k / n for the other fitted terms
+    rho = np.clip(rho + (1.0 + 3.0 * rho + k) / n, -0.9, 0.95)
+    disp = den / (n - k)
+    A = X * np.sqrt(w)[..., None]
+    # R @ A for R_ts = rho^|t-s| (within each stacked series) by a forward and a backward
+    # recursion: O(T k) per series instead of building the T x T matrix
+    Ag = A.reshape(G, n_groups, T, k)
+    fwd = np.empty_like(Ag)
+    bwd = np.empty_like(Ag)
+    rr_ = rho[:, None, None]
+    fwd[:, :, 0] = Ag[:, :, 0]
+    bwd[:, :, -1] = Ag[:, :, -1]
+    for t in range(1, T):
+        fwd[:, :, t] = Ag[:, :, t] + rr_ * fwd[:, :, t - 1]
+        bwd[:, :, T - 1 - t] = Ag[:, :, T - 1 - t] + rr_ * bwd[:, :, T - t]
+    RA = (fwd + bwd - Ag).reshape(G, N, k)
+    mid = np.swapaxes(A, 1, 2) @ RA
+    return binv @ mid @ binv * disp[:, None, None]
 
 
 # --------------------------------------------------------------------------------------------
@@ -746,7 +832,7 @@ def fit(
     control: str | pd.Series | pd.DataFrame | None = None,
     season: str | None = None,
     dropna: bool = False,
-    hac_t: bool = True,
+    small_sample: bool = True,
     alpha: float = 0.05,
 ) -> ITSResult:
     """Fit a segmented regression (interrupted time series) to one series.
@@ -784,8 +870,10 @@ def fit(
     dropna : bool
         Leave out periods with a missing outcome (recorded in ``method['notes']``) instead of
         raising.
-    hac_t : bool
-        With HAC, use t(n - k) quantiles and p-values (small-sample guard); normal otherwise.
+    small_sample : bool
+        With HAC (default True): leverage-adjusted scores, an AR(1) floor under the standard errors
+        and t(n - k) quantiles, see the module docstring. ``False`` gives plain Newey-West with
+        normal quantiles (identical to ``sandwich::NeweyWest(prewhite=FALSE)``).
     alpha : float
         1 - confidence level of the intervals.
 
@@ -887,16 +975,10 @@ def fit(
                       stacklevel=2)
     n_obs = int(f.n[0])
     lags = default_hac_lags(T) if hac_lags is None else int(hac_lags)
-    score = f.score
-    if controlled:
-        score = f.score.reshape(1, G, T, k).sum(axis=1)
-    if cov_type == "hac":
-        f_hac = _Fit(f.beta, f.mu, f.eta, f.bread, score, f.dispersion, f.alpha, f.n, f.converged, f.iterations)
-        V = _covariance(f_hac, "hac", np.array([lags]), family)[0]
-    else:
-        V = _covariance(f, "nonrobust", np.array([lags]), family)[0]
+    V = _covariance(f, X, y, mask, cov_type, np.array([lags]), family, small_sample=small_sample,
+                    n_groups=G)[0]
     dof = float(n_obs - k)
-    use_t = cov_type == "hac" and hac_t
+    use_t = cov_type == "hac" and small_sample
     crit = float(stats.t.ppf(1 - alpha / 2, dof)) if use_t else float(stats.norm.ppf(1 - alpha / 2))
     scale = "ratio" if _is_log_link(family) else "difference"
     beta = f.beta[0]
@@ -995,7 +1077,7 @@ def fit_many(
     cov_type: CovType = "hac",
     hac_lags: int | None = None,
     season: str | None = None,
-    hac_t: bool = True,
+    small_sample: bool = True,
     alpha: float = 0.05,
     errors: Literal["raise", "nan"] = "nan",
 ) -> pd.DataFrame:
@@ -1141,10 +1223,10 @@ def fit_many(
     n_obs = mask.sum(axis=1)
     lags = np.array([default_hac_lags(int(tt)) for tt in (T - first)]) if hac_lags is None else np.full(G, hac_lags)
     with np.errstate(all="ignore"):
-        V = _covariance(f, cov_type, lags, family)
+        V = _covariance(f, X_fit, y_fit, mask_fit, cov_type, lags, family, small_sample=small_sample)
     se = np.sqrt(np.clip(np.diagonal(V, axis1=1, axis2=2), 0, None))
     dof = (n_obs - k).astype(float)
-    use_t = cov_type == "hac" and hac_t
+    use_t = cov_type == "hac" and small_sample
     if use_t:
         crit = stats.t.ppf(1 - alpha / 2, np.where(dof > 0, dof, 1))
     else:

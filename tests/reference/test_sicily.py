@@ -68,13 +68,14 @@ def test_newey_west_gaussian_matches_sandwich(sicily):
     # REFERENCE-R.md: lm(aces/stdpop*1e5 ~ smokban + time), NeweyWest(lag=1, prewhite=FALSE), R 4.2.2
     df = sicily.assign(rate=sicily["aces"] / sicily["stdpop"] * 1e5)
     res = its.fit(df, yname="rate", tname="time", start=37, family="gaussian", seasonality=0,
-                  slope_change=False, cov_type="hac", hac_lags=1)
+                  slope_change=False, cov_type="hac", hac_lags=1, small_sample=False)
     tidy = res.tidy().set_index("term")
     expected = {"intercept": (193.6224, 3.5126), "level_change": (-24.0933, 6.0537), "time": (1.0621, 0.1472)}
     for term, (est, se) in expected.items():
         assert tidy.loc[term, "estimate"] == pytest.approx(est, abs=NW_TOL), term
         assert tidy.loc[term, "std_error"] == pytest.approx(se, abs=NW_TOL), term
     assert res.method["hac_lags"] == 1
+    assert res.method["ci"] == "normal"
 
 
 def test_date_axis_gives_same_model3(sicily):
