@@ -55,9 +55,11 @@ def _col_letter(i: int) -> str:
 
 def _sheet_xml(rows: list[list[object]], sst: dict[str, int]) -> bytes:
     """Worksheet XML; text goes to the shared-string table ``sst`` (read ~2x faster than inline)."""
+    letters = [_col_letter(i) for i in range(max((len(r) for r in rows), default=1))]
+    # The dimension element lets streaming readers size rows whose trailing cells are empty.
     parts = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>']
-    letters = [_col_letter(i) for i in range(max((len(r) for r in rows), default=0))]
+             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             f'<dimension ref="A1:{letters[-1]}{max(len(rows), 1)}"/><sheetData>']
     for r, row in enumerate(rows, start=1):
         cells = []
         for c, v in enumerate(row):
