@@ -38,14 +38,19 @@ import scipy.sparse as sp
 from scipy import stats
 
 from wijklib.did.twfe_es import (
+    TypedDesign,
+    _check_constant_within,
     _check_unique,
     _cohort_codes,
     _numeric,
     _require_columns,
+    _single_blas_thread,
     _time_codes,
-    cluster_scores,
+    cluster_scores_typed,
     cr1_vcov,
     fe_wls,
+    fe_wls_typed,
+    typed_meat,
 )
 from wijklib.results import Effect, tidy_frame
 
@@ -79,7 +84,7 @@ def _deviance(y: np.ndarray, mu: np.ndarray) -> float:
 
 
 def fit_fepois(
-    Z: sp.spmatrix,
+    Z: sp.spmatrix | TypedDesign,
     y: np.ndarray,
     unit: np.ndarray,
     n_units: int,
@@ -108,22 +113,30 @@ def fit_fepois(
     True
     """
     off = np.zeros(len(y)) if offset is None else offset
+    if isinstance(Z, TypedDesign):
+        def solve(zr, w, need_bread):
+            return fe_wls_typed(Z, zr, unit, n_units, w, need_bread=need_bread)
+    else:
+        def solve(zr, w, need_bread):
+            return fe_wls(Z, zr, unit, n_units, w, need_bread=need_bread)
     # starting values as in glm(): mu = (y + mean(y)) / 2
     mu = (y + y.mean()) / 2
     eta = np.log(mu)
-    dev = _deviance(y, mu)
+    # the starting mu is not a model fit (it can have a lower deviance than the MLE), so the
+    # first step is never halved
+    dev = math.inf
     converged = False
     fit = None
     it = 0
     while it < maxiter:
         it += 1
         zresp = eta - off + (y - mu) / mu
-        fit = fe_wls(Z, zresp, unit, n_units, mu)
+        fit = solve(zresp, mu, False)
         eta_new = zresp - fit.resid + off  # fitted linear predictor = Z theta + alpha + offset
         mu_new = np.exp(eta_new)
         dev_new = _deviance(y, mu_new)
         halvings = 0
-        while (not np.isfinite(dev_new) or dev_new > dev * (1 + 1e-12) + 1e-12) and halvings < 30:
+        while (not np.isfinite(dev_new) or (np.isfinite(dev) and dev_new > dev * (1 + 1e-12) + 1e-12)) and halvings < 30:
             eta_new = (eta + eta_new) / 2
             mu_new = np.exp(eta_new)
             dev_new = _deviance(y, mu_new)
@@ -135,7 +148,7 @@ def fit_fepois(
             break
     # one final weighted solve at the converged mu gives theta, bread and unit effects consistently
     zresp = eta - off + (y - mu) / mu
-    fit = fe_wls(Z, zresp, unit, n_units, mu)
+    fit = solve(zresp, mu, True)
     return _PPMLFit(fit.theta, fit.bread, fit.keep, mu, fit.unit_effect, it, dev, converged)
 
 
@@ -356,23 +369,33 @@ def _prepare(data: pd.DataFrame, yname: str, tname: str, idname: str, gname: str
         ok &= np.isfinite(off)
     n_missing = int((~ok).sum())
     sub = data.loc[ok, list(dict.fromkeys([idname, tname, gname]))]
-    gcheck = sub.groupby(idname, sort=False)[gname].nunique(dropna=False)
-    if (gcheck > 1).any():
-        bad = gcheck.index[gcheck > 1][0]
-        raise ValueError(f"cohort column {gname!r} varies within unit {idname}={bad!r}; expected one first-treated period per unit")
     tcode, times = _time_codes(sub[tname])
     gpos, ginfo = _cohort_codes(sub[gname], times)
     ucode, units = pd.factorize(sub[idname], sort=True)
+    _check_constant_within(ucode, gpos, len(units), col=gname, idname=idname, labels=np.asarray(units))
     return dict(y=y[ok], off=None if off is None else off[ok], t=tcode, times=times, g=gpos,
                 u=ucode.astype(np.int64), units=np.asarray(units), n_missing=n_missing, ginfo=ginfo)
 
 
+def _compact(codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Present values (sorted) and codes re-numbered 0..k-1, via bincount (no sort)."""
+    present = np.bincount(codes, minlength=size) > 0
+    newpos = np.cumsum(present) - 1
+    return np.flatnonzero(present), newpos[codes].astype(np.int64)
+
+
 def _design(y: np.ndarray, t: np.ndarray, g: np.ndarray, u: np.ndarray, off: np.ndarray | None,
             control_group: str) -> dict[str, Any]:
-    """Drop uninformative rows and build the sparse design (time dummies, then cohort x period cells)."""
+    """Drop uninformative rows and build the typed design (time dummies, then cohort x period cells).
+
+    Integer keys and bincounts throughout: on 1.7 million rows pandas group-bys and MultiIndex
+    look-ups took several seconds (measured), more than the fit itself.
+    """
     keep = g != -2  # always treated: no untreated period
     notes: dict[str, Any] = {"always_treated_rows": int((~keep).sum())}
     never = g == -1
+    T0 = int(t.max()) + 1
+    n_u0 = int(u.max()) + 1
     if control_group == "nevertreated":
         if not never[keep].any():
             raise ValueError(
@@ -384,65 +407,70 @@ def _design(y: np.ndarray, t: np.ndarray, g: np.ndarray, u: np.ndarray, off: np.
         keep &= t < last
         g = np.where(g == last, -1, g)
         notes["last_cohort_as_control"] = int(last)
+
+    def cell_mask(k: np.ndarray) -> np.ndarray:
+        treated = (g >= 0) & k
+        return treated & ((t != g - 1) if control_group == "nevertreated" else (t >= g))
+
+    key_all = np.where(g >= 0, g, 0).astype(np.int64) * T0 + t
     dropped_zero_units = 0
     dropped_cells = 0
     # iteratively drop units with all-zero outcomes and cells / periods with all-zero outcomes:
     # their parameters go to -inf (separation) and they carry no information on the others
-    for _ in range(5):
+    for _ in range(10):
         changed = False
-        uz = np.bincount(u[keep], weights=y[keep], minlength=u.max() + 1) == 0
-        ucount = np.bincount(u[keep], minlength=u.max() + 1) > 0
-        bad_u = uz & ucount
+        ysum = np.bincount(u[keep], weights=y[keep], minlength=n_u0)
+        ucount = np.bincount(u[keep], minlength=n_u0)
+        bad_u = (ysum == 0) & (ucount > 0)
         if bad_u.any():
-            m = keep & bad_u[u]
-            dropped_zero_units += int(np.unique(u[m]).size)
+            dropped_zero_units += int(bad_u.sum())
             keep &= ~bad_u[u]
             changed = True
-        treated = (g >= 0) & keep
-        if control_group == "nevertreated":
-            cellmask = treated & (t != g - 1)
-        else:
-            cellmask = treated & (t >= g)
-        key = pd.DataFrame({"g": g[cellmask], "t": t[cellmask], "y": y[cellmask]})
-        s = key.groupby(["g", "t"])["y"].sum()
-        zero = s[s == 0]
-        if len(zero):
-            zi = pd.MultiIndex.from_arrays([g, t])
-            m = cellmask & zi.isin(zero.index)
-            dropped_cells += len(zero)
-            keep &= ~m
+        cm = cell_mask(keep)
+        csum = np.bincount(key_all[cm], weights=y[cm], minlength=T0 * T0)
+        ccnt = np.bincount(key_all[cm], minlength=T0 * T0)
+        zero = (ccnt > 0) & (csum == 0)
+        if zero.any():
+            dropped_cells += int(zero.sum())
+            keep &= ~(cm & zero[key_all])
             changed = True
-        ts = pd.Series(y[keep]).groupby(t[keep]).sum()
-        if (ts == 0).any():
-            keep &= ~np.isin(t, ts.index[ts == 0].to_numpy())
+        tsum = np.bincount(t[keep], weights=y[keep], minlength=T0)
+        tcnt = np.bincount(t[keep], minlength=T0)
+        zt = (tcnt > 0) & (tsum == 0)
+        if zt.any():
+            keep &= ~zt[t]
             changed = True
         if not changed:
             break
     notes.update(dropped_all_zero_units=dropped_zero_units, dropped_all_zero_cells=dropped_cells)
-    y, t, g, u = y[keep], t[keep], g[keep], u[keep]
+    cellmask = cell_mask(keep)[keep]
+    y, t, g, u, key_all = y[keep], t[keep], g[keep], u[keep], key_all[keep]
     off = None if off is None else off[keep]
-    tc, tt = np.unique(t, return_inverse=True)
-    uc, uu = np.unique(u, return_inverse=True)
+    tc, tt = _compact(t, T0)
+    uc, uu = _compact(u, n_u0)
     n, T = len(y), len(tc)
-    rows = np.arange(n)
-    mt = tt > 0
-    cols = [sp.csc_matrix((np.ones(mt.sum()), (rows[mt], tt[mt] - 1)), shape=(n, max(T - 1, 0)))]
-    treated = g >= 0
-    if control_group == "nevertreated":
-        cellmask = treated & (t != g - 1)
-    else:
-        cellmask = treated & (t >= g)
-    cell = pd.DataFrame({"g": g[cellmask], "t": t[cellmask]}).drop_duplicates().sort_values(["g", "t"])
-    cell = cell.reset_index(drop=True)
-    code = pd.Series(np.arange(len(cell)), index=pd.MultiIndex.from_frame(cell))
-    cidx = code.reindex(pd.MultiIndex.from_arrays([g[cellmask], t[cellmask]])).to_numpy()
-    cols.append(sp.csc_matrix((np.ones(cellmask.sum()), (rows[cellmask], cidx)), shape=(n, len(cell))))
-    Z = sp.hstack(cols, format="csc")
-    # cell summaries: mean outcome and number of units
-    cy = pd.DataFrame({"c": cidx, "y": y[cellmask], "u": u[cellmask]}).groupby("c")
-    cell["ybar"] = cy["y"].mean().to_numpy()
-    cell["n_units"] = cy["u"].nunique().to_numpy()
-    return dict(Z=Z, y=y, u=uu.astype(np.int64), G=len(uc), units_kept=uc, t=t, g=g, off=off,
+    ckeys, cidx = _compact(key_all[cellmask], T0 * T0)
+    cell = pd.DataFrame({"g": ckeys // T0, "t": ckeys % T0})
+    # typed design: a row's columns depend only on (cohort block, period)
+    bvals, brow = np.unique(np.where(g >= 0, g, -1), return_inverse=True)
+    unit_block = np.zeros(len(uc), dtype=np.int64)
+    unit_block[uu] = brow
+    nb = len(bvals)
+    blk_of_g = {int(gv): b for b, gv in enumerate(bvals)}
+    k_of_t = np.searchsorted(tc, cell["t"].to_numpy())
+    b_of_cell = np.array([blk_of_g[int(gv)] for gv in cell["g"]], dtype=np.int64)
+    bb = np.repeat(np.arange(nb), T - 1)
+    kk = np.tile(np.arange(1, T), nb)
+    fr = np.concatenate([bb * T + kk, b_of_cell * T + k_of_t])
+    fc = np.concatenate([kk - 1, T - 1 + np.arange(len(cell))])
+    p = T - 1 + len(cell)
+    F = sp.csr_matrix((np.ones(len(fr)), (fr, fc)), shape=(nb * T, p))
+    Z = TypedDesign(F, unit_block, tt, T)
+    # cell summaries: mean outcome and number of units (one row per unit and period in a cell)
+    cnt = np.bincount(cidx, minlength=len(cell))
+    cell["ybar"] = np.bincount(cidx, weights=y[cellmask], minlength=len(cell)) / cnt
+    cell["n_units"] = cnt
+    return dict(Z=Z, y=y, u=uu, G=len(uc), units_kept=uc, t=t, g=g, off=off,
                 cell=cell, n_time=T - 1, notes=notes, n=n, T=T)
 
 
@@ -513,6 +541,15 @@ def poisson(
     >>> bool(0.6 < res.effect.estimate < 0.8)
     True
     """
+    with _single_blas_thread():
+        return _poisson(data, yname=yname, tname=tname, idname=idname, gname=gname,
+                        control_group=control_group, offset=offset, inference=inference, alp=alp,
+                        biters=biters, seed=seed, tol=tol)
+
+
+def _poisson(data: pd.DataFrame, *, yname: str, tname: str, idname: str, gname: str,
+             control_group: str, offset: str | None, inference: str, alp: float, biters: int,
+             seed: int | None, tol: float) -> PoissonDiDResult:
     if control_group not in ("nevertreated", "notyettreated"):
         raise ValueError(f"control_group must be 'nevertreated' or 'notyettreated', got {control_group!r}")
     if inference not in ("analytic", "wild", "randomization", "auto"):
@@ -522,15 +559,17 @@ def poisson(
     if len(d["cell"]) == 0:
         raise ValueError(f"no treated cohort x period cells to estimate (column {gname!r})")
     fit, tau, sl = _fit_cells(d, tol)
-    unit_g = pd.Series(d["g"]).groupby(d["u"]).first().to_numpy()
+    unit_g = np.full(d["G"], -1, dtype=np.int64)
+    unit_g[d["u"]] = d["g"]
     n_treated = int((unit_g >= 0).sum())
     n_control = int((unit_g < 0).sum())
     if inference == "auto":
         inference = "wild" if min(n_treated, n_control) < 30 else "analytic"
     we = d["y"] - fit.mu
     ucl = d["u"]
-    sc = cluster_scores(d["Z"], we, d["u"], d["G"], fit.mu, ucl, d["G"])
-    V = cr1_vcov(fit.bread, fit.keep, sc, n_obs=d["n"], k=len(fit.keep), nested=True, n_units=d["G"])
+    meat = typed_meat(d["Z"], we, d["u"], d["G"])
+    V = cr1_vcov(fit.bread, fit.keep, None, n_obs=d["n"], k=len(fit.keep), nested=True, n_units=d["G"],
+                 meat=meat, n_clusters=d["G"])
     Vc = V[sl, sl]
     times = pr["times"]
     cell = d["cell"]
@@ -547,6 +586,7 @@ def poisson(
     boot = None
     null_fn = None
     if inference == "wild":
+        sc = cluster_scores_typed(d["Z"], we, d["u"], d["G"], fit.mu, ucl, d["G"])
         # score bootstrap: theta* = theta + H^-1 sum_g v_g s_g (Kline & Santos 2012), Webb weights
         B = fit.bread[np.ix_(fit.keep, fit.keep)]
         v = _webb(rng, (biters, d["G"]))
