@@ -241,22 +241,27 @@ def choropleth(
 
     Examples
     --------
-    >>> polys = {"a": [(0, 0), (1, 0), (1, 1)], "b": [(1, 0), (2, 0), (2, 1)]}
+    >>> polys = {"a": [(0, 0), (1, 0), (1, 1)], "b": [[(1, 0), (2, 0), (2, 1)], [(2, 0), (3, 0), (3, 1)]]}
     >>> fig, ax = choropleth(polys, {"a": "effect"}); plt.close(fig)
     """
     colors = dict(VERDICT_COLORS if colors is None else colors)
     fig, ax = (ax.figure, ax) if ax is not None else figure("map")
     used: dict[str, str] = {}
-    for code, pts in polygons.items():
+    for code, shape in polygons.items():
+        # One ring [(x, y), ...] or a multipolygon [[(x, y), ...], ...] (geo.polygons gives the latter).
+        rings = [shape] if len(shape) and np.ndim(shape[0]) == 1 else list(shape)
         cat = categories.get(code)
         color = colors.get(cat, "#eeeeee") if cat is not None else "#eeeeee"
         if cat is not None:
             used[cat] = color
-        ax.add_patch(Polygon(np.asarray(pts, dtype=float), closed=True, facecolor=color,
-                             edgecolor="white", linewidth=0.8))
+        for ring in rings:
+            # Cells of one unit share the fill and get a fill-coloured edge, so they read as one area.
+            ax.add_patch(Polygon(np.asarray(ring, dtype=float), closed=True, facecolor=color,
+                                 edgecolor=color, linewidth=0.3))
+        outline = np.concatenate([np.asarray(r, dtype=float) for r in rings])
         if labels and code in labels:
-            xy = np.asarray(pts, dtype=float).mean(axis=0)
-            ax.text(xy[0], xy[1], labels[code], ha="center", va="center", fontsize=5.5, color="#222222")
+            xy = outline.mean(axis=0)
+            ax.text(xy[0], xy[1], labels[code], ha="center", va="center", fontsize=5, color="#222222")
     ax.autoscale_view()
     ax.set_aspect("equal")
     ax.axis("off")

@@ -261,10 +261,11 @@ def resolve_unit(cfg: ReportConfig, year: int, text: str) -> tuple[str, str]:
     return code, str(u.loc[code, "wijkraad"])
 
 
-def prepare(cfg: ReportConfig, year: int) -> None:
+def prepare(cfg: ReportConfig, year: int, wards: Sequence[str] | None = None) -> None:
     """Checks and shared work done once in the batch parent before the workers start.
 
-    Fails early (one clear error instead of one per ward) when the data of the run are absent.
+    Fails early (one clear error instead of one per ward) when the data of the run are absent. For the
+    demo city this evaluates the city once (``wards``: only these) and caches the result on disk.
     """
     if cfg.bron == "thehague_crime":
         from wijklib.report import police
@@ -276,8 +277,9 @@ def prepare(cfg: ReportConfig, year: int) -> None:
         police.placebo_tests(cfg.data_dir, gemeente, start)
         police.did_placebo_tests(cfg.data_dir, gemeente, start)
         return
-    if cfg.data_dir is not None and not cfg.data_dir.is_dir():
-        raise FileNotFoundError(f"{cfg.data_dir}: demo data folder missing; run `make demo-data` first")
+    from wijklib.report import evaluations
+
+    evaluations.prepare(cfg, year, wards=None if wards is None else list(wards))
 
 
 def setup_notebook() -> None:
@@ -564,3 +566,552 @@ class PoliceReport:
 def politierapport(wijk: str, jaar: int, config_path: str) -> PoliceReport:
     """Build the police report of one wijk (see :class:`PoliceReport`)."""
     return PoliceReport(wijk, jaar, config_path)
+
+
+# ======================================================================================= ward
+_VERDICT_CLASS = {"op koers": "gunstig", "geen aantoonbare verandering": "geen-effect",
+                  "ongunstige ontwikkeling": "ongunstig", "onvoldoende gegevens": "onvoldoende-gegevens"}
+#: Verdict -> map colour (colour-blind safe; same meaning as the chips).
+VERDICT_MAP_COLORS = {"op koers": "#009E73", "geen aantoonbare verandering": "#E69F00",
+                      "ongunstige ontwikkeling": "#D55E00", "onvoldoende gegevens": "#BBBBBB",
+                      "geen wijkakkoord": "#EEEEEE"}
+
+
+def verdict_chip(verdict: str) -> str:
+    """Coloured chip for a monitor verdict (``op koers`` green, ``ongunstige ontwikkeling`` red, ...).
+
+    Examples
+    --------
+    >>> verdict_chip("op koers")
+    '<span class="chip gunstig">op koers</span>'
+    """
+    return chip(verdict, _VERDICT_CLASS.get(verdict, "onzeker"))
+
+
+def effect_text(scale: str | None, est: float, low: float, high: float, digits: int = 2) -> str:
+    """An effect with interval: ratios as % change, differences as signed numbers.
+
+    Examples
+    --------
+    >>> effect_text("ratio", 0.84, 0.79, 0.90)
+    '−16% (95%-interval −21% tot −10%)'
+    >>> effect_text("difference", 0.142, 0.032, 0.267)
+    '+0,14 (95%-interval +0,03 tot +0,27)'
+    """
+    if est is None or not math.isfinite(float(est)):
+        return "niet te schatten"
+    if scale == "ratio":
+        return ratio_text(est, low, high)
+
+    def s(x: float) -> str:
+        return ("+" if x > 0 else "") + nl_number(x, digits)
+
+    return f"{s(est)} (95%-interval {s(low)} tot {s(high)})"
+
+
+class WardReport:
+    """The evaluation report of one wijkraad for one year (numbers from ``wijklib.monitor``).
+
+    The evaluation comes from the batch cache (:mod:`wijklib.report.evaluations`): the monitor evaluates
+    the whole city once per batch and each notebook reads its ward's JSON.
+
+    Examples
+    --------
+    >>> r = WardReport("Tarwewijk", 2025, "config/demo.yaml")  # doctest: +SKIP
+    >>> r.headline()["wijkraad_id"]  # doctest: +SKIP
+    'tarwewijk'
+    """
+
+    def __init__(self, wijkraad: str, jaar: int, config_path: str) -> None:
+        from wijklib import geo
+        from wijklib.report import evaluations
+
+        setup_notebook()
+        self.cfg = load_config(config_path)
+        if self.cfg.bron != "demo":
+            raise ValueError(f"{self.cfg.path}: the ward report needs bron: demo, found {self.cfg.bron!r}")
+        self.jaar = int(jaar)
+        self.code = geo.normalize(wijkraad, level="wijkraad")
+        self.ev = evaluations.load_ward(self.cfg, self.jaar, self.code)
+        self.naam = self.ev.wijkraad
+        self._panel: pd.DataFrame | None = None
+        self._evaluations = evaluations
+
+    # -- data ------------------------------------------------------------------------------
+    @property
+    def panel(self) -> pd.DataFrame:
+        if self._panel is None:
+            self._panel = self._evaluations.load_panel(self.cfg, self.jaar)
+        return self._panel
+
+    def start(self) -> pd.Timestamp | None:
+        """Start of ward-based enforcement in this ward (None when never)."""
+        sub = self.panel.loc[self.panel["unit"] == self.code, "first_treated"]
+        v = pd.to_datetime(sub).dropna()
+        return None if v.empty else pd.Timestamp(v.iloc[0])
+
+    def priorities(self) -> pd.DataFrame:
+        """The wijkakkoord priorities with estimate, interval and verdict (monitor's table)."""
+        return self.ev.to_frame("priorities")
+
+    def headline(self) -> dict[str, Any]:
+        """Headline numbers: the monitor's ``headline()`` plus the printed effect texts per priority."""
+        h = dict(self.ev.headline())
+        h["effecten"] = {f"{r.thema} | {r.indicator}": effect_text(r.schaal, r.schatting, r.conf_low, r.conf_high)
+                         for r in self.priorities().itertuples()}
+        return h
+
+    def _main_outcome(self) -> str | None:
+        """Panel outcome of the first priority measured in the panel (drives the ITS/DiD charts)."""
+        for p in self.ev.priorities:
+            if p.kind == "panel" and f"n_{p.key}" in self.panel.columns:
+                return p.key
+        return None
+
+    # -- sections --------------------------------------------------------------------------
+    def cover(self) -> None:
+        """Display the cover page (demo banner when the configuration says the data are synthetic)."""
+        start = self.start()
+        q = self.ev.to_frame("quality")
+        rag = q["rag"].value_counts().to_dict() if "rag" in q else {}
+        status = ", ".join(f"{n}× {k}" for k, n in sorted(rag.items())) or "geen opmerkingen"
+        show_html(cover_html(
+            kicker=f"{self.cfg.titel} · Wijk aan Zet",
+            title=self.naam, subtitle=f"Evaluatie {self.jaar}",
+            meta=[("Wijkraad", f"{self.naam} ({self.code})"), ("Jaar", str(self.jaar)), ("Gemaakt op", today()),
+                  ("Wijkgericht handhaven", f"sinds {nl_month(start)}" if start is not None else "(nog) niet gestart"),
+                  ("Gegevens", self.cfg.naam), ("Status gegevens (RAG)", status)],
+            demodata=self.cfg.demodata,
+            foot="Gemaakt met wijklib. Alle getallen en zinnen in dit rapport zijn uit de gegevens berekend; "
+                 "niets is met de hand overgetypt.",
+        ))
+
+    def summary(self) -> None:
+        """'In het kort': per priority development, effect with interval, verdict, herijk advice."""
+        pr = self.priorities()
+        herijk = {h["thema"]: h for h in self.ev.herijk}
+        if pr.empty:
+            show_md(f"Voor {self.naam} is voor {self.jaar} geen wijkakkoord met prioriteiten vastgelegd.")
+        blocks = []
+        for thema, grp in pr.groupby("thema", sort=False):
+            lines = []
+            for r in grp.itertuples():
+                lines.append(
+                    f"<p><b>{html.escape(str(r.indicator))}</b> ({html.escape(str(r.richting))} gewenst): "
+                    f"<span class=\"getal\">{effect_text(r.schaal, r.schatting, r.conf_low, r.conf_high)}</span> "
+                    f"{verdict_chip(str(r.oordeel))}<br/>{html.escape(str(r.toelichting))}</p>")
+            if thema in herijk:
+                h = herijk[thema]
+                lines.append(f'<p class="herijk">Herijk-advies: {html.escape(str(h.get("bewijs", "")))}</p>')
+            blocks.append(f'<div class="kort"><h4>{html.escape(str(thema))}</h4>{"".join(lines)}</div>')
+        show_html("".join(blocks))
+        counts = self.ev.headline()["verdicts"]
+        show_md("**Samengevat:** " + ", ".join(f"{n}× {k}" for k, n in counts.items() if n) +
+                (". Herijk-advies voor: " + ", ".join(h["thema"] for h in self.ev.herijk) + "."
+                 if self.ev.herijk else ". Geen herijk-advies."))
+        record_headline(self.headline())
+
+    def level1(self) -> None:
+        """Level 1: rates vs the city, effect table, ITS and event-study charts, enforcement trends."""
+
+        tr = self.ev.to_frame("trends")
+        outs = [p.key for p in self.ev.priorities if p.kind == "panel"]
+        outs = list(dict.fromkeys(o for o in outs if o in set(tr["uitkomst"]))) or sorted(tr["uitkomst"].unique())[:4]
+        self._trend_grid(tr, outs)
+        eff = self.ev.to_frame("effects")
+        if not eff.empty:
+            t = pd.DataFrame({
+                "uitkomst": eff["uitkomst"].map(lambda o: label(f"n_{o}")),
+                "methode": eff["methode"],
+                "effect": [effect_text(s, e, lo, hi) for s, e, lo, hi in
+                           zip(eff["schaal"], eff["schatting"], eff["conf_low"], eff["conf_high"], strict=True)],
+                "p_value": eff["p_value"],
+                "maanden_voor": eff["maanden_voor"], "maanden_na": eff["maanden_na"],
+            })
+            show_table(t, digits={"p_value": 3}, caption="Geschat effect sinds de start, per uitkomst")
+        self._its_chart()
+        self._event_study_chart()
+        self._enforcement()
+        fo = self.ev.to_frame("focus")
+        if not fo.empty:
+            show_table(fo, caption="(Hyper)focusgebieden in deze wijkraad")
+
+    def _trend_grid(self, tr: pd.DataFrame, outs: list[str]) -> None:
+        import matplotlib.pyplot as plt
+
+        from wijklib import plots
+
+        n = len(outs)
+        ncols = 2 if n > 1 else 1
+        nrows = math.ceil(n / ncols)
+        fig, axes = plt.subplots(nrows, ncols, figsize=(plots.TEXT_WIDTH, 1.9 * nrows + 0.4), layout="constrained",
+                                 squeeze=False)
+        for ax, o in zip(axes.flat, outs, strict=False):
+            d = tr[tr["uitkomst"] == o].sort_values("jaar")
+            ax.plot(d["jaar"], d["wijk"], color=plots.COLORS["wijk"], marker="o", markersize=2.5, label=self.naam)
+            ax.plot(d["jaar"], d["stad"], color=plots.COLORS["stad"], linestyle="--", label="Stad")
+            ax.set_title(label(f"n_{o}") + " per 1.000 inwoners", fontsize=8, loc="left")
+            ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True, nbins=5))
+            ax.yaxis.set_major_formatter(plots.matplotlib.ticker.FuncFormatter(plots._nl_number))
+        for ax in list(axes.flat)[n:]:
+            ax.set_visible(False)
+        axes.flat[0].legend(loc="best")
+        start = self.start()
+        if start is not None:
+            for ax in list(axes.flat)[:n]:
+                ax.axvline(start.year + (start.month - 1) / 12, color=plots.COLORS["start"], linestyle=":", linewidth=1)
+        fig.suptitle("Ontwikkeling per jaar: wijk tegenover de stad (stippellijn: start wijkgericht handhaven)",
+                     fontsize=8.5, x=0.01, ha="left")
+        plots.show(fig)
+
+    def _its_chart(self) -> None:
+        from wijklib import its, plots
+        from wijklib.monitor import design
+
+        o, start = self._main_outcome(), self.start()
+        if o is None or start is None:
+            show_md("Geen tijdreeksgrafiek: " + ("wijkgericht handhaven is hier niet gestart." if start is None
+                                                   else "geen prioriteit die in de maandcijfers te volgen is."))
+            return
+        s = design.ward_series(design.upto(self.panel, self.jaar), self.code, o).dropna()
+        try:
+            res = its.fit(s, yname="y", tname="period", start=start, offset="population", family="quasipoisson")
+        except ValueError as exc:
+            show_md(f"Geen tijdreeksgrafiek voor {label('n_' + o).lower()}: {exc}")
+            return
+        cf = res.counterfactual().rename(columns={"period": "periode", "observed": "waargenomen",
+                                                  "counterfactual": "contrafeitelijk", "counterfactual_low": "conf_low",
+                                                  "counterfactual_high": "conf_high"})
+        cf.loc[~cf["post"], ["contrafeitelijk", "conf_low", "conf_high"]] = float("nan")
+        fig, ax = plots.observed_vs_counterfactual(
+            cf, start=start, title=f"{label('n_' + o)}: waargenomen en verwacht zonder wijkgericht handhaven",
+            ylabel="Aantal per maand")
+        plots.show(fig)
+        show_md(res.effect_summary(outcome=f"het aantal {label('n_' + o).lower()}")[1])
+
+    def _event_study(self):
+        from wijklib import did
+        from wijklib.monitor import design
+
+        o, start = self._main_outcome(), self.start()
+        if o is None or start is None:
+            return None, o
+        p = design.upto(self.panel, self.jaar)
+        starts = design.treatment_starts(p)
+        keep = [u for u, st in starts.items() if u == self.code or pd.isna(st) or st > design.year_end(self.jaar)]
+        d = p.loc[p["unit"].isin(keep), ["unit", "period", f"n_{o}", "population"]].copy()
+        d["rate"] = 1000 * pd.to_numeric(d[f"n_{o}"], errors="coerce") / d["population"]
+        d["g"] = pd.Series(pd.NaT, index=d.index, dtype="datetime64[ns]")
+        d.loc[d["unit"] == self.code, "g"] = start
+        d = d.dropna(subset=["rate"])
+        if d["unit"].nunique() < 3:
+            return None, o
+        return did.event_study(d, yname="rate", tname="period", idname="unit", gname="g", window=(-12, 12)), o
+
+    def _event_study_chart(self) -> None:
+        from wijklib import plots
+
+        try:
+            es, o = self._event_study()
+        except ValueError as exc:
+            show_md(f"Geen event study: {exc}")
+            return
+        if es is None:
+            return
+        fig, ax = plots.event_study(es.tidy(), title=f"{label('n_' + o)} per 1.000 inwoners: {self.naam} "
+                                    "tegenover wijken zonder wijkgericht handhaven",
+                                    ylabel="Verschil per 1.000 inwoners", xlabel="Maanden t.o.v. de start")
+        plots.show(fig)
+        pre = es.pretest()
+        e = es.effect
+        show_md(f"Gemiddeld verschil na de start: {effect_text('difference', e.estimate, e.conf_low, e.conf_high, 2)} "
+                f"per 1.000 inwoners per maand. Toets op gelijke trends vóór de start: χ² = {nl_number(pre.statistic, 1)} "
+                f"({pre.df} vrijheidsgraden), p = {nl_number(pre.p_value, 3)}"
+                + (" — de trends liepen vóór de start al uiteen; lees het effect met voorzichtigheid."
+                   if pre.p_value < 0.05 else " — geen aanwijzing voor uiteenlopende trends vóór de start "
+                   "(maar een niet-significante toets bewijst geen gelijke trends; zie Methode)."))
+
+    def _enforcement(self) -> None:
+        import matplotlib.pyplot as plt
+
+        from wijklib import plots
+
+        en = self.ev.to_frame("enforcement")
+        if en.empty:
+            return
+        inds = list(dict.fromkeys(en["indicator"]))[:4]
+        fig, axes = plt.subplots(1, len(inds), figsize=(plots.TEXT_WIDTH, 2.2), layout="constrained", squeeze=False)
+        for ax, ind in zip(axes.flat, inds, strict=False):
+            d = en[en["indicator"] == ind].groupby("jaar", as_index=False)[["schatting", "conf_low", "conf_high"]].mean()
+            ax.fill_between(d["jaar"], d["conf_low"], d["conf_high"], color=plots.COLORS["band"], alpha=0.5, linewidth=0)
+            ax.plot(d["jaar"], d["schatting"], color=plots.COLORS["wijk"], marker="o", markersize=2.5)
+            ax.set_title(label(str(ind)), fontsize=7.5, loc="left")
+            ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True, nbins=4))
+            ax.tick_params(labelsize=6.5)
+        fig.suptitle("Handhaving: naleving en opvolging per jaar (band: 95%-interval)", fontsize=8.5, x=0.01, ha="left")
+        plots.show(fig)
+
+    def level2(self) -> None:
+        """Level 2: survey indicators over editions vs the city, signals by theme, rising themes, quotes."""
+        import matplotlib.pyplot as plt
+
+        from wijklib import plots
+        from wijklib.disclosure import scrub
+
+        sv = self.ev.to_frame("survey")
+        if not sv.empty:
+            inds = list(dict.fromkeys(sv["indicator"]))[:6]
+            ncols = 3
+            nrows = math.ceil(len(inds) / ncols)
+            fig, axes = plt.subplots(nrows, ncols, figsize=(plots.TEXT_WIDTH, 1.8 * nrows + 0.4),
+                                     layout="constrained", squeeze=False)
+            for ax, ind in zip(axes.flat, inds, strict=False):
+                d = sv[sv["indicator"] == ind].sort_values("editie")
+                ax.errorbar(d["editie"], d["waarde"], yerr=d["marge"].fillna(0), color=plots.COLORS["wijk"],
+                            marker="o", markersize=2.5, capsize=2, linewidth=1.2)
+                ax.plot(d["editie"], d["stad"], color=plots.COLORS["stad"], linestyle="--", linewidth=1)
+                ax.set_title(str(ind), fontsize=7.5, loc="left")
+                ax.set_xticks(sorted(d["editie"].unique()))
+                ax.tick_params(labelsize=6.5)
+            for ax in list(axes.flat)[len(inds):]:
+                ax.set_visible(False)
+            fig.suptitle(f"Wijkprofiel per editie: {self.naam} (blauw, met foutmarge) en de stad (grijs)",
+                         fontsize=8.5, x=0.01, ha="left")
+            plots.show(fig)
+        sg = self.ev.to_frame("signals")
+        if not sg.empty:
+            d = sg[sg["jaar"] == self.jaar].groupby(["thema", "toon"], as_index=False)["aantal"].sum()
+            if not d.empty:
+                fig, ax = plots.bars(d, x="thema", y="aantal", hue="toon", horizontal=True, size="wide",
+                                     title=f"Signalen uit de wijk in {self.jaar}, per thema en toon")
+                plots.show(fig)
+            w = sg.pivot_table(index="thema", columns="jaar", values="aantal", aggfunc="sum").fillna(0).astype(int)
+            w.columns = [str(c) for c in w.columns]
+            show_table(w.reset_index(), counts=list(w.columns), caption="Signalen per thema en jaar",
+                       note="Aantallen van 1 tot en met 4 staan als <5.")
+        ri = self.ev.to_frame("rising")
+        if not ri.empty:
+            show_md("**Opvallend stijgende thema's:** " + "; ".join(
+                f"{r.thema} ({format_count(r.aantal)} signalen, eerder gemiddeld {nl_number(r.gemiddeld_eerder, 1)})"
+                for r in ri.itertuples()) + ".")
+        qu = self.ev.to_frame("quotes")
+        if not qu.empty:
+            items = "".join(f"<li>“{html.escape(scrub(str(r.tekst)))}” <span class=\"note\">({html.escape(str(r.thema))}, "
+                            f"{html.escape(str(r.bron))})</span></li>" for r in qu.head(6).itertuples())
+            show_html(f"<h4>Uit de wijk (publiceerbare signalen, zonder persoonsgegevens)</h4><ul>{items}</ul>")
+
+    def level3(self) -> None:
+        """Level 3: embedding in the ward network (score and components per year, partners)."""
+        from wijklib import plots
+
+        nw = self.ev.to_frame("network")
+        if not nw.empty:
+            fig, ax = plots.bars(nw.assign(jaar=nw["jaar"].astype(str)), x="jaar", y="score", size="half",
+                                 title="Netwerkscore (0–100)", ylabel="Score")
+            plots.show(fig)
+            cols = [c for c in ["jaar", "overleggen", "aanwezigheid", "partners_actief", "regelmaat", "samenwerkingen",
+                                "score"] if c in nw.columns]
+            show_table(nw[cols], counts=[c for c in ("overleggen", "samenwerkingen") if c in cols],
+                       pct=[c for c in ("aanwezigheid", "regelmaat") if c in cols],
+                       caption="Verankering in het wijknetwerk per jaar")
+        pa = self.ev.to_frame("partners")
+        if not pa.empty:
+            show_table(pa, counts=["aantal"], caption=f"Samenwerking met partners in {self.jaar}")
+        show_md(f"Netwerkscore {self.jaar}: **{nl_number(self.ev.level3.score, 0)}** van 100.")
+
+    def akkoord(self) -> None:
+        """Wijkakkoord cycle: comparison with last year and herijk advice."""
+        cmp = self.ev.to_frame("comparison")
+        if not cmp.empty:
+            c = cmp.assign(oordeel_vorig=cmp["oordeel_vorig"].fillna("–").map(lambda v: verdict_chip(v) if v != "–" else v),
+                           oordeel=cmp["oordeel"].map(verdict_chip))
+            show_table(c[["thema", "indicator", "oordeel_vorig", "oordeel"]].rename(columns={"oordeel_vorig": "vorig jaar"}),
+                       raw_html=["vorig jaar", "oordeel"], caption=f"Oordeel {self.jaar} tegenover {self.jaar - 1}")
+        hj = self.ev.to_frame("herijk")
+        if hj.empty:
+            show_md("Geen prioriteit komt in aanmerking voor herijking: geen enkele prioriteit liet "
+                    f"{self.ev.config.get('herijk', {}).get('years', 2)} jaar achter elkaar geen of een ongunstige ontwikkeling zien.")
+        else:
+            show_table(hj, caption="Herijk-advies")
+
+    def method(self) -> None:
+        """Method and caveats: design per outcome and why, inference, the verdict rule, the data log."""
+        from wijklib import monitor
+
+        eff = self.ev.to_frame("effects")
+        if not eff.empty:
+            t = eff[["uitkomst", "methode", "inferentie", "vergelijkingswijken", "cohortgrootte", "waarom"]].copy()
+            t["uitkomst"] = t["uitkomst"].map(lambda o: label(f"n_{o}"))
+            show_table(t.rename(columns={"waarom": "toelichting"}), caption="Gekozen onderzoeksopzet per uitkomst en waarom")
+        try:
+            es, _ = self._event_study()
+        except ValueError:
+            es = None
+        pre_txt = ""
+        if es is not None:
+            pre = es.pretest()
+            pre_txt = (f"De gezamenlijke toets op de {pre.df} maanden vóór de start geeft p = {nl_number(pre.p_value, 3)}. "
+                       "Zo'n toets heeft met één wijk en twaalf maanden weinig onderscheidend vermogen (Roth 2022): "
+                       "een niet-significante uitkomst sluit een trendverschil van de orde van het effect niet uit. ")
+        show_md(
+            "**Parallelle trends en gevoeligheid.** " + pre_txt +
+            "Daarom wordt het effect altijd samen met de event-study-grafiek gelezen; als de lijnen vóór de start "
+            "al uiteenlopen, telt het oordeel minder zwaar (Rambachan & Roth 2023: een trendverschil van de "
+            "grootte van het grootste verschil vóór de start kan een klein effect volledig verklaren).\n\n"
+            "**Weinig wijken.** Er zijn maar enkele tientallen wijkraden; standaardfouten geclusterd per wijk zijn dan "
+            "te klein als er weinig behandelde wijken zijn (Conley & Taber 2011; MacKinnon & Webb). De monitor "
+            "gebruikt daarom bootstrap- of randomisatie-inferentie waar dat kan (kolom *inferentie*). Een placebotoets "
+            "op echte politiecijfers (Den Haag 2011–2017, zie `benchmarks/results/reports.md`) laat zien hoe vaak de "
+            "methoden zonder echte interventie toch een 'effect' vinden.\n\n"
+            "**Uitstraling.** Handhaving kan overlast verplaatsen naar buurwijken of ook daar verminderen; buurwijken "
+            "zijn dan geen zuivere vergelijking. **Regressie naar het gemiddelde.** Wijken die na een slecht jaar "
+            "extra aandacht krijgen, verbeteren vaak vanzelf; de opzet met vergelijkingswijken en een lange voorperiode "
+            "dempt dit. **Meldgedrag.** Meer handhavers op straat en nieuwe kanalen (MeldR) kunnen het aantal meldingen "
+            "eerst doen stijgen zonder dat er meer overlast is; meldingen zijn geen directe maat voor overlast."
+        )
+        show_md("**Beslisregel van het oordeel.**\n\n" + monitor.rules_text())
+        q = self.ev.to_frame("quality")
+        if not q.empty:
+            rag_nl = {"R": "Rood", "A": "Oranje", "G": "Groen", "red": "Rood", "amber": "Oranje", "green": "Groen"}
+            qq = q.assign(rag=q["rag"].map(lambda v: chip(rag_nl.get(str(v), str(v)))))
+            show_table(qq[["uitkomst", "rag", "toelichting"]], raw_html=["rag"],
+                       caption="Gegevenslogboek: kwaliteit per bron en uitkomst (Rood/Oranje/Groen)")
+
+    def sources(self) -> None:
+        """Sources with dates."""
+        show_html(sources_html(self.cfg))
+
+
+def wijkrapport(wijkraad: str, jaar: int, config_path: str) -> WardReport:
+    """Build the evaluation report of one wijkraad (see :class:`WardReport`)."""
+    return WardReport(wijkraad, jaar, config_path)
+
+
+# ======================================================================================= city
+def overall_verdict(counts: Mapping[str, int]) -> str:
+    """One verdict for a ward from its verdict counts (for the city map).
+
+    Any unfavourable priority makes the ward 'ongunstige ontwikkeling'; otherwise a majority of
+    'op koers' gives 'op koers'; only 'onvoldoende gegevens' stays that; anything else is
+    'geen aantoonbare verandering'. No priorities at all: 'geen wijkakkoord'.
+
+    Examples
+    --------
+    >>> overall_verdict({"op koers": 3, "geen aantoonbare verandering": 1})
+    'op koers'
+    >>> overall_verdict({"op koers": 3, "ongunstige ontwikkeling": 1})
+    'ongunstige ontwikkeling'
+    >>> overall_verdict({})
+    'geen wijkakkoord'
+    """
+    total = sum(counts.values())
+    if total == 0:
+        return "geen wijkakkoord"
+    if counts.get("ongunstige ontwikkeling", 0):
+        return "ongunstige ontwikkeling"
+    if counts.get("op koers", 0) * 2 > total:
+        return "op koers"
+    if counts.get("onvoldoende gegevens", 0) == total:
+        return "onvoldoende gegevens"
+    return "geen aantoonbare verandering"
+
+
+class CityReport:
+    """The city overview: all wijkraden in one table and a (schematic) map coloured by verdict.
+
+    Examples
+    --------
+    >>> r = CityReport(2025, "config/demo.yaml")  # doctest: +SKIP
+    """
+
+    def __init__(self, jaar: int, config_path: str) -> None:
+        from wijklib.report import evaluations
+
+        setup_notebook()
+        self.cfg = load_config(config_path)
+        self.jaar = int(jaar)
+        self.evs, self.failures = evaluations.load_city(self.cfg, self.jaar)
+
+    def table(self) -> pd.DataFrame:
+        """One row per wijkraad: priorities, verdict counts, overall verdict, network score, herijk."""
+        rows = []
+        for w, ev in sorted(self.evs.items(), key=lambda kv: kv[1].wijkraad):
+            h = ev.headline()
+            c = h["verdicts"]
+            pr = ev.to_frame("priorities")
+            main = pr.iloc[0] if not pr.empty else None
+            rows.append({
+                "wijkraad": ev.wijkraad, "wijkraad_id": w,
+                "prioriteit": f"{main['thema']}: {main['indicator']}" if main is not None else "–",
+                "effect": (effect_text(main["schaal"], main["schatting"], main["conf_low"], main["conf_high"])
+                           if main is not None else "–"),
+                "op_koers": c.get("op koers", 0), "geen_verandering": c.get("geen aantoonbare verandering", 0),
+                "ongunstig": c.get("ongunstige ontwikkeling", 0), "onvoldoende": c.get("onvoldoende gegevens", 0),
+                "oordeel": overall_verdict(c), "netwerkscore": h["network_score"],
+                "herijk": ", ".join(h["herijk"]) or "–",
+            })
+        for w, reason in sorted(self.failures.items()):
+            rows.append({"wijkraad": w, "wijkraad_id": w, "prioriteit": "–", "effect": "–", "op_koers": 0,
+                         "geen_verandering": 0, "ongunstig": 0, "onvoldoende": 0, "oordeel": "niet geëvalueerd",
+                         "netwerkscore": float("nan"), "herijk": reason[:80]})
+        return pd.DataFrame(rows)
+
+    def cover(self) -> None:
+        """Display the cover page of the city overview."""
+        show_html(cover_html(
+            kicker=f"{self.cfg.titel} · stadsoverzicht", title="Alle wijkraden",
+            subtitle=f"Evaluatie {self.jaar}",
+            meta=[("Wijkraden", f"{len(self.evs)} geëvalueerd" + (f", {len(self.failures)} niet" if self.failures else "")),
+                  ("Jaar", str(self.jaar)), ("Gemaakt op", today()), ("Gegevens", self.cfg.naam)],
+            demodata=self.cfg.demodata,
+            foot="Gemaakt met wijklib; dezelfde cijfers als in de rapporten per wijkraad.",
+        ))
+
+    def summary(self) -> None:
+        """City totals of the verdicts and the wards with herijk advice."""
+        t = self.table()
+        counts = t["oordeel"].value_counts()
+        show_md(f"In {self.jaar} zijn {len(self.evs)} wijkraden geëvalueerd. Totaaloordeel per wijkraad: " +
+                ", ".join(f"{n}× {k}" for k, n in counts.items()) + ". " +
+                (f"Herijk-advies in {int((t['herijk'] != '–').sum())} wijkraden." if (t["herijk"] != "–").any()
+                 else "Nergens herijk-advies."))
+        record_headline({"n_wijkraden": len(self.evs), "n_mislukt": len(self.failures),
+                         **{f"oordeel_{k}": int(n) for k, n in counts.items()}})
+
+    def overview_table(self) -> None:
+        """All wards in one table (key indicators, main effect, verdict counts, verdict)."""
+        t = self.table()
+        t = t.assign(oordeel=t["oordeel"].map(verdict_chip))
+        show_table(t.drop(columns=["wijkraad_id"]).rename(columns={"op_koers": "op koers", "geen_verandering": "geen ver.",
+                                                                    "ongunstig": "ongunstig", "onvoldoende": "onvold."}),
+                   raw_html=["oordeel"], digits={"netwerkscore": 0},
+                   caption=f"Wijkraden {self.jaar}: belangrijkste prioriteit, effect, oordelen en netwerkscore")
+
+    def map(self) -> None:
+        """Schematic map of the wards coloured by their overall verdict."""
+        from wijklib import geo, plots
+
+        t = self.table()
+        cats = dict(zip(t["wijkraad_id"], t["oordeel"], strict=True))
+        fig, ax = plots.choropleth(geo.polygons("wijkraad"), cats, colors=VERDICT_MAP_COLORS,
+                                   title=f"Totaaloordeel per wijkraad, {self.jaar}",
+                                   note="Schematische kaart: vlakken rond buurtmiddelpunten, geen echte grenzen.")
+        plots.show(fig)
+
+    def method(self) -> None:
+        """The verdict rule and the meaning of the overall verdict."""
+        from wijklib import monitor
+
+        show_md("**Totaaloordeel op de kaart.** Eén ongunstige prioriteit maakt het totaaloordeel 'ongunstige "
+                "ontwikkeling'; anders is het 'op koers' als meer dan de helft van de prioriteiten op koers is. "
+                "Het totaaloordeel is een samenvatting voor de kaart; het oordeel per prioriteit staat in het "
+                "rapport van de wijkraad.\n\n**Beslisregel per prioriteit.**\n\n" + monitor.rules_text())
+
+    def sources(self) -> None:
+        """Sources with dates."""
+        show_html(sources_html(self.cfg))
+
+
+def stadsoverzicht(jaar: int, config_path: str) -> CityReport:
+    """Build the city overview (see :class:`CityReport`)."""
+    return CityReport(jaar, config_path)

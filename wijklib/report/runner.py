@@ -475,10 +475,11 @@ def run(
     ensure_kernel()
     from wijklib.report import content
 
-    content.prepare(cfg, year)  # build shared caches once, before the workers start
     units = resolve_wards(cfg, year, wards)
     if overview is None:
         overview = _parse_wards(wards) is None
+    # Shared work (city-wide fits, placebo fits) once, in this process, before the workers start.
+    content.prepare(cfg, year, None if overview else [u for u, _ in units])
     job_list = build_jobs(cfg, year, units, out_dir, formats, overview)
     n_workers = max(1, min(jobs or os.cpu_count() or 1, len(job_list)))
     results: list[JobResult] = []
