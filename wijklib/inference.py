@@ -301,7 +301,6 @@ def randomization_test(
     perm_slopes: np.ndarray | None = None,
     obs_slope: np.ndarray | None = None,
     alp: float = 0.05,
-    grid_size: int = 2001,
 ) -> RandomizationResult:
     """Randomization-inference p-values, and confidence sets by inverting the permutation test.
 
@@ -316,10 +315,11 @@ def randomization_test(
         the outcome, so with outcome ``Y - tau * D_obs`` the statistics become
         ``estimate - tau * obs_slope`` and ``perm_estimates - tau * perm_slopes``, where the slopes are the
         estimator applied to the observed treatment indicator ``D_obs`` (``obs_slope`` is 1 for an ATT).
-        The set of ``tau`` not rejected at level ``alp`` is searched on a grid; its hull is returned.
-        Without slopes the interval is ``estimate +- q_{1-alp}(|perm_estimates|)``.
+        The set of ``tau`` not rejected at level ``alp`` is found exactly (each permutation's comparison
+        changes only at the roots of a quadratic in ``tau``); its hull is returned (infinite when
+        unbounded). Without slopes, and for rows whose observed slope is 0 (placebo periods), the
+        interval is ``estimate +- q_{1-alp}(|perm_estimates|)``.
     alp : float
-    grid_size : int
 
     Returns
     -------
@@ -348,20 +348,51 @@ def randomization_test(
         ps = np.asarray(perm_slopes, dtype=float).reshape(P, k)
         osl = np.atleast_1d(np.asarray(obs_slope, dtype=float))
         for j in range(k):
-            if not np.isfinite(est[j]) or not np.isfinite(se[j]) or se[j] <= 0:
-                continue
-            # Search a wide grid around the estimate; the acceptance region is usually an interval.
-            span = 12 * max(se[j], hw[j] if np.isfinite(hw[j]) else 0.0, 1e-12)
-            taus = np.linspace(est[j] - span, est[j] + span, grid_size)
-            obs = np.abs(est[j] - taus * osl[j])  # (G,)
-            perm = np.abs(pe[:, j][:, None] - ps[:, j][:, None] * taus[None, :])  # (P, G)
-            pv = (1 + (perm >= obs[None, :] - 1e-12).sum(0)) / (P + 1)
-            keep = taus[pv > alp]
-            if keep.size:
-                lo[j], hi[j] = keep.min(), keep.max()
-            else:
-                lo[j] = hi[j] = np.nan
+            if not np.isfinite(est[j]) or abs(osl[j]) < 1e-12 or not np.all(np.isfinite(pe[:, j])):
+                continue  # placebo rows (observed slope 0) keep the shifted interval
+            lo[j], hi[j] = _invert(est[j], osl[j], pe[:, j], ps[:, j], alp)
     return RandomizationResult(p, se, lo, hi, P)
+
+
+def _invert(e: float, s: float, a: np.ndarray, b: np.ndarray, alp: float) -> tuple[float, float]:
+    """Hull of {tau : permutation p-value of |e - tau s| among |a_p - tau b_p| > alp}.
+
+    Permutation p "counts" where ``|a_p - tau b_p| >= |e - tau s|``, i.e. where the quadratic
+    ``q2 tau^2 + q1 tau + q0 >= 0``; a sweep over the roots gives the count on every interval.
+    """
+    P = a.size
+    q2 = b**2 - s**2
+    q1 = -2 * (a * b - e * s)
+    q0 = a**2 - e**2
+    quad = np.abs(q2) > 1e-12 * np.maximum(1.0, s**2)
+    disc = q1**2 - 4 * q2 * q0
+    two = quad & (disc > 0)
+    sq = np.sqrt(np.where(two, disc, 0.0))
+    den = 2 * np.where(two, q2, 1.0)
+    r_a = (-q1 - sq) / den
+    r_b = (-q1 + sq) / den
+    r1, r2 = np.minimum(r_a, r_b), np.maximum(r_a, r_b)
+    lin = ~quad & (np.abs(q1) > 1e-300)
+    r_lin = -q0 / np.where(lin, q1, 1.0)
+    # count at tau -> -inf
+    base = np.where(quad, q2 > 0, np.where(lin, q1 < 0, q0 >= 0))
+    pos = two & (q2 > 0)  # counts outside [r1, r2]: -1 at r1, +1 at r2
+    neg = two & (q2 < 0)  # counts inside: +1 at r1, -1 at r2
+    ev_t = np.concatenate([r1[pos], r2[pos], r1[neg], r2[neg], r_lin[lin]])
+    ev_d = np.concatenate([
+        -np.ones(pos.sum()), np.ones(pos.sum()), np.ones(neg.sum()), -np.ones(neg.sum()),
+        np.where(q1[lin] > 0, 1.0, -1.0),
+    ])
+    order = np.argsort(ev_t, kind="stable")
+    ev_t, ev_d = ev_t[order], ev_d[order]
+    # counts on the intervals (-inf, t0), (t0, t1), ..., (t_last, inf)
+    counts = base.sum() + np.concatenate([[0.0], np.cumsum(ev_d)])
+    pv = (1 + counts) / (P + 1)
+    acc = np.flatnonzero(pv > alp)
+    if acc.size == 0:
+        return float(e / s), float(e / s)
+    edges = np.concatenate([[-math.inf], ev_t, [math.inf]])
+    return float(edges[acc.min()]), float(edges[acc.max() + 1])
 
 
 def normal_two_sided_p(z: np.ndarray) -> np.ndarray:
