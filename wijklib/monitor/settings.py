@@ -23,7 +23,7 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "alpha": float,
         "min_relative_change": float,
         "max_relative_width": float,
-        "min_events_per_year": int,
+        "min_events": int,
         "min_pre_periods": int,
         "min_post_periods": int,
         "min_respondents": int,
@@ -32,7 +32,9 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "design": {
         "min_controls_did": int,
         "min_donors_synth": int,
+        "min_cohort_did": int,
         "control_group": str,
+        "single_ward": str,
         "comparable_k": int,
     },
     "quality": {"small_numbers": int, "max_missing_months": int, "channel_change": str},
@@ -108,6 +110,10 @@ def _validate(data: Mapping[str, Any], source: str) -> None:
         raise ValueError(
             f"{source}: design.control_group = {data['design']['control_group']!r}; "
             "expected 'notyettreated' or 'nevertreated'"
+        )
+    if data["design"]["single_ward"] not in ("its_controlled", "synth"):
+        raise ValueError(
+            f"{source}: design.single_ward = {data['design']['single_ward']!r}; expected 'its_controlled' or 'synth'"
         )
     w = data["level3"]["weights"]
     if set(w) != {"aanwezigheid", "breedte", "regelmaat"} or abs(sum(float(x) for x in w.values()) - 1) > 1e-9:

@@ -195,8 +195,9 @@ def rules_text(config: MonitorConfig | None = None) -> str:
             "- ongunstige ontwikkeling: het hele interval ligt aan de ongewenste kant;",
             "- geen aantoonbare verandering: het interval omvat 'geen verandering';",
             "- onvoldoende gegevens: geen schatting, of het interval is breder dan "
-            f"{fmt_pct(v['max_relative_width'], signed=False)}, of minder dan {v['min_events_per_year']} "
-            f"gebeurtenissen in de wijk in het jaar, of minder dan {v['min_pre_periods']} maanden vóór of "
+            f"{fmt_pct(v['max_relative_width'], signed=False)}, of minder dan {v['min_events']} "
+            f"gebeurtenissen in de wijk in de periode waarop de schatting rust (sinds de start bij een effect, "
+            f"het evaluatiejaar bij een ontwikkeling), of minder dan {v['min_pre_periods']} maanden vóór of "
             f"{v['min_post_periods']} maanden na de start van wijkgericht handhaven, of (enquête) minder dan "
             f"{v['min_respondents']} respondenten of een onbekende steekproefomvang.",
             "",
@@ -207,6 +208,10 @@ def rules_text(config: MonitorConfig | None = None) -> str:
             "onderbroken tijdreeks met controlereeks; een onderbroken tijdreeks zonder controle als laatste "
             "mogelijkheid. In een wijk zonder wijkgericht handhaven de ontwikkeling: dit jaar tegenover vorig "
             "jaar (geen effectschatting). Enquête-indicatoren: verschil met de vorige editie van het Wijkprofiel.",
+            "",
+            "Een thema met meer indicatoren is 'ongunstige ontwikkeling' als één indicator dat is, 'op koers' als "
+            "minstens één indicator op koers is en geen enkele ongunstig, 'onvoldoende gegevens' als geen enkele "
+            "indicator te beoordelen is, en anders 'geen aantoonbare verandering'.",
             "",
             f"Herijkadvies: een prioriteit die {h['years']} evaluatiejaren op rij (dit jaar meegeteld) niet "
             "'op koers' is, wordt ter herijking voorgelegd, met het bewijs per jaar.",

@@ -1,0 +1,402 @@
+"""Effect of ward-based enforcement on one outcome in one ward: choose the design the data support.
+
+The choice, in order (thresholds in ``config/monitor.yaml``, section ``design``/``verdict``):
+
+1. The ward has no ward-based enforcement by the end of the evaluation year: no effect can be estimated;
+   the measure is the **development** (this year vs last year, exact Poisson rate ratio), marked as such.
+2. Fewer than ``min_pre_periods`` months before or ``min_post_periods`` months after the start: no
+   estimate ("geen").
+3. **Staggered DiD** when the ward's roll-out cohort holds at least ``min_cohort_did`` wards and at least
+   ``min_controls_did`` wards are untreated at its start: Wooldridge's (2023) extended TWFE Poisson on
+   the monthly counts with log(population) offset, fitted ONCE per outcome and year for the whole city
+   (:class:`wijklib.monitor.Context` caches it). The ward's effect is its **cohort's group aggregate**
+   (rate ratio, cohort wards weighted equally over their post-start months): with a homogeneous roll-out
+   that is the ward's effect; with heterogeneous wards in one cohort it is their average, as the design
+   cannot separate wards that started on the same day against the same controls. Inference ``auto``
+   (wild cluster bootstrap with Webb weights when fewer than 30 treated or control wards).
+4. **Single ward** (cohort of one, or too few wards for a DiD): a controlled interrupted time series
+   against the pooled wards untreated during the whole window (quasi-Poisson, population offset, step
+   model: the level change is the average shift since the start; Newey-West intervals over time, which
+   stay valid with one treated unit because they rely on the number of months, not of wards); or a
+   synthetic control when ``single_ward: synth`` and its interval is available.
+5. **Plain ITS** (no comparison ward at all): last resort, said so in ``why``.
+
+When a design fails (an estimator raises), the next one is tried and the failure is recorded in
+``notes``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from wijklib.monitor.settings import MonitorConfig, load_config
+from wijklib.monitor.stats import poisson_rate_ratio
+from wijklib.monitor.verdict import Measure
+
+DESIGN_LABELS = {
+    "did": "gespreide difference-in-differences (Poisson, Wooldridge 2023), effect van het startcohort",
+    "its_controlled": "onderbroken tijdreeks met controlereeks (niet-behandelde wijken)",
+    "synth": "synthetische controle",
+    "its": "onderbroken tijdreeks zonder controlegroep",
+    "ontwikkeling": "ontwikkeling ten opzichte van vorig jaar (geen effectschatting)",
+    "geen": "geen schatting mogelijk",
+}
+
+
+@dataclass(frozen=True)
+class OutcomeEffect:
+    """The estimate for one outcome in one ward, with the design and why it was chosen."""
+
+    outcome: str
+    design: str
+    why: str
+    measure: Measure | None
+    start: str | None = None
+    n_pre: int = 0
+    n_post: int = 0
+    n_controls: int = 0
+    cohort_size: int = 0
+    inference: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def design_label(self) -> str:
+        return DESIGN_LABELS.get(self.design, self.design)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["measure"] = self.measure.to_dict() if self.measure is not None else None
+        d["notes"] = list(self.notes)
+        d["design_label"] = self.design_label
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> OutcomeEffect:
+        keys = set(cls.__dataclass_fields__)
+        kw = {k: v for k, v in d.items() if k in keys}
+        kw["measure"] = Measure.from_dict(d.get("measure"))
+        kw["notes"] = tuple(d.get("notes", ()))
+        return cls(**kw)
+
+    def to_row(self) -> dict[str, Any]:
+        m = self.measure.to_dict() if self.measure is not None else {}
+        return {
+            "uitkomst": self.outcome,
+            "ontwerp": self.design,
+            "methode": self.design_label,
+            "start": self.start,
+            "schatting": m.get("estimate", math.nan),
+            "conf_low": m.get("conf_low", math.nan),
+            "conf_high": m.get("conf_high", math.nan),
+            "schaal": m.get("scale"),
+            "rel_verschil": m.get("relative_estimate", math.nan),
+            "p_value": m.get("p_value", math.nan),
+            "maanden_voor": self.n_pre,
+            "maanden_na": self.n_post,
+            "vergelijkingswijken": self.n_controls,
+            "cohortgrootte": self.cohort_size,
+            "inferentie": self.inference,
+            "waarom": self.why,
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# panel helpers
+# --------------------------------------------------------------------------------------------
+def year_end(year: int) -> pd.Timestamp:
+    return pd.Timestamp(f"{year}-12-31")
+
+
+def treatment_starts(panel: pd.DataFrame) -> pd.Series:
+    """First treated period per unit (Timestamp; NaT = never), from ``first_treated`` (or ``gname``).
+
+    Accepts datetime columns and the "0 = never" convention of R ``did``.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"unit": ["a", "a", "b"], "first_treated": pd.to_datetime(["2021-03-01"] * 2 + [None])})
+    >>> treatment_starts(p).isna().tolist()
+    [False, True]
+    """
+    col = "first_treated" if "first_treated" in panel.columns else "gname"
+    if col not in panel.columns:
+        raise ValueError("panel: expected a column 'first_treated' (or 'gname') with each unit's start period")
+    s = panel.groupby("unit", sort=True)[col].first()
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return pd.to_datetime(s)
+    if pd.api.types.is_numeric_dtype(s):
+        # 0 = never treated (R did); otherwise not interpretable as a date here.
+        if (s.fillna(0) == 0).all():
+            return pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+        raise ValueError(
+            f"panel: column {col!r} is numeric ({s[s.fillna(0) != 0].iloc[0]!r}); expected dates of the first "
+            "treated month (NaT or 0 = never treated)"
+        )
+    out = pd.to_datetime(s.where(~s.isin(["0", "", 0]), None), errors="coerce")
+    return out
+
+
+def upto(panel: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Rows up to the end of ``year``: an evaluation of year Y uses only what was known after Y."""
+    return panel.loc[pd.to_datetime(panel["period"]) <= year_end(year)]
+
+
+def ward_series(panel: pd.DataFrame, ward: str, outcome: str) -> pd.DataFrame:
+    """One ward's monthly counts and population: columns ``period, y, population`` (sorted)."""
+    sub = panel.loc[panel["unit"] == ward]
+    return pd.DataFrame(
+        {
+            "period": pd.to_datetime(sub["period"]).to_numpy(),
+            "y": pd.to_numeric(sub[f"n_{outcome}"], errors="coerce").to_numpy(dtype=float),
+            "population": pd.to_numeric(sub["population"], errors="coerce").to_numpy(dtype=float),
+        }
+    ).sort_values("period", ignore_index=True)
+
+
+def pooled_series(panel: pd.DataFrame, wards: list[str], outcome: str) -> pd.DataFrame:
+    """Summed counts and population of several wards per period (months where any ward misses are dropped)."""
+    sub = panel.loc[panel["unit"].isin(wards)]
+    d = pd.DataFrame(
+        {
+            "period": pd.to_datetime(sub["period"]).to_numpy(),
+            "y": pd.to_numeric(sub[f"n_{outcome}"], errors="coerce").to_numpy(dtype=float),
+            "population": pd.to_numeric(sub["population"], errors="coerce").to_numpy(dtype=float),
+        }
+    )
+    g = d.groupby("period", sort=True).agg(y=("y", lambda v: v.sum(min_count=len(v))), population=("population", "sum"),
+                                          n=("y", "size"))
+    g = g.loc[g["n"] == len(wards)].drop(columns="n")
+    return g.reset_index()
+
+
+def development(panel: pd.DataFrame, ward: str, outcome: str, year: int, alpha: float = 0.05) -> Measure | None:
+    """This year vs last year as a rate ratio (events per resident-month) with its exact interval.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"unit": "a", "period": pd.date_range("2023-01-01", periods=24, freq="MS"),
+    ...                   "n_afval": [10.0] * 12 + [8.0] * 12, "population": 1000.0})
+    >>> round(development(p, "a", "afval", 2024).estimate, 2)
+    0.8
+    """
+    s = ward_series(panel, ward, outcome)
+    s = s.loc[np.isfinite(s["y"]) & np.isfinite(s["population"])]
+    yr = s["period"].dt.year
+    cur, prev = s.loc[yr == year], s.loc[yr == year - 1]
+    if cur.empty or prev.empty:
+        return None
+    rr, lo, hi = poisson_rate_ratio(cur["y"].sum(), cur["population"].sum(), prev["y"].sum(), prev["population"].sum(), alpha)
+    if not np.isfinite(rr):
+        return None
+    return Measure(rr, lo, hi, scale="ratio", method=f"{year} t.o.v. {year - 1}, exacte Poisson-verhouding",
+                   kind="ontwikkeling", n=int(cur["y"].sum()))
+
+
+# --------------------------------------------------------------------------------------------
+# city-wide DiD (fitted once per outcome and year)
+# --------------------------------------------------------------------------------------------
+def fit_city_did(
+    panel_y: pd.DataFrame, outcome: str, starts: pd.Series, year: int, *, config: MonitorConfig | None = None,
+    seed: int = 20260122,
+):
+    """Wooldridge Poisson DiD for the whole city on ``n_<outcome>`` up to ``year``; returns the group aggregate.
+
+    Wards starting after the end of ``year`` count as untreated in this window. Returns
+    ``(PoissonAggResult for type "group", PoissonDiDResult)``.
+    """
+    from wijklib import did
+
+    cfg = load_config(config)
+    end = year_end(year)
+    g = starts.where(starts <= end)
+    d = pd.DataFrame(
+        {
+            "unit": panel_y["unit"].to_numpy(),
+            "period": pd.to_datetime(panel_y["period"]).to_numpy(),
+            "y": pd.to_numeric(panel_y[f"n_{outcome}"], errors="coerce").to_numpy(dtype=float),
+            "logpop": np.log(pd.to_numeric(panel_y["population"], errors="coerce").to_numpy(dtype=float)),
+        }
+    )
+    d["g"] = d["unit"].map(g).to_numpy()
+    d = d.loc[np.isfinite(d["y"]) & np.isfinite(d["logpop"])].reset_index(drop=True)
+    res = did.poisson(
+        d, yname="y", tname="period", idname="unit", gname="g", control_group=cfg.design["control_group"],
+        offset="logpop", inference="auto", alp=cfg.verdict["alpha"], seed=seed,
+    )
+    return res.aggregate("group"), res
+
+
+def _group_effect(agg, start: pd.Timestamp):
+    tab = agg.tidy()
+    if "group" not in tab.columns:
+        return None
+    grp = pd.to_datetime(tab["group"], errors="coerce")
+    hit = tab.loc[grp == start]
+    return None if hit.empty else hit.iloc[0]
+
+
+# --------------------------------------------------------------------------------------------
+# the choice
+# --------------------------------------------------------------------------------------------
+def estimate_outcome(
+    panel_y: pd.DataFrame,
+    ward: str,
+    outcome: str,
+    year: int,
+    starts: pd.Series,
+    *,
+    config: MonitorConfig | None = None,
+    did_fit: Callable[[str], Any] | None = None,
+) -> OutcomeEffect:
+    """Estimate the effect on ``n_<outcome>`` in ``ward`` up to ``year`` with the design the data support.
+
+    Parameters
+    ----------
+    panel_y
+        Ward x month panel already cut at the end of ``year`` (:func:`upto`).
+    starts
+        First treated month per ward (:func:`treatment_starts`).
+    did_fit
+        Callable ``outcome -> (group aggregate, fit)`` for the city-wide DiD (cached by the
+        :class:`~wijklib.monitor.Context`); default fits it here.
+
+    Returns
+    -------
+    OutcomeEffect
+    """
+    cfg = load_config(config)
+    v, dsg = cfg.verdict, cfg.design
+    alpha = v["alpha"]
+    end = year_end(year)
+    start = starts.get(ward, pd.NaT)
+    if pd.isna(start) or start > end:
+        m = development(panel_y, ward, outcome, year, alpha)
+        why = ("geen wijkgericht handhaven in deze wijk" if pd.isna(start)
+               else f"wijkgericht handhaven start pas {start:%Y-%m}")
+        return OutcomeEffect(outcome, "ontwikkeling", why + ": alleen de ontwikkeling is te beschrijven", m)
+
+    s = ward_series(panel_y, ward, outcome)
+    ok = np.isfinite(s["y"]) & np.isfinite(s["population"]) & (s["population"] > 0)
+    n_pre = int((ok & (s["period"] < start)).sum())
+    n_post = int((ok & (s["period"] >= start)).sum())
+    untreated_all = sorted(str(u) for u, st in starts.items() if u != ward and (pd.isna(st) or st > end))
+    at_start = sorted(str(u) for u, st in starts.items() if u != ward and (pd.isna(st) or st > start))
+    cohort = sorted(str(u) for u, st in starts.items() if not pd.isna(st) and st == start)
+    n_controls = len(at_start if dsg["control_group"] == "notyettreated" else untreated_all)
+    base = dict(start=f"{start:%Y-%m}", n_pre=n_pre, n_post=n_post, n_controls=n_controls, cohort_size=len(cohort))
+    if n_pre < v["min_pre_periods"] or n_post < v["min_post_periods"]:
+        return OutcomeEffect(
+            outcome, "geen",
+            f"{n_pre} maanden vóór en {n_post} maanden na de start (minimaal {v['min_pre_periods']} en "
+            f"{v['min_post_periods']})", None, **base,
+        )
+    pre_mean = float(s.loc[ok & (s["period"] < start), "y"].mean())
+    notes: list[str] = []
+
+    # 3. staggered DiD
+    if len(cohort) >= dsg["min_cohort_did"] and n_controls >= dsg["min_controls_did"]:
+        try:
+            agg, res = did_fit(outcome) if did_fit is not None else fit_city_did(panel_y, outcome, starts, year, config=cfg)
+            row = _group_effect(agg, start)
+            if row is None:
+                raise ValueError(f"cohort {start:%Y-%m} has no post-start estimate in the city-wide fit")
+            if not (np.isfinite(row["conf_low"]) and np.isfinite(row["conf_high"])):
+                raise ValueError("the city-wide fit gave no interval for this cohort")
+            inference = str(res.method.get("inference", ""))
+            why = (
+                f"startcohort {start:%Y-%m} telt {len(cohort)} wijken en er zijn {n_controls} vergelijkingswijken "
+                f"({'nog niet' if dsg['control_group'] == 'notyettreated' else 'nooit'} behandeld): genoeg voor "
+                f"een gespreide difference-in-differences; het effect is dat van het hele cohort"
+                + (" (" + ", ".join(cohort) + ")" if len(cohort) > 1 else "")
+            )
+            m = Measure(float(row["estimate"]), float(row["conf_low"]), float(row["conf_high"]), scale="ratio",
+                        baseline=pre_mean, method=DESIGN_LABELS["did"], kind="effect",
+                        p_value=float(row["p_value"]) if "p_value" in row else None,
+                        n=int(s.loc[ok & (s["period"] >= start), "y"].sum()))
+            return OutcomeEffect(outcome, "did", why, m, inference=f"{inference} (geclusterd per wijk)", notes=tuple(notes), **base)
+        except Exception as exc:  # noqa: BLE001 - any estimator failure moves on to the next design
+            notes.append(f"difference-in-differences niet gelukt: {exc}")
+
+    reason_single = (
+        f"startcohort {start:%Y-%m} bestaat uit {len(cohort)} wijk(en)"
+        if len(cohort) < dsg["min_cohort_did"]
+        else f"maar {n_controls} vergelijkingswijken (minimaal {dsg['min_controls_did']} voor DiD)"
+    )
+    controls = untreated_all
+    # 4a. synthetic control when asked for
+    if dsg["single_ward"] == "synth" and len(controls) >= dsg["min_donors_synth"]:
+        try:
+            out = _synth(panel_y, ward, outcome, start, controls, alpha, pre_mean)
+            if out is not None:
+                m, inference = out
+                why = f"{reason_single}: synthetische controle met {len(controls)} donorwijken"
+                return OutcomeEffect(outcome, "synth", why, m, inference=inference, notes=tuple(notes),
+                                     **{**base, "n_controls": len(controls)})
+            notes.append("synthetische controle gaf geen interval")
+        except Exception as exc:  # noqa: BLE001
+            notes.append(f"synthetische controle niet gelukt: {exc}")
+    # 4b. controlled ITS
+    if controls:
+        try:
+            m = _its(s, start, alpha, control=pooled_series(panel_y, controls, outcome), pre_mean=pre_mean)
+            why = (f"{reason_single}: onderbroken tijdreeks tegen de {len(controls)} wijken zonder wijkgericht "
+                   f"handhaven in de hele periode (samengevoegd)")
+            return OutcomeEffect(outcome, "its_controlled", why, m,
+                                 inference="Newey-West (HAC) over maanden, t-verdeling", notes=tuple(notes),
+                                 **{**base, "n_controls": len(controls)})
+        except Exception as exc:  # noqa: BLE001
+            notes.append(f"onderbroken tijdreeks met controle niet gelukt: {exc}")
+    # 5. plain ITS
+    try:
+        m = _its(s, start, alpha, control=None, pre_mean=pre_mean)
+        why = (f"{reason_single}; geen bruikbare controlegroep: onderbroken tijdreeks zonder controle "
+               "(laatste mogelijkheid: stadsbrede ontwikkelingen worden aan de aanpak toegeschreven)")
+        return OutcomeEffect(outcome, "its", why, m, inference="Newey-West (HAC) over maanden, t-verdeling",
+                             notes=tuple(notes), **{**base, "n_controls": 0})
+    except Exception as exc:  # noqa: BLE001
+        notes.append(f"onderbroken tijdreeks niet gelukt: {exc}")
+    return OutcomeEffect(outcome, "geen", "geen van de opzetten gaf een schatting", None, notes=tuple(notes), **base)
+
+
+def _its(s: pd.DataFrame, start: pd.Timestamp, alpha: float, *, control: pd.DataFrame | None, pre_mean: float) -> Measure:
+    from wijklib import its
+
+    data = s.loc[np.isfinite(s["population"]) & (s["population"] > 0)]
+    kw: dict[str, Any] = dict(yname="y", tname="period", start=start, family="quasipoisson", offset="population",
+                              slope_change=False, cov_type="hac", dropna=True, alpha=alpha)
+    if control is not None:
+        kw["control"] = control.loc[control["population"] > 0]
+    res = its.fit(data, **kw)
+    e = res.level_change
+    label = DESIGN_LABELS["its_controlled" if control is not None else "its"]
+    return Measure(float(e.estimate), float(e.conf_low), float(e.conf_high), scale="ratio", baseline=pre_mean,
+                   method=label + " (gemiddelde verschuiving sinds de start)", kind="effect",
+                   p_value=float(e.p_value), n=int(data.loc[data["period"] >= start, "y"].sum()))
+
+
+def _synth(panel_y, ward, outcome, start, controls, alpha, pre_mean):
+    from wijklib import synth  # noqa: PLC0415 - optional module
+
+    rate = pd.DataFrame(
+        {
+            "unit": panel_y["unit"].to_numpy(),
+            "period": pd.to_datetime(panel_y["period"]).to_numpy(),
+            "rate": (pd.to_numeric(panel_y[f"n_{outcome}"], errors="coerce")
+                     / pd.to_numeric(panel_y["population"], errors="coerce") * 1000).to_numpy(dtype=float),
+        }
+    )
+    rate = rate.loc[rate["unit"].isin([ward, *controls])]
+    res = synth.fit(rate, yname="rate", tname="period", idname="unit", treated=ward, start=start)
+    e = res.effect
+    if not (np.isfinite(e.conf_low) and np.isfinite(e.conf_high)):
+        return None
+    pre_rate = float(rate.loc[(rate["unit"] == ward) & (rate["period"] < start), "rate"].mean())
+    m = Measure(float(e.estimate), float(e.conf_low), float(e.conf_high), scale="difference", baseline=pre_rate,
+                method=DESIGN_LABELS["synth"], kind="effect", p_value=float(e.p_value))
+    return m, "placebo-inferentie over donorwijken"
