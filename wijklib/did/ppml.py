@@ -52,6 +52,7 @@ from wijklib.did.twfe_es import (
     fe_wls_typed,
     typed_meat,
 )
+from wijklib.inference import iqr_se, multiplier_weights
 from wijklib.results import Effect, tidy_frame
 
 __all__ = ["poisson", "PoissonDiDResult", "PoissonAggResult", "fit_fepois"]
@@ -310,8 +311,8 @@ class PoissonDiDResult:
             draws = self._boot - tau0  # centred draws of tau
             d_rr = draws @ g_rr
             d_att = draws @ g_att
-            se = _robust_sd(d_rr)
-            se_att = _robust_sd(d_att)
+            se = float(iqr_se(d_rr)[0])
+            se_att = float(iqr_se(d_att)[0])
             p = float(np.mean(np.abs(d_rr) >= abs(log_rr))) if se > 0 else math.nan
         elif inf == "randomization" and null is not None and len(null):
             p = float((1 + np.sum(np.abs(null) >= abs(log_rr) - 1e-12)) / (len(null) + 1))
@@ -340,12 +341,6 @@ class PoissonDiDResult:
         for wi in ws:
             w += wi / wi.sum() if equal else wi
         return self._agg_one("overall", {}, w, null)
-
-
-def _robust_sd(x: np.ndarray) -> float:
-    """Interquartile-range SD, as R did uses for bootstrap standard errors."""
-    q75, q25 = np.quantile(x, [0.75, 0.25])
-    return float((q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25)))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -589,7 +584,7 @@ def _poisson(data: pd.DataFrame, *, yname: str, tname: str, idname: str, gname: 
         sc = cluster_scores_typed(d["Z"], we, d["u"], d["G"], fit.mu, ucl, d["G"])
         # score bootstrap: theta* = theta + H^-1 sum_g v_g s_g (Kline & Santos 2012), Webb weights
         B = fit.bread[np.ix_(fit.keep, fit.keep)]
-        v = _webb(rng, (biters, d["G"]))
+        v = multiplier_weights("webb", (biters, d["G"]), rng)
         adj = math.sqrt(d["G"] / (d["G"] - 1))
         dtheta = adj * (v @ sc[:, fit.keep]) @ B
         full = np.zeros((biters, len(fit.theta)))
@@ -611,11 +606,6 @@ def _poisson(data: pd.DataFrame, *, yname: str, tname: str, idname: str, gname: 
         res = PoissonDiDResult(cells, Vc, res.effect, method, None, null_fn)
     overall = res.aggregate("simple").overall
     return PoissonDiDResult(cells, Vc, overall, method, boot, null_fn)
-
-
-def _webb(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
-    vals = np.array([-math.sqrt(1.5), -1.0, -math.sqrt(0.5), math.sqrt(0.5), 1.0, math.sqrt(1.5)])
-    return vals[rng.integers(0, 6, size=size)]
 
 
 def _randomization_draws(pr: dict[str, Any], control_group: str, biters: int,
