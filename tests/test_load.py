@@ -585,3 +585,15 @@ def test_meldingen_500k_rows_under_budget(tmp_path):
     elapsed = time.perf_counter() - t0
     assert len(df) == 500_000
     assert elapsed < 10.0, f"500k meldingen took {elapsed:.1f} s (budget ~5 s on an idle machine)"
+
+
+def test_every_source_has_a_raw_readme_listing_its_headers():
+    from wijklib.config import RAW_DIR
+
+    for source in SCHEMAS:
+        readme = RAW_DIR / source / "README.md"
+        assert readme.is_file(), f"{readme} is missing"
+        text = readme.read_text()
+        for header in raw_columns(source):
+            assert f"`{header}`" in text, f"{readme}: raw header {header!r} is not documented"
+    assert all(f"({s}/README.md)" in (RAW_DIR / "README.md").read_text() for s in SCHEMAS)
