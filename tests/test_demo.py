@@ -67,7 +67,11 @@ def test_other_seed_gives_other_city(city):
 def test_event_tables_expand_the_true_counts_exactly(city):
     m = city.tables["meldingen"]
     assert len(m) == int(city.meldingen_counts["n"].sum())
-    got = (m.assign(period=m["ontvangen"].dt.to_period("M").dt.start_time)
+    true_buurt = city.meta["meldingen_true_buurt"]
+    assert (m["buurt_code"].isna() | (m["buurt_code"] == true_buurt)).all()
+    only_xy = m["buurt_code"].isna()
+    assert 0.005 < only_xy.mean() < 0.05 and m.loc[only_xy, ["x", "y"]].notna().all().all()
+    got = (m.assign(period=m["ontvangen"].dt.to_period("M").dt.start_time, buurt_code=true_buurt)
            .groupby(["buurt_code", "period", "categorie"]).size())
     truth = city.meldingen_counts.set_index(["buurt_code", "period", "categorie"])["n"]
     got = got.reindex(truth.index, fill_value=0)

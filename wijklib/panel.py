@@ -189,6 +189,32 @@ def _unit_of(values: pd.Series, from_key: str, level: Level, *, source: str) -> 
     return out.astype("str")
 
 
+def report_buurt(df: pd.DataFrame) -> pd.Series:
+    """Buurt code of each report; reports with only coordinates are placed with ``geo.locate``.
+
+    Exports hold app reports with a map pin but no buurt code. ``geo.locate`` assigns the buurt
+    whose (schematic) cell holds the point; points outside every cell stay missing.
+
+    Examples
+    --------
+    >>> from wijklib import geo
+    >>> x, y = geo.wgs84_to_rd(51.893, 4.483)  # Tarwewijk
+    >>> df = pd.DataFrame({"buurt_code": [None, "BU05990110"], "x": [float(x), None], "y": [float(y), None]})
+    >>> report_buurt(df).tolist()
+    ['BU05991571', 'BU05990110']
+    """
+    code = df["buurt_code"].astype("str")
+    if {"x", "y"} <= set(df.columns):
+        need = code.isna() & df["x"].notna() & df["y"].notna()
+        if need.any():
+            from wijklib import geo
+
+            code = code.copy()
+            code[need] = geo.locate(df.loc[need, "x"].to_numpy(dtype=float),
+                                    df.loc[need, "y"].to_numpy(dtype=float)).to_numpy(dtype=object)
+    return code
+
+
 def _require(df: pd.DataFrame, cols: Iterable[str], source: str) -> None:
     missing = [c for c in cols if c not in df.columns]
     if missing:
@@ -241,8 +267,9 @@ def meldingen_counts(
     Returns
     -------
     DataFrame
-        ``unit, period, n_<categorie>..., n_meldingen`` (int64). Rows without a buurt code are not
-        counted; their number is in ``attrs["dropped_no_unit"]``.
+        ``unit, period, n_<categorie>..., n_meldingen`` (int64). Reports without a buurt code but
+        with coordinates are placed by :func:`report_buurt` (``attrs["located_from_xy"]``); rows
+        without either are not counted (``attrs["dropped_no_unit"]``).
 
     Examples
     --------
@@ -254,8 +281,9 @@ def meldingen_counts(
     _check_freq(freq)
     _check_level(level)
     _require(df, ["ontvangen", "categorie", "buurt_code"], "meldingen")
-    has_unit = df["buurt_code"].notna()
-    unit = _unit_of(df.loc[has_unit, "buurt_code"], "buurt_code", level, source="meldingen")
+    buurt = report_buurt(df)
+    has_unit = buurt.notna()
+    unit = _unit_of(buurt[has_unit], "buurt_code", level, source="meldingen")
     per = period_of(df.loc[has_unit, "ontvangen"], freq).set_axis(unit.index)
     units_, per_ = _resolve_grid(unit, per, units, periods, level, freq)
     cat = df.loc[has_unit, "categorie"].astype("str")
@@ -269,6 +297,7 @@ def meldingen_counts(
     out["n_meldingen"] = total.reindex(out.index, fill_value=0).astype("int64")
     out = out.reset_index()
     out.attrs["dropped_no_unit"] = int((~has_unit).sum())
+    out.attrs["located_from_xy"] = int((df["buurt_code"].isna() & has_unit).sum())
     return out
 
 
@@ -310,11 +339,12 @@ def followup_times(
     """
     _check_freq(freq)
     _require(df, ["ontvangen", "afgehandeld", "status", "buurt_code"], "meldingen")
-    keep = (df["status"].astype("str") == "afgehandeld") & df["afgehandeld"].notna() & df["buurt_code"].notna()
+    buurt = report_buurt(df)
+    keep = (df["status"].astype("str") == "afgehandeld") & df["afgehandeld"].notna() & buurt.notna()
     if categories is not None:
         keep &= df["categorie"].isin(list(categories))
     sub = df.loc[keep]
-    unit = _unit_of(sub["buurt_code"], "buurt_code", level, source="meldingen")
+    unit = _unit_of(buurt[keep], "buurt_code", level, source="meldingen")
     per = period_of(sub["ontvangen"], freq).set_axis(sub.index)
     if periods is None and len(df):
         # The grid spans all reports, closed or not, so that months with none closed show up.

@@ -261,7 +261,9 @@ class DemoCity:
         True effects and design (also written as ``truth.json``).
     meldingen_counts : DataFrame
         True report counts ``buurt_code, period (first of month), categorie, n`` (every cell, zeros
-        included), the counts the events were expanded from.
+        included), the counts the events were expanded from. About 3% of app reports have no buurt
+        code in ``tables["meldingen"]`` (only coordinates, as in real exports);
+        ``meta["meldingen_true_buurt"]`` holds the true buurt of every row.
     geography : DataFrame
         The ``geo.hierarchy()`` rows used (one per buurt).
     population : DataFrame
@@ -425,7 +427,7 @@ def simulate(seed: int = DEMO_SEED, scale: float = 1.0) -> DemoCity:
                            + np.where(D_bt, np.log(TREATMENT_EFFECT_MELDINGEN[cat]), 0.0))
     counts = _gamma_poisson(rng, np.exp(loglam), shape=6.0)  # B x T x C
 
-    meldingen = _expand_meldingen(_rng(seed, 4), counts, hier, months, D_bt, b_w, W)
+    meldingen, true_buurt = _expand_meldingen(_rng(seed, 4), counts, hier, months, D_bt, b_w, W)
 
     counts_df = pd.DataFrame({
         "buurt_code": np.repeat(hier["buurt_code"].to_numpy(dtype=object), T * C),
@@ -468,7 +470,8 @@ def simulate(seed: int = DEMO_SEED, scale: float = 1.0) -> DemoCity:
             if pd.api.types.is_datetime64_any_dtype(df[col]):
                 df[col] = df[col].astype("datetime64[ns]")
         tables[name] = df
-    meta = {"wijkraad_names": wr_names.to_dict(), "hours_per_month": hours_wm}
+    meta = {"wijkraad_names": wr_names.to_dict(), "hours_per_month": hours_wm,
+            "meldingen_true_buurt": true_buurt}
     return DemoCity(tables=tables, truth=truth, meldingen_counts=counts_df, geography=hier,
                     population=pop_long, meta=meta)
 
@@ -533,6 +536,28 @@ def _expand_meldingen(rng, counts, hier, months, D_bt, b_w, W) -> pd.DataFrame:
     no_xy = (kanaal == "14010") & (rng.random(n) < 0.5)
     x[no_xy] = np.nan
     y[no_xy] = np.nan
+    # About 3% of app reports carry only the map pin, no buurt code. Their point is kept inside
+    # the buurt's (schematic) cell, so that geo.locate finds the true buurt back and the true
+    # counts survive the round trip.
+    codes = hier["buurt_code"].to_numpy(dtype=object)
+    only_xy = np.isin(kanaal, ["MeldR", "BuitenBeter"]) & (rng.random(n) < 0.03)
+    todo = np.flatnonzero(only_xy)
+    from wijklib import geo
+
+    for attempt in range(6):
+        if todo.size == 0:
+            break
+        found = geo.locate(x[todo], y[todo]).to_numpy(dtype=object)
+        todo = todo[found != codes[b[todo]]]
+        sd = 220.0 * 0.5 ** (attempt + 1)
+        x[todo] = np.round(ax[b[todo]] + rng.normal(0, sd, todo.size), 2)
+        y[todo] = np.round(ay[b[todo]] + rng.normal(0, sd, todo.size), 2)
+    if todo.size:
+        found = geo.locate(x[todo], y[todo]).to_numpy(dtype=object)
+        todo = todo[found != codes[b[todo]]]
+        x[todo], y[todo] = np.round(ax[b[todo]], 2), np.round(ay[b[todo]], 2)
+    buurt = codes[b].copy()
+    buurt[only_xy] = None
 
     # Follow-up: lognormal duration, ward factor, treatment shortens it.
     ward_f = np.exp(rng.normal(0, 0.2, W))[b_w][b]
@@ -552,16 +577,17 @@ def _expand_meldingen(rng, counts, hier, months, D_bt, b_w, W) -> pd.DataFrame:
     df = pd.DataFrame({
         "ontvangen": ontvangen.astype("datetime64[ns]"), "afgehandeld": afgehandeld,
         "kanaal": kanaal, "categorie": cats[c], "subcategorie": sub,
-        "buurt_code": hier["buurt_code"].to_numpy(dtype=object)[b], "x": x, "y": y,
-        "status": status, "omschrijving": text,
+        "buurt_code": buurt, "x": x, "y": y,
+        "status": status, "omschrijving": text, "_true_buurt": codes[b],
     })
-    df = df.sort_values(["ontvangen", "buurt_code", "categorie"], kind="stable").reset_index(drop=True)
+    df = df.sort_values(["ontvangen", "_true_buurt", "categorie"], kind="stable").reset_index(drop=True)
+    true_buurt = df.pop("_true_buurt").astype("str")
     year = df["ontvangen"].dt.year
     seq = df.groupby(year).cumcount() + 1
     df.insert(0, "melding_id", year.astype(str) + seq.astype(str).str.zfill(6))
     for col in ("kanaal", "categorie", "subcategorie", "buurt_code", "status", "omschrijving"):
         df[col] = df[col].astype("str")
-    return df
+    return df, true_buurt
 
 
 def _anchors(hier: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
