@@ -642,7 +642,9 @@ def _null_by_term(draws: tuple[pd.DataFrame, ...], method: dict[str, Any], agg: 
         r = PoissonDiDResult(cells, np.zeros((len(cells), len(cells))), Effect(
             "overall", math.nan, math.nan, math.nan, math.nan, math.nan, scale="ratio"), m)
         a = r.aggregate(agg)  # type: ignore[arg-type]
-        for e in [*a.table.itertuples(), a.overall]:
-            if e.estimate > 0 and np.isfinite(e.estimate):
-                vals.setdefault(e.term, []).append(math.log(e.estimate))
+        one = {e.term: e.estimate for e in a.table.itertuples()}
+        one["overall"] = a.overall.estimate  # for "simple" the single row is the overall itself
+        for term, est in one.items():
+            if est > 0 and np.isfinite(est):
+                vals.setdefault(term, []).append(math.log(est))
     return {k: np.asarray(v) for k, v in vals.items()}
