@@ -54,7 +54,8 @@ group-specific intercepts and trends, shared seasonality, common post-start leve
 (shocks that hit both series) and the treated-by-post interactions that are reported as
 ``level_change`` and ``slope_change`` (a comparative ITS / DiD in segmented form). HAC then sums the
 two series' scores per period before the Newey-West step (contemporaneous correlation between the
-series is allowed).
+series is allowed); the small-sample AR(1) floor uses the autocorrelation within each series.
+Alternative not implemented: modelling the log ratio of the two series directly.
 """
 
 from __future__ import annotations
@@ -224,6 +225,11 @@ class _Fit:
     iterations: int
 
 
+def _xtwx(X: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Batched X' diag(w) X (matmul is several times faster than the equivalent einsum)."""
+    return np.swapaxes(X * w[..., None], 1, 2) @ X
+
+
 def _solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.linalg.solve(A, b[..., None])[..., 0]
 
@@ -244,9 +250,9 @@ def _irls(
     G, T, k = X.shape
     m = mask.astype(float)
     if family == "gaussian":
-        A = np.einsum("gtk,gt,gtl->gkl", X, m, X)
+        A = _xtwx(X, m)
         beta = _solve(A, np.einsum("gtk,gt->gk", X, m * (y - off)))
-        return beta, np.ones(G, bool), A, np.einsum("gtk,gk->gt", X, beta) + off, 1
+        return beta, np.ones(G, bool), A, (X @ beta[..., None])[..., 0] + off, 1
     a = np.zeros(G) if alpha is None else np.asarray(alpha, float)
     if beta0 is None:
         # R's glm start (mustart = y + 0.1), then one weighted LS step gives the first beta
@@ -254,7 +260,7 @@ def _irls(
         eta = np.log(mu)
     else:
         beta = beta0
-        eta = np.clip(np.einsum("gtk,gk->gt", X, beta) + off, -50, 50)
+        eta = np.clip((X @ beta[..., None])[..., 0] + off, -50, 50)
         mu = np.exp(eta)
     dev_old = np.full(G, np.inf)
     converged = np.zeros(G, bool)
@@ -264,10 +270,10 @@ def _irls(
         it += 1
         w = m * mu / (1.0 + a[:, None] * mu)
         z = eta - off + (y - mu) / mu
-        A = np.einsum("gtk,gt,gtl->gkl", X, w, X)
+        A = _xtwx(X, w)
         beta_new = _solve(A, np.einsum("gtk,gt->gk", X, w * z))
         beta = np.where(converged[:, None], beta, beta_new)
-        eta = np.clip(np.einsum("gtk,gk->gt", X, beta) + off, -50, 50)
+        eta = np.clip((X @ beta[..., None])[..., 0] + off, -50, 50)
         mu = np.exp(eta)
         with np.errstate(divide="ignore", invalid="ignore"):
             ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0) / mu), 0.0)
@@ -278,7 +284,7 @@ def _irls(
         if converged.all():
             break
     w = m * mu / (1.0 + a[:, None] * mu)
-    A = np.einsum("gtk,gt,gtl->gkl", X, w, X)
+    A = _xtwx(X, w)
     return beta, converged, A, mu, it
 
 
@@ -338,7 +344,7 @@ def _fit_core(X, y, off, mask, family: str) -> _Fit:
     else:
         fam = "gaussian" if family == "gaussian" else "poisson"
         beta, conv, A, mu, it = _irls(X, y, off, mask, fam)
-    eta = np.einsum("gtk,gk->gt", X, beta) + off
+    eta = (X @ beta[..., None])[..., 0] + off
     resid = np.where(mask, y - mu, 0.0)
     if family == "gaussian":
         score = X * resid[..., None]
@@ -389,7 +395,7 @@ def _covariance(
         # high-leverage periods right after the start (MacKinnon & White 1985)
         w = _working_weights(f, family, mask)
         A = X * np.sqrt(w)[..., None]
-        h = np.einsum("gtk,gkl,gtl->gt", A, binv, A)
+        h = np.sum((A @ binv) * A, axis=-1)
         score = score / np.clip(1.0 - h, 1e-3, None)[..., None]
     if n_groups > 1:  # sum the stacked series' scores per period: allows cross-series correlation
         score = score.reshape(G, n_groups, T, k).sum(axis=1)
@@ -1004,6 +1010,8 @@ def fit(
         "cov_type": cov_type,
         "hac_lags": lags if cov_type == "hac" else None,
         "ci": f"t({int(dof)})" if use_t else "normal",
+        "inference": _inference_label(cov_type, small_sample, family),
+        "n_units": G,
         "n_obs": n_obs,
         "n_periods": T,
         "n_pre": n_pre,
@@ -1159,7 +1167,11 @@ def fit_many(
         start_vals = [start[u] for u in units]
     else:
         start_vals = [start] * G
-    start_pos = np.array([_start_index(axis, s, tname) for s in start_vals], float)
+    cache: dict[Any, float] = {}
+    for sv in start_vals:  # few distinct starts: convert each once
+        if sv not in cache:
+            cache[sv] = _start_index(axis, sv, tname)
+    start_pos = np.array([cache[sv] for sv in start_vals], float)
 
     y = np.zeros((G, T))
     off = np.zeros((G, T))
@@ -1192,12 +1204,14 @@ def fit_many(
     n_pre = np.sum(mask & (t < t0[:, None]), axis=1)
     n_post = np.sum(mask & (t >= t0[:, None]), axis=1)
     ysum = np.sum(np.where(mask, y, 0.0), axis=1)
-    for g in range(G):
+    grid_vals = _grid_values(axis, T)
+    ok_fast = (n_pre >= k_pre + 1) & (n_post >= (2 if slope_change else 1)) & (ysum > 0)
+    for g in np.flatnonzero(~ok_fast):  # only the series that fail get a (slow) message
         if bad[g]:
             continue
         try:
             _check_pre_post(int(n_pre[g]), int(n_post[g]), k_pre, slope_change, start_vals[g],
-                            _grid_values(axis, T)[first[g]], f"{source} {by}={units[g]!r}")
+                            grid_vals[first[g]], f"{source} {by}={units[g]!r}")
             if _is_log_link(family) and ysum[g] == 0:
                 raise ValueError(f"{source} {by}={units[g]!r}: {yname!r} is zero in every period")
         except ValueError as exc:
@@ -1209,7 +1223,7 @@ def fit_many(
         raise ValueError(f"{source} {by}={units[g]!r}: {notes[g]}")
     if T < k:
         raise ValueError(f"{source}: the panel spans {T} periods, fewer than the {k} model terms {names}")
-    xtx = np.einsum("gtk,gt,gtl->gkl", X, mask.astype(float), X)
+    xtx = _xtwx(X, mask.astype(float))
     rank_ok = np.linalg.matrix_rank(xtx) == k
     for g in np.flatnonzero(~rank_ok & ~bad):
         notes[g], bad[g] = "design matrix is rank deficient", True
@@ -1263,11 +1277,22 @@ def fit_many(
     out["note"] = np.repeat(np.array(notes, dtype=object), k)
     out.attrs["method"] = {
         "estimator": "its.fit_many", "family": family, "cov_type": cov_type,
-        "ci": "t(n-k)" if use_t else "normal", "seasonality": seasonality, "period": period,
+        "ci": "t(n-k)" if use_t else "normal", "inference": _inference_label(cov_type, small_sample, family),
+        "seasonality": seasonality, "period": period,
         "season_source": season_note if seasonality else None, "slope_change": slope_change,
         "n_units": G, "n_periods": T,
     }
     return out
+
+
+def _inference_label(cov_type: str, small_sample: bool, family: str) -> str:
+    if cov_type == "nonrobust":
+        disp = {"quasipoisson": "Pearson dispersion", "gaussian": "residual variance",
+                "negbin": "NB2 alpha fixed at ML", "poisson": "dispersion 1"}[family]
+        return f"model-based ({disp}), normal quantiles"
+    if small_sample:
+        return "Newey-West HAC, small-sample: HC3 leverage, AR(1) floor, t(n-k) quantiles"
+    return "Newey-West HAC (Bartlett, no prewhitening), normal quantiles"
 
 
 def _grid_values(axis: _TimeAxis, T: int) -> np.ndarray:
