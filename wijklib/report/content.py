@@ -237,6 +237,8 @@ def sources_html(cfg: ReportConfig) -> str:
 # ------------------------------------------------------------------------------------ dispatch
 def units(cfg: ReportConfig, year: int) -> list[tuple[str, str]]:
     """All report units of a run configuration as ``(id, name)`` pairs."""
+    if cfg.bron == "vast":
+        return list(cfg.eenheden)
     if cfg.bron == "thehague_crime":
         from wijklib.report import police
 
@@ -250,6 +252,11 @@ def units(cfg: ReportConfig, year: int) -> list[tuple[str, str]]:
 
 def resolve_unit(cfg: ReportConfig, year: int, text: str) -> tuple[str, str]:
     """A unit code or name -> ``(id, name)``; unknown names raise ``ValueError`` listing close ones."""
+    if cfg.bron == "vast":
+        for code, name in cfg.eenheden:
+            if str(text).strip().lower() in (code.lower(), name.lower()):
+                return code, name
+        raise ValueError(f"{cfg.path}: unknown unit {text!r}; units are {[c for c, _ in cfg.eenheden]}")
     if cfg.bron == "thehague_crime":
         from wijklib.report import police
 
@@ -267,6 +274,8 @@ def prepare(cfg: ReportConfig, year: int, wards: Sequence[str] | None = None) ->
     Fails early (one clear error instead of one per ward) when the data of the run are absent. For the
     demo city this evaluates the city once (``wards``: only these) and caches the result on disk.
     """
+    if cfg.bron == "vast":
+        return  # nothing shared to compute: each notebook reads its own inputs
     if cfg.bron == "thehague_crime":
         from wijklib.report import police
 

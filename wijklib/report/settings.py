@@ -1,5 +1,10 @@
 """Run configuration of a report batch: one YAML file per run (``config/demo.yaml``, ``config/thehague.yaml``).
 
+``bron`` selects where the report units and shared data come from: ``demo`` (the wijkraden of the
+synthetic city, evaluated by ``wijklib.monitor``), ``thehague_crime`` (the wijken of a gemeente in the
+police reference data) or ``vast`` (a fixed list ``eenheden`` in the YAML itself, e.g. for a one-off
+report series or tests).
+
 The YAML says *what* to build (which notebook, which geography level, which data, whether the data are
 synthetic); the command line says *for when and where* (year, wards, output folder). Paths in the YAML may
 use ``{PROJECT_ROOT}`` and ``{REFERENCE_DATA_DIR}``; relative paths are taken from the repository root, so a
@@ -16,10 +21,11 @@ import yaml
 
 from wijklib import config as wlconfig
 
-Bron = Literal["demo", "thehague_crime"]
+Bron = Literal["demo", "thehague_crime", "vast"]
+_BRONNEN = ("demo", "thehague_crime", "vast")
 _KNOWN_KEYS = {
     "naam", "titel", "demodata", "bron", "data_dir", "notebook", "overzicht_notebook", "eenheid",
-    "opties", "bronnen", "monitor_config", "jaar",
+    "opties", "bronnen", "monitor_config", "jaar", "eenheden",
 }
 _REQUIRED = {"naam", "demodata", "bron", "notebook", "eenheid"}
 
@@ -52,6 +58,8 @@ class ReportConfig:
     jaar: int | None = None
     opties: dict[str, Any] = field(default_factory=dict)
     bronnen: list[dict[str, str]] = field(default_factory=list)
+    #: Fixed list of report units ``(code, naam)`` for ``bron: vast`` (units listed in the YAML itself).
+    eenheden: tuple[tuple[str, str], ...] = ()
 
     def option(self, key: str, default: Any = None) -> Any:
         """One entry of the ``opties:`` mapping (run-specific settings such as a placebo start)."""
@@ -112,8 +120,13 @@ def load_config(path: str | Path) -> ReportConfig:
         raise ConfigError(f"{file}: missing key(s) {sorted(missing)}")
     if not isinstance(raw["demodata"], bool):
         raise ConfigError(f"{file}: key 'demodata' must be true or false, found {raw['demodata']!r}")
-    if raw["bron"] not in ("demo", "thehague_crime"):
-        raise ConfigError(f"{file}: key 'bron' must be 'demo' or 'thehague_crime', found {raw['bron']!r}")
+    if raw["bron"] not in _BRONNEN:
+        raise ConfigError(f"{file}: key 'bron' must be one of {list(_BRONNEN)}, found {raw['bron']!r}")
+    eenheden = raw.get("eenheden") or []
+    if raw["bron"] == "vast" and not eenheden:
+        raise ConfigError(f"{file}: bron 'vast' needs a list 'eenheden' of {{code, naam}} mappings")
+    if not isinstance(eenheden, list) or not all(isinstance(e, dict) and "code" in e for e in eenheden):
+        raise ConfigError(f"{file}: key 'eenheden' must be a list of mappings with 'code' (and 'naam')")
     for key in ("opties",):
         if key in raw and not isinstance(raw[key], dict):
             raise ConfigError(f"{file}: key {key!r} must be a mapping, found {raw[key]!r}")
@@ -138,4 +151,5 @@ def load_config(path: str | Path) -> ReportConfig:
         jaar=int(raw["jaar"]) if raw.get("jaar") is not None else None,
         opties=dict(raw.get("opties") or {}),
         bronnen=[{str(k): str(v) for k, v in b.items()} for b in bronnen],
+        eenheden=tuple((str(e["code"]), str(e.get("naam", e["code"]))) for e in eenheden),
     )

@@ -1,0 +1,57 @@
+"""Disclosure control: small counts as "<5", personal data never published."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from wijklib import disclosure
+
+
+@pytest.mark.parametrize(("value", "shown"), [(0, "0"), (1, "<5"), (4, "<5"), (4.0, "<5"), (5, "5"),
+                                              (1234, "1.234"), (None, "–"), (float("nan"), "–")])
+def test_format_count(value, shown):
+    assert disclosure.format_count(value) == shown
+
+
+def test_suppress_small_only_counts_and_does_not_mutate():
+    df = pd.DataFrame({"thema": ["afval", "jeugd", "parkeren"], "aantal": [3, 0, 12], "rate": [0.5, 1.5, 2.5]})
+    before = df.copy()
+    out = disclosure.suppress_small(df)
+    assert out["aantal"].tolist() == ["<5", "0", "12"]
+    assert out["rate"].tolist() == [0.5, 1.5, 2.5]  # floats are not counts
+    pd.testing.assert_frame_equal(df, before)
+
+
+def test_suppress_small_unknown_column_is_named():
+    with pytest.raises(KeyError, match="column 'n' not in table"):
+        disclosure.suppress_small(pd.DataFrame({"a": [1]}), columns=["n"])
+
+
+@pytest.mark.parametrize("text", [
+    "Bel mevr. Jansen op 06-12345678",
+    "mail naar piet.de.vries@example.nl",
+    "afval bij Dorpsweg 12a al weken",
+    "postcode 3072 AB 14 overlast",
+])
+def test_scrub_removes_personal_data(text):
+    out = disclosure.scrub(text)
+    assert "[verwijderd]" in out
+    for secret in ("Jansen", "12345678", "example.nl", "Dorpsweg 12", "3072 AB"):
+        assert secret not in out
+
+
+def test_scrub_keeps_plain_text():
+    assert disclosure.scrub("Veel zwerfvuil rond het winkelcentrum") == "Veel zwerfvuil rond het winkelcentrum"
+
+
+def test_drop_personal_columns():
+    df = pd.DataFrame({"thema": ["a"], "tekst": ["x"], "Omschrijving": ["y"], "aantal": [1]})
+    assert disclosure.drop_personal(df).columns.tolist() == ["thema", "aantal"]
+
+
+def test_report_tables_apply_the_rule():
+    from wijklib.report.content import table_html
+
+    html = table_html(pd.DataFrame({"wijk": ["A", "B"], "aantal": [2, 40]}), counts=["aantal"])
+    assert "&lt;5" in html and ">40<" in html and ">2<" not in html
