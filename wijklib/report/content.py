@@ -59,6 +59,19 @@ def nl_pct(x: float | None, digits: int = 0, signed: bool = False) -> str:
     return f"{sign}{nl_number(100 * float(x), digits)}%"
 
 
+def nl_p(p: float | None) -> str:
+    """A p-value the Dutch way, never printed as 0: ``p = 0,034`` or ``p < 0,001``.
+
+    Examples
+    --------
+    >>> nl_p(0.0341), nl_p(1e-9), nl_p(float("nan"))
+    ('p = 0,034', 'p < 0,001', 'p = –')
+    """
+    if p is None or not math.isfinite(float(p)):
+        return "p = –"
+    return "p < 0,001" if p < 0.001 else f"p = {nl_number(p, 3)}"
+
+
 def nl_date(d: Any) -> str:
     """Date in Dutch words (``29 november 2026``).
 
@@ -336,6 +349,9 @@ class PoliceReport:
         self.mine = self.tests[self.tests["wijk_code"] == self.code].set_index("misdrijf_code")
         self.its_total = police.its_ward(self.cfg.data_dir, self.gemeente, self.code, self.start.strftime("%Y-%m"))
         self.es = police.did_placebo(self.cfg.data_dir, self.gemeente, self.code, self.start.strftime("%Y-%m"))
+        perm = police.did_placebo_tests(self.cfg.data_dir, self.gemeente, self.start.strftime("%Y-%m"))
+        self.n_wijken = len(perm)
+        self.p_perm = float(perm.loc[perm["wijk_code"] == self.code, "p_perm"].iloc[0])
 
     # -- numbers -----------------------------------------------------------------------------
     def totals(self) -> dict[str, float]:
@@ -360,6 +376,7 @@ class PoliceReport:
             "its_totaal_rr": round(lc.estimate, 4), "its_totaal_low": round(lc.conf_low, 4),
             "its_totaal_high": round(lc.conf_high, 4), "its_totaal_p": round(lc.p_value, 4),
             "did_effect": round(self.es.effect.estimate, 4), "did_p": round(self.es.effect.p_value, 4),
+            "did_p_perm": round(self.p_perm, 4),
             "placebo_significant": int((sig < 0.05).sum()), "placebo_tests": int(sig.size),
         }
 
@@ -405,18 +422,23 @@ class PoliceReport:
             ("Placebo-effect (onderbroken tijdreeks)",
              f"Bij de verzonnen start in {nl_month(self.start)} schat de tijdreeksmethode een sprong van "
              f"<span class=\"getal\">{self.its_total_text()}</span> in het totaal aantal misdrijven "
-             f"(p = {nl_number(lc.p_value, 3)}). "
+             f"({nl_p(lc.p_value)}). "
              + ("Dat is formeel 'significant', terwijl er niets is gebeurd: een vals alarm."
                 if sig else "Dat is niet significant: terecht, want er is niets gebeurd.")),
             ("Placebo-effect (verschil-in-verschillen)",
              f"Vergeleken met de andere wijken van de stad: gemiddeld {nl_pct(math.expm1(self.es.effect.estimate), signed=True)} "
              f"(95%-interval {nl_pct(math.expm1(self.es.effect.conf_low), signed=True)} tot "
-             f"{nl_pct(math.expm1(self.es.effect.conf_high), signed=True)}; p = {nl_number(self.es.effect.p_value, 3)})."),
+             f"{nl_pct(math.expm1(self.es.effect.conf_high), signed=True)}; {nl_p(self.es.effect.p_value)} met "
+             f"standaardfouten geclusterd per wijk). Vergeleken met de placebo-effecten van alle {self.n_wijken} wijken "
+             f"(randomisatie-inferentie) is {nl_p(self.p_perm)}"
+             + (": ook dan een vals alarm." if self.p_perm < 0.05 else
+                ": niet bijzonder, zoals het hoort zonder echte interventie.")),
             ("Oordeel in gewone taal",
              f"Van de {h['placebo_tests']} misdrijfsoorten in deze wijk komen er {h['placebo_significant']} als "
              f"'significant' uit de placebotoets; bij zuivere toetsen verwacht je er ongeveer "
              f"{nl_number(0.05 * h['placebo_tests'], 1)} door toeval. Een enkel significant resultaat voor één wijk "
-             "bewijst dus geen effect van beleid. Herijk-advies is niet van toepassing: er is geen wijkakkoord of inzet."),
+             "bewijst dus geen effect van beleid; kijk naar het patroon over alle wijken en naar "
+             "randomisatie-inferentie. Herijk-advies is niet van toepassing: er is geen wijkakkoord of inzet."),
         ]
         show_html("".join(f'<div class="kort"><h4>{k}</h4><p>{v}</p></div>' for k, v in blocks))
         record_headline(h)
@@ -514,7 +536,7 @@ class PoliceReport:
             f"Gemiddeld verschil na de verzonnen start: {nl_number(e.estimate, 3)} op de log-schaal "
             f"(≈ {nl_pct(math.expm1(e.estimate), signed=True)}; 95%-interval {nl_pct(math.expm1(e.conf_low), signed=True)} "
             f"tot {nl_pct(math.expm1(e.conf_high), signed=True)}). Toets op gelijke trends vóór de start: "
-            f"χ² = {nl_number(pre.statistic, 1)} met {pre.df} vrijheidsgraden, p = {nl_number(pre.p_value, 3)}. "
+            f"χ² = {nl_number(pre.statistic, 1)} met {pre.df} vrijheidsgraden, {nl_p(pre.p_value)}. "
             "Met één 'behandelde' wijk is de standaardfout (geclusterd per wijk) niet betrouwbaar; zie de "
             "paragraaf over methode."
         )
@@ -835,7 +857,7 @@ class WardReport:
         e = es.effect
         show_md(f"Gemiddeld verschil na de start: {effect_text('difference', e.estimate, e.conf_low, e.conf_high, 2)} "
                 f"per 1.000 inwoners per maand. Toets op gelijke trends vóór de start: χ² = {nl_number(pre.statistic, 1)} "
-                f"({pre.df} vrijheidsgraden), p = {nl_number(pre.p_value, 3)}"
+                f"({pre.df} vrijheidsgraden), {nl_p(pre.p_value)}"
                 + (" — de trends liepen vóór de start al uiteen; lees het effect met voorzichtigheid."
                    if pre.p_value < 0.05 else " — geen aanwijzing voor uiteenlopende trends vóór de start "
                    "(maar een niet-significante toets bewijst geen gelijke trends; zie Methode)."))
@@ -959,7 +981,7 @@ class WardReport:
         pre_txt = ""
         if es is not None:
             pre = es.pretest()
-            pre_txt = (f"De gezamenlijke toets op de {pre.df} maanden vóór de start geeft p = {nl_number(pre.p_value, 3)}. "
+            pre_txt = (f"De gezamenlijke toets op de {pre.df} maanden vóór de start geeft {nl_p(pre.p_value)}. "
                        "Zo'n toets heeft met één wijk en twaalf maanden weinig onderscheidend vermogen (Roth 2022): "
                        "een niet-significante uitkomst sluit een trendverschil van de orde van het effect niet uit. ")
         show_md(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import pickle
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,13 @@ from wijklib.config import PROCESSED_DIR
 from wijklib.report.pdf import atomic_write, atomic_write_text
 from wijklib.report.settings import ReportConfig
 
+#: Default cache folder; the environment variable ``WIJKLIB_REPORT_CACHE`` overrides it (tests, CI).
 CACHE_ROOT = PROCESSED_DIR / "report_cache"
+
+
+def cache_root() -> Path:
+    """The cache folder in use (``$WIJKLIB_REPORT_CACHE`` or :data:`CACHE_ROOT`)."""
+    return Path(os.environ.get("WIJKLIB_REPORT_CACHE", CACHE_ROOT))
 
 
 class EvaluationMissing(RuntimeError):
@@ -55,7 +62,7 @@ def fingerprint(cfg: ReportConfig, year: int) -> str:
 
 def cache_dir(cfg: ReportConfig, year: int) -> Path:
     """Folder of the cached evaluations of one batch (``data/processed/report_cache/demo_<year>_<key>``)."""
-    return CACHE_ROOT / f"demo_{year}_{fingerprint(cfg, year)}"
+    return cache_root() / f"demo_{year}_{fingerprint(cfg, year)}"
 
 
 def prepare(cfg: ReportConfig, year: int, wards: list[str] | None = None) -> Path:

@@ -227,14 +227,19 @@ def yearly_index(df: pd.DataFrame, wijk_code: str) -> pd.DataFrame:
 
 
 def _cache_file(name: str, data_dir: str, *key: str) -> Path:
-    """Disk cache under data/processed/ keyed by the inputs and the data file's size and mtime."""
+    """Disk cache under data/processed/report_cache/ keyed by the inputs and the data file's size and mtime."""
     import hashlib
 
-    from wijklib.config import PROCESSED_DIR
+    from wijklib.report.evaluations import cache_root
 
     st = (Path(data_dir) / CSV_NAME).stat()
-    digest = hashlib.sha1("|".join([*key, str(st.st_size), str(st.st_mtime_ns)]).encode()).hexdigest()[:12]
-    return PROCESSED_DIR / "report_cache" / f"{name}_{digest}.csv"
+    h = hashlib.sha1("|".join([*key, str(st.st_size), str(st.st_mtime_ns)]).encode())
+    base = Path(__file__).resolve().parents[1]
+    for code in [Path(__file__), base / "its.py", *sorted((base / "did").glob("*.py"))]:
+        if code.is_file():  # new estimator code gives new numbers: never reuse old ones
+            h.update(code.read_bytes())
+    digest = h.hexdigest()[:12]
+    return cache_root() / f"{name}_{digest}.csv"
 
 
 def _cached_frame(path: Path, compute) -> pd.DataFrame:

@@ -1,0 +1,95 @@
+"""End-to-end: the demo batch for three wards, checked against wijklib computed directly.
+
+Slow (the monitor evaluates the city: minutes on 2 cores); the fast variants are in
+test_report_runner.py (batch mechanics) and test_report_police.py (one ward, HTML + PDF, real data).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from wijklib.config import DEMO_RAW_DIR
+
+WARDS = ["tarwewijk", "bloemhof", "kralingen"]
+HEADINGS = ["In het kort", "Niveau 1", "Objectieve ontwikkelingen", "Niveau 2", "Veiligheidsbeleving en signalen",
+            "Niveau 3", "Verankering in het wijknetwerk", "Wijkakkoord en herijking", "Methode en kanttekeningen",
+            "Bronnen"]
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) not installed"),
+    pytest.mark.skipif(not (DEMO_RAW_DIR / "truth.json").is_file(),
+                       reason=f"no demo data in {DEMO_RAW_DIR}; run `make demo-data` first"),
+]
+
+
+def _squash(s: str) -> str:
+    """Drop whitespace and hyphens: pdftotext loses a hyphen at a line end and breaks lines anywhere."""
+    return re.sub(r"[\s\-\u00ad\u2010]", "", s)
+
+
+def _pdf_text(path) -> str:
+    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    from wijklib.report import runner
+
+    out = tmp_path_factory.mktemp("reports")
+    summary = runner.run("config/demo.yaml", 2025, ",".join(WARDS), jobs=2, out=out, progress=False)
+    return out / "2025", summary
+
+
+def test_three_wards_pdf_matches_monitor(batch):
+    from wijklib import monitor, panel
+    from wijklib.report.content import effect_text
+
+    out, summary = batch
+    assert summary.exit_code == 0, summary.text()
+    # Computed directly, without the report cache: a fresh context on the raw demo files.
+    ctx = monitor.Context(panel.load_demo(DEMO_RAW_DIR), config="config/monitor.yaml")
+    for w in WARDS:
+        ev = monitor.evaluate_ward(w, 2025, context=ctx)
+        text = _pdf_text(out / f"wijkrapport_2025_{w}.pdf")
+        flat = " ".join(text.split())
+        assert ev.wijkraad in flat
+        assert "SYNTHETISCHE DEMODATA" in flat
+        for h in HEADINGS:
+            assert h in flat, f"{w}: heading {h!r} missing"
+        assert "import " not in text and "rapport." not in text  # no code in the PDF
+        squashed = _squash(text)
+        pr = ev.to_frame("priorities")
+        assert len(pr) > 0
+        for r in pr.itertuples():
+            expected = effect_text(r.schaal, r.schatting, r.conf_low, r.conf_high)
+            assert _squash(expected) in squashed, f"{w}: {r.indicator}: {expected} not in the PDF"
+        row = next(x for x in json.loads((out / "manifest.json").read_text())["reports"] if x["ward_id"] == w)
+        assert row["headline"]["verdicts"] == ev.headline()["verdicts"]
+
+
+def test_broken_ward_input_fails_alone(batch, tmp_path, monkeypatch):
+    """Corrupt one ward's evaluation (its input to the report): it fails with a reason, the others finish."""
+    from wijklib.report import evaluations, runner
+    from wijklib.report.settings import load_config
+
+    cfg = load_config("config/demo.yaml")
+    src = evaluations.cache_dir(cfg, 2025)
+    assert src.is_dir()
+    monkeypatch.setenv("WIJKLIB_REPORT_CACHE", str(tmp_path / "cache"))
+    dst = evaluations.cache_dir(cfg, 2025)
+    shutil.copytree(src, dst)
+    (dst / "evaluations" / "bloemhof_2025.json").write_text('{"schema_version": 1, "wijkraad_id": ', encoding="utf-8")
+    summary = runner.run("config/demo.yaml", 2025, ",".join(WARDS), jobs=2, out=tmp_path / "out", progress=False)
+    status = {r.ward_id: r.status for r in summary.results}
+    assert status == {"tarwewijk": "ok", "bloemhof": "failed", "kralingen": "ok"}
+    assert summary.exit_code == 1
+    reason = summary.failed[0].reason
+    assert "bloemhof_2025.json" in reason and "not a valid evaluation JSON" in reason
+    assert (tmp_path / "out" / "2025" / "wijkrapport_2025_tarwewijk.pdf").is_file()
+    assert not (tmp_path / "out" / "2025" / "wijkrapport_2025_bloemhof.pdf").exists()
