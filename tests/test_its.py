@@ -319,8 +319,8 @@ def test_fit_many_speed_700_series():
     import time
 
     df, start = simulate(700, 108, seed=1)
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # CPU time: wall time on the shared CI machine depends on other jobs
     out = its.fit_many(df, by="rep", yname="y", tname="t", start=start)
-    elapsed = time.perf_counter() - t0
+    elapsed = time.process_time() - t0
     assert out["converged"].all() and len(out) == 700 * 8
-    assert elapsed < 3.0, f"fit_many took {elapsed:.2f}s"
+    assert elapsed < 3.0, f"fit_many took {elapsed:.2f}s CPU"

@@ -560,6 +560,17 @@ class ITSResult:
         Pearson dispersion (quasipoisson), residual variance (gaussian), NB ``alpha`` (negbin) or 1.
     method : dict
         How the result was made: family, cov_type, hac_lags, n_obs, n_periods, start, ...
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> t = np.arange(1, 49)
+    >>> df = pd.DataFrame({"t": t, "y": np.random.default_rng(0).poisson(np.where(t >= 25, 80, 100))})
+    >>> res = fit(df, yname="y", tname="t", start=25, seasonality=0)
+    >>> res.tidy()["term"].tolist()
+    ['intercept', 'time', 'level_change', 'slope_change']
+    >>> res.counterfactual().columns[:4].tolist()
+    ['t', 'observed', 'fitted', 'counterfactual']
     """
 
     level_change: Effect

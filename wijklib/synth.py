@@ -167,6 +167,14 @@ class SynthResult:
         One row per placebo ward: ``unit, rmspe_pre, rmspe_post, ratio, effect``.
     method : dict
         estimator, treated, start, n_donors, n_pre, n_post, n_placebos, inference, notes.
+
+    Examples
+    --------
+    >>> res = fit(_example_panel(), yname="y", tname="t", idname="wijk", treated="w0", start=21)
+    >>> res.gap().columns.tolist()
+    ['t', 'observed', 'synthetic', 'gap']
+    >>> res.tidy(per_period=True)["term"].value_counts().to_dict()
+    {'gap': 16, 'effect': 1}
     """
 
     effect: Effect
