@@ -510,11 +510,6 @@ def clean_text(raw: pd.Series) -> pd.Series:
     return pd.Series([v.strip() if isinstance(v, str) else str(v).strip() for v in arr], index=raw.index, dtype=object)
 
 
-def is_empty(raw: pd.Series) -> pd.Series:
-    """True where a raw cell is empty or whitespace (also NaN)."""
-    return raw.isna() | (raw.astype("str").str.strip() == "")
-
-
 def parse_dates(
     raw: pd.Series, formats: Sequence[str] = DATE_FORMATS, *, stripped: bool = False
 ) -> tuple[pd.Series, pd.Series]:
