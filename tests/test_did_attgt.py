@@ -356,3 +356,13 @@ def test_wild_pvalues_symmetric():
     p, hw, se = inf.wild_bootstrap_pvalues(np.array([0.0, 4.0]), d)
     assert p[0] == 1.0 and p[1] < 0.01
     assert 1.8 < hw[0] < 2.2 and 0.9 < se[0] < 1.1
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import wijklib.did.attgt as attgt_mod
+
+    for mod in (attgt_mod, inf):
+        failed, _ = doctest.testmod(mod, verbose=False)
+        assert failed == 0, mod.__name__

@@ -337,7 +337,17 @@ class ATTgtResult:
         return self.table.set_index("term")[["conf_low", "conf_high", "conf_low_simul", "conf_high_simul"]].copy()
 
     def pretest(self) -> PreTest:
-        """Joint Wald test that all pre-treatment ATT(g,t) are zero (analytic covariance, as R did)."""
+        """Joint Wald test that all pre-treatment ATT(g,t) are zero (analytic covariance, as R did).
+
+        Examples
+        --------
+        >>> from wijklib.did._sim import staggered_panel
+        >>> df, _ = staggered_panel(2, n_units=80, n_periods=6, cohorts=(4,), effect=1.0)
+        >>> pt = att_gt(df, yname="y", tname="month", idname="ward", gname="first_treated",
+        ...             inference="analytic").pretest()
+        >>> pt.df, bool(0 < pt.p_value < 1)
+        (2, True)
+        """
         st = self._state
         sp = st.spec
         pre = np.flatnonzero(~sp.post & ~sp.ref & np.isfinite(st.se_analytic) & np.isfinite(st.att))
@@ -371,6 +381,17 @@ class ATTgtResult:
         -------
         AggResult
             Inference as in the parent (the same bootstrap draws / permutations).
+
+        Examples
+        --------
+        >>> from wijklib.did._sim import staggered_panel
+        >>> df, _ = staggered_panel(1, n_units=80, n_periods=8, cohorts=(4, 6), effect=2.0)
+        >>> res = att_gt(df, yname="y", tname="month", idname="ward", gname="first_treated", seed=1)
+        >>> es = res.aggregate("dynamic", min_e=-2, max_e=2)
+        >>> list(es.detail["event_time"])
+        [-2, -1, 0, 1, 2]
+        >>> bool(es.conf_low < 2.0 < es.conf_high)
+        True
         """
         st = self._state
         sp, prep = st.spec, st.prep
