@@ -207,3 +207,20 @@ def test_wijkakkoord_indicators_map_to_panel_columns(city):
     ak = city.tables["wijkakkoorden"]
     for ind in ak.loc[ak["bron"].isin(["meldingen", "handhaving", "politie"]), "indicator"].unique():
         assert panel.indicator_column(ind) in p.columns, ind
+
+
+def test_politie_absent_rows_are_zero_suppressed_values_missing():
+    pol = pd.DataFrame({"buurt_code": [TARWE] * 3,
+                        "maand": pd.to_datetime(["2021-01-01", "2021-01-01", "2021-02-01"]),
+                        "misdrijf_code": ["2.2.1", "1.1.1", "2.2.1"], "misdrijf": ["V", "W", "V"],
+                        "aantal": pd.array([3, None, 2], dtype="Int64")})
+    got = panel.politie(pol, "buurt", units=[TARWE])
+    assert got["n_misdrijf_1_1_1"].isna().tolist() == [True, False]
+    assert got["n_misdrijf_1_1_1"].iloc[1] == 0  # absent row = zero
+    assert got["missing_politie"].tolist() == [True, False]
+    p = panel.build({"politie": pol}, level="buurt", start="2021-01", end="2021-02")
+    t = p[p["unit"] == TARWE]
+    assert t["missing_politie"].tolist() == [True, False]
+    assert np.isnan(t["n_misdrijven"].iloc[0]) and t["n_misdrijven"].iloc[1] == 2
+    complete = panel.politie(pol.assign(aantal=[3, 1, 2]), "buurt", units=[TARWE])
+    assert complete["n_misdrijven"].dtype == "int64" and "missing_politie" not in complete.columns

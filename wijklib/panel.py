@@ -481,12 +481,15 @@ def politie(
 ) -> pd.DataFrame:
     """Police-registered crimes per unit x month, total and per crime type.
 
-    Police data are monthly; ``freq="W"`` is refused rather than invented.
+    Police data are monthly; ``freq="W"`` is refused rather than invented. A crime type absent
+    for a unit-month is zero; a suppressed count (``aantal`` NA, CBS ".") makes that cell and the
+    total NaN, and the output then has a ``missing_politie`` column marking those unit-months.
 
     Returns
     -------
     DataFrame
-        ``unit, period, n_misdrijven, n_misdrijf_<code>`` (``1.1.1`` -> ``n_misdrijf_1_1_1``).
+        ``unit, period, n_misdrijven, n_misdrijf_<code>`` (``1.1.1`` -> ``n_misdrijf_1_1_1``; int64
+        when nothing is suppressed, else float with NaN).
 
     Examples
     --------
@@ -502,11 +505,22 @@ def politie(
     per = period_of(df["maand"], "M").set_axis(df.index)
     units_, per_ = _resolve_grid(unit, per, units, periods, level, freq)
     code = "n_misdrijf_" + df["misdrijf_code"].astype("str").str.strip().str.replace(".", "_", regex=False)
-    frame = pd.DataFrame({"unit": unit, "period": per, "code": code, "n": df["aantal"].astype("int64")})
-    wide = frame.groupby(["unit", "period", "code"])["n"].sum().unstack("code", fill_value=0)
-    out = wide.reindex(_grid(units_, per_), fill_value=0).astype("int64")
+    n = pd.to_numeric(df["aantal"]).astype(float)
+    frame = pd.DataFrame({"unit": unit, "period": per, "code": code, "n": n})
+    g = frame.groupby(["unit", "period", "code"])["n"]
+    # Absent rows are zeros; a suppressed value (CBS ".", NA) makes the cell unknown.
+    cell = g.sum(min_count=1).where(g.count() == g.size())
+    grid = _grid(units_, per_)
+    out = cell.unstack("code").reindex(grid)
+    present = g.size().unstack("code").reindex(grid)
+    out = out.where(present.notna(), 0.0)
     out = out[sorted(out.columns)]
-    out.insert(0, "n_misdrijven", out.sum(axis=1).astype("int64"))
+    unknown = out.isna().any(axis=1)
+    out.insert(0, "n_misdrijven", out.sum(axis=1).where(~unknown))
+    if not unknown.any():
+        out = out.astype("int64")
+    else:
+        out["missing_politie"] = unknown.to_numpy()
     out.columns.name = None
     return out.reset_index()
 
@@ -817,7 +831,8 @@ def build(
         attach(part, "handhaving_uren", ["uren"])
     if "politie" in wanted:
         part = politie(tables["politie"], level, freq, units=units, periods=per)
-        attach(part, "politie", [c for c in part.columns if c not in ("unit", "period")])
+        attach(part, "politie", [c for c in part.columns
+                                 if c not in ("unit", "period") and not c.startswith("missing_")])
         with np.errstate(invalid="ignore", divide="ignore"):
             out["rate_misdrijven"] = out["n_misdrijven"] / out["population"].where(out["population"] > 0) * 1000.0
     if "interventie" in wanted:
