@@ -29,7 +29,7 @@ from wijklib.monitor.level1 import (
     trend_table,
     yearly_counts,
 )
-from wijklib.monitor.level2 import Level2, compute_level2, survey_table
+from wijklib.monitor.level2 import Level2, aggregate_wijkprofiel, compute_level2, survey_table
 from wijklib.monitor.level3 import Level3, compute_level3
 from wijklib.monitor.priorities import (
     INDICATOR_LABELS,
@@ -197,6 +197,13 @@ class Context:
             return df.assign(wijkraad_id=df["buurt_code"].map(mapping))
 
         return self._memo(("events", source), make)
+
+    def city_survey(self) -> pd.DataFrame | None:
+        """City-wide Wijkprofiel aggregate per edition and indicator (the same for every ward)."""
+        wp = self.tables.get("wijkprofiel")
+        if wp is None or wp.empty:
+            return None
+        return self._memo("city_survey", lambda: aggregate_wijkprofiel(wp, None)[0])
 
     def crime_names(self) -> dict[str, str]:
         pol = self.tables.get("politie")
@@ -528,21 +535,23 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
     base_year = _baseline_year(start, year, first_hh)
     changes = enforcement_change(hh, ml, ward, year, base_year, alpha=alpha)
     focus = focus_table(ctx.tables.get("focusgebieden"), wijken, year)
-    vi, vi_notes = survey_table(ctx.tables.get("wijkprofiel"), wijken, year, deel="objectief", alpha=alpha)
+    vi, vi_notes = survey_table(ctx.tables.get("wijkprofiel"), wijken, year, deel="objectief", alpha=alpha,
+                                city=ctx.city_survey())
     level1 = Level1(
         year=year,
         trends=trend_table(panel_y, ward, year, outcomes, start=start, k=cfg.design["comparable_k"], yearly=ctx.yearly),
         effects=effects,
         enforcement=enforcement_table(hh, ml, ward, year, alpha=alpha),
         enforcement_change=change_frame(changes),
-        quality=quality_flags(panel_y, ward, year, outcomes, start=start, config=cfg, focus=focus,
+        quality=quality_flags(panel_y, ward, year, outcomes, start=start, config=cfg, focus=focus, yearly=ctx.yearly,
                               boundary_changes=ctx.boundary_changes(ward, year)),
         focus=focus,
         veiligheidsindex=vi,
         notes=tuple([f"handhavingsresultaten: {year} t.o.v. {base_year}", *vi_notes]),
     )
     # ---- level 2 and 3 ---------------------------------------------------------------------------
-    level2 = compute_level2(ctx.tables.get("wijkprofiel"), ctx.tables.get("signalen"), ward, wijken, year, config=cfg)
+    level2 = compute_level2(ctx.tables.get("wijkprofiel"), ctx.tables.get("signalen"), ward, wijken, year, config=cfg,
+                            city_survey=ctx.city_survey())
     level3 = compute_level3(ctx.tables.get("netwerk_overleggen"), ctx.tables.get("netwerk_samenwerking"), ward, year,
                             config=cfg)
 
@@ -566,10 +575,7 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
     wp_inds = sorted(set(wp["indicator"].astype(str))) if wp is not None and len(wp) else []
     panel_outcomes = count_outcomes(ctx.panel)
     eff_by = {e.outcome: e for e in effects}
-    survey_all, _ = survey_table(wp, wijken, year, deel="subjectief", index=None, alpha=alpha) if wp is not None else (pd.DataFrame(), [])
-    survey_obj, _ = survey_table(wp, wijken, year, deel="objectief", index=None, alpha=alpha) if wp is not None else (pd.DataFrame(), [])
-    survey_tot, _ = survey_table(wp, wijken, year, deel="totaal", index=None, alpha=alpha) if wp is not None else (pd.DataFrame(), [])
-    survey_any = pd.concat([s for s in (survey_all, survey_obj, survey_tot) if len(s)], ignore_index=True) if wp is not None else pd.DataFrame()
+    survey_any: pd.DataFrame | None = None  # every part of the Wijkprofiel, computed when a priority needs it
     prev_hist = {}
     if prev is not None:
         for p in prev.priorities:
@@ -608,6 +614,8 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
             if measure is None:
                 insufficient.append(f"geen gegevens over {res.key} in {base_year} en {year}")
         elif res.kind == "wijkprofiel":
+            if survey_any is None:
+                survey_any, _ = survey_table(wp, wijken, year, deel=None, index=None, alpha=alpha, city=ctx.city_survey())
             measure, insufficient, why = _survey_measure(survey_any, res.key, alpha)
             design = "ontwikkeling"
             if measure is not None and measure.n is not None and measure.n < cfg.verdict["min_respondents"]:

@@ -36,6 +36,9 @@ MELDING_CATEGORIES = (
     "afval", "grofvuil", "zwerfvuil", "parkeren", "fietswrakken", "overlast", "jeugd", "verwaarlozing", "meldingen",
 )
 
+#: Years of enforcement results shown per evaluation (the evaluation year and the ones before it).
+ENFORCEMENT_YEARS = 5
+
 TREND_COLUMNS = ["uitkomst", "jaar", "maanden", "aantal", "inwoners", "wijk", "stad", "vergelijkbaar",
                  "vergelijkbare_wijken"]
 ENFORCEMENT_COLUMNS = ["indicator", "thema", "jaar", "n", "schatting", "conf_low", "conf_high", "methode"]
@@ -221,7 +224,8 @@ def enforcement_table(
     """Compliance, violations per theme and follow-up time per year, each with its interval.
 
     ``handhaving`` and ``meldingen`` must carry a ``wijkraad_id`` column (the monitor's context adds it
-    from the buurt). Years default to every year up to ``year`` present in the data.
+    from the buurt). Years default to the last :data:`ENFORCEMENT_YEARS` years up to ``year`` present in
+    the data (the bootstrap over reports is the costly part of a ward's evaluation).
 
     Examples
     --------
@@ -238,7 +242,7 @@ def enforcement_table(
         jaar = pd.to_datetime(hh["datum"]).dt.year
         ov = _bool(hh["overtreding"])
         ctrl = (hh["actie"] == "controle").to_numpy()
-        ys = years or sorted(int(y) for y in jaar.unique() if y <= year)
+        ys = years or sorted(int(y) for y in jaar.unique() if year - ENFORCEMENT_YEARS < y <= year)
         for y in ys:
             in_y = (jaar == y).to_numpy()
             n = int((in_y & ctrl).sum())
@@ -257,7 +261,7 @@ def enforcement_table(
         m = meldingen.loc[meldingen["wijkraad_id"] == ward]
         days = (pd.to_datetime(m["afgehandeld"]) - pd.to_datetime(m["ontvangen"])).dt.total_seconds() / 86400
         jaar = pd.to_datetime(m["ontvangen"]).dt.year
-        ys = years or sorted(int(y) for y in jaar.unique() if y <= year)
+        ys = years or sorted(int(y) for y in jaar.unique() if year - ENFORCEMENT_YEARS < y <= year)
         for y in ys:
             v = days.loc[(jaar == y) & days.notna()].to_numpy(dtype=float)
             for ind, q in (("doorlooptijd_mediaan", 0.5), ("doorlooptijd_p90", 0.9)):
@@ -357,6 +361,7 @@ def quality_flags(
     config: MonitorConfig | None = None,
     focus: pd.DataFrame | None = None,
     boundary_changes: list[str] | None = None,
+    yearly: Callable[[str], pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Data-quality flags for the ward and year, each rated R(ood)/A(mber)/G(roen).
 
@@ -382,8 +387,8 @@ def quality_flags(
                 rows.append({"code": "kanaalwissel", "uitkomst": outcome, "rag": "A",
                              "toelichting": f"meldkanaal veranderde op {q['channel_change']} (MeldR); "
                                             "breuk in de reeks mogelijk"})
-        yc = yearly_counts(wp, outcome)
-        n_year = float(yc.loc[yc["jaar"] == year, "aantal"].sum())
+        yc = yearly(outcome) if yearly is not None else yearly_counts(wp, outcome)
+        n_year = float(yc.loc[(yc["unit"] == ward) & (yc["jaar"] == year), "aantal"].sum())
         if n_year < q["small_numbers"]:
             rows.append({"code": "kleine_aantallen", "uitkomst": outcome, "rag": "R" if n_year < q["small_numbers"] / 2 else "A",
                          "toelichting": f"{int(n_year)} gebeurtenissen in {year} (drempel {q['small_numbers']})"})

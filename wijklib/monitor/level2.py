@@ -133,36 +133,43 @@ def survey_table(
     wijk_codes: list[str],
     year: int,
     *,
-    deel: str = "subjectief",
+    deel: str | None = "subjectief",
     index: str | None = "veiligheid",
     alpha: float = 0.05,
+    city: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Ward vs city vs the ward's own earlier editions, per indicator and edition up to ``year``.
+
+    ``deel``/``index`` select the part (``None`` = all); ``city`` is an optional precomputed
+    ``aggregate_wijkprofiel(wijkprofiel, None)[0]`` (the same for every ward, so a batch computes it once).
 
     Columns: ``editie, index, thema, indicator, waarde, stad, verschil_stad, n_respondenten, marge,
     vorige_editie, vorige_waarde, verschil_vorige, marge_verschil``. ``marge`` is NaN where the survey
     margin is unknown.
     """
-    cols = ["editie", "index", "thema", "indicator", "waarde", "stad", "verschil_stad", "n_respondenten",
+    cols = ["editie", "index", "thema", "deel", "indicator", "waarde", "stad", "verschil_stad", "n_respondenten",
             "marge", "vorige_editie", "vorige_waarde", "verschil_vorige", "marge_verschil"]
     notes: list[str] = []
     if wijkprofiel is None or wijkprofiel.empty:
         return pd.DataFrame(columns=cols), ["geen Wijkprofiel-gegevens"]
-    wp = wijkprofiel.loc[(wijkprofiel["deel"] == deel) & (pd.to_numeric(wijkprofiel["editie"]) <= year)]
+    sel = wijkprofiel["wijk_code"].isin(wijk_codes) & (pd.to_numeric(wijkprofiel["editie"]) <= year)
+    if deel is not None:
+        sel &= wijkprofiel["deel"] == deel
     if index is not None:
-        wp = wp.loc[wp["index"] == index]
-    ward, w_ok = aggregate_wijkprofiel(wp, wijk_codes)
-    city, _ = aggregate_wijkprofiel(wp, None)
+        sel &= wijkprofiel["index"] == index
+    ward, w_ok = aggregate_wijkprofiel(wijkprofiel.loc[sel], None)
+    if city is None:
+        city, _ = aggregate_wijkprofiel(wijkprofiel, None)
     if ward.empty:
-        return pd.DataFrame(columns=cols), [f"geen Wijkprofiel-gegevens ({deel}) voor de wijken van deze wijkraad"]
+        return pd.DataFrame(columns=cols), [f"geen Wijkprofiel-gegevens ({deel or 'alle delen'}) voor de wijken van deze wijkraad"]
     if not w_ok:
         notes.append("aantal respondenten niet overal bekend: wijken ongewogen gemiddeld; enquêtemarge onbekend")
     keys = ["editie", "index", "thema", "deel", "indicator"]
     m = ward.merge(city[[*keys, "waarde"]].rename(columns={"waarde": "stad"}), on=keys, how="left")
-    m = m.sort_values(["index", "thema", "indicator", "editie"], ignore_index=True)
+    m = m.sort_values(["index", "thema", "deel", "indicator", "editie"], ignore_index=True)
     m["verschil_stad"] = m["waarde"] - m["stad"]
     m["marge"] = [survey_margin(v, n, i, alpha) for v, n, i in zip(m["waarde"], m["n_respondenten"], m["indicator"], strict=True)]
-    g = m.groupby(["index", "thema", "indicator"], sort=False)
+    g = m.groupby(["index", "thema", "deel", "indicator"], sort=False)
     m["vorige_editie"] = g["editie"].shift(1)
     m["vorige_waarde"] = g["waarde"].shift(1)
     prev_marge = g["marge"].shift(1)
@@ -273,10 +280,14 @@ def compute_level2(
     year: int,
     *,
     config: MonitorConfig | None = None,
+    city_survey: pd.DataFrame | None = None,
 ) -> Level2:
-    """Level 2 for one ward and year (survey indicators, signal counts, rising themes, scrubbed quotes)."""
+    """Level 2 for one ward and year (survey indicators, signal counts, rising themes, scrubbed quotes).
+
+    ``city_survey``: optional precomputed city aggregate (see :func:`survey_table`).
+    """
     cfg = load_config(config)
-    survey, notes = survey_table(wijkprofiel, wijk_codes, year, alpha=cfg.verdict["alpha"])
+    survey, notes = survey_table(wijkprofiel, wijk_codes, year, alpha=cfg.verdict["alpha"], city=city_survey)
     counts = signal_counts(signalen, wijkraad_id, year)
     if counts.empty:
         notes.append("geen gecodeerde signalen voor deze wijkraad")
