@@ -366,3 +366,12 @@ def test_docstring_examples_run():
     for mod in (attgt_mod, inf):
         failed, _ = doctest.testmod(mod, verbose=False)
         assert failed == 0, mod.__name__
+
+
+def test_anticipation_shifts_base_period(panel):
+    r = att_gt(panel, **KW, anticipation=1, inference="analytic")
+    t = r.tidy().set_index(["group", "time"])
+    # post periods compare with g - 1 - anticipation; periods before g keep short differences (R did)
+    assert t.loc[(6, 7), "estimate"] == pytest.approx(manual_att(panel, 6, 7, 4), abs=1e-12)
+    assert t.loc[(6, 5), "estimate"] == pytest.approx(manual_att(panel, 6, 5, 4), abs=1e-12)
+    assert r.anticipation == 1
