@@ -569,22 +569,24 @@ def _big_meldingen(tmp_path, n: int):
 
 def test_meldingen_50k_rows_fast(tmp_path):
     p = _big_meldingen(tmp_path, 50_000)
-    t0 = time.perf_counter()
+    # CPU time, not wall time: other jobs on a shared CI machine must not fail this test.
+    t0 = time.process_time()
     df = load.meldingen(p)
-    elapsed = time.perf_counter() - t0
+    elapsed = time.process_time() - t0
     assert len(df) == 50_000
-    # 500k rows must load in ~5 s; a tenth of that here leaves room for a busy CI machine.
-    assert elapsed < 4.0, f"50k meldingen took {elapsed:.1f} s"
+    # 500k rows must load in ~5 s, so 50k in ~0.5 s; the margin covers slow CI machines.
+    assert elapsed < 2.5, f"50k meldingen took {elapsed:.1f} s CPU"
 
 
 @pytest.mark.slow
 def test_meldingen_500k_rows_under_budget(tmp_path):
     p = _big_meldingen(tmp_path, 500_000)
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     df = load.meldingen(p)
-    elapsed = time.perf_counter() - t0
+    elapsed = time.process_time() - t0
     assert len(df) == 500_000
-    assert elapsed < 10.0, f"500k meldingen took {elapsed:.1f} s (budget ~5 s on an idle machine)"
+    # Budget ~5 s; measured 5.6-6.1 s CPU on a 2-core machine shared with other jobs (load ~8).
+    assert elapsed < 8.0, f"500k meldingen took {elapsed:.1f} s CPU"
 
 
 def test_every_source_has_a_raw_readme_listing_its_headers():
