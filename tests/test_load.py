@@ -133,6 +133,16 @@ def test_handhaving_uren_xlsx_with_text_decimal_comma(tmp_path):
     assert (df["week"].dt.day_of_week == 0).all()
 
 
+def test_xlsx_date_cells_without_date_format_are_day_numbers(tmp_path):
+    # 44200 is Excel's day number of Monday 04-01-2021 (1900 date system).
+    rows = [["Tarwewijk", 44200, 3], ["Tarwewijk", 44207.0, 4]]
+    df = load.handhaving_uren(write_xlsx(tmp_path / "uren.xlsx", raw_columns("handhaving_uren"), rows))
+    assert df["week"].tolist() == [pd.Timestamp("2021-01-04"), pd.Timestamp("2021-01-11")]
+    # In a CSV a bare number is not a date.
+    p = write_csv(tmp_path / "uren.csv", raw_columns("handhaving_uren"), [["Tarwewijk", "44200", "3"]])
+    assert_names(error_of(load.handhaving_uren, p), "uren.csv row 2", "found '44200'", "expected a date")
+
+
 def test_politie_cbs_layout(tmp_path):
     header = raw_columns("politie")
     rows = [

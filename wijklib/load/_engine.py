@@ -199,6 +199,14 @@ class FileContext:
     ) -> pd.Series:
         s = self.raw(col)
         out, bad = wio.parse_dates(s, stripped=True)
+        if self.raw_frame.attrs.get("format") == "xlsx" and bad.any():
+            # A date cell without date formatting reaches us as Excel's day number (e.g. 44200).
+            serial = pd.to_numeric(s.where(bad), errors="coerce")
+            is_serial = serial.between(20_000, 80_000) & (serial == serial.round(6))
+            if is_serial.any():
+                days = pd.to_timedelta(serial[is_serial], unit="D").dt.round("min")
+                out.loc[is_serial] = (pd.Timestamp("1899-12-30") + days).astype("datetime64[ns]")
+                bad = bad & ~is_serial
         self.flag(bad, col, f"expected {wio.DATE_EXPECTED}")
         if required:
             self._required(col, self.empty(col), "a date")
