@@ -170,7 +170,8 @@ def test_gebied_level_treated_share(city):
 def test_inputs_are_never_mutated(city):
     before = _frozen(city.tables)
     panel.build(city.tables, level="wijkraad")
-    panel.build(city.tables, level="buurt", freq="W", sources=["meldingen", "handhaving"])
+    panel.treatment(city.tables["interventie"], None, pd.date_range("2019-01-01", periods=3, freq="W-MON"),
+                    level="buurt", freq="W")
     panel.meldingen_counts(city.tables["meldingen"], "wijk")
     panel.followup_times(city.tables["meldingen"], "wijkraad")
     panel.compliance(city.tables["handhaving"], "wijkraad")
