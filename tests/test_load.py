@@ -609,3 +609,12 @@ def test_every_source_has_a_raw_readme_listing_its_headers():
         for header in raw_columns(source):
             assert f"`{header}`" in text, f"{readme}: raw header {header!r} is not documented"
     assert all(f"({s}/README.md)" in (RAW_DIR / "README.md").read_text() for s in SCHEMAS)
+
+
+def test_same_file_name_in_two_folders_is_told_apart(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a = meldingen_file(tmp_path / "a", MELDINGEN_ROWS[:1], name="meldingen.csv")
+    b = meldingen_file(tmp_path / "b", MELDINGEN_ROWS[:1], name="meldingen.csv")
+    msg = error_of(load.meldingen, [a, b])
+    assert_names(msg, f"{a} row 2", f"{b} row 2", "duplicate melding number")

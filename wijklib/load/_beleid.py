@@ -67,11 +67,6 @@ def _parse_akkoord(ctx: FileContext) -> pd.DataFrame:
     )
 
 
-def _int_jaar(df: pd.DataFrame, log, headers) -> pd.DataFrame:
-    if df["jaar"].notna().all():
-        return df.assign(jaar=df["jaar"].astype("int64"))
-    return df
-
 
 def wijkakkoorden(
     paths: wio.Paths,
@@ -105,7 +100,7 @@ def wijkakkoorden(
         required=["jaar", "wijkraad_id", "thema", "indicator", "bron", "richting"],
         lenient=lenient, geography_year=geography_year, validate_units=validate_units,
         unique=["jaar", "wijkraad_id", "thema", "indicator"], unique_what="priority (year, wijkraad, theme, indicator)",
-        finalize=_int_jaar, unit_column="wijkraad_id",
+        unit_column="wijkraad_id",
     )
 
 

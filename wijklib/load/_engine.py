@@ -330,7 +330,6 @@ def run(
     unique_what: str = "id",
     aliases: dict[str, list[str]] | None = None,
     layouts: dict[str, tuple[dict[str, list[str]], ParseFn, list[str]]] | None = None,
-    finalize: Callable[[pd.DataFrame, wio.ProblemLog, dict[str, str]], pd.DataFrame] | None = None,
     unit_column: str | None = None,
     schema_name: str | None = None,
 ) -> pd.DataFrame:
@@ -347,8 +346,13 @@ def run(
     all_known = [h for a in aliases.values() for h in a] + list(aliases)
     for lay_aliases, _, _ in layouts.values():
         all_known += [h for a in lay_aliases.values() for h in a] + list(lay_aliases)
+    names = [p.name for p in files]
+    # Files are named by their name in messages; only equal names in different folders need the path.
+    clash = len(set(names)) < len(names)
     for path in files:
         raw = wio.read_table(path, known_headers=all_known)
+        if clash:
+            raw.attrs["file"] = str(path)
         file = raw.attrs["file"]
         use_aliases, use_parse, use_required = aliases, parse, list(required)
         for lay_aliases, lay_parse, lay_required in layouts.values():
@@ -380,8 +384,6 @@ def run(
     df = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
     if unique:
         duplicates(df, unique, log, header=headers, what=unique_what)
-    if finalize is not None:
-        df = finalize(df, log, headers)
     df = log.raise_or_skip(df, lenient=lenient)
     skipped = log.frame().to_dict("records") if log else []
     schema = SCHEMAS[schema_name or source]

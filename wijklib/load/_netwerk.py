@@ -87,11 +87,6 @@ def _parse_samenwerking(ctx: FileContext) -> pd.DataFrame:
     )
 
 
-def _int_aantal(df: pd.DataFrame, log, headers) -> pd.DataFrame:
-    if df["aantal"].notna().all():
-        return df.assign(aantal=df["aantal"].astype("int64"))
-    return df
-
 
 def netwerk_samenwerking(
     paths: wio.Paths,
@@ -124,7 +119,7 @@ def netwerk_samenwerking(
         required=["wijkraad_id", "partner", "periode", "vorm", "aantal"],
         lenient=lenient, geography_year=geography_year, validate_units=validate_units,
         unique=["wijkraad_id", "partner", "periode", "vorm"], unique_what="row (wijkraad, partner, quarter, form)",
-        finalize=_int_aantal, unit_column="wijkraad_id",
+        unit_column="wijkraad_id",
     )
 
 

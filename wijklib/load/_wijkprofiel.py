@@ -33,12 +33,6 @@ def _parse(ctx: FileContext) -> pd.DataFrame:
     )
 
 
-def _finalize(df: pd.DataFrame, log, headers) -> pd.DataFrame:
-    # Int64 with no missing values -> plain int64, as the schema says ``editie int``.
-    if df["editie"].notna().all():
-        return df.assign(editie=df["editie"].astype("int64"))
-    return df
-
 
 def wijkprofiel(
     paths: wio.Paths,
@@ -75,7 +69,7 @@ def wijkprofiel(
         lenient=lenient, geography_year=geography_year, validate_units=validate_units,
         unique=["editie", "wijk_code", "index", "thema", "deel", "indicator"],
         unique_what="score (edition, wijk, index, theme, part, indicator)",
-        finalize=_finalize, unit_column="wijk_code",
+        unit_column="wijk_code",
     )
 
 
