@@ -892,6 +892,7 @@ def _truth(seed, scale, wr_ids, wr_names, start, months, uren_pw, selection_log,
             "uren_per_week": {wr_ids[w]: float(uren_pw[w]) for w in range(len(wr_ids)) if start[w] >= 0},
             "cohorts": [{"start": c, "size": k} for c, k in COHORTS],
             "effect_timing": "constant multiplicative effect from the start month on (no ramp-up)",
+            "effect_heterogeneity": "none: the same effects in every treated wijkraad and cohort",
         },
         "selection_rule": (
             "Cohorts are filled in date order. For each cohort the not-yet-treated wijkraden are "
