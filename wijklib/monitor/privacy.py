@@ -30,7 +30,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "adres",
         re.compile(
-            r"\b[A-Z][\w'-]*(?:straat|laan|weg|plein|kade|singel|dijk|hof|gracht|dreef|steeg|pad|"
+            r"\b(?:[A-Z][\w'-]*\s+)*[A-Z][\w'-]*(?:straat|laan|weg|plein|kade|singel|dijk|hof|gracht|dreef|steeg|pad|"
             r"boulevard|park|markt|baan|veld|haven|hoek|dam|wal|pier|plaats|erf|zijde|rijn|weide)"
             r"\s+\d{1,5}(?:\s?[A-Za-z]\b)?"
         ),
