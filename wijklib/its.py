@@ -71,7 +71,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special  # t / normal quantiles; lighter to import than scipy.stats
 
 from wijklib.results import TIDY_COLUMNS, Effect, tidy_frame
 
@@ -618,7 +618,7 @@ class ITSResult:
         b = self.params.to_numpy()
         V = self.cov.to_numpy()
         crit = self._crit if alpha == self.level_change.alpha else (
-            float(stats.t.ppf(1 - alpha / 2, self._df)) if self._df else float(stats.norm.ppf(1 - alpha / 2))
+            float(special.stdtrit(self._df, 1 - alpha / 2)) if self._df else float(special.ndtri(1 - alpha / 2))
         )
         eta_fit = self._X @ b + self._offset
         eta_cf = self._X_cf @ b + self._offset
@@ -999,7 +999,7 @@ def fit(
                     n_groups=G)[0]
     dof = float(n_obs - k)
     use_t = cov_type == "hac" and small_sample
-    crit = float(stats.t.ppf(1 - alpha / 2, dof)) if use_t else float(stats.norm.ppf(1 - alpha / 2))
+    crit = float(special.stdtrit(dof, 1 - alpha / 2)) if use_t else float(special.ndtri(1 - alpha / 2))
     scale = "ratio" if _is_log_link(family) else "difference"
     beta = f.beta[0]
     se = np.sqrt(np.diag(V))
@@ -1256,13 +1256,13 @@ def fit_many(
     dof = (n_obs - k).astype(float)
     use_t = cov_type == "hac" and small_sample
     if use_t:
-        crit = stats.t.ppf(1 - alpha / 2, np.where(dof > 0, dof, 1))
+        crit = special.stdtrit(np.where(dof > 0, dof, 1), 1 - alpha / 2)
     else:
-        crit = np.full(G, stats.norm.ppf(1 - alpha / 2))
+        crit = np.full(G, special.ndtri(1 - alpha / 2))
     beta = f.beta
     with np.errstate(all="ignore"):
         z = beta / se
-        p = 2 * (stats.t.sf(np.abs(z), np.where(dof > 0, dof, 1)[:, None]) if use_t else stats.norm.sf(np.abs(z)))
+        p = 2 * (special.stdtr(np.where(dof > 0, dof, 1)[:, None], -np.abs(z)) if use_t else special.ndtr(-np.abs(z)))
     lo = beta - crit[:, None] * se
     hi = beta + crit[:, None] * se
     ratio = _is_log_link(family)
