@@ -42,6 +42,7 @@ OUR_PY = ROOT / ".venv" / "bin" / "python"
 SIZES = ["40x72", "500x120", "3300x120", "14500x120"]
 TOOLS = ["wijklib", "csdid", "differences"]
 BITERS = 999
+SIZE_STUDY = WORK / "did_size_study.json"
 
 
 def make_panel(n_units: int, n_periods: int, seed: int = 20260122) -> pd.DataFrame:
@@ -169,8 +170,8 @@ def agreement(ours: dict, peer: dict) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", nargs="+", default=SIZES)
-    ap.add_argument("--tools", nargs="+", default=TOOLS)
+    ap.add_argument("--sizes", nargs="*", default=SIZES)
+    ap.add_argument("--tools", nargs="*", default=TOOLS)
     ap.add_argument("--reuse", action="store_true", help="keep stored timings for tool/size pairs not rerun")
     ap.add_argument("--size-study", action="store_true",
                     help="also measure rejection rates with 3 treated of 40 wards (true effect 0)")
@@ -197,8 +198,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"[bench_did]   {store[f'{tool}|{size}']}", flush=True)
             store_path.write_text(json.dumps(store, indent=1))
     if args.size_study:
-        store["size_study"] = size_study(args.reps)
-        store_path.write_text(json.dumps(store, indent=1))
+        SIZE_STUDY.write_text(json.dumps(size_study(args.reps), indent=1))
     write_report(store)
 
 
@@ -261,7 +261,7 @@ def write_report(store: dict) -> None:
                     agree = (f"{ag['max_abs_diff_att']:.1e} ({ag['n_common_gt']}/{ag['n_ours']} g,t)",
                              f"{ag['max_abs_diff_agg']:.1e}", f"{ag['median_se_ratio']:.3f}")
             lines.append(f"| {size} | {tool} | {r['wall_s']:.2f} | {r['cpu_s']:.2f} | {r['max_rss_mib']:.0f} | {speed} | {agree[0]} | {agree[1]} | {agree[2]} |")
-    ss = store.get("size_study")
+    ss = json.loads(SIZE_STUDY.read_text()) if SIZE_STUDY.exists() else None
     if ss:
         lines += [
             "",
