@@ -153,3 +153,16 @@ def test_reporting_helpers():
     assert out["break_2020_01"].tolist() == [0, 0, 1, 1]
     assert out["break_2020_01_x_share"].tolist() == [0, 0, 0.5, 0.5]
     assert "break_2020_01" not in df.columns
+
+
+@pytest.mark.filterwarnings("ignore:aggregate result has no covariance")
+def test_diagnostics_accept_att_gt_dynamic_aggregation():
+    from wijklib.did import att_gt
+
+    df = panel(effect=1.0)
+    agg = att_gt(df, yname="y", tname="t", idname="id", gname="g", base_period="universal",
+                 inference="analytic").aggregate("dynamic")
+    pw = dg.pretrend_power(agg)
+    assert pw.tidy()["slope"].gt(0).all()
+    hb = dg.honest_rm_bounds(agg)
+    assert hb.estimate == pytest.approx(agg.detail.loc[agg.detail["event_time"] >= 0, "estimate"].mean())

@@ -64,6 +64,20 @@ def _es_parts(es: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         et = np.array([int(x) for x in lab])
         b = es.table.set_index("event_time").loc[et, "estimate"].to_numpy(float)
         return b, es.vcov.to_numpy(float), et
+    if hasattr(es, "detail") and getattr(es, "type", None) == "dynamic":
+        # wijklib.did.att_gt(...).aggregate("dynamic"): per-event-time estimates; without a stored
+        # covariance the SEs are treated as independent (stated in a warning)
+        d = es.detail.dropna(subset=["estimate", "std_error"])
+        d = d[d["std_error"] > 0]
+        et = d["event_time"].to_numpy(int)
+        V = getattr(es, "vcov", None)
+        if V is None:
+            import warnings
+
+            warnings.warn("aggregate result has no covariance matrix: event-time estimates treated as "
+                          "independent", stacklevel=3)
+            V = np.diag(d["std_error"].to_numpy(float) ** 2)
+        return d["estimate"].to_numpy(float), np.asarray(V, float), et
     if isinstance(es, tuple) and len(es) == 3:
         b, V, et = es
         return np.asarray(b, float), np.asarray(V, float), np.asarray(et, int)
@@ -140,7 +154,10 @@ def pretrend_power(
     Parameters
     ----------
     es
-        :class:`~wijklib.did.twfe_es.EventStudyResult` or ``(betas, vcov, event_times)``.
+        :class:`~wijklib.did.twfe_es.EventStudyResult`, a dynamic ``att_gt(...).aggregate("dynamic")``
+        result (SEs then treated as independent unless it carries ``vcov``; pre-period estimates must
+        be relative to a common base period, i.e. ``base_period="universal"``), or
+        ``(betas, vcov, event_times)``.
     slope
         Optional slope (outcome units per period) to evaluate as well.
     target_power
@@ -446,7 +463,7 @@ def honest_rm_bounds(
     >>> bool(hb.breakdown_mbar > 0)
     True
     """
-    if hasattr(betas, "vcov") and hasattr(betas, "table"):
+    if (hasattr(betas, "vcov") and hasattr(betas, "table")) or hasattr(betas, "detail"):
         b_all, V_all, et = _es_parts(betas)
         order = np.argsort(et)
         b_all, V_all, et = b_all[order], V_all[np.ix_(order, order)], et[order]

@@ -823,6 +823,7 @@ def _twfe(data: pd.DataFrame, *, yname: str, tname: str, idname: str, treat: str
             n_used = n
         eff = Effect.from_linear(term, est, se, alpha=alp)
         method = dict(estimator="2x2 DiD (difference of group mean changes)", se_type="groupmeans",
+                      inference="analytic", control_group="untreated group", seed=None,
                       fe=fe, n_obs=n_used, n_units=G, n_periods=T, n_clusters=G, cluster=idname,
                       n_dropped_missing=n_dropped)
         coefs = pd.DataFrame([{"term": term, "estimate": est, "std_error": se}])
@@ -878,6 +879,7 @@ def _twfe(data: pd.DataFrame, *, yname: str, tname: str, idname: str, treat: str
     vc = pd.DataFrame(V[np.ix_(show, show)], index=coefs["term"], columns=coefs["term"])
     method = dict(
         estimator="2x2 DiD" if post is not None else "TWFE", fe=fe, se_type=se_type,
+        inference="analytic", control_group="untreated units and periods", seed=None,
         small_sample="G/(G-1)*(N-1)/(N-K)" if se_type == "cluster" else "N/(N-K)",
         cluster=cluster if se_type == "cluster" else None, n_obs=n, n_units=G, n_periods=T,
         n_clusters=n_cl, n_dropped_missing=n_dropped, weights=weightsname, covariates=covariates,
@@ -1183,7 +1185,7 @@ def _event_study(data: pd.DataFrame, *, yname: str, tname: str, idname: str, gna
     method = dict(
         estimator="Sun & Abraham (2021)" if estimator == "sunab" else "dynamic TWFE",
         ref=ref, window=window, binned=window is not None, control_group=control_group,
-        cluster=cluster, se_type="cluster (CR1)", n_obs=n, n_units=G, n_periods=T,
+        cluster=cluster, se_type="cluster (CR1)", inference="analytic", n_obs=n, n_units=G, n_periods=T,
         n_clusters=len(clus_uniq), n_treated_units=int(pd.Series(unit_codes[treated]).nunique()),
         n_dropped_missing=n_missing, dropped_always_treated_rows=ginfo["always_treated"],
         treated_after_panel_rows=ginfo["treated_after_panel"], simultaneous_crit=crit, seed=seed,
