@@ -23,7 +23,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = {
     "config", "geo", "io", "load", "panel", "demo", "its", "did", "inference", "synth",
-    "diagnostics", "monitor", "report", "labels", "plots", "disclosure", "results",
+    "diagnostics", "monitor", "report", "labels", "plots", "disclosure", "results", "schemas",
 }
 
 

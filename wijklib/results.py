@@ -12,7 +12,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
 
@@ -59,6 +58,8 @@ class Effect:
         **extra: Any,
     ) -> Effect:
         """Build from a linear-scale coefficient and SE (normal or t with ``df``)."""
+        from scipy import stats  # lazy: scipy.stats costs ~1 s at import in a fresh kernel
+
         dist = stats.norm if df is None else stats.t(df)
         z = coef / se if se and se > 0 else math.nan
         if p_value is None:
