@@ -71,6 +71,30 @@ MISDRIJVEN: dict[str, str] = {
     "117": "Overval",
 }
 
+#: CBS / police open-data crime classification ("SoortMisdrijf") -> Dutch name.
+CBS_MISDRIJVEN: dict[str, str] = {
+    "1.1.1": "Diefstal/inbraak woning", "1.1.2": "Diefstal/inbraak box/garage/schuur",
+    "1.2.1": "Diefstal uit/vanaf motorvoertuigen", "1.2.2": "Diefstal van motorvoertuigen",
+    "1.2.3": "Diefstal van brom-, snor-, fietsen", "1.2.4": "Zakkenrollerij",
+    "1.2.5": "Diefstal af/uit/van overige voertuigen", "1.3.1": "Ongevallen (weg)", "1.4.1": "Zedenmisdrijf",
+    "1.4.2": "Moord, doodslag", "1.4.3": "Openlijk geweld (persoon)", "1.4.4": "Bedreiging",
+    "1.4.5": "Mishandeling", "1.4.6": "Straatroof", "1.4.7": "Overval", "1.5.2": "Diefstallen (water)",
+    "1.6.1": "Brand/ontploffing", "1.6.2": "Overige vermogensdelicten", "1.6.3": "Mensenhandel",
+    "2.1.1": "Drugs/drankoverlast", "2.2.1": "Vernieling cq. zaakbeschadiging",
+    "2.4.1": "Burengerucht (relatieproblemen)", "2.4.2": "Huisvredebreuk",
+    "2.5.1": "Diefstal/inbraak bedrijven en instellingen", "2.5.2": "Winkeldiefstal",
+    "2.6.1": "Inrichting Wet Milieubeheer", "2.6.2": "Bodem", "2.6.3": "Water", "2.6.4": "Afval",
+    "2.6.5": "Bouwstoffen", "2.6.7": "Mest", "2.6.8": "Transport gevaarlijke stoffen",
+    "2.6.9": "Vuurwerk", "2.6.10": "Bestrijdingsmiddelen", "2.6.11": "Natuur en landschap",
+    "2.6.12": "Ruimtelijke ordening", "2.6.13": "Dieren", "2.6.14": "Voedselveiligheid",
+    "2.7.2": "Bijzondere wetten", "2.7.3": "Leefbaarheid (overig)", "3.1.1": "Drugshandel",
+    "3.1.2": "Mensensmokkel", "3.1.3": "Wapenhandel", "3.2.1": "Kinderporno", "3.2.2": "Kinderprostitutie",
+    "3.3.2": "Onder invloed (lucht)", "3.3.5": "Lucht (overig)", "3.4.2": "Onder invloed (water)",
+    "3.5.2": "Onder invloed (weg)", "3.5.5": "Weg (overig)", "3.6.4": "Aantasting openbare orde",
+    "3.7.1": "Discriminatie", "3.7.2": "Vreemdelingenzorg", "3.7.3": "Maatschappelijke integriteit (overig)",
+    "3.7.4": "Cybercrime", "3.9.1": "Horizontale fraude", "3.9.2": "Verticale fraude", "3.9.3": "Fraude (overig)",
+}
+
 #: Dutch words for verdicts, RAG ratings and directions used in tables.
 WAARDEN: dict[str, str] = {
     "omlaag": "omlaag", "omhoog": "omhoog",
@@ -99,6 +123,23 @@ def label(column: str) -> str:
             return dutch + text[len(prefix):].replace("_", " ")
     text = text.replace("_", " ").strip()
     return text[:1].upper() + text[1:]
+
+
+def outcome(name: str) -> str:
+    """Dutch label of a monitor outcome key (``afval``, ``meldingen``, ``misdrijf_1_1_1``, ...).
+
+    Examples
+    --------
+    >>> outcome("afval"), outcome("misdrijf_1_4_5"), outcome("misdrijven")
+    ('Meldingen afval', 'Misdrijven: Mishandeling', 'Misdrijven (totaal)')
+    """
+    key = str(name)
+    if key == "misdrijven":
+        return "Misdrijven (totaal)"
+    if key.startswith("misdrijf_"):
+        code = key[len("misdrijf_"):].replace("_", ".")
+        return "Misdrijven: " + CBS_MISDRIJVEN.get(code, code)
+    return label(key if key in LABELS else f"n_{key}")
 
 
 def relabel(df: pd.DataFrame) -> pd.DataFrame:

@@ -94,12 +94,49 @@ def _nl_number(x: float, pos: int | None = None) -> str:
     return f"{x:,.1f}".replace(",", "X").replace(".", ",").replace("X", ".")
 
 
-def _finish(ax: plt.Axes, ylabel: str | None, title: str | None) -> None:
-    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_nl_number))
+def wrap(text: str, width: int = 70) -> str:
+    """Wrap a chart title so it never runs past the figure (SVG text is not clipped by the layout).
+
+    Examples
+    --------
+    >>> print(wrap("Naleving (aandeel controles zonder overtreding)", 25))
+    Naleving (aandeel
+    controles zonder
+    overtreding)
+    """
+    import textwrap
+
+    return "\n".join(textwrap.wrap(str(text), width)) if text else text
+
+
+def dutch_numbers(ax: plt.Axes, axis: str = "y") -> None:
+    """Dutch tick labels (decimal comma, thousands dot) on an axis holding quantities, not years.
+
+    Examples
+    --------
+    >>> fig, ax = figure(); dutch_numbers(ax); plt.close(fig)
+    """
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_formatter(matplotlib.ticker.FuncFormatter(_nl_number))
+
+
+def years_axis(ax: plt.Axes) -> None:
+    """Whole years on the x axis, without a thousands separator.
+
+    Examples
+    --------
+    >>> fig, ax = figure(); years_axis(ax); plt.close(fig)
+    """
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, nbins=5))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, pos=None: f"{x:.0f}"))
+
+
+def _finish(ax: plt.Axes, ylabel: str | None, title: str | None, width: int = 80) -> None:
+    dutch_numbers(ax)
     if ylabel:
         ax.set_ylabel(ylabel)
     if title:
-        ax.set_title(title, loc="left")
+        ax.set_title(wrap(title, width), loc="left")
 
 
 def show(fig: plt.Figure) -> None:

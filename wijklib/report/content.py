@@ -23,6 +23,7 @@ import pandas as pd
 
 from wijklib.disclosure import format_count
 from wijklib.labels import label
+from wijklib.labels import outcome as outcome_label
 from wijklib.report.settings import ReportConfig, load_config
 
 MAANDEN = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
@@ -281,14 +282,16 @@ def resolve_unit(cfg: ReportConfig, year: int, text: str) -> tuple[str, str]:
     return code, str(u.loc[code, "wijkraad"])
 
 
-def prepare(cfg: ReportConfig, year: int, wards: Sequence[str] | None = None) -> None:
+def prepare(cfg: ReportConfig, year: int, wards: Sequence[str] | None = None) -> dict[str, str]:
     """Checks and shared work done once in the batch parent before the workers start.
 
     Fails early (one clear error instead of one per ward) when the data of the run are absent. For the
     demo city this evaluates the city once (``wards``: only these) and caches the result on disk.
+
+    Returns environment variables the runner exports to its workers and kernels (the pinned cache).
     """
     if cfg.bron == "vast":
-        return  # nothing shared to compute: each notebook reads its own inputs
+        return {}  # nothing shared to compute: each notebook reads its own inputs
     if cfg.bron == "thehague_crime":
         from wijklib.report import police
 
@@ -298,10 +301,11 @@ def prepare(cfg: ReportConfig, year: int, wards: Sequence[str] | None = None) ->
         # City-wide placebo fits are shared by every wijk report: fit once, cache on disk.
         police.placebo_tests(cfg.data_dir, gemeente, start)
         police.did_placebo_tests(cfg.data_dir, gemeente, start)
-        return
+        return {}
     from wijklib.report import evaluations
 
-    evaluations.prepare(cfg, year, wards=None if wards is None else list(wards))
+    folder = evaluations.prepare(cfg, year, wards=None if wards is None else list(wards))
+    return {evaluations.PINNED_ENV: str(folder)}
 
 
 def setup_notebook() -> None:
@@ -640,6 +644,40 @@ def effect_text(scale: str | None, est: float, low: float, high: float, digits: 
     return f"{s(est)} (95%-interval {s(low)} tot {s(high)})"
 
 
+def signal_chart_data(signals: pd.DataFrame, threshold: int = 5) -> tuple[pd.DataFrame, str]:
+    """Signals per theme (and tone) summed over all years, safe to chart under the disclosure rule.
+
+    A chart shows exact bar lengths, so no bar may stand for 1–4 signals: tones are merged per theme
+    when a theme x tone cell is small, and themes that stay small are left out (and named in the note).
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"jaar": [2024, 2025, 2025], "thema": ["afval", "afval", "jeugd"],
+    ...                   "toon": ["negatief", "negatief", "positief"], "aantal": [4, 3, 2]})
+    >>> d, note = signal_chart_data(s)
+    >>> d.to_dict("records"), note
+    ([{'thema': 'afval', 'toon': 'negatief', 'aantal': 7}], 'Niet in de grafiek (minder dan 5 signalen): jeugd.')
+    """
+    by_tone = signals.groupby(["thema", "toon"], as_index=False)["aantal"].sum()
+    by_tone = by_tone[by_tone["aantal"] > 0]
+    if not by_tone.empty and (by_tone["aantal"] >= threshold).all():
+        return by_tone.reset_index(drop=True), ""
+    totals = signals.groupby("thema", as_index=False)["aantal"].sum()
+    small_cells = by_tone[by_tone["aantal"] < threshold]
+    if small_cells.empty:
+        return by_tone.reset_index(drop=True), ""
+    dropped = sorted(totals.loc[(totals["aantal"] > 0) & (totals["aantal"] < threshold), "thema"])
+    themes_ok = set(totals.loc[totals["aantal"] >= threshold, "thema"])
+    # Keep the tone split only where every tone of that theme is large enough.
+    clean = by_tone[by_tone["thema"].isin(themes_ok)]
+    if (clean["aantal"] >= threshold).all():
+        out = clean
+    else:
+        out = totals[totals["thema"].isin(themes_ok)]
+    note = f"Niet in de grafiek (minder dan {threshold} signalen): {', '.join(dropped)}." if dropped else ""
+    return out.reset_index(drop=True), note
+
+
 class WardReport:
     """The evaluation report of one wijkraad for one year (numbers from ``wijklib.monitor``).
 
@@ -692,6 +730,39 @@ class WardReport:
                          for r in self.priorities().itertuples()}
         return h
 
+    def development(self, kind: str, key: str) -> str:
+        """One line on how an indicator developed from the year before the start (or the first year) to now.
+
+        Panel outcomes: rate per 1,000 residents, ward and city; enforcement: the yearly share; Wijkprofiel:
+        the score per edition. Empty when the indicator has no yearly series.
+        """
+        start = self.start()
+        if kind == "panel":
+            tr = self.ev.to_frame("trends")
+            d = tr[tr["uitkomst"] == key].set_index("jaar").sort_index()
+            unit, col_w, col_c, digits = " per 1.000 inwoners", "wijk", "stad", 1
+        elif kind == "handhaving":
+            en = self.ev.to_frame("enforcement")
+            d = en[(en["indicator"] == key) & (en["thema"].fillna("") == "")].set_index("jaar").sort_index()
+            unit, col_w, col_c, digits = "", "schatting", None, 2
+        elif kind == "wijkprofiel":
+            sv = self.ev.to_frame("survey")
+            d = sv[sv["indicator"] == key].set_index("editie").sort_index()
+            unit, col_w, col_c, digits = " (index)", "waarde", "stad", 0
+        else:
+            return ""
+        d = d[d[col_w].notna()] if col_w in d else d.iloc[0:0]
+        if len(d) < 2:
+            return ""
+        years = list(d.index)
+        base = start.year - 1 if start is not None and (start.year - 1) in years else years[0]
+        last = years[-1]
+        text = (f"Ontwikkeling: {nl_number(d.loc[base, col_w], digits)} ({base}) → "
+                f"{nl_number(d.loc[last, col_w], digits)} ({last}){unit}")
+        if col_c and col_c in d and pd.notna(d.loc[base, col_c]) and pd.notna(d.loc[last, col_c]):
+            text += f"; stad {nl_number(d.loc[base, col_c], digits)} → {nl_number(d.loc[last, col_c], digits)}"
+        return text + "."
+
     def _main_outcome(self) -> str | None:
         """Panel outcome of the first priority measured in the panel (drives the ITS/DiD charts)."""
         for p in self.ev.priorities:
@@ -724,13 +795,17 @@ class WardReport:
         if pr.empty:
             show_md(f"Voor {self.naam} is voor {self.jaar} geen wijkakkoord met prioriteiten vastgelegd.")
         blocks = []
+        kinds = {(p.thema, p.indicator): (p.kind, p.key) for p in self.ev.priorities}
         for thema, grp in pr.groupby("thema", sort=False):
             lines = []
             for r in grp.itertuples():
+                dev = self.development(*kinds.get((r.thema, r.indicator), ("", "")))
                 lines.append(
                     f"<p><b>{html.escape(str(r.indicator))}</b> ({html.escape(str(r.richting))} gewenst): "
                     f"<span class=\"getal\">{effect_text(r.schaal, r.schatting, r.conf_low, r.conf_high)}</span> "
-                    f"{verdict_chip(str(r.oordeel))}<br/>{html.escape(str(r.toelichting))}</p>")
+                    f"{verdict_chip(str(r.oordeel))}<br/>"
+                    + (f"<i>{html.escape(dev)}</i> " if dev else "")
+                    + f"{html.escape(str(r.toelichting))}</p>")
             if thema in herijk:
                 h = herijk[thema]
                 lines.append(f'<p class="herijk">Herijk-advies: {html.escape(str(h.get("bewijs", "")))}</p>')
@@ -752,14 +827,17 @@ class WardReport:
         eff = self.ev.to_frame("effects")
         if not eff.empty:
             t = pd.DataFrame({
-                "uitkomst": eff["uitkomst"].map(lambda o: label(f"n_{o}")),
-                "methode": eff["methode"],
+                "uitkomst": eff["uitkomst"].map(outcome_label),
                 "effect": [effect_text(s, e, lo, hi) for s, e, lo, hi in
                            zip(eff["schaal"], eff["schatting"], eff["conf_low"], eff["conf_high"], strict=True)],
                 "p_value": eff["p_value"],
                 "maanden_voor": eff["maanden_voor"], "maanden_na": eff["maanden_na"],
             })
-            show_table(t, digits={"p_value": 3}, caption="Geschat effect sinds de start, per uitkomst")
+            methods = sorted(set(eff["methode"].dropna()))
+            show_table(t.rename(columns={"maanden_voor": "mnd. voor", "maanden_na": "mnd. na"}),
+                       digits={"p_value": 3}, caption="Geschat effect sinds de start, per uitkomst",
+                       note="Methode: " + "; ".join(methods) + ". Effect als procentuele verandering t.o.v. "
+                            "de verwachting zonder wijkgericht handhaven.")
         self._its_chart()
         self._event_study_chart()
         self._enforcement()
@@ -781,9 +859,9 @@ class WardReport:
             d = tr[tr["uitkomst"] == o].sort_values("jaar")
             ax.plot(d["jaar"], d["wijk"], color=plots.COLORS["wijk"], marker="o", markersize=2.5, label=self.naam)
             ax.plot(d["jaar"], d["stad"], color=plots.COLORS["stad"], linestyle="--", label="Stad")
-            ax.set_title(label(f"n_{o}") + " per 1.000 inwoners", fontsize=8, loc="left")
-            ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True, nbins=5))
-            ax.yaxis.set_major_formatter(plots.matplotlib.ticker.FuncFormatter(plots._nl_number))
+            ax.set_title(plots.wrap(outcome_label(o) + " per 1.000 inwoners", 45), fontsize=8, loc="left")
+            plots.years_axis(ax)
+            plots.dutch_numbers(ax)
         for ax in list(axes.flat)[n:]:
             ax.set_visible(False)
         axes.flat[0].legend(loc="best")
@@ -808,17 +886,17 @@ class WardReport:
         try:
             res = its.fit(s, yname="y", tname="period", start=start, offset="population", family="quasipoisson")
         except ValueError as exc:
-            show_md(f"Geen tijdreeksgrafiek voor {label('n_' + o).lower()}: {exc}")
+            show_md(f"Geen tijdreeksgrafiek voor {outcome_label(o).lower()}: {exc}")
             return
         cf = res.counterfactual().rename(columns={"period": "periode", "observed": "waargenomen",
                                                   "counterfactual": "contrafeitelijk", "counterfactual_low": "conf_low",
                                                   "counterfactual_high": "conf_high"})
         cf.loc[~cf["post"], ["contrafeitelijk", "conf_low", "conf_high"]] = float("nan")
         fig, ax = plots.observed_vs_counterfactual(
-            cf, start=start, title=f"{label('n_' + o)}: waargenomen en verwacht zonder wijkgericht handhaven",
+            cf, start=start, title=f"{outcome_label(o)}: waargenomen en verwacht zonder wijkgericht handhaven",
             ylabel="Aantal per maand")
         plots.show(fig)
-        show_md(res.effect_summary(outcome=f"het aantal {label('n_' + o).lower()}")[1])
+        show_md(res.effect_summary(outcome=f"het aantal {outcome_label(o).lower()}")[1])
 
     def _event_study(self):
         from wijklib import did
@@ -849,8 +927,8 @@ class WardReport:
             return
         if es is None:
             return
-        fig, ax = plots.event_study(es.tidy(), title=f"{label('n_' + o)} per 1.000 inwoners: {self.naam} "
-                                    "tegenover wijken zonder wijkgericht handhaven",
+        fig, ax = plots.event_study(es.tidy(), title=f"{outcome_label(o)} per 1.000 inwoners: {self.naam} "
+                                    "tegenover wijken zonder wijkgericht handhaven (event study)",
                                     ylabel="Verschil per 1.000 inwoners", xlabel="Maanden t.o.v. de start")
         plots.show(fig)
         pre = es.pretest()
@@ -868,6 +946,7 @@ class WardReport:
         from wijklib import plots
 
         en = self.ev.to_frame("enforcement")
+        en = en[en["thema"].fillna("") == ""]  # ward-wide indicators; per-theme shares go in the tables
         if en.empty:
             return
         inds = list(dict.fromkeys(en["indicator"]))[:4]
@@ -876,8 +955,9 @@ class WardReport:
             d = en[en["indicator"] == ind].groupby("jaar", as_index=False)[["schatting", "conf_low", "conf_high"]].mean()
             ax.fill_between(d["jaar"], d["conf_low"], d["conf_high"], color=plots.COLORS["band"], alpha=0.5, linewidth=0)
             ax.plot(d["jaar"], d["schatting"], color=plots.COLORS["wijk"], marker="o", markersize=2.5)
-            ax.set_title(label(str(ind)), fontsize=7.5, loc="left")
-            ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True, nbins=4))
+            ax.set_title(plots.wrap(label(str(ind)), 22), fontsize=7.5, loc="left")
+            plots.years_axis(ax)
+            plots.dutch_numbers(ax)
             ax.tick_params(labelsize=6.5)
         fig.suptitle("Handhaving: naleving en opvolging per jaar (band: 95%-interval)", fontsize=8.5, x=0.01, ha="left")
         plots.show(fig)
@@ -901,8 +981,9 @@ class WardReport:
                 ax.errorbar(d["editie"], d["waarde"], yerr=d["marge"].fillna(0), color=plots.COLORS["wijk"],
                             marker="o", markersize=2.5, capsize=2, linewidth=1.2)
                 ax.plot(d["editie"], d["stad"], color=plots.COLORS["stad"], linestyle="--", linewidth=1)
-                ax.set_title(str(ind), fontsize=7.5, loc="left")
+                ax.set_title(plots.wrap(str(ind), 28), fontsize=7.5, loc="left")
                 ax.set_xticks(sorted(d["editie"].unique()))
+                plots.dutch_numbers(ax)
                 ax.tick_params(labelsize=6.5)
             for ax in list(axes.flat)[len(inds):]:
                 ax.set_visible(False)
@@ -911,11 +992,16 @@ class WardReport:
             plots.show(fig)
         sg = self.ev.to_frame("signals")
         if not sg.empty:
-            d = sg[sg["jaar"] == self.jaar].groupby(["thema", "toon"], as_index=False)["aantal"].sum()
+            d, note = signal_chart_data(sg)
             if not d.empty:
-                fig, ax = plots.bars(d, x="thema", y="aantal", hue="toon", horizontal=True, size="wide",
-                                     title=f"Signalen uit de wijk in {self.jaar}, per thema en toon")
+                years = f"{int(sg['jaar'].min())}–{int(sg['jaar'].max())}"
+                fig, ax = plots.bars(d, x="thema", y="aantal", hue="toon" if "toon" in d else None,
+                                     horizontal=True, size="wide",
+                                     title=f"Signalen uit de wijk {years}, per thema" + (" en toon" if "toon" in d else ""))
+                ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncols=3) if "toon" in d else None
                 plots.show(fig)
+            if note:
+                show_md(note)
             w = sg.pivot_table(index="thema", columns="jaar", values="aantal", aggfunc="sum").fillna(0).astype(int)
             w.columns = [str(c) for c in w.columns]
             show_table(w.reset_index(), counts=list(w.columns), caption="Signalen per thema en jaar",
@@ -971,9 +1057,12 @@ class WardReport:
 
         eff = self.ev.to_frame("effects")
         if not eff.empty:
-            t = eff[["uitkomst", "methode", "inferentie", "vergelijkingswijken", "cohortgrootte", "waarom"]].copy()
-            t["uitkomst"] = t["uitkomst"].map(lambda o: label(f"n_{o}"))
-            show_table(t.rename(columns={"waarom": "toelichting"}), caption="Gekozen onderzoeksopzet per uitkomst en waarom")
+            g = (eff.assign(uitkomst=eff["uitkomst"].map(outcome_label))
+                 .groupby(["methode", "inferentie", "vergelijkingswijken", "waarom"], as_index=False, dropna=False)
+                 .agg(uitkomsten=("uitkomst", lambda v: ", ".join(v))))
+            show_table(g[["uitkomsten", "methode", "inferentie", "vergelijkingswijken", "waarom"]]
+                       .rename(columns={"waarom": "toelichting", "vergelijkingswijken": "vergelijkings­wijken"}),
+                       caption="Gekozen onderzoeksopzet en waarom")
         try:
             es, _ = self._event_study()
         except ValueError:
@@ -1004,7 +1093,12 @@ class WardReport:
         q = self.ev.to_frame("quality")
         if not q.empty:
             rag_nl = {"R": "Rood", "A": "Oranje", "G": "Groen", "red": "Rood", "amber": "Oranje", "green": "Groen"}
-            qq = q.assign(rag=q["rag"].map(lambda v: chip(rag_nl.get(str(v), str(v)))))
+            qq = (q.assign(uitkomst=q["uitkomst"].map(outcome_label))
+                  .groupby(["rag", "toelichting"], as_index=False, sort=False)
+                  .agg(uitkomst=("uitkomst", lambda v: ", ".join(dict.fromkeys(v)))))
+            order = {"R": 0, "red": 0, "A": 1, "amber": 1, "G": 2, "green": 2}
+            qq = qq.sort_values("rag", key=lambda r: r.map(order).fillna(3), kind="stable")
+            qq["rag"] = qq["rag"].map(lambda v: chip(rag_nl.get(str(v), str(v))))
             show_table(qq[["uitkomst", "rag", "toelichting"]], raw_html=["rag"],
                        caption="Gegevenslogboek: kwaliteit per bron en uitkomst (Rood/Oranje/Groen)")
 

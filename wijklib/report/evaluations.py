@@ -10,6 +10,7 @@ gives the same numbers, and any change to the inputs rebuilds it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -60,8 +61,16 @@ def fingerprint(cfg: ReportConfig, year: int) -> str:
     return h.hexdigest()[:12]
 
 
+#: Set by the batch runner for its workers: the cache folder the parent prepared. A batch must read
+#: the evaluations it prepared even if the code fingerprint changes while it runs.
+PINNED_ENV = "WIJKLIB_REPORT_CACHE_DIR"
+
+
 def cache_dir(cfg: ReportConfig, year: int) -> Path:
     """Folder of the cached evaluations of one batch (``data/processed/report_cache/demo_<year>_<key>``)."""
+    pinned = os.environ.get(PINNED_ENV)
+    if pinned and Path(pinned).name.startswith(f"demo_{year}_"):
+        return Path(pinned)
     return cache_root() / f"demo_{year}_{fingerprint(cfg, year)}"
 
 
@@ -136,6 +145,13 @@ def load_panel(cfg: ReportConfig, year: int) -> pd.DataFrame:
     path = folder / "panel.pkl"
     if not path.is_file():
         prepare(cfg, year)
+    st = path.stat()
+    # The batch reuses one kernel for many wards: read the panel once per kernel, hand out copies.
+    return _read_panel(str(path), st.st_mtime_ns, st.st_size).copy()
+
+
+@functools.lru_cache(maxsize=2)
+def _read_panel(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
     with open(path, "rb") as fh:
         return pickle.load(fh)  # noqa: S301 - our own cache file, written by prepare()
 

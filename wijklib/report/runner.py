@@ -479,7 +479,7 @@ def run(
     if overview is None:
         overview = _parse_wards(wards) is None
     # Shared work (city-wide fits, placebo fits) once, in this process, before the workers start.
-    content.prepare(cfg, year, None if overview else [u for u, _ in units])
+    env = content.prepare(cfg, year, None if overview else [u for u, _ in units])
     job_list = build_jobs(cfg, year, units, out_dir, formats, overview)
     n_workers = max(1, min(jobs or os.cpu_count() or 1, len(job_list)))
     results: list[JobResult] = []
@@ -490,6 +490,8 @@ def run(
         bar = tqdm(total=len(job_list), desc=f"rapporten {year}", unit="rapport", file=sys.stderr)
     # 'spawn' would re-import everything per worker; 'fork' is fine here (workers start before any
     # kernel or thread exists in the parent) and saves ~1 s per worker.
+    saved_env = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)  # inherited by the workers and their kernels; restored below
     ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_init_worker,
                                initargs=(str(out_dir / "logs"),))
@@ -517,6 +519,11 @@ def run(
         pool.shutdown(wait=True)
         if bar is not None:
             bar.close()
+        for k, v in saved_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     order = {(j.kind, j.unit_id): i for i, j in enumerate(job_list)}
     results.sort(key=lambda r: order[(r.kind, r.ward_id)])
     return RunSummary(year=year, out_dir=out_dir, results=tuple(results), wall_s=time.perf_counter() - t0)
