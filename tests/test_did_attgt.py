@@ -375,3 +375,13 @@ def test_anticipation_shifts_base_period(panel):
     assert t.loc[(6, 7), "estimate"] == pytest.approx(manual_att(panel, 6, 7, 4), abs=1e-12)
     assert t.loc[(6, 5), "estimate"] == pytest.approx(manual_att(panel, 6, 5, 4), abs=1e-12)
     assert r.anticipation == 1
+
+
+def test_aggregate_vcov(panel):
+    r = att_gt(panel, **KW, seed=2)
+    a = r.aggregate("dynamic")
+    V = a.vcov
+    assert list(V.index) == list(a.detail["event_time"])
+    # IF-based SEs are close to the bootstrap (IQR) SEs reported in detail
+    np.testing.assert_allclose(np.sqrt(np.diag(V)), a.detail["std_error"], rtol=0.2)
+    assert np.allclose(V.to_numpy(), V.to_numpy().T)

@@ -216,6 +216,10 @@ class AggResult:
     inference: str = "multiplier"
     alp: float = 0.05
     method: dict = field(default_factory=dict, repr=False)
+    #: Covariance of the per-event-time / group / period estimates (rows/columns as ``detail``):
+    #: influence-function based for analytic and multiplier inference (as R did's pre-test uses),
+    #: the covariance of the draws / permutations for wild and randomization inference.
+    vcov: pd.DataFrame | None = field(default=None, repr=False)
 
     def tidy(self) -> pd.DataFrame:
         """Overall row first, then one row per event time / group / period."""
@@ -440,15 +444,28 @@ class ATTgtResult:
                 "conf_high_simul": sub["hi_s"],
             })
             crit = sub["crit"]
+            if st.mode in ("analytic", "multiplier"):
+                V = st.ifrep.gram(A[:, :m], C[:, :m]) / prep.n**2
+            elif st.mode == "wild":
+                V = np.cov(kw["draws"][:, :m], rowvar=False)
+            else:
+                V = np.cov(kw["perm"][:, :m], rowvar=False)
+            V = np.atleast_2d(V)
+            bad = ~np.isfinite(sub["se"])
+            V[bad, :] = np.nan
+            V[:, bad] = np.nan
+            vcov = pd.DataFrame(V, index=pd.Index(vals, name=key), columns=pd.Index(vals, name=key))
         else:
             detail = pd.DataFrame(columns=["estimate", "std_error", "p_value", "conf_low", "conf_high", "conf_low_simul", "conf_high_simul"])
             crit = r["crit"]
+            vcov = None
         j = A.shape[1] - 1
         return AggResult(
             type=type, estimate=float(est[j]), std_error=float(r["se"][j]), conf_low=float(r["lo"][j]),
             conf_high=float(r["hi"][j]), p_value=float(r["p"][j]), crit_val=float(crit), detail=detail,
             inference=self.inference, alp=self.alp,
             method={**self.method, "type": type, "min_e": min_e, "max_e": max_e, "balance_e": balance_e},
+            vcov=vcov,
         )
 
     def _tlabel(self, tnum: float):
