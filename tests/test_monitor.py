@@ -325,6 +325,10 @@ def test_level2_numbers_reproduced_by_hand(ev_w00, city):
     assert r["verschil_vorige"] == pytest.approx(w.at[2024, "waarde"] - w.at[2022, "waarde"])
     city_2024 = wp.loc[(wp["indicator"] == "% ervaart overlast") & (wp["editie"] == 2024)]
     assert r["stad"] == pytest.approx(np.average(city_2024["waarde"], weights=city_2024["n_respondenten"].astype(float)))
+    city_2022 = wp.loc[(wp["indicator"] == "% ervaart overlast") & (wp["editie"] == 2022)]
+    city_change = r["stad"] - np.average(city_2022["waarde"], weights=city_2022["n_respondenten"].astype(float))
+    assert r["verschil_vorige_stad"] == pytest.approx(city_change)
+    assert r["verschil_vorige_tov_stad"] == pytest.approx(r["verschil_vorige"] - city_change)
     p = w.at[2024, "waarde"] / 100
     assert r["marge"] == pytest.approx(1.959964 * math.sqrt(p * (1 - p) / 400) * 100, rel=1e-5)
     # Index scores without a respondent-level spread: margin unknown, not invented.

@@ -143,12 +143,14 @@ def survey_table(
     ``deel``/``index`` select the part (``None`` = all); ``city`` is an optional precomputed
     ``aggregate_wijkprofiel(wijkprofiel, None)[0]`` (the same for every ward, so a batch computes it once).
 
-    Columns: ``editie, index, thema, indicator, waarde, stad, verschil_stad, n_respondenten, marge,
-    vorige_editie, vorige_waarde, verschil_vorige, marge_verschil``. ``marge`` is NaN where the survey
-    margin is unknown.
+    Columns: ``editie, index, thema, deel, indicator, waarde, stad, verschil_stad, n_respondenten, marge,
+    vorige_editie, vorige_waarde, verschil_vorige, marge_verschil, verschil_vorige_stad,
+    verschil_vorige_tov_stad`` (the ward's change minus the city's change). ``marge`` is NaN where the
+    survey margin is unknown.
     """
     cols = ["editie", "index", "thema", "deel", "indicator", "waarde", "stad", "verschil_stad", "n_respondenten",
-            "marge", "vorige_editie", "vorige_waarde", "verschil_vorige", "marge_verschil"]
+            "marge", "vorige_editie", "vorige_waarde", "verschil_vorige", "marge_verschil", "verschil_vorige_stad",
+            "verschil_vorige_tov_stad"]
     notes: list[str] = []
     if wijkprofiel is None or wijkprofiel.empty:
         return pd.DataFrame(columns=cols), ["geen Wijkprofiel-gegevens"]
@@ -176,6 +178,9 @@ def survey_table(
     m["verschil_vorige"] = m["waarde"] - m["vorige_waarde"]
     # Independent samples in two editions: margins add in quadrature.
     m["marge_verschil"] = np.sqrt(m["marge"] ** 2 + prev_marge**2)
+    # The city's change over the same editions: a ward that only follows the city trend is not "better".
+    m["verschil_vorige_stad"] = m["stad"] - g["stad"].shift(1)
+    m["verschil_vorige_tov_stad"] = m["verschil_vorige"] - m["verschil_vorige_stad"]
     if m["marge"].isna().any():
         notes.append(
             "enquêtemarge onbekend voor indexscores (de spreiding per respondent wordt niet gepubliceerd) "

@@ -256,9 +256,17 @@ def priority_sentence(
         what = f"Het geschatte effect{since} is"
     else:
         what = "De ontwikkeling is"
-    if _finite(rel, lo, hi):
-        num = f"{fmt_pct(rel)} ({conf}%-interval {fmt_pct(lo)} tot {fmt_pct(hi)})"
+    if _finite(rel):
+        num = fmt_pct(rel)
+    elif measure.scale == "difference":
+        num = fmt_num(measure.estimate, 1)
     else:
-        num = f"{fmt_num(measure.estimate, 2)} ({conf}%-interval {fmt_num(measure.conf_low, 2)} tot {fmt_num(measure.conf_high, 2)})"
+        num = fmt_num(measure.estimate, 2) + " (verhouding)"
+    if _finite(rel, lo, hi):
+        num += f" ({conf}%-interval {fmt_pct(lo)} tot {fmt_pct(hi)})"
+    elif _finite(measure.conf_low, measure.conf_high):
+        num += f" ({conf}%-interval {fmt_num(measure.conf_low, 2)} tot {fmt_num(measure.conf_high, 2)})"
+    else:
+        num += " (interval onbekend)"
     how = f", gemeten met {measure.method}" if measure.method else ""
     return f"{doel} {what} {num}{how}. Oordeel: {verdict}, want {reason}."
