@@ -59,7 +59,7 @@ def floor_per_ward(repeats: int = 3) -> tuple[float, float]:
     return statistics.median(t_pm), statistics.median(t_pdf)
 
 
-def batch(wards: str, jobs: int) -> dict[str, float]:
+def batch(wards: str, jobs: int, out: str | None = None) -> dict[str, float]:
     """Time the shared preparation and the rendering of the demo batch separately."""
     from wijklib.report import content, runner
     from wijklib.report.settings import load_config
@@ -69,8 +69,8 @@ def batch(wards: str, jobs: int) -> dict[str, float]:
     units = runner.resolve_wards(cfg, 2025, wards)
     content.prepare(cfg, 2025, None if wards == "all" else [u for u, _ in units])
     t_prep = time.perf_counter() - t
-    with tempfile.TemporaryDirectory() as out:
-        s = runner.run("config/demo.yaml", 2025, wards, jobs=jobs, out=out, progress=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        s = runner.run("config/demo.yaml", 2025, wards, jobs=jobs, out=out or tmp, progress=False)
     if s.exit_code:
         print(s.text(), file=sys.stderr)
     durations = [r.duration_s for r in s.results]
@@ -127,10 +127,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--placebo", action="store_true")
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--out", default=None, help="keep the reports here (default: a temporary folder)")
     args = ap.parse_args(argv)
 
     pm_s, pdf_s = floor_per_ward()
-    b = batch(args.wards, args.jobs)
+    b = batch(args.wards, args.jobs, args.out)
     n = b["n_reports"]
     floor = (pm_s + pdf_s) * n / args.jobs
     load = os.getloadavg()

@@ -76,6 +76,7 @@ def test_placebo_share_is_calibrated_on_null_p_values():
     assert s.iloc[0]["ci_low"] < 0.05 < s.iloc[0]["ci_high"]
 
 
+@pytest.mark.slow  # cold cache: the city-wide placebo fits (37 DiDs) take ~30 s before the first page
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) not installed")
 def test_one_ward_html_and_pdf_match_library_numbers(hague, tmp_path):
     from wijklib.report import content, runner

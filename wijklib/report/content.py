@@ -360,14 +360,24 @@ class PoliceReport:
     # -- numbers -----------------------------------------------------------------------------
     def totals(self) -> dict[str, float]:
         """Total crimes of the wijk and the city in the report year, the year before and the first year."""
-        y = self.data["maand"].dt.year
+        # Compare like with like: if the report year is incomplete (December 2017 was not published),
+        # every year is counted over the same calendar months.
+        months = self.police.comparable_months(self.data, self.jaar)
+        data = self.data[self.data["maand"].dt.month.isin(months)]
+        ward = data[data["wijk_code"] == self.code]
+        y = data["maand"].dt.year
         first = int(y.min())
-        w = self.ward.groupby(self.ward["maand"].dt.year)["aantal"].sum()
-        c = self.data.groupby(y)["aantal"].sum()
+        w = ward.groupby(ward["maand"].dt.year)["aantal"].sum()
+        c = data.groupby(y)["aantal"].sum()
         return {"wijk_jaar": float(w.get(self.jaar, 0)), "wijk_vorig": float(w.get(self.jaar - 1, 0)),
                 "wijk_eerste": float(w.get(first, 0)), "stad_jaar": float(c.get(self.jaar, 0)),
                 "stad_vorig": float(c.get(self.jaar - 1, 0)), "stad_eerste": float(c.get(first, 0)),
-                "eerste_jaar": first}
+                "eerste_jaar": first, "maanden": months}
+
+    def period_words(self) -> str:
+        """'' for a full year, else the months counted (e.g. ' (januari–november)')."""
+        m = self.police.comparable_months(self.data, self.jaar)
+        return "" if len(m) == 12 else f" ({MAANDEN[m[0] - 1]}–{MAANDEN[m[-1] - 1]})"
 
     def headline(self) -> dict[str, Any]:
         """Headline numbers (the manifest and the tests compare these with the PDF)."""
@@ -419,8 +429,8 @@ class PoliceReport:
         sig = lc.p_value < 0.05
         blocks = [
             ("Ontwikkeling",
-             f"In {self.jaar} registreerde de politie <span class=\"getal\">{nl_number(t['wijk_jaar'])}</span> "
-             f"misdrijven in {html.escape(self.naam)}: {nl_pct(ch_prev, signed=True)} ten opzichte van {self.jaar - 1} "
+             f"In {self.jaar}{self.period_words()} registreerde de politie <span class=\"getal\">{nl_number(t['wijk_jaar'])}</span> "
+             f"misdrijven in {html.escape(self.naam)}: {nl_pct(ch_prev, signed=True)} ten opzichte van dezelfde maanden van {self.jaar - 1} "
              f"en {nl_pct(ch_first, signed=True)} ten opzichte van {int(t['eerste_jaar'])}. In heel "
              f"{html.escape(self.gemeente_naam)} was dat {nl_pct(city_prev, signed=True)} en {nl_pct(city_first, signed=True)}."),
             ("Placebo-effect (onderbroken tijdreeks)",
@@ -456,9 +466,12 @@ class PoliceReport:
         wide.columns = [str(c) for c in wide.columns]
         wide = wide.rename(columns={"misdrijf": "misdrijf"})
         show_table(wide, counts=[c for c in wide.columns if c != "misdrijf"],
-                   caption=f"Geregistreerde misdrijven in {self.naam} per jaar",
-                   note="Aantallen van 1 tot en met 4 staan als <5 (onthullingsregel).")
-        tot = self.data.assign(jaar=self.data["maand"].dt.year)
+                   caption=f"Geregistreerde misdrijven in {self.naam} per jaar{self.period_words()}",
+                   note="Aantallen van 1 tot en met 4 staan als <5 (onthullingsregel)."
+                        + (" Elk jaar telt dezelfde maanden, omdat de laatste maand(en) van "
+                           f"{self.data['maand'].dt.year.max()} niet in de bron staan." if self.period_words() else ""))
+        months = self.police.comparable_months(self.data, int(self.data["maand"].dt.year.max()))
+        tot = self.data[self.data["maand"].dt.month.isin(months)].assign(jaar=lambda d: d["maand"].dt.year)
         year_ward = tot[tot["wijk_code"] == self.code].groupby("jaar")["aantal"].sum()
         year_city = tot.groupby("jaar")["aantal"].sum()
         d = pd.DataFrame({"jaar": year_city.index, "wijk": 100 * year_ward / year_ward.iloc[0],
@@ -582,8 +595,10 @@ class PoliceReport:
         log = pd.DataFrame([
             {"item": "Bron en herkomst", "rag": chip("Oranje"), "toelichting":
              "Openbare politiecijfers, in 2018 gescrapet van hoeveiligismijnwijk.nl; geen licentie vermeld."},
-            {"item": "Volledigheid", "rag": chip("Groen"), "toelichting":
-             "Elke buurt x maand x misdrijfsoort aanwezig (2011–2017, gebalanceerd)."},
+            {"item": "Volledigheid", "rag": chip("Oranje"), "toelichting":
+             "Elke buurt x maand x misdrijfsoort aanwezig (2011–2017), maar "
+             + (", ".join(self.data.attrs.get("ontbrekende_maanden", [])) or "geen maand")
+             + " staat overal op nul: nog niet gepubliceerd toen de gegevens werden opgehaald; weggelaten."},
             {"item": "Misdrijfsoort overval (117)", "rag": chip("Rood"), "toelichting":
              "Overal nul (niet geleverd door de bron); weggelaten."},
             {"item": "Wijkindeling", "rag": chip("Oranje"), "toelichting":
