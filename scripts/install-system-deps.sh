@@ -6,13 +6,29 @@
 #  - poppler-utils (pdftotext, pdftoppm) for the end-to-end report tests and screenshots
 # Installs with apt-get when run as root on Debian/Ubuntu; otherwise prints what to install.
 set -euo pipefail
-PKGS=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 fonts-dejavu-core poppler-utils)
+PKGS=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libfontconfig1 fonts-dejavu-core poppler-utils)
 
+# Optional: only makes the PDFs faster; missing it is not an error.
+OPTIONAL=(libharfbuzz-subset0)
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 missing=()
-for p in "${PKGS[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-[ ${#missing[@]} -eq 0 ] && exit 0
+for p in "${PKGS[@]}"; do installed "$p" || missing+=("$p"); done
+optional=()
+for p in "${OPTIONAL[@]}"; do installed "$p" || optional+=("$p"); done
+if [ ${#missing[@]} -eq 0 ]; then
+  if [ ${#optional[@]} -gt 0 ]; then
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get install -y -qq --no-install-recommends "${optional[@]}" >/dev/null 2>&1 \
+        || echo "install-system-deps: optional ${optional[*]} not installed (PDFs work, only slower)" >&2
+    else
+      echo "install-system-deps: optional: sudo apt-get install ${optional[*]} (faster PDF font subsetting)" >&2
+    fi
+  fi
+  exit 0
+fi
+missing+=("${optional[@]}")
 
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "install-system-deps: installing ${missing[*]}"
