@@ -164,5 +164,12 @@ def test_diagnostics_accept_att_gt_dynamic_aggregation():
                  inference="analytic").aggregate("dynamic")
     pw = dg.pretrend_power(agg)
     assert pw.tidy()["slope"].gt(0).all()
+    if getattr(agg, "vcov", None) is not None:
+        # same answer as passing the tuple with the (reference-free) covariance by hand
+        et = agg.detail.loc[agg.detail["event_time"] != -1, "event_time"].to_numpy()
+        b = agg.detail.set_index("event_time").loc[et, "estimate"].to_numpy()
+        V = agg.vcov.loc[et, et].to_numpy()
+        pw2 = dg.pretrend_power((b, V, et))
+        assert pw2.tidy()["slope"].to_numpy() == pytest.approx(pw.tidy()["slope"].to_numpy())
     hb = dg.honest_rm_bounds(agg)
     assert hb.estimate == pytest.approx(agg.detail.loc[agg.detail["event_time"] >= 0, "estimate"].mean())

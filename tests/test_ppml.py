@@ -155,8 +155,13 @@ def test_wild_and_randomization_inference_are_seeded():
     an = poisson(df, yname="y", tname="t", idname="id", gname="g")
     assert a.effect.estimate == pytest.approx(an.effect.estimate)
     assert a.effect.std_error == pytest.approx(an.effect.std_error, rel=0.35)
+    # auto follows att_gt's rule: 11 treated in cohorts of 5 and 6 -> analytic; a cohort of 4 -> wild
     auto = poisson(df, yname="y", tname="t", idname="id", gname="g", inference="auto", biters=99, seed=1)
-    assert auto.method["inference"] == "wild"  # fewer than 30 treated wards
+    assert auto.method["inference"] == "analytic"
+    df4 = df.copy()
+    df4.loc[df4["id"] == df4.loc[df4["g"] == 6, "id"].iloc[0], "g"] = 4
+    auto = poisson(df4, yname="y", tname="t", idname="id", gname="g", inference="auto", biters=99, seed=1)
+    assert auto.method["inference"] == "wild" and "smallest cohort" in auto.method["inference_note"]
     r = poisson(df, yname="y", tname="t", idname="id", gname="g", inference="randomization", biters=19, seed=2)
     assert 1 / 20 <= r.effect.p_value <= 1
     assert math.isnan(r.effect.conf_low)

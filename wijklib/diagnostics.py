@@ -67,10 +67,14 @@ def _es_parts(es: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if hasattr(es, "detail") and getattr(es, "type", None) == "dynamic":
         # wijklib.did.att_gt(...).aggregate("dynamic"): per-event-time estimates; without a stored
         # covariance the SEs are treated as independent (stated in a warning)
-        d = es.detail.dropna(subset=["estimate", "std_error"])
-        d = d[d["std_error"] > 0]
+        keep = es.detail["estimate"].notna() & es.detail["std_error"].notna() & (es.detail["std_error"] > 0)
+        d = es.detail[keep]
         et = d["event_time"].to_numpy(int)
         V = getattr(es, "vcov", None)
+        if isinstance(V, pd.DataFrame):
+            V = V.loc[et, et].to_numpy(float) if set(et) <= set(V.index) else V.to_numpy(float)[np.ix_(keep.to_numpy(), keep.to_numpy())]
+        elif V is not None:
+            V = np.asarray(V, float)[np.ix_(keep.to_numpy(), keep.to_numpy())]
         if V is None:
             import warnings
 

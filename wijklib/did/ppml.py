@@ -510,8 +510,9 @@ def poisson(
         ``"analytic"``: cluster-robust (CR1, by unit) delta method. ``"wild"``: score (multiplier)
         wild cluster bootstrap with Webb six-point weights; SEs from the interquartile range of the
         draws, as R ``did``. ``"randomization"``: permute adoption dates across units, refit
-        ``biters`` times, two-sided p-value (no interval). ``"auto"``: ``"wild"`` when fewer than 30
-        treated or control units, else ``"analytic"``.
+        ``biters`` times, two-sided p-value (no interval). ``"auto"``: the rule of ``att_gt``:
+        randomization with fewer than 10 treated units, wild when a cohort has fewer than 5 units,
+        else analytic (the choice is recorded in ``method["inference_note"]``).
     alp
         1 - confidence level.
     biters, seed
@@ -558,8 +559,24 @@ def _poisson(data: pd.DataFrame, *, yname: str, tname: str, idname: str, gname: 
     unit_g[d["u"]] = d["g"]
     n_treated = int((unit_g >= 0).sum())
     n_control = int((unit_g < 0).sum())
+    inference_note = None
     if inference == "auto":
-        inference = "wild" if min(n_treated, n_control) < 30 else "analytic"
+        # same thresholds as att_gt, so a report's DiD tables use one rule
+        from wijklib.did.attgt import AUTO_MIN_COHORT, AUTO_MIN_TREATED
+
+        cohort_sizes = np.bincount(unit_g[unit_g >= 0])
+        cohort_sizes = cohort_sizes[cohort_sizes > 0]
+        if n_treated < AUTO_MIN_TREATED:
+            inference = "randomization"
+            inference_note = (f"auto: only {n_treated} treated units (< {AUTO_MIN_TREATED}): randomization "
+                              f"inference ({biters} permutations of adoption dates across units)")
+        elif cohort_sizes.min() < AUTO_MIN_COHORT:
+            inference = "wild"
+            inference_note = (f"auto: smallest cohort has {int(cohort_sizes.min())} unit(s) (< {AUTO_MIN_COHORT}): "
+                              f"wild score bootstrap with Webb weights ({biters} draws)")
+        else:
+            inference = "analytic"
+            inference_note = "auto: cluster-robust (CR1) delta-method SEs"
     we = d["y"] - fit.mu
     ucl = d["u"]
     meat = typed_meat(d["Z"], we, d["u"], d["G"])
@@ -592,7 +609,7 @@ def _poisson(data: pd.DataFrame, *, yname: str, tname: str, idname: str, gname: 
         boot = np.nan_to_num(tau) + full[:, sl]
     method = dict(
         estimator="Wooldridge (2023) extended TWFE Poisson (PPML, unit FE)", control_group=control_group,
-        inference=inference, alpha=alp, biters=biters if inference in ("wild", "randomization") else None,
+        inference=inference, inference_note=inference_note, alpha=alp, biters=biters if inference in ("wild", "randomization") else None,
         seed=seed, n_obs=d["n"], n_units=d["G"], n_periods=d["T"], n_treated_units=n_treated,
         n_control_units=n_control, offset=offset, iterations=fit.iterations, converged=fit.converged,
         deviance=fit.deviance, se_type="cluster (CR1) by unit", scale="rate ratio (headline) and ATT level",
