@@ -92,6 +92,16 @@ def test_aggregations_follow_the_documented_formulas():
     for t in (simple, res.aggregate("dynamic"), res.aggregate("group"), res.aggregate("calendar")):
         assert 0 < t.overall.conf_low < t.overall.estimate < t.overall.conf_high
     assert "verhouding" in simple.sentence()
+    assert "rate ratio" in res.summary()
+    assert res.conf_int().shape == (len(c), 2)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    fig, ax = res.aggregate("dynamic").plot()
+    assert ax.get_yscale() == "log"
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
     with pytest.raises(ValueError, match="type must be"):
         res.aggregate("weird")
 

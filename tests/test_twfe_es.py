@@ -33,7 +33,7 @@ def staggered_panel(n_units=60, n_periods=14, seed=0, effects=None, drop_frac=0.
 
 def test_twfe_matches_statsmodels_dummies_unbalanced_weighted_clustered():
     rng = np.random.default_rng(1)
-    df = staggered_panel(drop_frac=0.1, effects=lambda g, e: np.where(e >= 0, 1.5, 0.0))
+    df = staggered_panel(n_units=36, drop_frac=0.1, effects=lambda g, e: np.where(e >= 0, 1.5, 0.0))
     df["D"] = ((df["g"] > 0) & (df["t"] >= df["g"])).astype(int)
     df["x"] = rng.normal(size=len(df))
     df["w"] = rng.uniform(0.5, 2, len(df))
@@ -91,7 +91,7 @@ def test_typed_solver_equals_generic_solver():
 
 
 def test_event_study_twfe_matches_statsmodels_relative_time_dummies():
-    df = staggered_panel(drop_frac=0.1, effects=lambda g, e: np.where(e >= 0, 1.0 + 0.2 * e, 0.0))
+    df = staggered_panel(n_units=36, drop_frac=0.1, effects=lambda g, e: np.where(e >= 0, 1.0 + 0.2 * e, 0.0))
     es = event_study(df, yname="y", tname="t", idname="id", gname="g", estimator="twfe")
     rel = np.where(df["g"] > 0, df["t"] - df["g"], -1000)
     d2 = df.assign(rel=rel)
@@ -106,7 +106,7 @@ def test_event_study_twfe_matches_statsmodels_relative_time_dummies():
 
 
 def test_sunab_cells_match_saturated_regression_and_weights():
-    df = staggered_panel(drop_frac=0.05, effects=lambda g, e: np.where(e >= 0, np.where(g == 5, 1.0, 3.0), 0.0))
+    df = staggered_panel(n_units=36, drop_frac=0.05, effects=lambda g, e: np.where(e >= 0, np.where(g == 5, 1.0, 3.0), 0.0))
     es = event_study(df, yname="y", tname="t", idname="id", gname="g")
     d2 = df.copy()
     rel = np.where(d2["g"] > 0, d2["t"] - d2["g"], -1000)

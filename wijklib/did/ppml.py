@@ -185,6 +185,34 @@ class PoissonAggResult:
             f"ATT {e.extra.get('att', math.nan):.3f} per unit-period; inference {self.method.get('inference')}"
         )
 
+    def conf_int(self) -> pd.DataFrame:
+        """Confidence limits (rate-ratio scale) per row of :meth:`tidy`."""
+        return self.tidy().set_index("term")[["conf_low", "conf_high"]]
+
+    def plot(self, *, ax: Any = None, title: str | None = None) -> tuple[Any, Any]:
+        """Rate ratios with confidence intervals on a log axis (1 = no effect); returns ``(fig, ax)``."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(7, 4))
+        else:
+            fig = ax.figure
+        t = self.tidy()
+        key = {"dynamic": "event_time", "group": "group", "calendar": "time"}.get(self.type)
+        x = np.arange(len(t)) if key is None else t[key].to_numpy()
+        xs = x if np.issubdtype(np.asarray(x).dtype, np.number) else np.arange(len(x))
+        est = t["estimate"].to_numpy(float)
+        lo, hi = t["conf_low"].to_numpy(float), t["conf_high"].to_numpy(float)
+        ax.errorbar(xs, est, yerr=[est - lo, hi - est], fmt="o", ms=3, capsize=2, color="C0")
+        ax.axhline(1.0, color="0.4", lw=0.8)
+        if self.type == "dynamic":
+            ax.axvline(-0.5, color="0.4", lw=0.8, ls="--")
+        ax.set_yscale("log")
+        ax.set_xlabel({"event_time": "periode t.o.v. start", "group": "startcohort", "time": "periode"}.get(key or "", ""))
+        ax.set_ylabel("verhouding t.o.v. zonder aanpak")
+        ax.set_title(title or f"Poisson DiD ({self.type})")
+        return fig, ax
+
     def sentence(self) -> str:
         """Short Dutch sentence for a report."""
         e = self.overall
@@ -217,6 +245,18 @@ class PoissonDiDResult:
     def tidy(self) -> pd.DataFrame:
         """One row per (cohort, period): rate ratio with CI, plus level-scale ATT."""
         return self._cell_table()
+
+    def conf_int(self) -> pd.DataFrame:
+        """Confidence limits (rate-ratio scale) per cohort x period cell."""
+        return self.tidy().set_index("term")[["conf_low", "conf_high"]]
+
+    def summary(self) -> str:
+        """One-paragraph summary: the overall rate ratio and how it was estimated."""
+        m = self.method
+        return (
+            f"{m['estimator']}; control group {m['control_group']}; {len(self.cells)} cohort x period cells; "
+            f"units = {m['n_units']}, periods = {m['n_periods']}.\n" + self.aggregate("simple").summary()
+        )
 
     def _crit(self) -> float:
         return float(stats.norm.ppf(1 - self.method["alpha"] / 2))
