@@ -94,6 +94,14 @@ def test_placebo_time_no_effect_before_start():
     assert "placebotoetsen" in res.sentence()
     with pytest.raises(ValueError, match="before the earliest real start"):
         dg.placebo_time(fit, df, [12], tname="t", gname="g")
+    # monthly dates: the same placebo with datetime periods and NaT for never treated
+    months = pd.date_range("2021-01-01", periods=16, freq="MS")
+    dd = df.assign(maand=months[df["t"].to_numpy()])
+    dd["start"] = pd.Series(pd.NaT, index=dd.index, dtype="datetime64[ns]")
+    dd.loc[dd["g"] > 0, "start"] = months[10]
+    fit_d = lambda d: event_study(d, yname="y", tname="maand", idname="id", gname="start", window=(-3, 2))  # noqa: E731
+    res_d = dg.placebo_time(fit_d, dd, ["2021-06-01"], tname="maand", gname="start")
+    assert res_d.tidy()["estimate"].iloc[0] == pytest.approx(t["estimate"].iloc[0])
 
 
 def test_placebo_space_rank():

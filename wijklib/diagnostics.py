@@ -323,16 +323,19 @@ def placebo_time(
     [6, 8]
     """
     g = data[gname]
-    treated = g.notna() & (g != 0)
+    treated = g.notna() & (g != 0) if not pd.api.types.is_datetime64_any_dtype(g) else g.notna()
     if not treated.any():
         raise ValueError(f"no treated units in column {gname!r}")
     first_real = g[treated].min()
     rows = []
+    is_dt = pd.api.types.is_datetime64_any_dtype(g)
     for fs in fake_starts:
+        if is_dt:
+            fs = pd.Timestamp(fs)
         if not fs < first_real:
             raise ValueError(f"fake start {fs!r} must lie before the earliest real start {first_real!r}")
         d = data.loc[data[tname] < first_real].copy()
-        tr = d[gname].notna() & (d[gname] != 0)
+        tr = d[gname].notna() & (d[gname] != 0) if not is_dt else d[gname].notna()
         d[gname] = d[gname].where(~tr, fs)
         rows.append(_placebo_row({"fake_start": fs}, fit_fn, d))
     return PlaceboResult(pd.DataFrame(rows), "time", alpha)
