@@ -48,8 +48,8 @@ def multiplier_weights(
     Parameters
     ----------
     kind : {"mammen", "rademacher", "webb"}
-        Mammen's two-point weights (R ``did``/``BMisc`` default), Rademacher (+-1) or Webb's six-point
-        weights (better with few clusters: more distinct bootstrap values).
+        Mammen's two-point weights, Rademacher (+-1; what R ``did`` uses through
+        ``BMisc::multiplier_bootstrap``) or Webb's six-point weights (better with few clusters: more distinct bootstrap values).
     size : int or tuple
         Output shape, e.g. ``(biters, n_clusters)``.
     rng : numpy.random.Generator
@@ -173,7 +173,7 @@ def multiplier_bootstrap(
     *,
     biters: int = 999,
     alp: float = 0.05,
-    weights: WeightKind = "mammen",
+    weights: WeightKind = "rademacher",
     seed: int | None = None,
     chunk: int = 256,
 ) -> BootstrapResult:
@@ -222,7 +222,7 @@ def multiplier_bootstrap(
 
 
 def summarize_draws(
-    draws: np.ndarray, *, n: int, alp: float = 0.05, weights: str = "mammen", seed: int | None = None
+    draws: np.ndarray, *, n: int, alp: float = 0.05, weights: str = "rademacher", seed: int | None = None
 ) -> BootstrapResult:
     """IQR SEs, sup-t critical value and covariance of sqrt(n)-scaled bootstrap draws (``mboot``)."""
     draws = np.asarray(draws, dtype=float)

@@ -562,9 +562,9 @@ def att_gt(
         Number of periods of anticipation.
     inference : {"auto", "analytic", "multiplier", "wild", "randomization"}
         ``analytic``: influence-function SEs clustered by unit. ``multiplier``: R did's multiplier
-        bootstrap (Mammen weights, IQR SEs, sup-t bands). ``wild``: wild cluster bootstrap with Webb
-        weights under the null of no effect (two-way FE residuals; unrestricted with covariates or an
-        unbalanced panel). ``randomization``: permutations of treatment timing across units keeping the
+        bootstrap (Rademacher weights as BMisc, IQR SEs, sup-t bands). ``wild``: wild cluster
+        bootstrap with Webb weights under the null of no effect (two-way FE residuals;
+        unrestricted with covariates or an unbalanced panel). ``randomization``: permutations of treatment timing across units keeping the
         cohort sizes; CIs by test inversion under a constant additive effect. ``auto``: multiplier, but
         randomization with fewer than 10 treated units and wild when a cohort has fewer than 5 units;
         the choice and reason are in ``result.inference_note``.
@@ -653,11 +653,11 @@ def att_gt(
             )
         else:
             mode = "multiplier"
-            note = f"auto: multiplier bootstrap (Mammen weights, {biters} draws, clustered by unit), as R did."
+            note = f"auto: multiplier bootstrap (Rademacher weights as R did via BMisc, {biters} draws, clustered by unit)."
     else:
         note = {
             "analytic": "analytic influence-function SEs clustered by unit (simultaneous bands from the multiplier bootstrap).",
-            "multiplier": f"multiplier bootstrap (Mammen weights, {biters} draws, clustered by unit), as R did.",
+            "multiplier": f"multiplier bootstrap (Rademacher weights as R did via BMisc, {biters} draws, clustered by unit).",
             "wild": f"wild cluster bootstrap with Webb weights ({biters} draws, "
             + ("null of no effect imposed via unit and period fixed effects)." if fast else "unrestricted: covariates/unbalanced panel)."),
             "randomization": f"randomization inference ({biters} random permutations of treatment timing across units, cohort sizes kept; intervals by test inversion under a constant effect).",
@@ -669,7 +669,7 @@ def att_gt(
     pg = np.bincount(prep.coh, weights=prep.w, minlength=H)[: H - 1] / n
     st = _State(prep=prep, spec=spec, ifrep=ifrep, att=att, se_analytic=se_an, e=e, pg=pg, mode=mode, alp=alp)
     if mode in ("analytic", "multiplier"):
-        d, s = ifrep.boot(biters, "mammen", seed)
+        d, s = ifrep.boot(biters, "rademacher", seed)
         st.boot_d, st.boot_s = d / n, s / n
         r = _infer(att, se_an, mode, alp, draws=st.boot_d)
     elif mode == "wild":
