@@ -47,6 +47,12 @@ def test_twfe_matches_statsmodels_dummies_unbalanced_weighted_clustered():
     fac = np.sqrt((n - k_sm) / (n - k_ours))
     assert r.coefficients["std_error"].to_numpy() == pytest.approx(m.bse[["D", "x"]].to_numpy() * fac, rel=1e-8)
     assert r.method["n_clusters"] == df["cl"].nunique()
+    from scipy import stats
+
+    G = df["cl"].nunique()
+    assert r.effect.p_value == pytest.approx(2 * stats.t.sf(abs(r.effect.statistic), G - 1))
+    half = r.effect.conf_high - r.effect.estimate
+    assert half == pytest.approx(stats.t.ppf(0.975, G - 1) * r.effect.std_error)
     assert set(r.tidy().columns) >= {"term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"}
     assert "TWFE" in r.summary()
     ci = r.conf_int()

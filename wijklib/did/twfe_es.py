@@ -725,7 +725,8 @@ def twfe(
     post
         0/1 column marking the after period for a 2x2 design.
     cluster
-        Cluster column (default: ``idname``).
+        Cluster column (default: ``idname``). p-values and intervals use a t(G-1) reference
+        distribution (G clusters), as fixest and Stata do; ``hc1`` uses t(N-K).
     weightsname
         Optional non-negative observation weights.
     covariates
@@ -864,6 +865,7 @@ def _twfe(data: pd.DataFrame, *, yname: str, tname: str, idname: str, treat: str
         V = np.full_like(fit.bread, np.nan)
         V[np.ix_(fit.keep, fit.keep)] = n / (n - kk) * (B @ (sc[:, fit.keep].T @ sc[:, fit.keep]) @ B)
         n_cl = n
+        dof = n - kk
     else:
         sc = cluster_scores(Z, we, unit_for_fit, n_fe_units, wv, clus_codes, len(clus_uniq))
         nested = fe == "unit" and _nested(unit_codes, clus_codes)
@@ -871,8 +873,9 @@ def _twfe(data: pd.DataFrame, *, yname: str, tname: str, idname: str, treat: str
         V = cr1_vcov(fit.bread, fit.keep, sc, n_obs=n, k=k + (1 if fe == "group" else 0),
                      nested=nested or fe == "group", n_units=G)
         n_cl = len(clus_uniq)
+        dof = n_cl - 1  # t(G-1) reference distribution for clustered SEs, as fixest/Stata
     se = float(math.sqrt(V[j, j]))
-    eff = Effect.from_linear(term, float(fit.theta[j]), se, alpha=alp)
+    eff = Effect.from_linear(term, float(fit.theta[j]), se, alpha=alp, df=dof)
     show = [i for i, nm in enumerate(names) if not nm.startswith("time::")]
     coefs = pd.DataFrame({"term": [names[i] for i in show], "estimate": fit.theta[show],
                           "std_error": np.sqrt(np.diag(V)[show])})
@@ -881,6 +884,7 @@ def _twfe(data: pd.DataFrame, *, yname: str, tname: str, idname: str, treat: str
         estimator="2x2 DiD" if post is not None else "TWFE", fe=fe, se_type=se_type,
         inference="analytic", control_group="untreated units and periods", seed=None,
         small_sample="G/(G-1)*(N-1)/(N-K)" if se_type == "cluster" else "N/(N-K)",
+        df=dof, reference_distribution=f"t({dof})",
         cluster=cluster if se_type == "cluster" else None, n_obs=n, n_units=G, n_periods=T,
         n_clusters=n_cl, n_dropped_missing=n_dropped, weights=weightsname, covariates=covariates,
     )
@@ -940,7 +944,8 @@ def event_study(
         ``(lo, hi)`` event-time window; event times outside are *binned* into the endpoints
         (``lo`` collects all earlier leads, ``hi`` all later lags). Default: all event times.
     cluster
-        Cluster column (default ``idname``).
+        Cluster column (default ``idname``). Pointwise intervals use t(G-1); the simultaneous
+        (sup-t) band uses a normal approximation, never narrower than the pointwise band.
     estimator
         ``"sunab"`` (default): Sun & Abraham (2021) interaction-weighted estimator, robust to
         heterogeneous effects across adoption cohorts; controls are never-treated units, or the
@@ -1150,9 +1155,12 @@ def _event_study(data: pd.DataFrame, *, yname: str, tname: str, idname: str, gna
         cells_df = cells_df.rename(columns={"g": "cohort", "e": "event_time"})
     se = np.sqrt(np.diag(ev_V))
     fin = np.isfinite(ev_est)
-    crit = _simultaneous_crit(ev_V[np.ix_(fin, fin)], alp, seed)
+    # sup-t from a normal approximation, never below the pointwise t(G-1) critical value
+    crit = max(_simultaneous_crit(ev_V[np.ix_(fin, fin)], alp, seed),
+               float(stats.t.ppf(1 - alp / 2, len(clus_uniq) - 1)))
     effects = [
-        Effect.from_linear(f"event_time::{int(e)}", float(b), float(s), alpha=alp, event_time=int(e))
+        Effect.from_linear(f"event_time::{int(e)}", float(b), float(s), alpha=alp, df=len(clus_uniq) - 1,
+                           event_time=int(e))
         for e, b, s in zip(ev_times, ev_est, se, strict=True)
     ]
     table = tidy_frame(effects)
@@ -1174,7 +1182,7 @@ def _event_study(data: pd.DataFrame, *, yname: str, tname: str, idname: str, gna
         a[post] = n_e[post] / n_e[post].sum()
         b_avg = float(a[fin] @ ev_est[fin])
         se_avg = float(math.sqrt(a[fin] @ ev_V[np.ix_(fin, fin)] @ a[fin]))
-        eff = Effect.from_linear("average_post", b_avg, se_avg, alpha=alp)
+        eff = Effect.from_linear("average_post", b_avg, se_avg, alpha=alp, df=len(clus_uniq) - 1)
     else:
         eff = Effect("average_post", math.nan, math.nan, math.nan, math.nan, math.nan, alpha=alp)
     if not np.all(np.isfinite(fit.theta[sl])):
@@ -1185,7 +1193,8 @@ def _event_study(data: pd.DataFrame, *, yname: str, tname: str, idname: str, gna
     method = dict(
         estimator="Sun & Abraham (2021)" if estimator == "sunab" else "dynamic TWFE",
         ref=ref, window=window, binned=window is not None, control_group=control_group,
-        cluster=cluster, se_type="cluster (CR1)", inference="analytic", n_obs=n, n_units=G, n_periods=T,
+        cluster=cluster, se_type="cluster (CR1)", inference="analytic",
+        reference_distribution=f"t({len(clus_uniq) - 1}) pointwise; sup-t normal simultaneous", n_obs=n, n_units=G, n_periods=T,
         n_clusters=len(clus_uniq), n_treated_units=int(pd.Series(unit_codes[treated]).nunique()),
         n_dropped_missing=n_missing, dropped_always_treated_rows=ginfo["always_treated"],
         treated_after_panel_rows=ginfo["treated_after_panel"], simultaneous_crit=crit, seed=seed,
