@@ -71,25 +71,31 @@ class _State:
     obs_slope: np.ndarray | None = None
 
 
-def _infer(est, se_an, mode, alp, draws=None, perm=None, perm_slope=None, obs_slope=None):
-    """SE, p-value, pointwise and simultaneous intervals for a vector of estimates."""
+def _infer(est, se_an, mode, alp, draws=None, perm=None, perm_slope=None, obs_slope=None, crit_cols=None):
+    """SE, p-value, pointwise and simultaneous intervals for a vector of estimates.
+
+    ``crit_cols`` (slice or index) selects the estimates that share the simultaneous band (all by
+    default); the band columns ``lo_s``/``hi_s`` use that critical value for every estimate.
+    """
     est = np.asarray(est, dtype=float)
     z = inf.normal_quantile(1 - alp / 2)
+    cc = slice(None) if crit_cols is None else crit_cols
     if mode in ("analytic", "multiplier"):
         se_b = inf.iqr_se(draws) if draws is not None else np.full(est.shape, np.nan)
         se = se_an if mode == "analytic" else se_b
         with np.errstate(invalid="ignore", divide="ignore"):
-            crit = inf.sup_t_critical(draws, se_b, alp) if draws is not None else math.nan
+            crit = inf.sup_t_critical(draws[:, cc], se_b[cc], alp) if draws is not None else math.nan
             p = inf.normal_two_sided_p(est / se)
         lo, hi = est - z * se, est + z * se
     elif mode == "wild":
         p, hw, se = inf.wild_bootstrap_pvalues(est, draws, alp)
-        crit = inf.sup_t_critical(draws, se, alp)
+        crit = inf.sup_t_critical(draws[:, cc], se[cc], alp)
         lo, hi = est - hw, est + hw
     else:  # randomization
         r = inf.randomization_test(est, perm, perm_slopes=perm_slope, obs_slope=obs_slope, alp=alp)
         se, p, lo, hi = r.se, r.p_value, r.conf_low, r.conf_high
-        crit = inf.sup_t_critical(perm - np.nanmean(perm, axis=0), se, alp)
+        centred = perm - np.nanmean(perm, axis=0)
+        crit = inf.sup_t_critical(centred[:, cc], se[cc], alp)
     se = np.where(np.isfinite(se) & (se > 0), se, np.nan)
     if not np.isfinite(crit):
         crit = z
@@ -411,25 +417,27 @@ class ATTgtResult:
         elif st.mode == "wild":
             kw["draws"] = st.boot_d @ A
         else:
-            P = st.perm_att.shape[0]
-            pe = np.empty((P, A.shape[1]))
-            psl = np.empty((P, A.shape[1]))
-            for p in range(P):
-                _, Ap, _ = _agg_design(type, sp, st.e, st.perm_pg[p], st.perm_att[p], prep.H, prep.tnum[0], prep.tnum[-1], lo_e, hi_e, balance_e)
-                if Ap.shape != A.shape:  # a group/period without rows under this permutation
-                    pe[p] = psl[p] = np.nan
-                    continue
-                pe[p] = st.perm_att[p] @ Ap
-                psl[p] = st.perm_slope[p] @ Ap
+            if np.allclose(st.perm_pg, st.pg[None, :], rtol=1e-12, atol=0):
+                # Unweighted (or weights that move with the units but leave the shares unchanged):
+                # the aggregation weights are the same under every permutation.
+                pe = st.perm_att @ A
+                psl = st.perm_slope @ A
+            else:
+                P = st.perm_att.shape[0]
+                pe = np.empty((P, A.shape[1]))
+                psl = np.empty((P, A.shape[1]))
+                for p in range(P):
+                    _, Ap, _ = _agg_design(type, sp, st.e, st.perm_pg[p], st.perm_att[p], prep.H, prep.tnum[0], prep.tnum[-1], lo_e, hi_e, balance_e)
+                    if Ap.shape != A.shape:  # a group/period without rows under this permutation
+                        pe[p] = psl[p] = np.nan
+                        continue
+                    pe[p] = st.perm_att[p] @ Ap
+                    psl[p] = st.perm_slope[p] @ Ap
             kw.update(perm=pe, perm_slope=psl, obs_slope=st.obs_slope @ A)
-        r = _infer(est, se_an, st.mode, st.alp, **kw)
         # Simultaneous band over the sub-estimates only (not the overall column).
         m = A.shape[1] - 1 if type != "simple" else 0
-        if m > 0:
-            sub = _infer(est[:m], se_an[:m], st.mode, st.alp, **{
-                key: (val[:, :m] if isinstance(val, np.ndarray) and val.ndim == 2 else (val[:m] if isinstance(val, np.ndarray) else val))
-                for key, val in kw.items()
-            })
+        r = _infer(est, se_an, st.mode, st.alp, crit_cols=slice(0, m) if m > 0 else None, **kw)
+        sub = {key: (val[:m] if isinstance(val, np.ndarray) else val) for key, val in r.items()}
         key = {"dynamic": "event_time", "group": "group", "calendar": "time"}.get(type)
         if m > 0:
             if type == "group":
