@@ -150,12 +150,19 @@ def test_regression_to_mean_flags_selection_after_bad_spell_only():
     # a city-wide bad spell hits controls too: not selection
     assert not dg.regression_to_mean(citywide, yname="y", tname="t", idname="id", gname="g").flag
     assert len(r.tidy()) == 8
+    months = pd.date_range("2019-01-01", periods=24, freq="MS")
+    bad_dt = bad.assign(maand=months[bad["t"].to_numpy()],
+                        start=pd.Series(pd.NaT, index=bad.index, dtype="datetime64[ns]"))
+    bad_dt.loc[bad_dt["g"] > 0, "start"] = months[15]
+    r_dt = dg.regression_to_mean(bad_dt, yname="y", tname="maand", idname="id", gname="start")
+    assert r_dt.mean_z == pytest.approx(r.mean_z)
 
 
 def test_reporting_helpers():
     f = dg.reporting_bias_flags(["n_afval", "rate_grofvuil", "misdrijf_totaal", "naleving"])
     assert f["report_based"].tolist() == [True, True, True, False]
     assert f["reden"].str.len().min() > 10
+    assert "aangiftebereidheid" in f.loc[2, "reden"] and "MeldR" in f.loc[0, "reden"]
     df = pd.DataFrame({"maand": pd.date_range("2019-11-01", periods=4, freq="MS"), "share": [0.2, 0.2, 0.5, 0.5]})
     out = dg.reporting_breaks(df, tname="maand", breaks=["2020-01"], by="share")
     assert out["break_2020_01"].tolist() == [0, 0, 1, 1]

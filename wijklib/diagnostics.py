@@ -416,7 +416,7 @@ class HonestBounds:
 
     def sentence(self) -> str:
         bd = self.breakdown_mbar
-        if not np.isfinite(bd) or bd <= 0:
+        if not np.isfinite(bd) or bd < 0.05:  # would print as "0,0 keer": say it plainly
             return ("Zelfs zonder afwijking van parallelle trends groter dan vóór de start is het effect niet "
                     "met zekerheid van nul te onderscheiden.")
         return (
@@ -664,7 +664,7 @@ def regression_to_mean(
     for arg, c in {"yname": yname, "tname": tname, "idname": idname, "gname": gname}.items():
         if c not in data.columns:
             raise KeyError(f"column {c!r} ({arg}=) not in data; available: {list(data.columns)}")
-    times = np.sort(data[tname].dropna().unique())
+    times = pd.Index(data[tname].dropna().unique()).sort_values()
     pos = {t: i for i, t in enumerate(times)}
     d = data[[idname, tname, gname, yname]].dropna(subset=[yname, tname]).copy()
     d["_tp"] = d[tname].map(pos)
@@ -695,7 +695,7 @@ def regression_to_mean(
     cache: dict[int, float] = {}
     for u, sub in d[~never].groupby(idname, sort=True):
         st = sub[gname].iloc[0]
-        sp_ = int(np.searchsorted(times, st))
+        sp_ = int(times.searchsorted(st))
         own, se = gap(sub, sp_)
         if sp_ not in cache:
             gaps = [gap(d[d[idname] == c], sp_)[0] for c in ctrl_units]
@@ -737,11 +737,11 @@ def reporting_bias_flags(outcome_names: Iterable[str]) -> pd.DataFrame:
         low = str(name).lower()
         report = low.startswith(_REPORT_PREFIXES) and "uren" not in low
         police = any(k in low for k in ("misdrijf", "politie", "aangifte", "crime"))
-        if report:
+        if police:
+            reden = "geregistreerde criminaliteit hangt deels af van aangiftebereidheid en politie-inzet"
+        elif report:
             reden = ("telt meldingen van bewoners: meer meldingen kan ook betekenen dat melden makkelijker "
                      "werd (MeldR sinds 1-1-2020) of dat handhavers zichtbaarder zijn")
-        elif police:
-            reden = "geregistreerde criminaliteit hangt deels af van aangiftebereidheid en politie-inzet"
         else:
             reden = "geen telling van meldingen"
         rows.append({"outcome": name, "report_based": bool(report or police), "reden": reden})
