@@ -542,7 +542,12 @@ def poisson(
     gname
         First treated period per unit; 0/NaN/NaT = never treated.
     control_group
-        ``"nevertreated"`` (default) or ``"notyettreated"``; see the module docstring.
+        ``"nevertreated"`` (default) or ``"notyettreated"``; see the module docstring. With
+        ``"nevertreated"`` every effect is measured against the single period before the start
+        (``g-1``), which is noisy with monthly counts and sensitive to a bad month just before the
+        start (regression to the mean); ``"notyettreated"`` uses all untreated periods as baseline
+        and gave much tighter intervals on the demo city (e.g. overlast: 0.76 [0.71, 0.82] vs 0.67
+        [0.55, 0.81], true 0.80).
     offset
         Column with a log exposure added to the linear predictor (e.g. ``log(population)``), as in
         fixest/pyfixest; effects are then rate ratios of the rate per exposure.
