@@ -246,10 +246,11 @@ def write_report(store: dict) -> None:
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. The machine was shared with",
         "other jobs during the runs (load average well above the 2 cores), so wall-clock times are inflated for",
-        "every tool alike; CPU time (user + system) is the steadier measure of work done.",
+        "every tool, but not always equally (rows were run at different moments, see the last column);",
+        "CPU time (user + system) is the steadier measure of work done.",
         "",
-        "| panel (units x months) | tool | wall (s) | CPU user+sys (s) | max RSS (MiB) | wijklib faster by (wall / CPU) | max abs diff ATT(g,t) vs wijklib | max abs diff overall aggregates | median SE ratio wijklib/peer |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| panel (units x months) | tool | wall (s) | CPU user+sys (s) | max RSS (MiB) | wijklib faster by (wall / CPU) | max abs diff ATT(g,t) vs wijklib | max abs diff overall aggregates | median SE ratio wijklib/peer | finished (UTC) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for size in SIZES:
         ours = store.get(f"wijklib|{size}")
@@ -259,7 +260,7 @@ def write_report(store: dict) -> None:
             if r is None:
                 continue
             if "error" in r:
-                lines.append(f"| {size} | {tool} | failed | | | | {r['error'][:120].replace('|', '/').replace(chr(10), ' ')} | | |")
+                lines.append(f"| {size} | {tool} | failed | | | | {r['error'][:120].replace('|', '/').replace(chr(10), ' ')} | | | |")
                 continue
             speed = ""
             agree = ("", "", "")
@@ -269,7 +270,9 @@ def write_report(store: dict) -> None:
                     ag = agreement(our_out, json.loads(Path(r["out"]).read_text()))
                     agree = (f"{ag['max_abs_diff_att']:.1e} ({ag['n_common_gt']}/{ag['n_ours']} g,t)",
                              f"{ag['max_abs_diff_agg']:.1e}", f"{ag['median_se_ratio']:.3f}")
-            lines.append(f"| {size} | {tool} | {r['wall_s']:.2f} | {r['cpu_s']:.2f} | {r['max_rss_mib']:.0f} | {speed} | {agree[0]} | {agree[1]} | {agree[2]} |")
+            out_file = Path(r["out"])
+            when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(out_file.stat().st_mtime)) if out_file.exists() else ""
+            lines.append(f"| {size} | {tool} | {r['wall_s']:.2f} | {r['cpu_s']:.2f} | {r['max_rss_mib']:.0f} | {speed} | {agree[0]} | {agree[1]} | {agree[2]} | {when} |")
     ss = json.loads(SIZE_STUDY.read_text()) if SIZE_STUDY.exists() else None
     if ss:
         lines += [
