@@ -240,3 +240,16 @@ def test_2x2_twfe_equals_difference_of_mean_changes():
     chg_c = np.array([1.0, 0.0, 2.0])
     welch = np.sqrt(chg_t.var(ddof=1) / 2 + chg_c.var(ddof=1) / 3)
     assert gm.effect.std_error == pytest.approx(welch)
+
+
+@pytest.mark.slow
+def test_sunab_pointwise_coverage_slow():
+    """95% pointwise intervals of the Sun & Abraham event study cover the truth about 95% of the time."""
+    hits = []
+    for seed in range(200):
+        df = _all_treated_panel(1000 + seed, n=60)
+        tab = event_study(df, yname="y", tname="t", idname="id", gname="g").tidy().set_index("event_time")
+        for e in range(4):
+            truth = np.mean([0.5 * (e + 1), 3.0])
+            hits.append(tab.loc[e, "conf_low"] <= truth <= tab.loc[e, "conf_high"])
+    assert 0.92 <= np.mean(hits) <= 0.98
