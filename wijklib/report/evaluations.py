@@ -113,6 +113,43 @@ def prepare(cfg: ReportConfig, year: int, wards: list[str] | None = None) -> Pat
     return folder
 
 
+_MEASURE_KEYS = {"estimate", "conf_low", "conf_high", "scale"}
+
+
+def _restore_nan(obj: Any) -> Any:
+    """JSON has no NaN: the monitor writes a missing estimate as null, but ``Measure`` needs floats.
+
+    Work-around for ``WardEvaluation.from_json`` (wijklib.monitor) until it restores NaN itself.
+    """
+    if isinstance(obj, dict):
+        out = {k: _restore_nan(v) for k, v in obj.items()}
+        if _MEASURE_KEYS <= set(out):
+            for k in ("estimate", "conf_low", "conf_high"):
+                if out[k] is None:
+                    out[k] = float("nan")
+        return out
+    if isinstance(obj, list):
+        return [_restore_nan(v) for v in obj]
+    return obj
+
+
+def read_evaluation(path: Path) -> Any:
+    """Read one cached ``WardEvaluation`` JSON (errors name the file and the line).
+
+    Examples
+    --------
+    >>> _restore_nan({"m": {"estimate": None, "conf_low": None, "conf_high": 1.0, "scale": "ratio"}})["m"]["estimate"]
+    nan
+    """
+    from wijklib import monitor
+
+    try:
+        d = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not a valid evaluation JSON file (line {exc.lineno}: {exc.msg})") from exc
+    return monitor.WardEvaluation.from_dict(_restore_nan(d))
+
+
 def load_ward(cfg: ReportConfig, year: int, ward: str) -> Any:
     """The cached :class:`wijklib.monitor.WardEvaluation` of a ward (prepared on demand when absent).
 
@@ -123,8 +160,6 @@ def load_ward(cfg: ReportConfig, year: int, ward: str) -> Any:
     ValueError
         When the ward's JSON is unreadable (names the file and the line).
     """
-    from wijklib import monitor
-
     folder = cache_dir(cfg, year)
     path = folder / "evaluations" / f"{ward}_{year}.json"
     if not path.is_file():
@@ -136,7 +171,7 @@ def load_ward(cfg: ReportConfig, year: int, ward: str) -> Any:
         prepare(cfg, year, wards=[ward])  # interactive use without a batch: evaluate just this ward
     if not path.is_file():
         raise EvaluationMissing(f"wijkraad {ward!r}: no evaluation written to {path}")
-    return monitor.WardEvaluation.from_json(path)
+    return read_evaluation(path)
 
 
 def load_panel(cfg: ReportConfig, year: int) -> pd.DataFrame:
@@ -158,12 +193,10 @@ def _read_panel(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
 
 def load_city(cfg: ReportConfig, year: int) -> tuple[dict[str, Any], dict[str, str]]:
     """All cached ward evaluations of a year and the failures (for the city overview)."""
-    from wijklib import monitor
-
     folder = prepare(cfg, year)
     evs = {}
     for p in sorted((folder / "evaluations").glob(f"*_{year}.json")):
-        ev = monitor.WardEvaluation.from_json(p)
+        ev = read_evaluation(p)
         evs[ev.wijkraad_id] = ev
     failures = json.loads((folder / "failures.json").read_text(encoding="utf-8"))
     return evs, failures
