@@ -519,10 +519,18 @@ class ATTgtResult:
             x = np.arange(len(d)) if self._state.prep.is_datetime else d["time"].to_numpy(float)
             x = x + (i - (len(groups) - 1) / 2) * width
             est = d["estimate"].to_numpy(float)
-            ax.errorbar(x, est, yerr=[est - d["conf_low_simul"].to_numpy(float), d["conf_high_simul"].to_numpy(float) - est],
-                        fmt="o", ms=3, capsize=1.5, label=f"g={g}")
+            yerr = [est - d["conf_low_simul"].to_numpy(float), d["conf_high_simul"].to_numpy(float) - est]
+            color = f"C{i % 10}"
+            ax.errorbar(x, est, yerr=yerr, fmt="o", ms=4, capsize=1.5, color=color, label=f"g={g}")
+            pre = ~d["post"].to_numpy(bool)
+            # open markers before treatment (placebo periods), filled after
+            ax.plot(x[pre], est[pre], "o", ms=4, mfc="white", mec=color, ls="none", zorder=3)
         ax.axhline(0, color="black", lw=0.8)
-        ax.set_xlabel("period")
+        if not self._state.prep.is_datetime:
+            from matplotlib.ticker import MaxNLocator
+
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("period (open markers: before treatment)")
         ax.set_ylabel("ATT(g,t)")
         ax.legend(frameon=False, fontsize="small")
         return fig, ax
@@ -563,7 +571,8 @@ def att_gt(
     est_method : {"dr", "reg", "ipw"}
         2x2 estimator with covariates (identical without covariates).
     xformla : str, optional
-        Covariates as a one-sided formula of column names, e.g. ``"~ lpop"``.
+        Covariates as a one-sided formula of column names, e.g. ``"~ lpop"``. Each 2x2 uses the
+        covariate values of its earlier period (as R did's panel estimators).
     weightsname : str, optional
         Sampling weights, constant within unit.
     anticipation : float
