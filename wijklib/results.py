@@ -84,7 +84,13 @@ class Effect:
 
 
 def tidy_frame(effects: list[Effect]) -> pd.DataFrame:
-    """Stack effects into a tidy DataFrame with :data:`TIDY_COLUMNS` first."""
+    """Stack effects into a tidy DataFrame with :data:`TIDY_COLUMNS` first.
+
+    Examples
+    --------
+    >>> tidy_frame([Effect.from_linear("niveau", 0.1, 0.05)]).columns[:3].tolist()
+    ['term', 'estimate', 'std_error']
+    """
     rows = [e.to_dict() for e in effects]
     df = pd.DataFrame(rows)
     if df.empty:
