@@ -31,7 +31,8 @@ def count_panel(n_units=40, n_periods=8, ratio=0.7, seed=5, cohorts=(4, 6), neve
 @pytest.mark.parametrize("control_group", ["nevertreated", "notyettreated"])
 def test_matches_statsmodels_glm_with_dummies(control_group):
     df = count_panel().drop(index=[3, 50, 51])  # missing months
-    res = poisson(df, yname="y", tname="t", idname="id", gname="g", control_group=control_group, offset="lp")
+    kw = {"baseline": "last"} if control_group == "nevertreated" else {}
+    res = poisson(df, yname="y", tname="t", idname="id", gname="g", control_group=control_group, offset="lp", **kw)
     d = df.copy()
     m = (d["g"] > 0) & ((d["t"] != d["g"] - 1) if control_group == "nevertreated" else (d["t"] >= d["g"]))
     d["cell"] = "none"
@@ -188,3 +189,38 @@ def test_errors():
         poisson(df, yname="y", tname="t", idname="id", gname="g", inference="magic")
     with pytest.raises(KeyError, match="offset"):
         poisson(df, yname="y", tname="t", idname="id", gname="g", offset="pop")
+
+
+def test_average_baseline_is_the_documented_linear_map():
+    df = count_panel(n_units=40, n_periods=9, cohorts=(4, 6))
+    last = poisson(df, yname="y", tname="t", idname="id", gname="g", baseline="last")
+    avg = poisson(df, yname="y", tname="t", idname="id", gname="g")
+    assert avg.method["baseline"] == "average"
+    c = last.cells
+    for g in (4, 6):
+        m = (c["group"] == g).to_numpy()
+        pre = m & (c["time"] < g).to_numpy()
+        shift = c.loc[pre, "tau"].sum() / (pre.sum() + 1)
+        assert avg.cells.loc[m, "tau"].to_numpy() == pytest.approx(c.loc[m, "tau"].to_numpy() - shift)
+        # pre-period effects average to zero once the reference (0) is counted
+        assert (avg.cells.loc[pre, "tau"].sum() + (0 - shift)) == pytest.approx(0, abs=1e-10)
+    nyt = poisson(df, yname="y", tname="t", idname="id", gname="g", control_group="notyettreated")
+    nyt_last = poisson(df, yname="y", tname="t", idname="id", gname="g", control_group="notyettreated", baseline="last")
+    assert nyt.method["baseline"] == "all untreated periods"
+    assert nyt.cells["tau"].to_numpy() == pytest.approx(nyt_last.cells["tau"].to_numpy())
+    with pytest.raises(ValueError, match="baseline must be"):
+        poisson(df, yname="y", tname="t", idname="id", gname="g", baseline="first")
+
+
+def test_average_baseline_is_robust_to_a_bad_month_before_the_start():
+    """A transient shock in g-1 (the regression-to-the-mean trap) biases the 'last' baseline most."""
+    est_last, est_avg = [], []
+    for seed in range(20):
+        df = count_panel(n_units=60, n_periods=10, ratio=0.8, seed=300 + seed, cohorts=(6,))
+        shock = (df["g"] == 6) & (df["t"] == 5)
+        df.loc[shock, "y"] = np.random.default_rng(seed).poisson(1.4 * df.loc[shock, "y"].mean(), shock.sum())
+        est_last.append(math.log(poisson(df, yname="y", tname="t", idname="id", gname="g", baseline="last").effect.estimate))
+        est_avg.append(math.log(poisson(df, yname="y", tname="t", idname="id", gname="g").effect.estimate))
+    truth = math.log(0.8)
+    assert abs(np.mean(est_avg) - truth) < abs(np.mean(est_last) - truth)
+    assert abs(np.mean(est_avg) - truth) < 0.1
