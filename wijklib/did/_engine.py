@@ -306,111 +306,131 @@ def _logit(X: np.ndarray, D: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.
     return p, vcov
 
 
-def _wols(dy: np.ndarray, D: np.ndarray, X: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Outcome regression of dy on X among controls (weighted); fitted values for everyone."""
+def _wols(DY: np.ndarray, D: np.ndarray, X: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Outcome regressions of each column of DY on X among controls (weighted); fitted values."""
     c = D == 0
     Xc = X[c] * w[c, None]
-    coef = np.linalg.lstsq(Xc.T @ X[c], Xc.T @ dy[c], rcond=None)[0]
+    coef = np.linalg.lstsq(Xc.T @ X[c], Xc.T @ DY[c], rcond=None)[0]
     return X @ coef
 
 
-def drdid_panel(dy, D, X, w, method: str) -> tuple[float, np.ndarray]:
+def drdid_panel(dy, D, X, w, method: str):
     """Sant'Anna & Zhao (2020) panel DiD estimators as in R ``DRDID`` (``drdid_panel``,
-    ``reg_did_panel``, ``std_ipw_did_panel``). Returns the ATT and its IF on the subsample."""
-    n = len(dy)
+    ``reg_did_panel``, ``std_ipw_did_panel``).
+
+    ``dy`` is a vector of outcome changes, or a matrix with one column per 2x2 that shares the same
+    sample, treatment and covariates (the propensity score and the regression design are fitted once).
+    Returns the ATT(s) and the IF on the subsample (vector, or n1 x m matrix).
+    """
+    one = np.ndim(dy) == 1
+    DY = np.asarray(dy, dtype=float).reshape(len(D), -1)
+    n = len(D)
     w = w / w.mean()
+    w_ols = w * (1 - D)
     if method == "reg":
-        out_delta = _wols(dy, D, X, w)
+        OD = _wols(DY, D, X, w)
         w_treat = w * D
-        w_cont = w * D
-        att_treat = w_treat * dy
-        att_cont = w_cont * out_delta
-        eta_t = att_treat.mean() / w_treat.mean()
-        eta_c = att_cont.mean() / w_cont.mean()
-        att = eta_t - eta_c
-        w_ols = w * (1 - D)
-        wx = w_ols[:, None] * X
-        weX = (w_ols * (dy - out_delta))[:, None] * X
-        XpX_inv = np.linalg.inv(wx.T @ X / n)
-        lin_ols = weX @ XpX_inv
-        inf_treat = (att_treat - w_treat * eta_t) / w_treat.mean()
-        inf_c1 = att_cont - w_cont * eta_c
-        M1 = (w_cont[:, None] * X).mean(axis=0)
-        inf_control = (inf_c1 + lin_ols @ M1) / w_cont.mean()
-        return float(att), inf_treat - inf_control
+        eta_t = (w_treat[:, None] * DY).mean(0) / w_treat.mean()
+        eta_c = (w_treat[:, None] * OD).mean(0) / w_treat.mean()
+        XpX_inv = np.linalg.inv((w_ols[:, None] * X).T @ X / n)
+        M1 = (w_treat[:, None] * X).mean(axis=0)
+        # lin_ols @ M1 for every column: residual * (w_ols * X XpX^-1 M1)
+        h = w_ols * (X @ (XpX_inv @ M1))
+        inf_treat = w_treat[:, None] * (DY - eta_t) / w_treat.mean()
+        inf_control = (w_treat[:, None] * (OD - eta_c) + (DY - OD) * h[:, None]) / w_treat.mean()
+        att, inf = eta_t - eta_c, inf_treat - inf_control
+        return (float(att[0]), inf[:, 0]) if one else (att, inf)
     ps, vcov = _logit(X, D, w)
     ps = np.minimum(ps, 1 - 1e-6)
     trim = np.where(D == 0, ps < 0.995, ps < 1.01)
     w_treat = trim * w * D
     w_cont = trim * w * ps * (1 - D) / (1 - ps)
-    score_ps = (w * (D - ps))[:, None] * X
-    lin_ps = score_ps @ (vcov * n)
+    lin_ps = ((w * (D - ps))[:, None] * X) @ (vcov * n)  # (n, p)
     if method == "ipw":
-        att_treat = w_treat * dy
-        att_cont = w_cont * dy
-        eta_t = att_treat.mean() / w_treat.mean()
-        eta_c = att_cont.mean() / w_cont.mean()
-        inf_treat = (att_treat - w_treat * eta_t) / w_treat.mean()
-        M2 = (w_cont * (dy - eta_c))[:, None] * X
-        inf_control = (att_cont - w_cont * eta_c + lin_ps @ M2.mean(axis=0)) / w_cont.mean()
-        return float(eta_t - eta_c), inf_treat - inf_control
+        eta_t = (w_treat[:, None] * DY).mean(0) / w_treat.mean()
+        eta_c = (w_cont[:, None] * DY).mean(0) / w_cont.mean()
+        inf_treat = w_treat[:, None] * (DY - eta_t) / w_treat.mean()
+        M2 = (w_cont[:, None] * X).T @ (DY - eta_c) / n  # (p, m)
+        inf_control = (w_cont[:, None] * (DY - eta_c) + lin_ps @ M2) / w_cont.mean()
+        att, inf = eta_t - eta_c, inf_treat - inf_control
+        return (float(att[0]), inf[:, 0]) if one else (att, inf)
     # doubly robust (did default)
-    out_delta = _wols(dy, D, X, w)
-    r = dy - out_delta
-    att_treat = w_treat * r
-    att_cont = w_cont * r
-    eta_t = att_treat.mean() / w_treat.mean()
-    eta_c = att_cont.mean() / w_cont.mean()
-    w_ols = w * (1 - D)
-    wx = w_ols[:, None] * X
-    weX = (w_ols * r)[:, None] * X
-    lin_ols = weX @ np.linalg.inv(wx.T @ X / n)
-    inf_treat = (att_treat - w_treat * eta_t - lin_ols @ (w_treat[:, None] * X).mean(axis=0)) / w_treat.mean()
-    M2 = ((w_cont * (r - eta_c))[:, None] * X).mean(axis=0)
-    M3 = (w_cont[:, None] * X).mean(axis=0)
-    inf_control = (att_cont - w_cont * eta_c + lin_ps @ M2 - lin_ols @ M3) / w_cont.mean()
-    return float(eta_t - eta_c), inf_treat - inf_control
+    R = DY - _wols(DY, D, X, w)
+    eta_t = (w_treat[:, None] * R).mean(0) / w_treat.mean()
+    eta_c = (w_cont[:, None] * R).mean(0) / w_cont.mean()
+    XpX_inv = np.linalg.inv((w_ols[:, None] * X).T @ X / n)
+    h_t = w_ols * (X @ (XpX_inv @ (w_treat[:, None] * X).mean(axis=0)))
+    h_c = w_ols * (X @ (XpX_inv @ (w_cont[:, None] * X).mean(axis=0)))
+    inf_treat = (w_treat[:, None] * (R - eta_t) - R * h_t[:, None]) / w_treat.mean()
+    M2 = (w_cont[:, None] * X).T @ (R - eta_c) / n  # (p, m)
+    inf_control = (w_cont[:, None] * (R - eta_c) + lin_ps @ M2 - R * h_c[:, None]) / w_cont.mean()
+    att, inf = eta_t - eta_c, inf_treat - inf_control
+    return (float(att[0]), inf[:, 0]) if one else (att, inf)
+
+
+def design_groups(prep: Prepared, spec: GTSpec, obs: np.ndarray | None = None) -> dict[tuple, list[int]]:
+    """Group the non-reference 2x2s that share sample, treated cohort, control set and covariates."""
+    obs = np.isfinite(prep.Y) if obs is None else obs
+    x_const = prep.X is None or bool(np.all(prep.X == prep.X[:, :1, :]))
+    groups: dict[tuple, list[int]] = {}
+    for j in range(spec.k):
+        if spec.ref[j]:
+            continue
+        ti, bi = int(spec.ti[j]), int(spec.bi[j])
+        both = obs[:, ti] & obs[:, bi]
+        key = (
+            int(spec.hg[j]), spec.ctrl[j].tobytes(), None if x_const else min(ti, bi),
+            None if both.all() else both.tobytes(),
+        )
+        groups.setdefault(key, []).append(j)
+    return groups
 
 
 def dense_att(
     prep: Prepared, spec: GTSpec, est_method: str, Y: np.ndarray | None = None,
     coh: np.ndarray | None = None, want_if: bool = True,
 ) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
-    """ATT(g,t) one 2x2 at a time (covariates / unbalanced panels). Returns ``att, psi (n x k), notes``."""
+    """ATT(g,t) by 2x2 estimators (covariates / unbalanced panels). Returns ``att, psi (n x k), notes``.
+
+    2x2s with the same sample (units observed in both periods), treated cohort, control set and
+    covariate values share one propensity-score / regression design and are estimated together.
+    """
     Y = prep.Y if Y is None else Y
     coh = prep.coh if coh is None else coh
     n, k = prep.n, spec.k
     w = prep.w
-    att = np.full(k, np.nan)
+    att = np.where(spec.ref, 0.0, np.nan)
     psi = np.zeros((n, k)) if want_if else None
     notes: list[str] = []
-    for j in range(k):
-        if spec.ref[j]:
-            att[j] = 0.0
-            continue
-        ti, bi = spec.ti[j], spec.bi[j]
-        treated = coh == spec.hg[j]
-        control = spec.ctrl[j][coh]
-        sub = (treated | control) & np.isfinite(Y[:, ti]) & np.isfinite(Y[:, bi])
+    obs = np.isfinite(Y)
+    groups = design_groups(prep, spec, obs)
+    for cols in groups.values():
+        j0 = cols[0]
+        ti0, bi0 = int(spec.ti[j0]), int(spec.bi[j0])
+        treated = coh == spec.hg[j0]
+        control = spec.ctrl[j0][coh]
+        sub = (treated | control) & obs[:, ti0] & obs[:, bi0]
         idx = np.flatnonzero(sub)
         D = treated[idx].astype(float)
         if D.sum() == 0 or (1 - D).sum() == 0:
-            notes.append(f"ATT(g={spec.g[j]}, t={spec.t[j]}): no treated or no control unit observed; left missing")
+            for j in cols:
+                notes.append(f"ATT(g={spec.g[j]}, t={spec.t[j]}): no treated or no control unit observed; left missing")
             continue
-        dy = Y[idx, ti] - Y[idx, bi]
+        cols_a = np.asarray(cols)
+        DY = Y[np.ix_(idx, spec.ti[cols_a])] - Y[np.ix_(idx, spec.bi[cols_a])]
         if prep.X is not None:
-            Xb = prep.X[idx, min(ti, bi), :]
-            X = np.column_stack([np.ones(len(idx)), Xb])
+            X = np.column_stack([np.ones(len(idx)), prep.X[idx, min(ti0, bi0), :]])
         else:
             X = np.ones((len(idx), 1))
         try:
-            a, inf = drdid_panel(dy, D, X, w[idx], est_method)
+            a, inf = drdid_panel(DY, D, X, w[idx], est_method)
         except np.linalg.LinAlgError as exc:
-            notes.append(f"ATT(g={spec.g[j]}, t={spec.t[j]}): estimation failed ({exc}); left missing")
+            for j in cols:
+                notes.append(f"ATT(g={spec.g[j]}, t={spec.t[j]}): estimation failed ({exc}); left missing")
             continue
-        att[j] = a
+        att[cols_a] = a
         if want_if:
-            psi[idx, j] = (n / len(idx)) * inf
+            psi[np.ix_(idx, cols_a)] = (n / len(idx)) * inf
     return att, psi, notes
 
 

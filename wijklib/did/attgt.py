@@ -47,6 +47,9 @@ AggType = Literal["simple", "dynamic", "group", "calendar"]
 AUTO_MIN_TREATED = 10
 #: ... and to the wild cluster bootstrap (Webb weights) when a cohort is smaller than this.
 AUTO_MIN_COHORT = 5
+#: Randomization inference on the general (covariates / unbalanced) path re-fits every 2x2 design
+#: per permutation; the number of permutations is reduced so that at most this many fits are done.
+MAX_DENSE_REFITS = 40_000
 
 
 # ----------------------------------------------------------------------------------------------
@@ -695,7 +698,18 @@ def att_gt(
         st.boot_d = d / n
         r = _infer(att, se_an, mode, alp, draws=st.boot_d)
     else:
-        st.perm_att, st.perm_slope, st.perm_pg, st.obs_slope = _permutations(prep, spec, est_method, biters, seed, fast)
+        n_perm = biters
+        n_designs = 0 if fast else len(eng.design_groups(prep, spec))
+        if 2 * n_designs * biters > MAX_DENSE_REFITS:
+            # Every permutation re-fits every 2x2 design twice (outcome and treatment indicator).
+            n_perm = max(99, MAX_DENSE_REFITS // (2 * n_designs))
+            if n_perm < biters:
+                note += (
+                    f" With covariates or an unbalanced panel each permutation re-fits {n_designs} 2x2 "
+                    f"designs, so {n_perm} permutations were used instead of {biters} (p-values in steps "
+                    f"of 1/{n_perm + 1})."
+                )
+        st.perm_att, st.perm_slope, st.perm_pg, st.obs_slope = _permutations(prep, spec, est_method, n_perm, seed, fast)
         r = _infer(att, se_an, mode, alp, perm=st.perm_att, perm_slope=st.perm_slope, obs_slope=st.obs_slope)
     for key in ("se", "p", "lo", "hi", "lo_s", "hi_s"):
         r[key] = np.where(spec.ref, np.nan, r[key])
