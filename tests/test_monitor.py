@@ -26,12 +26,13 @@ from wijklib.monitor.verdict import (
 )
 
 # --------------------------------------------------------------------------------------------
-# a small synthetic city: 10 wards, one wijk/buurt each, 2019-2024
+# a small synthetic city: 16 wards, one wijk/buurt each, 2019-2024; 10 wards start together, one
+# alone, five never (enough treated wards for valid DiD intervals: design.min_treated_did = 10)
 # --------------------------------------------------------------------------------------------
-WARDS = [f"w{i:02d}" for i in range(10)]
-COHORT = pd.Timestamp("2021-01-01")  # w00..w03
-SINGLE = pd.Timestamp("2022-04-01")  # w04
-STARTS = {**{w: COHORT for w in WARDS[:4]}, WARDS[4]: SINGLE}
+WARDS = [f"w{i:02d}" for i in range(16)]
+COHORT = pd.Timestamp("2021-01-01")  # w00..w09
+SINGLE = pd.Timestamp("2022-04-01")  # w10
+STARTS = {**{w: COHORT for w in WARDS[:10]}, WARDS[10]: SINGLE}
 MONTHS = pd.date_range("2019-01-01", "2024-12-01", freq="MS")
 PII = {
     "names": ["Piet Jansen", "meneer Jansen", "mevrouw de Vries", "dhr. K. Bakker"],
@@ -43,10 +44,10 @@ PII = {
 
 def _hierarchy() -> pd.DataFrame:
     return pd.DataFrame({
-        "buurt_code": [f"BU0599{i:04d}" for i in range(10)],
-        "wijk_code": [f"BU0599{i:04d}" for i in range(10)],
+        "buurt_code": [f"BU0599{i:04d}" for i in range(len(WARDS))],
+        "wijk_code": [f"BU0599{i:04d}" for i in range(len(WARDS))],
         "wijkraad_id": WARDS,
-        "wijkraad": [f"Wijk {i}" for i in range(10)],
+        "wijkraad": [f"Wijk {i}" for i in range(len(WARDS))],
     })
 
 
@@ -54,7 +55,7 @@ def _panel(seed: int = 1, effect: float = 0.6) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     rows = []
     for i, w in enumerate(WARDS):
-        pop = 8000.0 + 1000 * i
+        pop = 8000.0 + 700 * i
         lvl = rng.normal(0, 0.15)
         st = STARTS.get(w, pd.NaT)
         for t, m in enumerate(MONTHS):
@@ -247,29 +248,36 @@ def test_design_follows_the_data(city):
     p24 = design.upto(panel, 2024)
     starts = design.treatment_starts(panel)
     cohort = design.estimate_outcome(p24, "w00", "afval", 2024, starts)
-    assert cohort.design == "did" and cohort.cohort_size == 4 and cohort.n_controls == 6
+    assert cohort.design == "did" and cohort.cohort_size == 10 and cohort.n_controls == 6
     assert cohort.measure.conf_high < 1 and cohort.measure.kind == "effect"
     assert "cohort" in cohort.why
-    single = design.estimate_outcome(p24, "w04", "afval", 2024, starts)
+    single = design.estimate_outcome(p24, "w10", "afval", 2024, starts)
     assert single.design == "its_controlled" and single.n_controls == 5 and "1 wijk" in single.why
     assert 0.4 < single.measure.estimate < 0.85
-    untreated = design.estimate_outcome(p24, "w07", "afval", 2024, starts)
+    untreated = design.estimate_outcome(p24, "w12", "afval", 2024, starts)
     assert untreated.design == "ontwikkeling" and untreated.measure.kind == "ontwikkeling"
     # Evaluated in 2021 the single ward is not yet treated; in mid-2022 its post period is too short.
-    assert design.estimate_outcome(design.upto(panel, 2021), "w04", "afval", 2021, starts).design == "ontwikkeling"
-    short = design.estimate_outcome(design.upto(panel, 2022), "w04", "afval", 2022, starts,
+    assert design.estimate_outcome(design.upto(panel, 2021), "w10", "afval", 2021, starts).design == "ontwikkeling"
+    short = design.estimate_outcome(design.upto(panel, 2022), "w10", "afval", 2022, starts,
                                     config=load_config({"verdict": {"min_post_periods": 12}}))
     assert short.design == "geen" and short.measure is None
     # Without any untreated ward only the plain ITS is left (last resort, said so).
-    alone = panel.loc[panel["unit"].isin(["w04"])]
-    plain = design.estimate_outcome(alone, "w04", "afval", 2024, design.treatment_starts(alone))
+    alone = panel.loc[panel["unit"].isin(["w10"])]
+    plain = design.estimate_outcome(alone, "w10", "afval", 2024, design.treatment_starts(alone))
     assert plain.design == "its" and "laatste mogelijkheid" in plain.why
+
+
+def test_few_treated_wards_get_the_single_ward_design(city):
+    _, _, panel, _ = city
+    few = panel.loc[~panel["unit"].isin([f"w{i:02d}" for i in range(3, 10)])]  # 3 + 1 treated wards left
+    e = design.estimate_outcome(design.upto(few, 2024), "w00", "afval", 2024, design.treatment_starts(few))
+    assert e.design == "its_controlled" and "4 wijken met wijkgericht handhaven" in e.why
 
 
 def test_development_matches_hand_computed_rate_ratio(city):
     _, _, panel, _ = city
-    m = design.development(panel, "w07", "afval", 2024)
-    s = panel.loc[panel["unit"] == "w07"]
+    m = design.development(panel, "w12", "afval", 2024)
+    s = panel.loc[panel["unit"] == "w12"]
     y = s["period"].dt.year
     by_hand = (s.loc[y == 2024, "n_afval"].sum() / s.loc[y == 2024, "population"].sum()) / (
         s.loc[y == 2023, "n_afval"].sum() / s.loc[y == 2023, "population"].sum())
@@ -357,7 +365,7 @@ def test_level3_score_reproduced_by_hand(ev_w00, city):
     assert ev_w00.level3.score == pytest.approx(expected)
     assert ev_w00.level3.components == pytest.approx({"aanwezigheid": aanw, "breedte": breedte, "regelmaat": regelmaat})
     # An untreated ward only works with the police: lower breadth.
-    ev7 = level3.compute_level3(ov, sw, "w07", 2024)
+    ev7 = level3.compute_level3(ov, sw, "w12", 2024)
     assert ev7.components["breedte"] == pytest.approx(1 / 3)
 
 
@@ -395,7 +403,7 @@ def test_json_round_trip_is_stable(ev_w00, tmp_path):
 
 def test_herijk_and_previous_year(city, tmp_path):
     ctx = city[0]
-    ev = monitor.evaluate_ward("w07", 2024, context=ctx)  # untreated: no effect, development only
+    ev = monitor.evaluate_ward("w12", 2024, context=ctx)  # untreated: no effect, development only
     themes = {t["thema"]: t for t in ev.themes}
     # Previous year computed (herijk.years = 2): history and comparison are filled in.
     assert ev.to_frame("comparison")["oordeel_vorig"].notna().all()
@@ -406,15 +414,15 @@ def test_herijk_and_previous_year(city, tmp_path):
         t for t, d in themes.items() if d["oordeel"] != OP_KOERS and d["geschiedenis"]
         and d["geschiedenis"][-1]["oordeel"] != OP_KOERS}
     # Reading last year's JSON gives the same evaluation as computing it.
-    prev = monitor.evaluate_ward("w07", 2023, context=ctx, previous=False)
-    path = prev.to_json(tmp_path / "w07_2023.json")
-    ev2 = monitor.evaluate_ward("w07", 2024, context=ctx, previous=path)
+    prev = monitor.evaluate_ward("w12", 2023, context=ctx, previous=False)
+    path = prev.to_json(tmp_path / "w12_2023.json")
+    ev2 = monitor.evaluate_ward("w12", 2024, context=ctx, previous=path)
     assert ev2.to_frame("comparison").equals(ev.to_frame("comparison"))
     with pytest.raises(ValueError, match="previous evaluation"):
-        monitor.evaluate_ward("w08", 2024, context=ctx, previous=path)
+        monitor.evaluate_ward("w13", 2024, context=ctx, previous=path)
     # With herijk.years = 1 every priority not on course is flagged at once.
     ctx1 = monitor.Context(ctx.tables, ctx.panel, hierarchy=_hierarchy(), config={"herijk": {"years": 1}})
-    ev1 = monitor.evaluate_ward("w07", 2024, context=ctx1)
+    ev1 = monitor.evaluate_ward("w12", 2024, context=ctx1)
     assert {h["thema"] for h in ev1.herijk} == {t for t, d in themes.items() if d["oordeel"] != OP_KOERS}
 
 
@@ -443,10 +451,10 @@ def test_nothing_personal_leaves_the_monitor(city, ev_w00):
 
 def test_city_evaluation_collects_failures(city):
     ctx = city[0]
-    c = monitor.evaluate_city(2024, context=ctx, wards=["w00", "w07", "nope"])
-    assert set(c.wards) == {"w00", "w07"} and "nope" in c.failures
+    c = monitor.evaluate_city(2024, context=ctx, wards=["w00", "w12", "nope"])
+    assert set(c.wards) == {"w00", "w12"} and "nope" in c.failures
     assert c.headline()["n_wards"] == 2
-    assert set(c.to_frame()["wijkraad_id"]) == {"w00", "w07"}
+    assert set(c.to_frame()["wijkraad_id"]) == {"w00", "w12"}
     # The city-wide DiD was fitted once per outcome and year and reused.
     assert ("did", "afval", 2024) in ctx._cache
 

@@ -6,14 +6,16 @@ The choice, in order (thresholds in ``config/monitor.yaml``, section ``design``/
    the measure is the **development** (this year vs last year, exact Poisson rate ratio), marked as such.
 2. Fewer than ``min_pre_periods`` months before or ``min_post_periods`` months after the start: no
    estimate ("geen").
-3. **Staggered DiD** when the ward's roll-out cohort holds at least ``min_cohort_did`` wards and at least
-   ``min_controls_did`` wards are untreated at its start: Wooldridge's (2023) extended TWFE Poisson on
+3. **Staggered DiD** when the ward's roll-out cohort holds at least ``min_cohort_did`` wards, at least
+   ``min_controls_did`` wards are untreated at its start and at least ``min_treated_did`` wards are
+   treated in the city (fewer treated clusters give no valid interval): Wooldridge's (2023) extended TWFE Poisson on
    the monthly counts with log(population) offset, fitted ONCE per outcome and year for the whole city
    (:class:`wijklib.monitor.Context` caches it). The ward's effect is its **cohort's group aggregate**
    (rate ratio, cohort wards weighted equally over their post-start months): with a homogeneous roll-out
    that is the ward's effect; with heterogeneous wards in one cohort it is their average, as the design
-   cannot separate wards that started on the same day against the same controls. Inference ``auto``
-   (wild cluster bootstrap with Webb weights when fewer than 30 treated or control wards).
+   cannot separate wards that started on the same day against the same controls. Inference ``auto`` of
+   :func:`wijklib.did.poisson` (wild cluster bootstrap with few treated or control wards); when that
+   gives no interval the ward falls through to the single-ward design.
 4. **Single ward** (cohort of one, or too few wards for a DiD): a controlled interrupted time series
    against the pooled wards untreated during the whole window (quasi-Poisson, population offset, step
    model: the level change is the average shift since the start; Newey-West intervals over time, which
@@ -27,6 +29,7 @@ When a design fails (an estimator raises), the next one is tried and the failure
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -225,9 +228,15 @@ def fit_city_did(
     )
     d["g"] = d["unit"].map(g).to_numpy()
     d = d.loc[np.isfinite(d["y"]) & np.isfinite(d["logpop"])].reset_index(drop=True)
+    cg = cfg.design["control_group"]
+    kw: dict[str, Any] = {}
+    if "baseline" in inspect.signature(did.poisson).parameters:
+        # notyettreated already compares with all untreated periods; for nevertreated the average of
+        # the pre-periods is far less noisy than the single month before the start.
+        kw["baseline"] = "average" if cg == "nevertreated" else "last"
     res = did.poisson(
-        d, yname="y", tname="period", idname="unit", gname="g", control_group=cfg.design["control_group"],
-        offset="logpop", inference="auto", alp=cfg.verdict["alpha"], seed=seed,
+        d, yname="y", tname="period", idname="unit", gname="g", control_group=cg,
+        offset="logpop", inference="auto", alp=cfg.verdict["alpha"], seed=seed, **kw,
     )
     return res.aggregate("group"), res
 
@@ -288,6 +297,7 @@ def estimate_outcome(
     untreated_all = sorted(str(u) for u, st in starts.items() if u != ward and (pd.isna(st) or st > end))
     at_start = sorted(str(u) for u, st in starts.items() if u != ward and (pd.isna(st) or st > start))
     cohort = sorted(str(u) for u, st in starts.items() if not pd.isna(st) and st == start)
+    n_treated = int(sum(1 for st in starts if not pd.isna(st) and st <= end))
     n_controls = len(at_start if dsg["control_group"] == "notyettreated" else untreated_all)
     base = dict(start=f"{start:%Y-%m}", n_pre=n_pre, n_post=n_post, n_controls=n_controls, cohort_size=len(cohort))
     if n_pre < v["min_pre_periods"] or n_post < v["min_post_periods"]:
@@ -300,7 +310,8 @@ def estimate_outcome(
     notes: list[str] = []
 
     # 3. staggered DiD
-    if len(cohort) >= dsg["min_cohort_did"] and n_controls >= dsg["min_controls_did"]:
+    if (len(cohort) >= dsg["min_cohort_did"] and n_controls >= dsg["min_controls_did"]
+            and n_treated >= dsg["min_treated_did"]):
         try:
             agg, res = did_fit(outcome) if did_fit is not None else fit_city_did(panel_y, outcome, starts, year, config=cfg)
             row = _group_effect(agg, start)
@@ -323,11 +334,15 @@ def estimate_outcome(
         except Exception as exc:  # noqa: BLE001 - any estimator failure moves on to the next design
             notes.append(f"difference-in-differences niet gelukt: {exc}")
 
-    reason_single = (
-        f"startcohort {start:%Y-%m} bestaat uit {len(cohort)} wijk(en)"
-        if len(cohort) < dsg["min_cohort_did"]
-        else f"maar {n_controls} vergelijkingswijken (minimaal {dsg['min_controls_did']} voor DiD)"
-    )
+    if len(cohort) < dsg["min_cohort_did"]:
+        reason_single = f"startcohort {start:%Y-%m} bestaat uit {len(cohort)} wijk(en)"
+    elif n_controls < dsg["min_controls_did"]:
+        reason_single = f"maar {n_controls} vergelijkingswijken (minimaal {dsg['min_controls_did']} voor DiD)"
+    elif n_treated < dsg["min_treated_did"]:
+        reason_single = (f"maar {n_treated} wijken met wijkgericht handhaven in de stad (minimaal "
+                         f"{dsg['min_treated_did']} voor geldige intervallen bij DiD)")
+    else:
+        reason_single = "difference-in-differences gaf geen bruikbaar interval"
     controls = untreated_all
     # 4a. synthetic control when asked for
     if dsg["single_ward"] == "synth" and len(controls) >= dsg["min_donors_synth"]:

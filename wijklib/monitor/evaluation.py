@@ -55,6 +55,8 @@ SCHEMA_VERSION = 1
 
 # Count columns that describe enforcement activity or bookkeeping, not outcomes to judge.
 _NOT_OUTCOMES = {"afgehandeld", "controles", "controles_overtreding", "sancties"}
+# Enforcement actions: shown as a development (level 1 trends), never judged as an effect.
+_ACTIONS = ("controles", "controles_overtreding", "sancties")
 
 
 # --------------------------------------------------------------------------------------------
@@ -534,12 +536,13 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
     first_hh = int(pd.to_datetime(hh["datum"]).dt.year.min()) if hh is not None and len(hh) else None
     base_year = _baseline_year(start, year, first_hh)
     changes = enforcement_change(hh, ml, ward, year, base_year, alpha=alpha)
-    focus = focus_table(ctx.tables.get("focusgebieden"), wijken, year)
+    focus = focus_table(ctx.tables.get("focusgebieden"), wijken, year, ctx.tables.get("wijkprofiel"))
     vi, vi_notes = survey_table(ctx.tables.get("wijkprofiel"), wijken, year, deel="objectief", alpha=alpha,
                                 city=ctx.city_survey())
     level1 = Level1(
         year=year,
-        trends=trend_table(panel_y, ward, year, outcomes, start=start, k=cfg.design["comparable_k"], yearly=ctx.yearly),
+        trends=trend_table(panel_y, ward, year, outcomes + [a for a in _ACTIONS if f"n_{a}" in panel_y.columns],
+                           start=start, k=cfg.design["comparable_k"], yearly=ctx.yearly),
         effects=effects,
         enforcement=enforcement_table(hh, ml, ward, year, alpha=alpha),
         enforcement_change=change_frame(changes),

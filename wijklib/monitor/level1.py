@@ -416,22 +416,64 @@ def quality_flags(
     return pd.DataFrame(rows, columns=QUALITY_COLUMNS)
 
 
-def focus_table(focusgebieden: pd.DataFrame | None, wijk_codes: list[str], year: int) -> pd.DataFrame:
-    """Focus areas among the ward's wijken that were active at some point up to the end of ``year``."""
-    cols = ["wijk_code", "niveau", "start", "eind"]
+def _vi_total(wijkprofiel: pd.DataFrame) -> pd.DataFrame:
+    """Veiligheidsindex total per wijk and edition (``thema == "veiligheidsindex"``, else the mean of the
+    themes' totals)."""
+    wp = wijkprofiel.loc[(wijkprofiel["index"] == "veiligheid") & (wijkprofiel["deel"] == "totaal")]
+    own = wp.loc[wp["thema"] == "veiligheidsindex"]
+    src = own if len(own) else wp
+    out = src.groupby(["wijk_code", "editie"], as_index=False)["waarde"].mean()
+    return out.astype({"editie": "int64", "waarde": "float64"})
+
+
+def focus_table(
+    focusgebieden: pd.DataFrame | None,
+    wijk_codes: list[str],
+    year: int,
+    wijkprofiel: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Focus areas among the ward's wijken active up to the end of ``year``, with their development.
+
+    Development = the Veiligheidsindex (total) of the focus wijk in the last edition up to ``year`` against
+    the last edition before the focus started (or the first edition on record when it started earlier),
+    next to the city's change over the same editions (unweighted mean over wijken).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"wijk_code": ["A"], "niveau": ["focus"], "start": pd.to_datetime(["2019-01-01"]),
+    ...                   "eind": pd.to_datetime([None])})
+    >>> wp = pd.DataFrame({"editie": [2018, 2024, 2018, 2024], "wijk_code": ["A", "A", "B", "B"],
+    ...                    "index": "veiligheid", "thema": "veiligheidsindex", "deel": "totaal",
+    ...                    "indicator": "vi", "waarde": [80.0, 90.0, 100.0, 102.0]})
+    >>> focus_table(f, ["A"], 2025, wp)[["vi_verschil", "stad_verschil"]].values.tolist()
+    [[10.0, 6.0]]
+    """
+    cols = ["wijk_code", "niveau", "start", "eind", "editie_voor", "vi_voor", "editie_laatst", "vi_laatst",
+            "vi_verschil", "stad_verschil", "verschil_tov_stad"]
     if focusgebieden is None or focusgebieden.empty:
         return pd.DataFrame(columns=cols)
     f = focusgebieden.loc[focusgebieden["wijk_code"].isin(wijk_codes)]
     f = f.loc[pd.to_datetime(f["start"]) <= pd.Timestamp(f"{year}-12-31")]
-    out = pd.DataFrame(
-        {
-            "wijk_code": f["wijk_code"].astype(str).to_numpy(),
-            "niveau": f["niveau"].astype(str).to_numpy(),
-            "start": pd.to_datetime(f["start"]).dt.strftime("%Y-%m-%d").to_numpy(),
-            "eind": pd.to_datetime(f["eind"]).dt.strftime("%Y-%m-%d").to_numpy(),
-        },
-        columns=cols,
-    )
+    vi = _vi_total(wijkprofiel) if wijkprofiel is not None and len(wijkprofiel) else None
+    city = vi.groupby("editie")["waarde"].mean() if vi is not None else None
+    rows = []
+    for r in f.itertuples():
+        row = {"wijk_code": str(r.wijk_code), "niveau": str(r.niveau),
+               "start": pd.Timestamp(r.start).strftime("%Y-%m-%d"),
+               "eind": None if pd.isna(r.eind) else pd.Timestamp(r.eind).strftime("%Y-%m-%d")}
+        row.update(dict.fromkeys(cols[4:], math.nan))
+        if vi is not None:
+            own = vi.loc[(vi["wijk_code"] == r.wijk_code) & (vi["editie"] <= year)].set_index("editie")["waarde"]
+            if len(own) >= 2:
+                before = own.loc[own.index < pd.Timestamp(r.start).year]
+                e0 = int(before.index.max()) if len(before) else int(own.index.min())
+                e1 = int(own.index.max())
+                if e1 > e0:
+                    row.update(editie_voor=e0, vi_voor=float(own[e0]), editie_laatst=e1, vi_laatst=float(own[e1]),
+                               vi_verschil=float(own[e1] - own[e0]), stad_verschil=float(city[e1] - city[e0]))
+                    row["verschil_tov_stad"] = row["vi_verschil"] - row["stad_verschil"]
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=cols)
     return out.sort_values(cols[:3], ignore_index=True)
 
 

@@ -33,6 +33,7 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "min_controls_did": int,
         "min_donors_synth": int,
         "min_cohort_did": int,
+        "min_treated_did": int,
         "control_group": str,
         "single_ward": str,
         "comparable_k": int,

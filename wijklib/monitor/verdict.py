@@ -204,7 +204,8 @@ def rules_text(config: MonitorConfig | None = None) -> str:
             "Welke schatting: in een wijk met wijkgericht handhaven het effect sinds de start, met de opzet die "
             f"de gegevens dragen: gespreide difference-in-differences (Callaway & Sant'Anna) tegen minstens "
             f"{d['min_controls_did']} vergelijkingswijken ({'nog niet behandelde' if d['control_group'] == 'notyettreated' else 'nooit behandelde'} "
-            f"wijken); anders synthetische controle (minstens {d['min_donors_synth']} donorwijken) of een "
+            f"wijken), een startcohort van minstens {d['min_cohort_did']} wijken en minstens {d['min_treated_did']} "
+            "wijken met wijkgericht handhaven in de stad (het effect is dat van het startcohort); anders synthetische controle (minstens {d['min_donors_synth']} donorwijken) of een "
             "onderbroken tijdreeks met controlereeks; een onderbroken tijdreeks zonder controle als laatste "
             "mogelijkheid. In een wijk zonder wijkgericht handhaven de ontwikkeling: dit jaar tegenover vorig "
             "jaar (geen effectschatting). Enquête-indicatoren: verschil met de vorige editie van het Wijkprofiel.",
