@@ -474,6 +474,20 @@ def test_priority_resolution_and_theme_rule():
         priorities.priorities_of(bad, "a", 2024)
 
 
+def test_index_margin_only_with_a_known_respondent_spread():
+    wp = pd.DataFrame({"editie": [2022, 2024] * 2, "wijk_code": ["A", "A", "B", "B"], "index": "veiligheid",
+                       "thema": "veiligheidsbeleving", "deel": "subjectief", "indicator": "veiligheidsbeleving subjectief",
+                       "waarde": [100.0, 106.0, 90.0, 91.0], "n_respondenten": pd.array([400, 400, 300, 300], dtype="Int64")})
+    unknown, notes = level2.survey_table(wp, ["A"], 2024)
+    assert unknown["marge"].isna().all() and any("onbekend" in n for n in notes)
+    known, _ = level2.survey_table(wp, ["A"], 2024, index_sd=30.0)
+    r = known.loc[known["editie"] == 2024].iloc[0]
+    assert r["marge"] == pytest.approx(1.959964 * 30 / 20, rel=1e-5)
+    assert r["marge_verschil"] == pytest.approx(math.sqrt(2) * 1.959964 * 30 / 20, rel=1e-5)
+    m, insufficient, _ = monitor.evaluation._survey_measure(known, "veiligheidsbeleving subjectief", 0.05)
+    assert not insufficient and judge(m, "omhoog")[0] == OP_KOERS  # +6 points, margin +-4.2
+
+
 def test_quality_flags_and_level2_helpers():
     p = _panel()
     p.loc[(p["unit"] == "w00") & (p["period"] == "2024-05-01"), "missing_meldingen"] = True

@@ -448,7 +448,7 @@ def _survey_measure(survey: pd.DataFrame, indicator: str, alpha: float) -> tuple
     if not np.isfinite(margin):
         m = Measure(d, math.nan, math.nan, scale="difference", baseline=float(r["vorige_waarde"]),
                     method=f"{why}, verschil in indexpunten", kind="ontwikkeling")
-        return m, ["enquêtemarge onbekend (spreiding per respondent niet beschikbaar)"], why
+        return m, ["enquêtemarge onbekend (aantal respondenten of spreiding per respondent niet beschikbaar)"], why
     m = Measure(d, d - margin, d + margin, scale="difference", baseline=float(r["vorige_waarde"]),
                 method=f"{why}, verschil met enquêtemarge", kind="ontwikkeling",
                 n=int(r["n_respondenten"]) if pd.notna(r["n_respondenten"]) else None)
@@ -538,7 +538,7 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
     changes = enforcement_change(hh, ml, ward, year, base_year, alpha=alpha)
     focus = focus_table(ctx.tables.get("focusgebieden"), wijken, year, ctx.tables.get("wijkprofiel"))
     vi, vi_notes = survey_table(ctx.tables.get("wijkprofiel"), wijken, year, deel="objectief", alpha=alpha,
-                                city=ctx.city_survey())
+                                city=ctx.city_survey(), index_sd=cfg.level2["index_sd"])
     level1 = Level1(
         year=year,
         trends=trend_table(panel_y, ward, year, outcomes + [a for a in _ACTIONS if f"n_{a}" in panel_y.columns],
@@ -618,7 +618,8 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
                 insufficient.append(f"geen gegevens over {res.key} in {base_year} en {year}")
         elif res.kind == "wijkprofiel":
             if survey_any is None:
-                survey_any, _ = survey_table(wp, wijken, year, deel=None, index=None, alpha=alpha, city=ctx.city_survey())
+                survey_any, _ = survey_table(wp, wijken, year, deel=None, index=None, alpha=alpha, city=ctx.city_survey(),
+                                             index_sd=cfg.level2["index_sd"])
             measure, insufficient, why = _survey_measure(survey_any, res.key, alpha)
             design = "ontwikkeling"
             if measure is not None and measure.n is not None and measure.n < cfg.verdict["min_respondents"]:

@@ -34,8 +34,13 @@ def is_percentage(indicator: str) -> bool:
     return bool(_PCT.search(str(indicator)))
 
 
-def survey_margin(value: float, n: float | None, indicator: str, alpha: float = 0.05) -> float:
+def survey_margin(
+    value: float, n: float | None, indicator: str, alpha: float = 0.05, index_sd: float | None = None
+) -> float:
     """Half-width of the (1 - alpha) survey interval, or NaN when it cannot be known.
+
+    Percentages: binomial margin. Index scores: ``z x index_sd / sqrt(n)`` when the respondent-level
+    standard deviation ``index_sd`` is known (``level2.index_sd`` in ``config/monitor.yaml``), else NaN.
 
     Examples
     --------
@@ -43,11 +48,18 @@ def survey_margin(value: float, n: float | None, indicator: str, alpha: float = 
     4.49
     >>> math.isnan(survey_margin(98.0, 400, "veiligheidsbeleving"))
     True
+    >>> round(survey_margin(98.0, 400, "veiligheidsbeleving", index_sd=20.0), 2)
+    1.96
     """
-    if n is None or not np.isfinite(n) or n <= 0 or not is_percentage(indicator):
+    if n is None or not np.isfinite(n) or n <= 0:
         return math.nan
-    p = min(max(float(value) / 100, 0.0), 1.0)
-    return float(stats.norm.ppf(1 - alpha / 2) * math.sqrt(p * (1 - p) / n) * 100)
+    z = float(stats.norm.ppf(1 - alpha / 2))
+    if is_percentage(indicator):
+        p = min(max(float(value) / 100, 0.0), 1.0)
+        return z * math.sqrt(p * (1 - p) / n) * 100
+    if index_sd is not None:
+        return z * float(index_sd) / math.sqrt(n)
+    return math.nan
 
 
 @dataclass(frozen=True)
@@ -137,6 +149,7 @@ def survey_table(
     index: str | None = "veiligheid",
     alpha: float = 0.05,
     city: pd.DataFrame | None = None,
+    index_sd: float | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Ward vs city vs the ward's own earlier editions, per indicator and edition up to ``year``.
 
@@ -170,7 +183,8 @@ def survey_table(
     m = ward.merge(city[[*keys, "waarde"]].rename(columns={"waarde": "stad"}), on=keys, how="left")
     m = m.sort_values(["index", "thema", "deel", "indicator", "editie"], ignore_index=True)
     m["verschil_stad"] = m["waarde"] - m["stad"]
-    m["marge"] = [survey_margin(v, n, i, alpha) for v, n, i in zip(m["waarde"], m["n_respondenten"], m["indicator"], strict=True)]
+    m["marge"] = [survey_margin(v, n, i, alpha, index_sd)
+                  for v, n, i in zip(m["waarde"], m["n_respondenten"], m["indicator"], strict=True)]
     g = m.groupby(["index", "thema", "deel", "indicator"], sort=False)
     m["vorige_editie"] = g["editie"].shift(1)
     m["vorige_waarde"] = g["waarde"].shift(1)
@@ -292,7 +306,8 @@ def compute_level2(
     ``city_survey``: optional precomputed city aggregate (see :func:`survey_table`).
     """
     cfg = load_config(config)
-    survey, notes = survey_table(wijkprofiel, wijk_codes, year, alpha=cfg.verdict["alpha"], city=city_survey)
+    survey, notes = survey_table(wijkprofiel, wijk_codes, year, alpha=cfg.verdict["alpha"], city=city_survey,
+                                 index_sd=cfg.level2["index_sd"])
     counts = signal_counts(signalen, wijkraad_id, year)
     if counts.empty:
         notes.append("geen gecodeerde signalen voor deze wijkraad")

@@ -39,7 +39,8 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "comparable_k": int,
     },
     "quality": {"small_numbers": int, "max_missing_months": int, "channel_change": str},
-    "level2": {"rising_ratio": float, "rising_min_count": int, "max_quotes_per_theme": int},
+    "level2": {"rising_ratio": float, "rising_min_count": int, "max_quotes_per_theme": int,
+               "index_sd": (float, type(None))},
     "level3": {"core_partners": list, "weights": dict},
 }
 
@@ -92,10 +93,11 @@ def _validate(data: Mapping[str, Any], source: str) -> None:
             if key not in data[section]:
                 raise ValueError(f"{source}: {section}.{key} is missing")
             value = data[section][key]
-            ok_types = (int, float) if typ is float else typ
+            ok_types = (int, float) if typ is float else ((int, float, type(None)) if typ == (float, type(None)) else typ)
             if isinstance(value, bool) or not isinstance(value, ok_types):
                 raise ValueError(
-                    f"{source}: {section}.{key} = {value!r}; expected {getattr(typ, '__name__', typ)}"
+                    f"{source}: {section}.{key} = {value!r}; expected "
+                    f"{'a number or null' if isinstance(typ, tuple) else getattr(typ, '__name__', typ)}"
                 )
         unknown = set(data[section]) - set(keys)
         if unknown:
@@ -105,6 +107,9 @@ def _validate(data: Mapping[str, Any], source: str) -> None:
         raise ValueError(f"{source}: verdict.alpha = {v['alpha']}; expected a number between 0 and 0.5")
     if v["min_relative_change"] < 0 or v["max_relative_width"] <= 0:
         raise ValueError(f"{source}: verdict.min_relative_change must be >= 0 and max_relative_width > 0")
+    sd = data["level2"]["index_sd"]
+    if sd is not None and sd <= 0:
+        raise ValueError(f"{source}: level2.index_sd = {sd}; expected a positive number or null (unknown)")
     if data["herijk"]["years"] < 1:
         raise ValueError(f"{source}: herijk.years = {data['herijk']['years']}; expected >= 1")
     if data["design"]["control_group"] not in ("notyettreated", "nevertreated"):
