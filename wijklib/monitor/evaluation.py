@@ -50,6 +50,9 @@ from wijklib.monitor.verdict import (
     priority_sentence,
 )
 
+#: Years of verdict history kept per priority indicator.
+_HISTORY_YEARS = 10
+
 #: Version of the JSON layout written by :meth:`WardEvaluation.to_json`; bump on incompatible changes.
 SCHEMA_VERSION = 1
 
@@ -237,7 +240,7 @@ class Context:
 # --------------------------------------------------------------------------------------------
 # result objects
 # --------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds DataFrames: compare via .to_dict()
 class WardEvaluation:
     """Everything the monitor says about one ward in one year, as plain data.
 
@@ -395,7 +398,7 @@ class WardEvaluation:
         return cls.from_dict(d)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds DataFrames: compare via .to_dict()
 class CityEvaluation:
     """All wards of one year; ``failures`` lists wards whose evaluation raised (with the message)."""
 
@@ -582,7 +585,8 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
     prev_hist = {}
     if prev is not None:
         for p in prev.priorities:
-            prev_hist[(p.thema, p.indicator)] = (*p.history, {
+            # Keep the last few years only: enough for herijk and the report, bounded JSON size.
+            prev_hist[(p.thema, p.indicator)] = (*p.history[-(_HISTORY_YEARS - 1):], {
                 "jaar": prev.year, "oordeel": p.verdict,
                 "schatting": clean_value(p.measure.estimate) if p.measure else None,
                 "conf_low": clean_value(p.measure.conf_low) if p.measure else None,
@@ -708,6 +712,12 @@ def evaluate_city(
     ``previous_dir`` holds last year's ``<wijkraad_id>_<year-1>.json`` files (from
     :meth:`CityEvaluation.to_json`); wards without one get last year computed. A ward that fails is
     listed in ``failures`` with its error; the others are still evaluated.
+
+    Examples
+    --------
+    >>> city = evaluate_city(2025)  # doctest: +SKIP
+    >>> city.headline()["verdicts"]  # doctest: +SKIP
+    >>> city.to_json("data/processed/evaluaties/2025")  # next year's run: previous_dir=...  # doctest: +SKIP
     """
     ctx = context if context is not None else Context(tables, panel, config=config)
     out: dict[str, WardEvaluation] = {}

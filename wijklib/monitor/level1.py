@@ -45,7 +45,7 @@ ENFORCEMENT_COLUMNS = ["indicator", "thema", "jaar", "n", "schatting", "conf_low
 QUALITY_COLUMNS = ["code", "uitkomst", "rag", "toelichting"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds DataFrames: compare via .to_dict()
 class Level1:
     """Objective developments for one ward and year (see module docstring)."""
 

@@ -62,7 +62,7 @@ def survey_margin(
     return math.nan
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds DataFrames: compare via .to_dict()
 class Level2:
     """Perceived safety and signals for one ward and year."""
 

@@ -26,7 +26,7 @@ from wijklib.monitor.settings import MonitorConfig, load_config
 COMPONENTS = ("aanwezigheid", "breedte", "regelmaat")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds DataFrames: compare via .to_dict()
 class Level3:
     """Network embedding of one ward: the score of the evaluation year, its components and the trend."""
 
