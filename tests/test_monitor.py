@@ -218,8 +218,11 @@ def test_verdict_rule_thresholds_come_from_config():
 def test_rules_text_prints_the_configured_thresholds():
     text = rules_text(load_config({"herijk": {"years": 3}, "verdict": {"min_events": 33}}))
     for word in ("op koers", "geen aantoonbare verandering", "ongunstige ontwikkeling", "onvoldoende gegevens",
-                 "3 evaluatiejaren", "minder dan 33", "95%"):
+                 "3 evaluatiejaren", "minder dan 33", "95%", "minstens 10 wijken"):
         assert word in text, word
+    assert "{" not in text and "}" not in text  # no unformatted placeholders
+    synth = rules_text(load_config({"design": {"single_ward": "synth", "min_donors_synth": 7}}))
+    assert "synthetische controle (minstens 7 donorwijken)" in synth
 
 
 # --------------------------------------------------------------------------------------------

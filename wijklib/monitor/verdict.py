@@ -202,13 +202,28 @@ def rules_text(config: MonitorConfig | None = None) -> str:
             f"{v['min_respondents']} respondenten of een onbekende steekproefomvang.",
             "",
             "Welke schatting: in een wijk met wijkgericht handhaven het effect sinds de start, met de opzet die "
-            f"de gegevens dragen: gespreide difference-in-differences (Callaway & Sant'Anna) tegen minstens "
-            f"{d['min_controls_did']} vergelijkingswijken ({'nog niet behandelde' if d['control_group'] == 'notyettreated' else 'nooit behandelde'} "
-            f"wijken), een startcohort van minstens {d['min_cohort_did']} wijken en minstens {d['min_treated_did']} "
-            "wijken met wijkgericht handhaven in de stad (het effect is dat van het startcohort); anders synthetische controle (minstens {d['min_donors_synth']} donorwijken) of een "
-            "onderbroken tijdreeks met controlereeks; een onderbroken tijdreeks zonder controle als laatste "
-            "mogelijkheid. In een wijk zonder wijkgericht handhaven de ontwikkeling: dit jaar tegenover vorig "
-            "jaar (geen effectschatting). Enquête-indicatoren: verschil met de vorige editie van het Wijkprofiel.",
+            "de gegevens dragen: gespreide difference-in-differences (Poisson, Wooldridge 2023) op de maandcijfers "
+            f"van alle wijken, als er minstens {d['min_controls_did']} vergelijkingswijken zijn "
+            f"({'nog niet' if d['control_group'] == 'notyettreated' else 'nooit'} behandeld), het startcohort "
+            f"minstens {d['min_cohort_did']} wijken telt en minstens {d['min_treated_did']} wijken in de stad met "
+            "wijkgericht handhaven werken (het effect is dat van het startcohort; minder behandelde wijken geven "
+            "geen geldig interval); anders, voor een wijk die alleen staat, "
+            + (
+                "een onderbroken tijdreeks tegen de samengevoegde wijken zonder wijkgericht handhaven "
+                "(Newey-West-intervallen over de maanden)"
+                if d["single_ward"] == "its_controlled"
+                else f"een synthetische controle (minstens {d['min_donors_synth']} donorwijken), of anders een "
+                "onderbroken tijdreeks tegen de wijken zonder wijkgericht handhaven"
+            )
+            + "; een onderbroken tijdreeks zonder controlegroep als laatste mogelijkheid. In een wijk zonder "
+            "wijkgericht handhaven de ontwikkeling: dit jaar tegenover vorig jaar (geen effectschatting). "
+            "Resultaten van handhaving zelf (naleving, overtredingen, doorlooptijd van meldingen): dit jaar "
+            "tegenover het jaar vóór de start (of vorig jaar), met Wilson-/Newcombe-intervallen of een bootstrap "
+            "over meldingen. Enquête-indicatoren: verschil met de vorige editie van het Wijkprofiel, met de "
+            "enquêtemarge "
+            + ("(bekend voor percentages; voor indexscores onbekend zolang de spreiding per respondent niet "
+               "bekend is)." if cfg.level2["index_sd"] is None else
+               f"(indexscores: spreiding per respondent {fmt_num(cfg.level2['index_sd'], 1)} indexpunten)."),
             "",
             "Een thema met meer indicatoren is 'ongunstige ontwikkeling' als één indicator dat is, 'op koers' als "
             "minstens één indicator op koers is en geen enkele ongunstig, 'onvoldoende gegevens' als geen enkele "
