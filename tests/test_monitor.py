@@ -270,6 +270,17 @@ def test_design_follows_the_data(city):
     assert plain.design == "its" and "laatste mogelijkheid" in plain.why
 
 
+def test_single_ward_synthetic_control_when_configured(city):
+    _, _, panel, _ = city
+    cfg = load_config({"design": {"single_ward": "synth"}})
+    e = design.estimate_outcome(design.upto(panel, 2024), "w10", "afval", 2024, design.treatment_starts(panel),
+                                config=cfg)
+    assert e.design == "synth", e.notes
+    m = e.measure
+    assert m.scale == "difference" and m.baseline > 0 and m.conf_low <= m.estimate <= m.conf_high
+    assert -0.7 < m.relative()[0] < -0.15  # true effect: rate x 0.6
+
+
 def test_few_treated_wards_get_the_single_ward_design(city):
     _, _, panel, _ = city
     few = panel.loc[~panel["unit"].isin([f"w{i:02d}" for i in range(3, 10)])]  # 3 + 1 treated wards left

@@ -407,7 +407,10 @@ def _synth(panel_y, ward, outcome, start, controls, alpha, pre_mean):
         }
     )
     rate = rate.loc[rate["unit"].isin([ward, *controls])]
-    res = synth.fit(rate, yname="rate", tname="period", idname="unit", treated=ward, start=start)
+    # Months without data (e.g. the police publication lag) are left out for every ward alike.
+    bad = rate.loc[~np.isfinite(rate["rate"]), "period"].unique()
+    rate = rate.loc[~rate["period"].isin(bad)]
+    res = synth.fit(rate, yname="rate", tname="period", idname="unit", treated=ward, start=start, alpha=alpha)
     e = res.effect
     if not (np.isfinite(e.conf_low) and np.isfinite(e.conf_high)):
         return None
