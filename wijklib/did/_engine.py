@@ -402,7 +402,7 @@ def dense_att(
     att = np.where(spec.ref, 0.0, np.nan)
     psi = np.zeros((n, k)) if want_if else None
     notes: list[str] = []
-    obs = np.isfinite(Y)
+    obs = np.isfinite(prep.Y)  # the sample follows the observed data, also when Y is a stand-in (RI slopes)
     groups = design_groups(prep, spec, obs)
     for cols in groups.values():
         j0 = cols[0]

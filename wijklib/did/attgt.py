@@ -186,6 +186,8 @@ def _agg_design(kind, spec, e, pg, att, H, tfirst, tlast, min_e, max_e, balance_
             which = np.flatnonzero((spec.t == t1) & (spec.g <= t1))
             if which.size:
                 add(which, pgk[which], True, float(t1))
+        if not cols_A:
+            raise ValueError("aggregate('calendar'): no post-treatment ATT(g,t)")
         A = np.column_stack(cols_A)
         C = np.column_stack(cols_C)
         return labels, np.column_stack([A, A.mean(axis=1)]), np.column_stack([C, C.mean(axis=1)])
