@@ -126,6 +126,13 @@ def test_priority_verdicts_on_a_demo_ward(demo_city, demo_evaluation):
     assert ev.level3.score is not None and 0 <= ev.level3.score <= 100
 
 
+def test_boundary_change_is_flagged(demo_city):
+    _, ctx, _ = demo_city
+    texts = ctx.boundary_changes("mathenesse", YEAR)  # BU05990326 was split (geo.crosswalk)
+    assert texts and all("BU05990326" in t for t in texts)
+    assert ctx.boundary_changes("tarwewijk", YEAR) == []
+
+
 def test_nothing_personal_leaves_the_monitor_on_demo(demo_city, demo_evaluation, tmp_path):
     city, _, _ = demo_city
     ev = demo_evaluation

@@ -232,7 +232,7 @@ class Context:
         ch = cw.loc[(cw["old_code"] != cw["new_code"]) & cw["new_code"].isin(buurten)]
         return [
             f"buurtcode {r.old_code} (geografie {first}) valt voor {float(r.weight):.0%} in {r.new_code} "
-            f"(geografie {year}); reeksen omgerekend"
+            f"(geografie {year}); cijfers van vóór de wijziging rusten op de omzettingstabel"
             for r in ch.itertuples()
         ]
 
