@@ -412,3 +412,19 @@ def test_covariate_estimators_match_direct_formulas(panel):
         r = att_gt(df, **KW, xformla="~ x", est_method=method, inference="analytic")
         got = r.tidy().set_index(["group", "time"]).loc[(g, tt), "estimate"]
         assert got == pytest.approx(expected, abs=1e-8), method
+
+
+def test_no_post_periods_and_unbalanced_covariate_randomization():
+    df, _ = staggered_panel(5, n_units=18, n_periods=5, cohorts=(6,), share_never=0.3)
+    # with one period of anticipation, cohort 6 stays a cohort but is never observed treated
+    r = att_gt(df, **KW, inference="analytic", anticipation=1)
+    assert not r.tidy()["post"].any()
+    for typ in ("simple", "group", "calendar"):
+        with pytest.raises(ValueError, match="no post-treatment"):
+            r.aggregate(typ)
+    # unbalanced panel + covariates + randomization: the sample of every 2x2 follows the observed data
+    df2, _ = staggered_panel(6, n_units=30, n_periods=6, n_treated=6, cohorts=(3, 5), effect=0.0)
+    df2["x"] = np.random.default_rng(1).normal(size=30)[df2["ward"].to_numpy()]
+    df2 = df2.drop(index=df2.index[::17])
+    r2 = _quiet(att_gt, df2, **KW, xformla="~ x", inference="randomization", biters=30, seed=1)
+    assert np.isfinite(r2._state.perm_slope).all() and np.isfinite(r2._state.perm_att).all()
