@@ -303,10 +303,10 @@ def choropleth(
     ax.set_aspect("equal")
     ax.axis("off")
     if used:
-        ax.legend(handles=[Patch(facecolor=c, label=k) for k, c in used.items()], loc="lower left",
-                  ncols=min(3, len(used)), bbox_to_anchor=(0, -0.08))
+        ax.legend(handles=[Patch(facecolor=c, label=k) for k, c in used.items()], loc="upper left",
+                  ncols=min(3, len(used)), bbox_to_anchor=(0, 0))
     if title:
         ax.set_title(title, loc="left")
     if note:
-        ax.text(1, -0.02, note, transform=ax.transAxes, ha="right", va="top", fontsize=7, color="#555555")
+        ax.text(0, -0.12, note, transform=ax.transAxes, ha="left", va="top", fontsize=7, color="#555555")
     return fig, ax

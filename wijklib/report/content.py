@@ -647,9 +647,14 @@ def effect_text(scale: str | None, est: float, low: float, high: float, digits: 
     '−16% (95%-interval −21% tot −10%)'
     >>> effect_text("difference", 0.142, 0.032, 0.267)
     '+0,14 (95%-interval +0,03 tot +0,27)'
+    >>> effect_text("difference", -5.38, float("nan"), float("nan"))
+    '−5,38 (geen interval)'
     """
     if est is None or not math.isfinite(float(est)):
         return "niet te schatten"
+    if low is None or high is None or not (math.isfinite(float(low)) and math.isfinite(float(high))):
+        point = nl_pct(est - 1, signed=True) if scale == "ratio" else ("+" if est > 0 else "") + nl_number(est, digits)
+        return f"{point} (geen interval)"
     if scale == "ratio":
         return ratio_text(est, low, high)
 
@@ -1183,7 +1188,7 @@ class CityReport:
             rows.append({
                 "wijkraad": ev.wijkraad, "wijkraad_id": w,
                 "prioriteit": f"{main['thema']}: {main['indicator']}" if main is not None else "–",
-                "effect": (effect_text(main["schaal"], main["schatting"], main["conf_low"], main["conf_high"])
+                "effect": (html.escape(effect_text(main["schaal"], main["schatting"], main["conf_low"], main["conf_high"]))
                            if main is not None else "–"),
                 "op_koers": c.get("op koers", 0), "geen_verandering": c.get("geen aantoonbare verandering", 0),
                 "ongunstig": c.get("ongunstige ontwikkeling", 0), "onvoldoende": c.get("onvoldoende gegevens", 0),
@@ -1221,11 +1226,20 @@ class CityReport:
     def overview_table(self) -> None:
         """All wards in one table (key indicators, main effect, verdict counts, verdict)."""
         t = self.table()
-        t = t.assign(oordeel=t["oordeel"].map(verdict_chip))
-        show_table(t.drop(columns=["wijkraad_id"]).rename(columns={"op_koers": "op koers", "geen_verandering": "geen ver.",
-                                                                    "ongunstig": "ongunstig", "onvoldoende": "onvold."}),
-                   raw_html=["oordeel"], digits={"netwerkscore": 0},
-                   caption=f"Wijkraden {self.jaar}: belangrijkste prioriteit, effect, oordelen en netwerkscore")
+        counts = [f"{a} / {b} / {c} / {d}" for a, b, c, d in
+                  zip(t["op_koers"], t["geen_verandering"], t["ongunstig"], t["onvoldoende"], strict=True)]
+        view = pd.DataFrame({
+            "wijkraad": t["wijkraad"], "prioriteit": t["prioriteit"], "effect": t["effect"].str.replace(
+                " (95%-interval ", "<br/><small>(", regex=False).str.replace(")", ")</small>", regex=False),
+            "oordelen": counts, "netwerk": t["netwerkscore"], "oordeel": t["oordeel"].map(verdict_chip),
+            "herijk": t["herijk"],
+        })
+        show_table(view, raw_html=["oordeel", "effect"], digits={"netwerk": 0},
+                   caption=f"Wijkraden {self.jaar}: eerste prioriteit, geschat effect (95%-interval), "
+                           "oordelen en netwerkscore",
+                   note="Oordelen: aantal prioriteiten op koers / geen aantoonbare verandering / ongunstige "
+                        "ontwikkeling / onvoldoende gegevens. Netwerk: netwerkscore 0–100 (niveau 3). "
+                        "Herijk: prioriteiten met herijk-advies.")
 
     def map(self) -> None:
         """Schematic map of the wards coloured by their overall verdict."""
@@ -1236,6 +1250,7 @@ class CityReport:
         fig, ax = plots.choropleth(geo.polygons("wijkraad"), cats, colors=VERDICT_MAP_COLORS,
                                    title=f"Totaaloordeel per wijkraad, {self.jaar}",
                                    note="Schematische kaart: vlakken rond buurtmiddelpunten, geen echte grenzen.")
+        ax.set_aspect(1 / math.cos(math.radians(51.9)))  # lon/lat degrees at Rotterdam's latitude
         plots.show(fig)
 
     def method(self) -> None:
