@@ -98,3 +98,23 @@ def test_one_ward_html_and_pdf_match_library_numbers(hague, tmp_path):
     assert _squash(expected) in _squash(text)
     manifest = json.loads((out / "manifest.json").read_text())["reports"][0]
     assert manifest["headline"]["its_totaal_rr"] == pytest.approx(direct.estimate, abs=1e-4)
+
+
+def test_its_placebo_share_stays_near_five_percent(hague):
+    """No intervention in these data: the report's ITS should not find 'effects' much more often than 5%.
+
+    Measured (benchmarks/results/reports.md): 7.9% of 403 wijk x crime-type tests at a 2015-01 start.
+    The bound catches a badly sized test (an earlier HAC version gave 21.6% here).
+    """
+    share = police.placebo_share(police.placebo_tests(hague, "518", "2015-01")).iloc[0]
+    assert share["aandeel"] < 0.12, share.to_dict()
+
+
+@pytest.mark.slow  # 37 event studies on a cold cache
+def test_did_randomisation_inference_is_sized(hague):
+    t = police.did_placebo_tests(hague, "518", "2015-01")
+    assert len(t) == 37
+    # By construction at most 5% (+ one wijk for ties/rounding) of the wijken can have p_perm < 0.05 ...
+    assert (t["p_perm"] < 0.05).mean() <= 0.05 + 1 / 37
+    # ... while the clustered SEs with one treated wijk reject far too often (the point of the placebo).
+    assert (t["p_value"] < 0.05).mean() > 0.2
