@@ -573,9 +573,10 @@ class PoliceReport:
             f"misdrijfsoort is {nl_pct(overall['aandeel'], 1)} 'significant' op 5%-niveau "
             f"(95%-interval {nl_pct(overall['ci_low'], 1)} tot {nl_pct(overall['ci_high'], 1)}); "
             "bij juist afgestelde toetsen zou dat ongeveer 5% zijn. "
-            + ("De tijdreeksmethode geeft op deze gegevens dus te vaak vals alarm: een rechte trend past slecht "
-               "op zeven jaar misdaadcijfers met een versnelde daling aan het eind. "
-               if overall["ci_low"] > 0.05 else "De toetsen zijn hier redelijk goed afgesteld. ")
+            + ("De tijdreeksmethode geeft op deze gegevens dus vaker vals alarm dan de nominale 5% "
+               "(het hele interval ligt erboven); lees een enkel significant resultaat voorzichtig. "
+               if overall["ci_low"] > 0.05 else
+               "Dat is verenigbaar met 5%: de toetsen zijn hier redelijk goed afgesteld. ")
             + f"Bij de verschil-in-verschillen met één wijk tegen de rest is {nl_pct(did_share['aandeel'], 1)} van "
             f"de {did_share['n_tests']} wijken significant: geclusterde standaardfouten met één behandelde eenheid "
             "zijn veel te klein (Conley & Taber 2011). Gebruik bij weinig wijken randomisatie-inferentie: "
