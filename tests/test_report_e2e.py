@@ -75,15 +75,17 @@ def test_three_wards_pdf_matches_monitor(batch):
 
 def test_broken_ward_input_fails_alone(batch, tmp_path, monkeypatch):
     """Corrupt one ward's evaluation (its input to the report): it fails with a reason, the others finish."""
-    from wijklib.report import evaluations, runner
+    from pathlib import Path
+
+    from wijklib.report import content, evaluations, runner
     from wijklib.report.settings import load_config
 
     cfg = load_config("config/demo.yaml")
-    src = evaluations.cache_dir(cfg, 2025)
-    assert src.is_dir()
+    src = Path(content.prepare(cfg, 2025, WARDS)[evaluations.PINNED_ENV])  # cached by the batch above
+    monkeypatch.delenv(evaluations.PINNED_ENV, raising=False)
     monkeypatch.setenv("WIJKLIB_REPORT_CACHE", str(tmp_path / "cache"))
-    dst = evaluations.cache_dir(cfg, 2025)
-    shutil.copytree(src, dst)
+    dst = evaluations.cache_root() / src.name
+    shutil.copytree(src, dst)  # same fingerprint name: the runner finds it and does not re-evaluate
     (dst / "evaluations" / "bloemhof_2025.json").write_text('{"schema_version": 1, "wijkraad_id": ', encoding="utf-8")
     summary = runner.run("config/demo.yaml", 2025, ",".join(WARDS), jobs=2, out=tmp_path / "out", progress=False)
     status = {r.ward_id: r.status for r in summary.results}
