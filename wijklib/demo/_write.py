@@ -145,7 +145,17 @@ def _xlsx(df: pd.DataFrame, path: Path, sheet: str) -> None:
 
 
 def write(city: DemoCity, out_dir: str | Path) -> list[Path]:
-    """Write every raw file of ``city`` into ``out_dir`` (created if needed); returns the paths."""
+    """Write every raw file of ``city`` into ``out_dir`` (created if needed); returns the paths.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from wijklib.demo import simulate
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     names = sorted(p.name for p in write(simulate(scale=0.02), d))
+    >>> "interventie.csv" in names and "truth.json" in names
+    True
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     t = city.tables
@@ -298,7 +308,14 @@ def write(city: DemoCity, out_dir: str | Path) -> list[Path]:
 
 def readme_text(truth: dict) -> str:
     """The README written next to the demo files (the committed ``data/raw/demo/README.md`` is the
-    one for the default seed and scale)."""
+    one for the default seed and scale).
+
+    Examples
+    --------
+    >>> from wijklib.demo import simulate
+    >>> readme_text(simulate(scale=0.02).truth).splitlines()[0]
+    '# SYNTHETISCHE DEMODATA — synthetic demo city (not real data)'
+    """
     tr = truth["treatment"]
     cohorts = {}
     for w, m in tr["start_month"].items():
