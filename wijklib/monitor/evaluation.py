@@ -507,8 +507,12 @@ def evaluate_ward(
 
     Examples
     --------
-    >>> ev = evaluate_ward("tarwewijk", 2025)  # doctest: +SKIP
-    >>> ev.to_frame()[["thema", "indicator", "oordeel"]]  # doctest: +SKIP
+    >>> import warnings; warnings.simplefilter("ignore")
+    >>> from wijklib.demo import simulate
+    >>> ctx = Context(simulate(scale=0.02).tables, outcomes=["afval"])
+    >>> ev = evaluate_ward("Tarwewijk", 2025, context=ctx, previous=False)
+    >>> list(ev.to_frame().columns[:3])
+    ['wijkraad_id', 'jaar', 'thema']
     """
     ctx = context if context is not None else Context(tables, panel, config=config)
     return _evaluate(ctx, ctx.check_ward(wijkraad), int(year), previous, depth=ctx.config.herijk["years"] - 1)
@@ -715,9 +719,16 @@ def evaluate_city(
 
     Examples
     --------
-    >>> city = evaluate_city(2025)  # doctest: +SKIP
-    >>> city.headline()["verdicts"]  # doctest: +SKIP
-    >>> city.to_json("data/processed/evaluaties/2025")  # next year's run: previous_dir=...  # doctest: +SKIP
+    A small synthetic city, one outcome, two wards (a full run: ``evaluate_city(2025)`` on the demo data):
+
+    >>> import warnings; warnings.simplefilter("ignore")
+    >>> from wijklib.demo import simulate
+    >>> ctx = Context(simulate(scale=0.02).tables, outcomes=["afval"])
+    >>> city = evaluate_city(2025, context=ctx, wards=["tarwewijk", "pernis"])
+    >>> city.headline()["n_wards"], city.headline()["n_failed"]
+    (2, 0)
+
+    ``city.to_json(folder)`` writes one JSON per ward; next year's run reads them with ``previous_dir``.
     """
     ctx = context if context is not None else Context(tables, panel, config=config)
     out: dict[str, WardEvaluation] = {}
