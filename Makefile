@@ -40,8 +40,11 @@ test-all: venv system-deps ## Run every test, slow simulations included
 lint: venv ## Ruff lint
 	$(BIN)/ruff check wijklib tests benchmarks
 
-benchmarks: venv ## Run the benchmarks (writes markdown tables to benchmarks/results/)
-	$(BIN)/python -m benchmarks.run_all
+benchmarks: venv system-deps ## Run every benchmark against its peers (slow; see benchmarks/README.md)
+	$(BIN)/python -m benchmarks.bench_its
+	$(BIN)/python -m benchmarks.bench_did --reuse
+	$(BIN)/python -m benchmarks.bench_event_study_poisson --reuse
+	$(BIN)/python -m benchmarks.bench_reports --placebo
 
 clean: ## Remove generated data and reports (raw inputs stay)
 	rm -rf data/processed/* reports/* data/raw/demo/*
