@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def floor_per_ward(repeats: int = 3) -> tuple[float, float]:
-    """Median seconds of (papermill on an empty notebook, WeasyPrint on a one-page document)."""
+    """Median seconds of (papermill on an empty notebook, converting it: nbconvert HTML + WeasyPrint PDF)."""
     import nbformat
     import papermill as pm
 
@@ -47,14 +47,18 @@ def floor_per_ward(repeats: int = 3) -> tuple[float, float]:
     nb.metadata["kernelspec"] = {"name": kernel, "display_name": kernel, "language": "python"}
     page = "<html lang='nl'><body><h1>Wijk</h1><p>Eén pagina tekst.</p></body></html>"
     html_to_pdf(page, Path(tempfile.mkdtemp()) / "warm.pdf")  # import + font set-up not counted per ward
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="basic")
     t_pm, t_pdf = [], []
     with tempfile.TemporaryDirectory() as d:
         for _ in range(repeats):
             t = time.perf_counter()
-            pm.execute_notebook(nb, None, kernel_name=kernel, progress_bar=False)
+            done = pm.execute_notebook(nb, None, kernel_name=kernel, progress_bar=False)
             t_pm.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            html_to_pdf(page, Path(d) / "p.pdf")
+            t = time.perf_counter()  # converting: notebook -> HTML -> one-page PDF
+            body, _ = exporter.from_notebook_node(done)
+            html_to_pdf(page.replace("</body>", body + "</body>"), Path(d) / "p.pdf")
             t_pdf.append(time.perf_counter() - t)
     return statistics.median(t_pm), statistics.median(t_pdf)
 
@@ -145,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         "| quantity | seconds |",
         "|---|---|",
         f"| papermill, empty notebook, fresh kernel (median of 3) | {pm_s:.2f} |",
-        f"| WeasyPrint, one-page document (median of 3) | {pdf_s:.2f} |",
+        f"| converting it to a one-page document: nbconvert HTML + WeasyPrint PDF (median of 3) | {pdf_s:.2f} |",
         f"| **floor** = ({pm_s:.2f} + {pdf_s:.2f}) x {n} reports / {args.jobs} cores | **{floor:.1f}** |",
         f"| shared preparation: monitor evaluates the city once (cached on disk; 0 when warm) | {b['prepare_s']:.1f} |",
         f"| **rendering** {n} reports (ward reports + city overview), PDF + HTML, {args.jobs} workers | **{b['render_s']:.1f}** |",
@@ -153,6 +157,17 @@ def main(argv: list[str] | None = None) -> int:
         f"| rendering / floor | {b['render_s'] / floor:.2f} |",
         "",
         f"Failed reports: {b['n_failed']}.",
+        "",
+        f"Target (rendering within 1.5x the floor): {'met' if b['render_s'] <= 1.5 * floor else 'NOT met'} "
+        f"({b['render_s'] / floor:.1f}x).",
+        "",
+        "Where a ward's time goes (profiled once, `/tmp` script, not part of this run): the floor only pays a",
+        "kernel start and a trivial page; a real ward report renders 7-9 matplotlib SVG charts (~1.5 s), runs",
+        "the report code (~0.7 s: ITS and event-study fits for the charts, tables, text) and lays out 10-12",
+        "A4 pages with those vector charts in WeasyPrint (~2-4 s). Kernel start-up and imports are paid once",
+        "per worker (the runner reuses one kernel per worker), so they are below the floor's share.",
+        "The shared preparation (the monitor evaluating all 39 wards, ~1-10 min depending on load) is cached",
+        "on disk per input fingerprint and is not part of 'rendering'.",
     ]
     if args.placebo:
         rows = placebo_study()
@@ -163,6 +178,12 @@ def main(argv: list[str] | None = None) -> int:
         for name, start, n_t, k, share, note in rows:
             lines.append(f"| {name} | {start} | {n_t} | {k} | {share:.1%} |" if not note else
                          f"| {name} | {start} | – | – | failed: {note[:80]} |")
+        lines += ["", "Tests: wijk x crime type series (37 wijken x 11 types, minus series that are zero "
+                  "throughout); 117 (overval) is zero in the source and December 2017 (unpublished, zero "
+                  "everywhere) is left out. 'DiD ... CR1': one treated wijk against the 36 others, event study "
+                  "(Sun-Abraham) on log(1 + monthly crimes), SEs clustered by wijk; 'randomisation inference': "
+                  "the same estimates, p = share of wijken with an |effect| at least as large. "
+                  "`wijklib.report.placebo_share()` computes the first kind of row; the wijk reports print it."]
     text = "\n".join(lines) + "\n"
     print(text)
     if not args.no_write:
