@@ -374,6 +374,55 @@ def _newey_west(score: np.ndarray, lags: np.ndarray) -> np.ndarray:
     return meat
 
 
+def _separating_direction(X: np.ndarray, y: np.ndarray) -> np.ndarray | None:
+    """Rows a log-link count model fits exactly with mu -> 0 (separation), or None.
+
+    The Poisson (and negative binomial) maximum-likelihood estimate is finite iff there is no
+    direction ``z`` with ``X z = 0`` on the rows with y > 0 and ``X z <= 0`` on the zero rows, not
+    all equal (Santos Silva & Tenreyro 2010). Such a ``z`` is found by a small linear program
+    (columns scaled to max |x| = 1, ``z`` in the unit box); the zero rows with ``X z < 0`` are the
+    separated ones. Without this check IRLS "converges" with a coefficient at minus several hundred,
+    the Hessian is singular to working precision and the sandwich covariance can have negative
+    diagonals.
+    """
+    from scipy.optimize import linprog
+
+    scale = np.max(np.abs(X), axis=0)
+    Xs = X / np.where(scale > 0, scale, 1.0)
+    pos, zero = y > 0, y == 0
+    if not zero.any():
+        return None
+    Xz = Xs[zero]
+    res = linprog(Xz.sum(axis=0), A_ub=Xz, b_ub=np.zeros(int(zero.sum())),
+                  A_eq=Xs[pos] if pos.any() else None, b_eq=np.zeros(int(pos.sum())) if pos.any() else None,
+                  bounds=[(-1.0, 1.0)] * X.shape[1], method="highs")
+    if res.status != 0 or res.fun > -1e-6:
+        return None
+    sep = np.zeros(len(y), bool)
+    sep[np.flatnonzero(zero)] = Xz @ res.x < -1e-6
+    return sep if sep.any() else None
+
+
+def _check_separation(X: np.ndarray, y: np.ndarray, mask: np.ndarray, post: np.ndarray, names: list[str],
+                      labels: list[str], T: int, *, source: str, yname: str) -> None:
+    """Raise a clear ValueError when the counts do not identify the model (see :func:`_separating_direction`)."""
+    for g, lab in enumerate(labels):
+        blk = slice(g * T, (g + 1) * T)
+        m, yb, pb = mask[blk], y[blk], post[blk]
+        for part, sel in (("from the start on", pb), ("before the start", ~pb)):
+            if (m & sel).any() and yb[m & sel].sum() == 0:
+                raise ValueError(
+                    f"{source}: {yname!r} is zero in every period {part} in the {lab}; the rate ratio is not "
+                    "estimable (its maximum-likelihood estimate is 0 or infinite)")
+    sep = _separating_direction(X[mask], y[mask])
+    if sep is not None:
+        n_sep = int(sep.sum())
+        raise ValueError(
+            f"{source}: too few non-zero counts in {yname!r}: the model fits {n_sep} zero period(s) exactly "
+            f"with an expected count of 0 (separation), so some of the coefficients {names} have no finite "
+            "estimate and no valid standard error; the rate ratio is not estimable")
+
+
 def _covariance(
     f: _Fit,
     X: np.ndarray,
@@ -989,6 +1038,10 @@ def fit(
     if rank < k:
         raise ValueError(f"{source}: design matrix is rank deficient ({rank} < {k} columns: {names}); "
                          "reduce seasonality or check the periods")
+    if _is_log_link(family):
+        labels = ["treated series", "control series"] if controlled else ["series"]
+        post = np.tile(np.arange(1, T + 1) >= t0, G)  # period positions of each stacked block
+        _check_separation(X[0], y[0], mask[0], post, names, labels, T, source=source, yname=yname)
     f = _fit_core(X, y, off, mask, family)
     if not f.converged[0]:
         warnings.warn(f"{source}: IRLS did not converge in {f.iterations} iterations", RuntimeWarning,

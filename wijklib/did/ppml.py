@@ -452,9 +452,20 @@ def _design(y: np.ndarray, t: np.ndarray, g: np.ndarray, u: np.ndarray, off: np.
     key_all = np.where(g >= 0, g, 0).astype(np.int64) * T0 + t
     dropped_zero_units = 0
     dropped_cells = 0
-    # iteratively drop units with all-zero outcomes and cells / periods with all-zero outcomes:
-    # their parameters go to -inf (separation) and they carry no information on the others
-    for _ in range(10):
+    dropped_periods: set[int] = set()
+    dropped_cohorts: set[int] = set()
+    # Iteratively drop rows whose parameters have no finite maximum-likelihood value (separation,
+    # Correia, Guimaraes & Zylkin 2021); they carry no information on the other parameters, but left
+    # in they drive the fit to mu ~ 0 and make the Hessian numerically singular, so the sandwich
+    # covariance gets negative diagonals. In this saturated design the separating directions are:
+    # - a unit with zero counts in every period (its unit effect -> -inf);
+    # - a cohort x period cell with zero counts (its tau -> -inf);
+    # - a period whose untreated ("control") rows are all zero or absent: the period effect is fitted
+    #   from those rows only (the cell rows have their own tau), so lambda_t -> -inf while every
+    #   tau_gt at t -> +inf: the cells of that period have no counterfactual and are not identified;
+    # - a cohort whose untreated rows (its pre-periods) are all zero: the cohort's unit effects ->
+    #   -inf and its taus -> +inf (no baseline level to compare with).
+    for _ in range(50):
         changed = False
         ysum = np.bincount(u[keep], weights=y[keep], minlength=n_u0)
         ucount = np.bincount(u[keep], minlength=n_u0)
@@ -471,14 +482,32 @@ def _design(y: np.ndarray, t: np.ndarray, g: np.ndarray, u: np.ndarray, off: np.
             dropped_cells += int(zero.sum())
             keep &= ~(cm & zero[key_all])
             changed = True
-        tsum = np.bincount(t[keep], weights=y[keep], minlength=T0)
+        cm = cell_mask(keep)
+        ctrl = keep & ~cm
         tcnt = np.bincount(t[keep], minlength=T0)
+        tsum = np.bincount(t[ctrl], weights=y[ctrl], minlength=T0)
         zt = (tcnt > 0) & (tsum == 0)
         if zt.any():
+            dropped_periods.update(int(v) for v in np.flatnonzero(zt))
             keep &= ~zt[t]
+            changed = True
+        cm = cell_mask(keep)
+        ctrl = keep & ~cm
+        gk = np.where(g >= 0, g, T0)  # never treated -> T0 (not a cohort)
+        gcnt = np.bincount(gk[keep], minlength=T0 + 1)[:T0]
+        gsum = np.bincount(gk[ctrl], weights=y[ctrl], minlength=T0 + 1)[:T0]
+        zg = (gcnt > 0) & (gsum == 0)
+        if zg.any():
+            dropped_cohorts.update(int(v) for v in np.flatnonzero(zg))
+            keep &= ~np.append(zg, False)[gk]
             changed = True
         if not changed:
             break
+    else:  # pragma: no cover - each pass removes rows, so this needs > 50 nested separations
+        raise RuntimeError("separation check did not settle in 50 passes")
+    # dropped periods and cohorts as period codes (the caller maps them to dates)
+    notes.update(periods_without_control_counts=sorted(dropped_periods),
+                 cohorts_without_pre_counts=sorted(dropped_cohorts))
     notes.update(dropped_all_zero_units=dropped_zero_units, dropped_all_zero_cells=dropped_cells)
     cellmask = cell_mask(keep)[keep]
     y, t, g, u, key_all = y[keep], t[keep], g[keep], u[keep], key_all[keep]
@@ -642,8 +671,19 @@ def _poisson(data: pd.DataFrame, *, yname: str, tname: str, idname: str, gname: 
     times = pr["times"]
     cell = d["cell"]
     Lb = _baseline_matrix(cell["g"].to_numpy(), cell["t"].to_numpy(), baseline)
+    # a cell whose column was dropped as collinear has no estimate (NaN); a re-based effect that
+    # uses it is not identified either, so NaN must propagate (nan_to_num alone would report it as
+    # a rate ratio of exactly 1 with standard error 0)
+    unident = (np.abs(Lb) > 0) @ ~np.isfinite(tau) > 0
     tau = Lb @ np.nan_to_num(tau)
     Vc = Lb @ np.nan_to_num(Vc) @ Lb.T
+    tau[unident] = np.nan
+    Vc[unident, :] = np.nan
+    Vc[:, unident] = np.nan
+    dvar = np.diag(Vc)
+    if (dvar[np.isfinite(dvar)] < 0).any():  # the bread and meat are PSD: this would be a bug
+        raise FloatingPointError(f"negative variance for a cohort x period cell ({dvar.min():.3g}); "
+                                 "the Hessian is numerically singular")
     cells = pd.DataFrame({
         "group": times[cell["g"].to_numpy()],
         "time": times[cell["t"].to_numpy()],
@@ -673,7 +713,7 @@ def _poisson(data: pd.DataFrame, *, yname: str, tname: str, idname: str, gname: 
         seed=seed, n_obs=d["n"], n_units=d["G"], n_periods=d["T"], n_treated_units=n_treated,
         n_control_units=n_control, offset=offset, iterations=fit.iterations, converged=fit.converged,
         deviance=fit.deviance, se_type="cluster (CR1) by unit", scale="rate ratio (headline) and ATT level",
-        n_dropped_missing=pr["n_missing"], **d["notes"],
+        n_dropped_missing=pr["n_missing"], **_dated_notes(d["notes"], times),
     )
     res = PoissonDiDResult(cells, Vc, Effect("overall", math.nan, math.nan, math.nan, math.nan, math.nan,
                                              scale="ratio"), method, boot, None)
@@ -683,6 +723,25 @@ def _poisson(data: pd.DataFrame, *, yname: str, tname: str, idname: str, gname: 
         res = PoissonDiDResult(cells, Vc, res.effect, method, None, null_fn)
     overall = res.aggregate("simple").overall
     return PoissonDiDResult(cells, Vc, overall, method, boot, null_fn)
+
+
+def _dated_notes(notes: dict[str, Any], times: np.ndarray) -> dict[str, Any]:
+    """Design notes with period codes as dates, plus a sentence on the cells that are not identified."""
+    out = dict(notes)
+    per = [times[c] for c in notes.get("periods_without_control_counts", [])]
+    coh = [times[c] for c in notes.get("cohorts_without_pre_counts", [])]
+    out["periods_without_control_counts"] = per
+    out["cohorts_without_pre_counts"] = coh
+    why = []
+    if per:
+        why.append(f"{len(per)} period(s) in which every untreated unit has zero counts (no counterfactual: "
+                   f"the effects in those periods are not identified and were left out): "
+                   + ", ".join(str(p) for p in per))
+    if coh:
+        why.append(f"{len(coh)} cohort(s) with zero counts in every untreated period (no baseline level: "
+                   "their effects are not identified and were left out): " + ", ".join(str(c) for c in coh))
+    out["not_identified"] = "; ".join(why) if why else None
+    return out
 
 
 def _baseline_matrix(cg: np.ndarray, ct: np.ndarray, baseline: str) -> np.ndarray:
