@@ -19,6 +19,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from wijklib.disclosure import format_count
@@ -1090,10 +1091,20 @@ class WardReport:
             es = None
         pre_txt = ""
         if es is not None:
+            from wijklib import diagnostics
+
             pre = es.pretest()
-            pre_txt = (f"De gezamenlijke toets op de {pre.df} maanden vóór de start geeft {nl_p(pre.p_value)}. "
-                       "Zo'n toets heeft met één wijk en twaalf maanden weinig onderscheidend vermogen (Roth 2022): "
-                       "een niet-significante uitkomst sluit een trendverschil van de orde van het effect niet uit. ")
+            pre_txt = (f"De gezamenlijke toets op de {pre.df} maanden vóór de start "
+                       f"({outcome_label(self._main_outcome() or '')}) geeft {nl_p(pre.p_value)}"
+                       + (": de trends liepen vóór de start al uiteen. " if pre.p_value < 0.05 else
+                          ". Zo'n toets heeft met één wijk en twaalf maanden weinig onderscheidend vermogen "
+                          "(Roth 2022): een niet-significante uitkomst sluit een trendverschil van de orde van "
+                          "het effect niet uit. "))
+            for fn in (diagnostics.pretrend_power, diagnostics.honest_rm_bounds):
+                try:  # numbers from wijklib.diagnostics on this ward's event study (outcome of the chart)
+                    pre_txt += fn(es).sentence() + " "
+                except (ValueError, np.linalg.LinAlgError) as exc:
+                    pre_txt += f"({fn.__name__}: niet te berekenen: {exc}) "
         show_md(
             "**Parallelle trends en gevoeligheid.** " + pre_txt +
             "Daarom wordt het effect altijd samen met de event-study-grafiek gelezen; als de lijnen vóór de start "
