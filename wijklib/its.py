@@ -403,24 +403,36 @@ def _separating_direction(X: np.ndarray, y: np.ndarray) -> np.ndarray | None:
     return sep if sep.any() else None
 
 
-def _check_separation(X: np.ndarray, y: np.ndarray, mask: np.ndarray, post: np.ndarray, names: list[str],
-                      labels: list[str], T: int, *, source: str, yname: str) -> None:
-    """Raise a clear ValueError when the counts do not identify the model (see :func:`_separating_direction`)."""
-    for g, lab in enumerate(labels):
-        blk = slice(g * T, (g + 1) * T)
-        m, yb, pb = mask[blk], y[blk], post[blk]
-        for part, sel in (("from the start on", pb), ("before the start", ~pb)):
-            if (m & sel).any() and yb[m & sel].sum() == 0:
-                raise ValueError(
-                    f"{source}: {yname!r} is zero in every period {part} in the {lab}; the rate ratio is not "
+def _zero_part(y: np.ndarray, mask: np.ndarray, post: np.ndarray, label: str, yname: str) -> str | None:
+    """Message when a log-link series is zero in every period before or from the start (else None).
+
+    Then the level change has its maximum-likelihood estimate at 0 or infinity: IRLS would stop at a
+    coefficient of minus several hundred with a singular Hessian (negative sandwich variances).
+    """
+    for part, sel in (("from the start on", post), ("before the start", ~post)):
+        if (mask & sel).any() and y[mask & sel].sum() == 0:
+            return (f"{yname!r} is zero in every period {part} in the {label}; the rate ratio is not "
                     "estimable (its maximum-likelihood estimate is 0 or infinite)")
-    sep = _separating_direction(X[mask], y[mask])
-    if sep is not None:
-        n_sep = int(sep.sum())
-        raise ValueError(
-            f"{source}: too few non-zero counts in {yname!r}: the model fits {n_sep} zero period(s) exactly "
-            f"with an expected count of 0 (separation), so some of the coefficients {names} have no finite "
-            "estimate and no valid standard error; the rate ratio is not estimable")
+    return None
+
+
+def _collapsed(mu: np.ndarray, y: np.ndarray, mask: np.ndarray) -> bool:
+    """True when some zero-count period has a fitted mean ~0 (a cheap pre-screen for separation).
+
+    A separated row's fitted mean falls by a factor ~e per IRLS step until the deviance stops
+    changing; 1e-4 of the series mean is far below any fitted mean of an identified model with the
+    usual designs, and :func:`_separating_direction` confirms.
+    """
+    zero = mask & (y == 0)
+    if not zero.any():
+        return False
+    return bool(np.min(mu[zero]) < 1e-4 * max(float(np.mean(y[mask])), 1e-300))
+
+
+def _separation_message(n_sep: int, yname: str, names: list[str]) -> str:
+    return (f"too few non-zero counts in {yname!r}: the model fits {n_sep} zero period(s) exactly with an "
+            f"expected count of 0 (separation), so some of the coefficients {names} have no finite estimate "
+            "and no valid standard error; the rate ratio is not estimable")
 
 
 def _covariance(
@@ -1041,8 +1053,16 @@ def fit(
     if _is_log_link(family):
         labels = ["treated series", "control series"] if controlled else ["series"]
         post = np.tile(np.arange(1, T + 1) >= t0, G)  # period positions of each stacked block
-        _check_separation(X[0], y[0], mask[0], post, names, labels, T, source=source, yname=yname)
+        for g, lab in enumerate(labels):
+            blk = slice(g * T, (g + 1) * T)
+            msg = _zero_part(y[0, blk], mask[0, blk], post[blk], lab, yname)
+            if msg:
+                raise ValueError(f"{source}: {msg}")
     f = _fit_core(X, y, off, mask, family)
+    if _is_log_link(family) and _collapsed(f.mu[0], y[0], mask[0]):
+        sep = _separating_direction(X[0, mask[0]], y[0, mask[0]])
+        if sep is not None:
+            raise ValueError(f"{source}: {_separation_message(int(sep.sum()), yname, names)}")
     if not f.converged[0]:
         warnings.warn(f"{source}: IRLS did not converge in {f.iterations} iterations", RuntimeWarning,
                       stacklevel=2)
@@ -1285,6 +1305,12 @@ def fit_many(
             if errors == "raise":
                 raise
             notes[g], bad[g] = str(exc), True
+    if _is_log_link(family):
+        post_grid = t >= t0[:, None]
+        for g in np.flatnonzero(~bad):
+            msg = _zero_part(y[g], mask[g], post_grid[g], "series", yname)
+            if msg:
+                notes[g], bad[g] = msg, True
     if errors == "raise" and bad.any():
         g = int(np.flatnonzero(bad)[0])
         raise ValueError(f"{source} {by}={units[g]!r}: {notes[g]}")
@@ -1301,11 +1327,22 @@ def fit_many(
     X_fit = X.copy()
     X_fit[bad] = np.eye(T, k)  # any full-rank block
     f = _fit_core(X_fit, y_fit, np.where(bad[:, None], 0.0, off), mask_fit, family)
+    if _is_log_link(family):
+        # the same separation check as fit(): the LP only for series whose fitted means collapsed
+        for g in np.flatnonzero(~bad):
+            if _collapsed(f.mu[g], y[g], mask[g]):
+                sep = _separating_direction(X[g, mask[g]], y[g, mask[g]])
+                if sep is not None:
+                    notes[g], bad[g] = _separation_message(int(sep.sum()), yname, names), True
+                    if errors == "raise":
+                        raise ValueError(f"{source} {by}={units[g]!r}: {notes[g]}")
     n_obs = mask.sum(axis=1)
     lags = np.array([default_hac_lags(int(tt)) for tt in (T - first)]) if hac_lags is None else np.full(G, hac_lags)
     with np.errstate(all="ignore"):
         V = _covariance(f, X_fit, y_fit, mask_fit, cov_type, lags, family, small_sample=small_sample)
-    se = np.sqrt(np.clip(np.diagonal(V, axis1=1, axis2=2), 0, None))
+    # series that could not be fitted carry a dummy fit: no variance; the others' sandwich
+    # variances are non-negative (separated series are flagged above), so no clipping is needed
+    se = np.sqrt(np.where(bad[:, None], np.nan, np.diagonal(V, axis1=1, axis2=2)))
     dof = (n_obs - k).astype(float)
     use_t = cov_type == "hac" and small_sample
     if use_t:
