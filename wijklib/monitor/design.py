@@ -241,6 +241,24 @@ def fit_city_did(
     return res.aggregate("group"), res
 
 
+def _not_identified_reason(res: Any, start: pd.Timestamp) -> str:
+    """Why the city-wide Poisson DiD left a cohort out (its ``method`` notes), as a clause."""
+    m = getattr(res, "method", {}) or {}
+    if any(pd.Timestamp(c) == start for c in m.get("cohorts_without_pre_counts", []) or []):
+        return ": its wards have zero counts in every month before the start (no baseline level, not identified)"
+    n = _periods_left_out(res, start)
+    if n:
+        return (f": {n} month(s) from the start were left out because every comparison ward had zero counts "
+                "there (no counterfactual)")
+    return ""
+
+
+def _periods_left_out(res: Any, start: pd.Timestamp) -> int:
+    """Months from ``start`` on that the Poisson DiD left out because every untreated ward had zero counts."""
+    m = getattr(res, "method", {}) or {}
+    return sum(1 for p in m.get("periods_without_control_counts", []) or [] if pd.Timestamp(p) >= start)
+
+
 def _group_effect(agg, start: pd.Timestamp):
     tab = agg.tidy()
     if "group" not in tab.columns:
@@ -316,7 +334,8 @@ def estimate_outcome(
             agg, res = did_fit(outcome) if did_fit is not None else fit_city_did(panel_y, outcome, starts, year, config=cfg)
             row = _group_effect(agg, start)
             if row is None:
-                raise ValueError(f"cohort {start:%Y-%m} has no post-start estimate in the city-wide fit")
+                raise ValueError(f"cohort {start:%Y-%m} has no post-start estimate in the city-wide fit"
+                                 + _not_identified_reason(res, start))
             if not (np.isfinite(row["conf_low"]) and np.isfinite(row["conf_high"])):
                 raise ValueError("the city-wide fit gave no interval for this cohort")
             inference = str(res.method.get("inference", ""))
@@ -326,6 +345,10 @@ def estimate_outcome(
                 f"een gespreide difference-in-differences; het effect is dat van het hele cohort"
                 + (" (" + ", ".join(cohort) + ")" if len(cohort) > 1 else "")
             )
+            left_out = _periods_left_out(res, start)
+            if left_out:
+                notes.append(f"{left_out} maand(en) na de start niet meegenomen: alle vergelijkingswijken hadden "
+                             "daar nul meldingen, dus geen vergelijking mogelijk")
             m = Measure(float(row["estimate"]), float(row["conf_low"]), float(row["conf_high"]), scale="ratio",
                         baseline=pre_mean, method=DESIGN_LABELS["did"], kind="effect",
                         p_value=float(row["p_value"]) if "p_value" in row else None,
