@@ -189,3 +189,25 @@ def test_separating_direction_certificate():
     sep = its._separating_direction(X, y)
     assert sep is not None and sep[:9].all() and not sep[9]
     assert its._separating_direction(X, y_ok) is None
+
+
+# ----------------------------------------------------------------------------------------------
+# att_gt randomization inference with covariates
+# ----------------------------------------------------------------------------------------------
+
+
+def test_att_gt_permutations_without_covariate_overlap_are_left_out():
+    # 10 units, x = id mod 3: some re-assignments put x = 0 only among the treated and x = 2 only
+    # among the controls, the propensity logit separates and those permutations have no estimate;
+    # before the fix their all-NaN rows reached the simultaneous band (RuntimeWarning: All-NaN slice)
+    from wijklib.did import att_gt
+
+    df = sparse_panel(n_never=4, n_treated=6, n_periods=20, rate=2.0, seed=0)
+    df["x"] = (df["id"] % 3).astype(float)
+    res = att_gt(df, yname="y", tname="t", idname="id", gname="g", xformla="~x", seed=1, biters=199)
+    assert res.inference == "randomization"
+    assert "permutations gave no estimate" in res.inference_note
+    tab = res.tidy()
+    post = tab.loc[tab["post"]]
+    assert np.isfinite(post["p_value"]).all()
+    assert np.isfinite(post["conf_low_simul"]).all() and np.isfinite(post["conf_high_simul"]).all()

@@ -97,8 +97,17 @@ def _infer(est, se_an, mode, alp, draws=None, perm=None, perm_slope=None, obs_sl
     else:  # randomization
         r = inf.randomization_test(est, perm, perm_slopes=perm_slope, obs_slope=obs_slope, alp=alp)
         se, p, lo, hi = r.se, r.p_value, r.conf_low, r.conf_high
-        centred = perm - np.nanmean(perm, axis=0)
-        crit = inf.sup_t_critical(centred[:, cc], se[cc], alp)
+        # a permutation whose 2x2s could not be fitted (e.g. no covariate overlap between the permuted
+        # groups: the propensity logit separates) is NaN; it carries no draw, so it is left out of
+        # the band rather than passed on as an all-NaN row
+        fin = np.isfinite(perm)
+        cnt = fin.sum(axis=0)
+        mean = np.where(cnt > 0, np.where(fin, perm, 0.0).sum(axis=0) / np.maximum(cnt, 1), np.nan)
+        sub = (perm - mean)[:, cc]
+        se_c = np.asarray(se, dtype=float)[cc]
+        ok = np.isfinite(se_c) & (se_c > 0)
+        rows = np.isfinite(sub[:, ok]).any(axis=1)
+        crit = inf.sup_t_critical(sub[rows], se_c, alp)
     se = np.where(np.isfinite(se) & (se > 0), se, np.nan)
     if not np.isfinite(crit):
         crit = z
@@ -712,6 +721,11 @@ def att_gt(
                     f"of 1/{n_perm + 1})."
                 )
         st.perm_att, st.perm_slope, st.perm_pg, st.obs_slope = _permutations(prep, spec, est_method, n_perm, seed, fast)
+        n_failed = int((~np.isfinite(st.perm_att[:, ~spec.ref])).all(axis=1).sum())
+        if n_failed:
+            note += (f" {n_failed} of {n_perm} permutations gave no estimate (the 2x2 fits failed, e.g. no "
+                     "covariate overlap between the permuted groups) and are left out of the randomization "
+                     "distribution.")
         r = _infer(att, se_an, mode, alp, perm=st.perm_att, perm_slope=st.perm_slope, obs_slope=st.obs_slope)
     for key in ("se", "p", "lo", "hi", "lo_s", "hi_s"):
         r[key] = np.where(spec.ref, np.nan, r[key])
