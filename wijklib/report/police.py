@@ -315,8 +315,9 @@ def placebo_share(tests: pd.DataFrame, alpha: float = 0.05, *, by_type: bool = T
     Examples
     --------
     >>> t = pd.DataFrame({"misdrijf_code": ["104"] * 20, "p_value": [0.01] + [0.5] * 19})
-    >>> placebo_share(t, by_type=False)[["n_tests", "n_significant", "aandeel"]].iloc[0].tolist()
-    [20, 1, 0.05]
+    >>> row = placebo_share(t, by_type=False).to_dict("records")[0]
+    >>> row["n_tests"], row["n_significant"], row["aandeel"]
+    (20, 1, 0.05)
     """
     from scipy import stats
 
