@@ -211,3 +211,19 @@ def test_att_gt_permutations_without_covariate_overlap_are_left_out():
     post = tab.loc[tab["post"]]
     assert np.isfinite(post["p_value"]).all()
     assert np.isfinite(post["conf_low_simul"]).all() and np.isfinite(post["conf_high_simul"]).all()
+
+
+def test_nevertreated_reference_month_without_never_treated_counts():
+    # never-treated wards all zero in month 5 = g-1 of cohort 6, whose own counts there are positive:
+    # the cohort's reference rows only fix its unit effects, so lambda_5 (and with it every effect
+    # of cohort 6, relative to month 5) is not identified; cohort 9 stays estimable
+    df = sparse_panel(n_treated=10, n_periods=14)
+    df.loc[df["id"] >= 13, "g"] = 9
+    df.loc[(df["g"] == 0) & (df["t"] == 5), "y"] = 0.0
+    df.loc[(df["g"] == 6) & (df["t"] == 5), "y"] += 1.0
+    res = poisson(df, yname="y", tname="t", idname="id", gname="g")
+    assert set(res.cells["group"]) == {9}
+    se = res.cells["std_error"].to_numpy()
+    assert np.isfinite(se).all() and (se > 0).all()
+    assert res.method["periods_without_control_counts"] == [5]
+    assert res.method["cohorts_without_pre_counts"] == [6]

@@ -372,6 +372,11 @@ class PoissonDiDResult:
 
     def _agg_one(self, term: str, keys: dict[str, Any], w: np.ndarray,
                  null: np.ndarray | None = None) -> Effect:
+        if not (w > 0).any():
+            # no identified cell to aggregate (e.g. every post-period cell was left out: see
+            # method["not_identified"]): the effect is not estimable, not 0/0
+            return Effect(term, math.nan, math.nan, math.nan, math.nan, math.nan, scale="ratio",
+                          alpha=self.method["alpha"], extra=dict(keys, att=math.nan, att_std_error=math.nan))
         log_rr, g_rr, att, g_att = self._lin(w)
         return self._finish(term, keys, log_rr, g_rr, att, g_att, null=null)
 
@@ -462,7 +467,8 @@ def _design(y: np.ndarray, t: np.ndarray, g: np.ndarray, u: np.ndarray, off: np.
     # - a cohort x period cell with zero counts (its tau -> -inf);
     # - a period whose untreated ("control") rows are all zero or absent: the period effect is fitted
     #   from those rows only (the cell rows have their own tau), so lambda_t -> -inf while every
-    #   tau_gt at t -> +inf: the cells of that period have no counterfactual and are not identified;
+    #   tau_gt at t -> +inf: the cells of that period have no counterfactual and are not identified
+    #   (with never-treated controls only the never-treated rows count, see below);
     # - a cohort whose untreated rows (its pre-periods) are all zero: the cohort's unit effects ->
     #   -inf and its taus -> +inf (no baseline level to compare with).
     for _ in range(50):
@@ -484,6 +490,10 @@ def _design(y: np.ndarray, t: np.ndarray, g: np.ndarray, u: np.ndarray, off: np.
             changed = True
         cm = cell_mask(keep)
         ctrl = keep & ~cm
+        if control_group == "nevertreated":
+            # a treated unit's only untreated row is its reference month g-1, which fixes its own
+            # unit effect and says nothing about lambda_{g-1}: only never-treated rows identify it
+            ctrl = ctrl & (g < 0)
         tcnt = np.bincount(t[keep], minlength=T0)
         tsum = np.bincount(t[ctrl], weights=y[ctrl], minlength=T0)
         zt = (tcnt > 0) & (tsum == 0)
@@ -491,8 +501,7 @@ def _design(y: np.ndarray, t: np.ndarray, g: np.ndarray, u: np.ndarray, off: np.
             dropped_periods.update(int(v) for v in np.flatnonzero(zt))
             keep &= ~zt[t]
             changed = True
-        cm = cell_mask(keep)
-        ctrl = keep & ~cm
+        ctrl = keep & ~cell_mask(keep)
         gk = np.where(g >= 0, g, T0)  # never treated -> T0 (not a cohort)
         gcnt = np.bincount(gk[keep], minlength=T0 + 1)[:T0]
         gsum = np.bincount(gk[ctrl], weights=y[ctrl], minlength=T0 + 1)[:T0]
