@@ -227,3 +227,15 @@ def test_nevertreated_reference_month_without_never_treated_counts():
     assert np.isfinite(se).all() and (se > 0).all()
     assert res.method["periods_without_control_counts"] == [5]
     assert res.method["cohorts_without_pre_counts"] == [6]
+
+
+def test_no_identified_post_cell_gives_nan_not_zero_division():
+    # the treated wards have no reports at all after the start: every post cell is left out (its
+    # tau is -inf), only the pre-period placebo cells remain; the overall effect is NaN
+    df = sparse_panel()
+    df.loc[(df["g"] > 0) & (df["t"] >= 6), "y"] = 0.0
+    res = poisson(df, yname="y", tname="t", idname="id", gname="g")
+    assert (res.cells["event_time"] < 0).all()
+    assert np.isnan(res.effect.estimate) and np.isnan(res.effect.conf_low)
+    assert res.method["dropped_all_zero_cells"] == 7
+    assert np.isnan(res.aggregate("dynamic").overall.estimate)
