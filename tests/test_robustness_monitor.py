@@ -49,3 +49,31 @@ def test_single_ward_without_counts_after_start_has_no_estimate_and_a_reason():
     assert eff.design == "geen" and eff.measure is None
     # before the fix the reason was "math range error" (an overflow in exp of a coefficient of -700)
     assert any("zero in every period from the start on" in n for n in eff.notes)
+
+
+def test_sparse_cohort_does_not_use_monthly_did():
+    # 12 wards start together but have ~0.1 reports a month: most (cohort, month) cells are zero and
+    # the monthly Poisson DiD would leave them out (upward bias); a single-series design is used
+    start = pd.Timestamp("2022-01-01")
+    starts = {f"t{i}": start for i in range(12)} | {f"c{i}": None for i in range(12)}
+    panel = ward_panel(starts, rate=0.01)
+    panel.loc[panel["unit"].str.startswith("c"), "n_x"] = np.random.default_rng(1).poisson(
+        3.0, int(panel["unit"].str.startswith("c").sum())).astype(float)
+    share = design._cohort_zero_month_share(panel, [f"t{i}" for i in range(12)], "x", start)
+    assert share > design.MAX_ZERO_MONTH_SHARE_DID
+    eff = design.estimate_outcome(panel, "t0", "x", 2025, starts_series(starts))
+    assert eff.design != "did"
+    assert any("difference-in-differences niet gebruikt" in n for n in eff.notes)
+
+
+def test_cohort_zero_month_share_counts_months_not_wards():
+    start = pd.Timestamp("2025-01-01")
+    starts = {"a": start, "b": start, "c": None}
+    panel = ward_panel(starts, rate=3.0)
+    post = panel["period"] >= start
+    panel.loc[post & (panel["unit"] == "a") & (panel["period"].dt.month <= 6), "n_x"] = 0.0
+    panel.loc[post & (panel["unit"] == "b") & (panel["period"].dt.month <= 3), "n_x"] = 0.0
+    panel.loc[post & (panel["unit"] == "b") & (panel["period"].dt.month == 12), "n_x"] = np.nan
+    panel.loc[post & (panel["unit"] == "a") & (panel["period"].dt.month == 12), "n_x"] = 2.0
+    # months 1-3: both zero; 4-6: a zero, b not; December: a only (b missing)
+    assert design._cohort_zero_month_share(panel, ["a", "b"], "x", start) == pytest.approx(3 / 12)
