@@ -82,10 +82,10 @@ def test_broken_ward_input_fails_alone(batch, tmp_path, monkeypatch):
 
     cfg = load_config("config/demo.yaml")
     src = Path(content.prepare(cfg, 2025, WARDS)[evaluations.PINNED_ENV])  # cached by the batch above
-    monkeypatch.delenv(evaluations.PINNED_ENV, raising=False)
-    monkeypatch.setenv("WIJKLIB_REPORT_CACHE", str(tmp_path / "cache"))
-    dst = evaluations.cache_root() / src.name
-    shutil.copytree(src, dst)  # same fingerprint name: the runner finds it and does not re-evaluate
+    dst = tmp_path / "cache" / src.name
+    shutil.copytree(src, dst)
+    # Pin the batch to the copy (as the runner pins its workers), so it does not re-evaluate the city.
+    monkeypatch.setenv(evaluations.PINNED_ENV, str(dst))
     (dst / "evaluations" / "bloemhof_2025.json").write_text('{"schema_version": 1, "wijkraad_id": ', encoding="utf-8")
     summary = runner.run("config/demo.yaml", 2025, ",".join(WARDS), jobs=2, out=tmp_path / "out", progress=False)
     status = {r.ward_id: r.status for r in summary.results}
