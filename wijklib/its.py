@@ -962,6 +962,14 @@ def fit(
     -------
     ITSResult
 
+    Raises
+    ------
+    ValueError
+        Among others, for a log-link family when the counts do not identify the model: zero in
+        every period before or from the start (in the treated or control series), or zeros the model
+        fits exactly with an expected count of 0 (separation, e.g. counts only in the first post
+        period with a slope change). The message says which.
+
     Examples
     --------
     >>> import numpy as np, pandas as pd

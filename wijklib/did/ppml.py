@@ -614,6 +614,11 @@ def poisson(
     -------
     PoissonDiDResult
         ``.tidy()`` per cohort x period, ``.aggregate(type)``; ``.effect`` = overall rate ratio.
+        Cells without a finite estimate (separation on sparse panels) are left out and listed in
+        ``method``: ``dropped_all_zero_cells`` (zero counts in the cell),
+        ``periods_without_control_counts`` (every untreated unit zero: no counterfactual),
+        ``cohorts_without_pre_counts`` (no baseline level), with a sentence in
+        ``method["not_identified"]``; an aggregation with no identified cell is NaN.
 
     Examples
     --------
