@@ -25,8 +25,6 @@ import argparse
 import json
 import os
 import platform
-import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -34,11 +32,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parent.parent
-WORK = ROOT / "benchmarks" / "_work"
-RESULTS = ROOT / "benchmarks" / "results"
-PEERS_PY = WORK / "peers" / "bin" / "python"
-OUR_PY = ROOT / ".venv" / "bin" / "python"
+from benchmarks._common import (
+    OUR_PY,
+    PEERS_PY,
+    RESULTS,
+    ROOT,
+    WORK,
+    long_panel,
+    run_script,
+    staggered_cohorts,
+)
+
 SIZES = ["40x72", "500x120", "3300x120", "14500x120"]
 TOOLS = ["wijklib", "csdid", "differences"]
 BITERS = 999
@@ -51,8 +55,7 @@ def make_panel(n_units: int, n_periods: int, seed: int = 20260122) -> pd.DataFra
     Outcome = unit effect + period effect + AR(1) noise + a treatment effect growing with exposure.
     """
     rng = np.random.default_rng(seed)
-    starts = np.arange(13, n_periods - 5, 12)
-    g = np.where(rng.random(n_units) < 0.4, 0, rng.choice(starts, size=n_units))
+    g = staggered_cohorts(rng, n_units, n_periods)
     unit = rng.normal(size=n_units)
     period = np.cumsum(rng.normal(scale=0.1, size=n_periods))
     eps = np.empty((n_units, n_periods))
@@ -63,12 +66,7 @@ def make_panel(n_units: int, n_periods: int, seed: int = 20260122) -> pd.DataFra
     treated = (g[:, None] > 0) & (t_idx[None, :] >= g[:, None])
     effect = np.where(treated, 0.5 + 0.01 * (t_idx[None, :] - g[:, None]), 0.0)
     y = 10 + unit[:, None] + period[None, :] + eps + effect
-    return pd.DataFrame({
-        "id": np.repeat(np.arange(1, n_units + 1), n_periods),
-        "t": np.tile(t_idx, n_units),
-        "g": np.repeat(g, n_periods),
-        "y": np.round(y.ravel(), 6),
-    })
+    return long_panel(g, np.round(y, 6))
 
 
 # Each runner: read the CSV, estimate ATT(g,t) (never-treated controls, varying base period, DR =
@@ -129,27 +127,9 @@ json.dump(out, open(sys.argv[2], "w"))
 }
 
 
-def time_process(cmd: list[str], env: dict | None = None) -> tuple[float, float, float]:
-    """Run ``cmd`` under /usr/bin/time -v; return (wall seconds, max RSS MiB, user+system CPU seconds)."""
-    t0 = time.perf_counter()
-    p = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, env=env)
-    wall = time.perf_counter() - t0
-    m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr)
-    rss = int(m.group(1)) / 1024 if m else float("nan")
-    cpu = sum(float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", p.stderr))
-    if p.returncode != 0:
-        raise RuntimeError(f"{cmd[0]} failed ({p.returncode}):\n{p.stderr[-3000:]}")
-    return wall, rss, cpu
-
-
 def run_tool(tool: str, csv: Path) -> dict:
-    script = WORK / f"run_{tool}.py"
-    script.write_text(RUNNERS[tool])
-    out = WORK / f"out_{tool}_{csv.stem}.json"
     py = OUR_PY if tool == "wijklib" else PEERS_PY
-    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    wall, rss, cpu = time_process([str(py), str(script), str(csv), str(out)], env=env)
-    return {"wall_s": wall, "cpu_s": cpu, "max_rss_mib": rss, "out": str(out)}
+    return run_script(RUNNERS[tool], WORK / f"run_{tool}.py", py, csv, WORK / f"out_{tool}_{csv.stem}.json")
 
 
 def agreement(ours: dict, peer: dict) -> dict:

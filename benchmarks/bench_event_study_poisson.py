@@ -34,8 +34,6 @@ import argparse
 import json
 import os
 import platform
-import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -43,11 +41,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parent.parent
-WORK = ROOT / "benchmarks" / "_work"
-RESULTS = ROOT / "benchmarks" / "results"
-PEERS_PY = WORK / "peers" / "bin" / "python"
-OUR_PY = ROOT / ".venv" / "bin" / "python"
+from benchmarks._common import (
+    OUR_PY,
+    PEERS_PY,
+    RESULTS,
+    WORK,
+    long_panel,
+    run_script,
+    staggered_cohorts,
+)
+
 SIZES = ["40x72", "500x120", "3300x120", "14500x120"]
 TOOLS = ["wijklib_es", "pyfixest_es", "wijklib_pois1", "pyfixest_pois1", "wijklib_pois", "pyfixest_pois",
          "wijklib_sunab"]
@@ -60,21 +63,14 @@ STORE = WORK / "esp_timings.json"
 def make_panel(n_units: int, n_periods: int, seed: int = 20260122) -> pd.DataFrame:
     """Staggered count panel: 40% never treated, cohorts every 12 periods, rate ratio 0.85 -> 0.75."""
     rng = np.random.default_rng(seed)
-    starts = np.arange(13, n_periods - 5, 12)
-    g = np.where(rng.random(n_units) < 0.4, 0, rng.choice(starts, size=n_units))
+    g = staggered_cohorts(rng, n_units, n_periods)
     t_idx = np.arange(1, n_periods + 1)
     unit = rng.normal(scale=0.5, size=n_units)
     season = 0.15 * np.sin(2 * np.pi * t_idx / 12)
     treated = (g[:, None] > 0) & (t_idx[None, :] >= g[:, None])
     log_rr = np.where(treated, np.log(0.85) - 0.002 * (t_idx[None, :] - g[:, None]), 0.0)
     lam = np.exp(1.2 + unit[:, None] + season[None, :] + log_rr)
-    y = rng.poisson(lam)
-    return pd.DataFrame({
-        "id": np.repeat(np.arange(1, n_units + 1), n_periods),
-        "t": np.tile(t_idx, n_units),
-        "g": np.repeat(g, n_periods),
-        "y": y.ravel(),
-    })
+    return long_panel(g, rng.poisson(lam))
 
 
 RUNNERS = {
@@ -173,30 +169,11 @@ json.dump({"coef": dict(zip(tab["event_time"].astype(str), tab["estimate"])),
 }
 
 
-def time_process(cmd: list[str], env: dict | None = None) -> tuple[float, float, float]:
-    """Run ``cmd`` under /usr/bin/time -v; return (wall seconds, max RSS MiB, user+system CPU seconds)."""
-    t0 = time.perf_counter()
-    p = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, env=env)
-    wall = time.perf_counter() - t0
-    m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr)
-    rss = int(m.group(1)) / 1024 if m else float("nan")
-    cpu = sum(float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", p.stderr))
-    if p.returncode != 0:
-        raise RuntimeError(f"{cmd[0]} failed ({p.returncode}):\n{p.stderr[-3000:]}")
-    return wall, rss, cpu
-
-
 def run_tool(tool: str, csv: Path) -> dict:
-    script = WORK / f"esp_run_{tool}.py"
-    script.write_text(RUNNERS[tool])
-    out = WORK / f"esp_out_{tool}_{csv.stem}.json"
+    # pyfixest's numba demeaning keeps its default threads; BLAS is single-threaded (run_script)
     py = OUR_PY if tool.startswith("wijklib") else PEERS_PY
-    # BLAS single-threaded for every tool (the machine has 2 shared cores); pyfixest's numba
-    # demeaning keeps its default threads
-    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
-               MKL_NUM_THREADS="1")
-    wall, rss, cpu = time_process([str(py), str(script), str(csv), str(out)], env=env)
-    return {"wall_s": wall, "cpu_s": cpu, "max_rss_mib": rss, "out": str(out)}
+    return run_script(RUNNERS[tool], WORK / f"esp_run_{tool}.py", py, csv,
+                      WORK / f"esp_out_{tool}_{csv.stem}.json")
 
 
 def agreement(ours_path: str, peer_path: str) -> dict:

@@ -1,0 +1,65 @@
+"""What the whole-process benchmarks (``bench_did``, ``bench_event_study_poisson``) share.
+
+Paths of the scratch folder, the result folder and the two interpreters; the runner that times a
+script under ``/usr/bin/time -v``; and the staggered-adoption design both synthetic panels use.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "benchmarks" / "_work"
+RESULTS = ROOT / "benchmarks" / "results"
+PEERS_PY = WORK / "peers" / "bin" / "python"
+OUR_PY = ROOT / ".venv" / "bin" / "python"
+
+
+def time_process(cmd: list[str], env: dict | None = None) -> tuple[float, float, float]:
+    """Run ``cmd`` under /usr/bin/time -v; return (wall seconds, max RSS MiB, user+system CPU seconds)."""
+    t0 = time.perf_counter()
+    p = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - t0
+    m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr)
+    rss = int(m.group(1)) / 1024 if m else float("nan")
+    cpu = sum(float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", p.stderr))
+    if p.returncode != 0:
+        raise RuntimeError(f"{cmd[0]} failed ({p.returncode}):\n{p.stderr[-3000:]}")
+    return wall, rss, cpu
+
+
+def run_script(source: str, script: Path, py: Path, csv: Path, out: Path) -> dict:
+    """Write ``source`` to ``script`` and time ``py script csv out`` as a whole process.
+
+    BLAS is limited to one thread for every tool (the machine has 2 shared cores); ``PYTHONPATH``
+    points at the repository so that the runner can import wijklib.
+    """
+    script.write_text(source)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+               MKL_NUM_THREADS="1")
+    wall, rss, cpu = time_process([str(py), str(script), str(csv), str(out)], env=env)
+    return {"wall_s": wall, "cpu_s": cpu, "max_rss_mib": rss, "out": str(out)}
+
+
+def staggered_cohorts(rng: np.random.Generator, n_units: int, n_periods: int) -> np.ndarray:
+    """First treated period per unit: 0 (never treated) for 40%, else a cohort starting at 13, 25, ..."""
+    starts = np.arange(13, n_periods - 5, 12)
+    return np.where(rng.random(n_units) < 0.4, 0, rng.choice(starts, size=n_units))
+
+
+def long_panel(g: np.ndarray, y: np.ndarray) -> pd.DataFrame:
+    """Long table ``id, t, g, y`` (1-based ids and periods) from cohorts ``g`` and a units x periods ``y``."""
+    n_units, n_periods = y.shape
+    return pd.DataFrame({
+        "id": np.repeat(np.arange(1, n_units + 1), n_periods),
+        "t": np.tile(np.arange(1, n_periods + 1), n_units),
+        "g": np.repeat(g, n_periods),
+        "y": y.ravel(),
+    })
