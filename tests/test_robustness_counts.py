@@ -239,3 +239,26 @@ def test_no_identified_post_cell_gives_nan_not_zero_division():
     assert np.isnan(res.effect.estimate) and np.isnan(res.effect.conf_low)
     assert res.method["dropped_all_zero_cells"] == 7
     assert np.isnan(res.aggregate("dynamic").overall.estimate)
+
+
+def test_early_cohort_whose_pre_periods_have_no_other_control_counts():
+    # not-yet-treated controls; months 1-3 have counts only in cohort 4 (its only pre-periods): the
+    # months' effects and cohort 4's unit effects can drift together to -inf / +inf, so cohort 4 and
+    # months 1-3 are not identified (before the fix: finite taus for cohort 4, a column silently
+    # dropped as collinear and fitted means of 1e-10)
+    df = sparse_panel(n_never=6, n_treated=8, n_periods=12)
+    df.loc[(df["id"] >= 6) & (df["id"] < 10), "g"] = 4
+    df.loc[df["id"] >= 10, "g"] = 10
+    early = df["t"] <= 3
+    df.loc[early & (df["g"] != 4), "y"] = 0.0
+    df.loc[early & (df["g"] == 4), "y"] += 1.0
+    res = poisson(df, yname="y", tname="t", idname="id", gname="g", control_group="notyettreated")
+    assert set(res.cells["group"]) == {10}
+    assert res.method["periods_without_control_counts"] == [1, 2, 3]
+    assert res.method["cohorts_without_pre_counts"] == [4]
+    assert np.isfinite(res.cells["std_error"]).all() and (res.cells["std_error"] > 0).all()
+    # the same as fitting without cohort 4 and months 1-3
+    ref = poisson(df.loc[(df["g"] != 4) & ~early], yname="y", tname="t", idname="id", gname="g",
+                  control_group="notyettreated")
+    np.testing.assert_allclose(res.cells["tau"], ref.cells["tau"], rtol=1e-7)
+    np.testing.assert_allclose(res.cells["std_error"], ref.cells["std_error"], rtol=1e-7)

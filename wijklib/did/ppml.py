@@ -467,8 +467,9 @@ def _design(y: np.ndarray, t: np.ndarray, g: np.ndarray, u: np.ndarray, off: np.
     # - a cohort x period cell with zero counts (its tau -> -inf);
     # - a period whose untreated ("control") rows are all zero or absent: the period effect is fitted
     #   from those rows only (the cell rows have their own tau), so lambda_t -> -inf while every
-    #   tau_gt at t -> +inf: the cells of that period have no counterfactual and are not identified
-    #   (with never-treated controls only the never-treated rows count, see below);
+    #   tau_gt at t -> +inf: the cells of that period have no counterfactual and are not identified;
+    #   more generally a set of such periods together with the cohorts whose untreated rows all
+    #   fall in it (see _isolated_periods);
     # - a cohort whose untreated rows (its pre-periods) are all zero: the cohort's unit effects ->
     #   -inf and its taus -> +inf (no baseline level to compare with).
     for _ in range(50):
@@ -488,18 +489,11 @@ def _design(y: np.ndarray, t: np.ndarray, g: np.ndarray, u: np.ndarray, off: np.
             dropped_cells += int(zero.sum())
             keep &= ~(cm & zero[key_all])
             changed = True
-        cm = cell_mask(keep)
-        ctrl = keep & ~cm
-        if control_group == "nevertreated":
-            # a treated unit's only untreated row is its reference month g-1, which fixes its own
-            # unit effect and says nothing about lambda_{g-1}: only never-treated rows identify it
-            ctrl = ctrl & (g < 0)
-        tcnt = np.bincount(t[keep], minlength=T0)
-        tsum = np.bincount(t[ctrl], weights=y[ctrl], minlength=T0)
-        zt = (tcnt > 0) & (tsum == 0)
+        zt, zc = _isolated_periods(y, t, g, keep, cell_mask(keep), T0)
         if zt.any():
             dropped_periods.update(int(v) for v in np.flatnonzero(zt))
-            keep &= ~zt[t]
+            dropped_cohorts.update(int(v) for v in np.flatnonzero(zc))
+            keep &= ~zt[t] & ~np.append(zc, False)[np.where(g >= 0, g, T0)]
             changed = True
         ctrl = keep & ~cell_mask(keep)
         gk = np.where(g >= 0, g, T0)  # never treated -> T0 (not a cohort)
@@ -547,6 +541,41 @@ def _design(y: np.ndarray, t: np.ndarray, g: np.ndarray, u: np.ndarray, off: np.
     cell["n_units"] = cnt
     return dict(Z=Z, y=y, u=uu, G=len(uc), units_kept=uc, t=t, g=g, off=off,
                 cell=cell, n_time=T - 1, notes=notes, n=n, T=T)
+
+
+def _isolated_periods(y: np.ndarray, t: np.ndarray, g: np.ndarray, keep: np.ndarray, cm: np.ndarray,
+                      T0: int) -> tuple[np.ndarray, np.ndarray]:
+    """Periods P and cohorts C whose effects have no finite estimate (separation), as masks.
+
+    The period effects are fitted from the untreated rows only (a cell row has its own tau). Take
+    P = the periods in which every never-treated row is zero (or absent) and C = the cohorts all of
+    whose untreated rows fall in P, shrunk until every untreated row in P of a cohort outside C is
+    zero too. Then ``lambda_P -> -inf``, ``alpha_C -> +inf`` (with the taus compensating) fits
+    every row at least as well: the cells in P have no counterfactual and the cohorts in C no
+    baseline comparable to the controls. With never-treated controls a cohort's only untreated row
+    is its month g-1, so this drops the months in which every never-treated unit has zero counts and
+    the cohorts whose reference month is one of them; with not-yet-treated controls it also covers
+    e.g. an early cohort whose few pre-periods are all months in which every other control is zero.
+    """
+    ctrl = keep & ~cm
+    gk = np.where(g >= 0, g, T0)  # never treated -> T0 (not a cohort)
+    tcnt = np.bincount(t[keep], minlength=T0)
+    never = ctrl & (g < 0)
+    P = (tcnt > 0) & (np.bincount(t[never], weights=y[never], minlength=T0) == 0)
+    present = np.bincount(gk[keep], minlength=T0 + 1)[:T0] > 0
+    C = np.zeros(T0, dtype=bool)
+    treated_ctrl = ctrl & (g >= 0)
+    while P.any():
+        outside = treated_ctrl & ~P[t]
+        C = present & ~(np.bincount(gk[outside], minlength=T0 + 1)[:T0] > 0)
+        other = treated_ctrl & ~np.append(C, False)[gk]
+        P_new = P & (np.bincount(t[other], weights=y[other], minlength=T0) == 0)
+        if np.array_equal(P_new, P):
+            break
+        P = P_new
+    if not P.any():
+        C[:] = False
+    return P, C
 
 
 def _fit_cells(d: dict[str, Any], tol: float) -> tuple[_PPMLFit, np.ndarray, np.ndarray]:
@@ -752,8 +781,9 @@ def _dated_notes(notes: dict[str, Any], times: np.ndarray) -> dict[str, Any]:
                    f"the effects in those periods are not identified and were left out): "
                    + ", ".join(str(p) for p in per))
     if coh:
-        why.append(f"{len(coh)} cohort(s) with zero counts in every untreated period (no baseline level: "
-                   "their effects are not identified and were left out): " + ", ".join(str(c) for c in coh))
+        why.append(f"{len(coh)} cohort(s) with zero counts in every untreated period, or counts only in months "
+                   "in which every comparison unit has zero (no baseline level comparable to the controls: their "
+                   "effects are not identified and were left out): " + ", ".join(str(c) for c in coh))
     out["not_identified"] = "; ".join(why) if why else None
     return out
 
