@@ -44,6 +44,11 @@ def _csv(df: pd.DataFrame, path: Path, *, sep: str, encoding: str, crlf: bool = 
     path.write_bytes(text.encode(encoding))
 
 
+def _names(lookup: pd.Series, codes: pd.Series) -> np.ndarray:
+    """Names for codes (the exports carry ward, wijk and buurt names, not codes)."""
+    return lookup.reindex(codes).to_numpy(dtype=object)
+
+
 def _col_letter(i: int) -> str:
     out = ""
     i += 1
@@ -164,6 +169,14 @@ def write(city: DemoCity, out_dir: str | Path) -> list[Path]:
     wijk_name = city.geography.drop_duplicates("wijk_code").set_index("wijk_code")["wijk"]
     written: list[Path] = []
 
+    def save(name: str, frame: pd.DataFrame, **layout) -> None:
+        p = out / name
+        if name.endswith(".xlsx"):
+            _xlsx(frame, p, **layout)
+        else:
+            _csv(frame, p, **layout)
+        written.append(p)
+
     # --- meldingen_<jaar>.csv (';', cp1252, CRLF as a Windows export) -------------------------------
     m = t["meldingen"]
     raw = pd.DataFrame({
@@ -181,119 +194,97 @@ def write(city: DemoCity, out_dir: str | Path) -> list[Path]:
     })
     years = m["ontvangen"].dt.year.to_numpy()
     for year in np.unique(years):
-        p = out / f"meldingen_{year}.csv"
-        _csv(raw[years == year], p, sep=";", encoding="cp1252", crlf=True)
-        written.append(p)
+        save(f"meldingen_{year}.csv", raw[years == year], sep=";", encoding="cp1252", crlf=True)
 
     # --- handhaving_acties.csv (',', utf-8-sig) -----------------------------------------------------
     h = t["handhaving"]
-    p = out / "handhaving_acties.csv"
-    _csv(pd.DataFrame({
+    save("handhaving_acties.csv", pd.DataFrame({
         "Zaaknummer": h["actie_id"].astype(object), "Datum": _dmy(h["datum"]),
-        "Buurt": buurt_name.reindex(h["buurt_code"]).to_numpy(dtype=object),
+        "Buurt": _names(buurt_name, h["buurt_code"]),
         "Thema": h["thema"].astype(object), "Soort actie": h["actie"].astype(object),
         "Overtreding geconstateerd": _ja_nee(h["overtreding"]),
-    }), p, sep=",", encoding="utf-8-sig")
-    written.append(p)
+    }), sep=",", encoding="utf-8-sig")
 
     # --- handhaving_uren.xlsx ------------------------------------------------------------------------
     u = t["handhaving_uren"]
-    p = out / "handhaving_uren.xlsx"
-    _xlsx(pd.DataFrame({
-        "Wijkraad": names.reindex(u["wijkraad_id"]).to_numpy(dtype=object),
+    save("handhaving_uren.xlsx", pd.DataFrame({
+        "Wijkraad": _names(names, u["wijkraad_id"]),
         "Week": _dmy(u["week"]), "Inzet uren": _decimal_comma(u["uren"], 1),
-    }), p, sheet="Inzet")
-    written.append(p)
+    }), sheet="Inzet")
 
     # --- politie_misdrijven.csv (CBS StatLine layout, ';', utf-8) ------------------------------------
     pol = t["politie"].sort_values(["misdrijf_code", "buurt_code", "maand"], kind="stable")
-    p = out / "politie_misdrijven.csv"
-    _csv(pd.DataFrame({
+    save("politie_misdrijven.csv", pd.DataFrame({
         "ID": np.arange(len(pol)),
         "SoortMisdrijf": pol["misdrijf_code"].astype(object).to_numpy(),
         "Omschrijving misdrijf": pol["misdrijf"].astype(object).to_numpy(),
         "WijkenEnBuurten": pol["buurt_code"].astype(object).to_numpy(),
         "Perioden": pol["maand"].dt.strftime("%YMM%m").to_numpy(dtype=object),
         "GeregistreerdeMisdrijven_1": pol["aantal"].to_numpy(),
-    }), p, sep=";", encoding="utf-8")
-    written.append(p)
+    }), sep=";", encoding="utf-8")
 
     # --- wijkprofiel.xlsx ---------------------------------------------------------------------------
     w = t["wijkprofiel"]
-    p = out / "wijkprofiel.xlsx"
     n_resp = w["n_respondenten"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    _xlsx(pd.DataFrame({
+    save("wijkprofiel.xlsx", pd.DataFrame({
         "Editie": w["editie"].astype(int).to_numpy(),
-        "Wijk": wijk_name.reindex(w["wijk_code"]).to_numpy(dtype=object),
+        "Wijk": _names(wijk_name, w["wijk_code"]),
         "Index": w["index"].astype(object).to_numpy(), "Thema": w["thema"].astype(object).to_numpy(),
         "Deel": w["deel"].astype(object).to_numpy(), "Indicator": w["indicator"].astype(object).to_numpy(),
         "Score": w["waarde"].astype(float).to_numpy(),
         "Aantal respondenten": [None if np.isnan(v) else int(v) for v in n_resp],
-    }), p, sheet="Veiligheidsindex")
-    written.append(p)
+    }), sheet="Veiligheidsindex")
 
     # --- focusgebieden.csv (';') --------------------------------------------------------------------
     f = t["focusgebieden"]
-    p = out / "focusgebieden.csv"
-    _csv(pd.DataFrame({
-        "Gebied": wijk_name.reindex(f["wijk_code"]).to_numpy(dtype=object),
+    save("focusgebieden.csv", pd.DataFrame({
+        "Gebied": _names(wijk_name, f["wijk_code"]),
         "Niveau": f["niveau"].astype(object), "Startdatum": _dmy(f["start"]),
         "Einddatum": _dmy(f["eind"]),
-    }), p, sep=";", encoding="utf-8")
-    written.append(p)
+    }), sep=";", encoding="utf-8")
 
     # --- wijkakkoorden.csv (';', utf-8-sig) ---------------------------------------------------------
     a = t["wijkakkoorden"]
-    p = out / "wijkakkoorden.csv"
-    _csv(pd.DataFrame({
-        "Jaar": a["jaar"].astype(int), "Wijkraad": names.reindex(a["wijkraad_id"]).to_numpy(dtype=object),
+    save("wijkakkoorden.csv", pd.DataFrame({
+        "Jaar": a["jaar"].astype(int), "Wijkraad": _names(names, a["wijkraad_id"]),
         "Prioriteit": a["thema"].astype(object), "Indicator": a["indicator"].astype(object),
         "Bron": a["bron"].astype(object),
         "Gewenste richting": np.where(a["richting"] == "omlaag", "daling", "stijging").astype(object),
-    }), p, sep=";", encoding="utf-8-sig")
-    written.append(p)
+    }), sep=";", encoding="utf-8-sig")
 
     # --- netwerk_overleggen.csv (',', cp1252) --------------------------------------------------------
     o = t["netwerk_overleggen"]
-    p = out / "netwerk_overleggen.csv"
-    _csv(pd.DataFrame({
-        "Datum": _dmy(o["datum"]), "Wijkraad": names.reindex(o["wijkraad_id"]).to_numpy(dtype=object),
+    save("netwerk_overleggen.csv", pd.DataFrame({
+        "Datum": _dmy(o["datum"]), "Wijkraad": _names(names, o["wijkraad_id"]),
         "Soort overleg": o["type"].astype(object), "Handhaving aanwezig": _ja_nee(o["handhaving_aanwezig"]),
-    }), p, sep=",", encoding="cp1252", crlf=True)
-    written.append(p)
+    }), sep=",", encoding="cp1252", crlf=True)
 
     # --- netwerk_samenwerking.csv (';') -------------------------------------------------------------
     s = t["netwerk_samenwerking"]
-    p = out / "netwerk_samenwerking.csv"
     q = s["periode"]
-    _csv(pd.DataFrame({
-        "Wijkraad": names.reindex(s["wijkraad_id"]).to_numpy(dtype=object),
+    save("netwerk_samenwerking.csv", pd.DataFrame({
+        "Wijkraad": _names(names, s["wijkraad_id"]),
         "Partner": s["partner"].astype(object),
         "Kwartaal": (q.dt.year.astype(str) + "-K" + q.dt.quarter.astype(str)).astype(object),
         "Vorm": s["vorm"].astype(object), "Aantal": s["aantal"].astype(int),
-    }), p, sep=";", encoding="utf-8")
-    written.append(p)
+    }), sep=";", encoding="utf-8")
 
     # --- signalen.csv (';', utf-8) ------------------------------------------------------------------
     g = t["signalen"]
-    p = out / "signalen.csv"
-    _csv(pd.DataFrame({
+    save("signalen.csv", pd.DataFrame({
         "Nr": g["signaal_id"].astype(object), "Datum": _dmy(g["datum"]),
-        "Wijkraad": names.reindex(g["wijkraad_id"]).to_numpy(dtype=object),
+        "Wijkraad": _names(names, g["wijkraad_id"]),
         "Bron": g["bron"].astype(object), "Thema": g["thema"].astype(object),
         "Toon": g["toon"].astype(object), "Samenvatting": g["tekst"].astype(object),
         "Publiceerbaar": _ja_nee(g["publiceerbaar"]),
-    }), p, sep=";", encoding="utf-8")
-    written.append(p)
+    }), sep=";", encoding="utf-8")
 
     # --- interventie.csv (';') ----------------------------------------------------------------------
     i = t["interventie"]
-    p = out / "interventie.csv"
-    _csv(pd.DataFrame({
-        "Wijkraad": names.reindex(i["wijkraad_id"]).to_numpy(dtype=object),
+    save("interventie.csv", pd.DataFrame({
+        "Wijkraad": _names(names, i["wijkraad_id"]),
         "Startdatum": _dmy(i["start"]), "Uren per week": _decimal_comma(i["uren_per_week"], 1),
-    }), p, sep=";", encoding="utf-8")
-    written.append(p)
+    }), sep=";", encoding="utf-8")
 
     # --- truth.json and README.md ------------------------------------------------------------------
     p = out / "truth.json"
