@@ -341,9 +341,11 @@ class WardEvaluation:
 
     # -- serialisation -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        from wijklib.monitor.serialize import frame_to_records
+        """JSON-safe dict (missing values are ``null``; see :mod:`wijklib.monitor.serialize` for how NaN,
+        infinities and column dtypes are kept so that :meth:`from_dict` restores the evaluation exactly)."""
+        from wijklib.monitor.serialize import frame_to_records, to_jsonable
 
-        return clean_value({
+        return to_jsonable({
             "schema_version": self.schema_version,
             "wijkraad_id": self.wijkraad_id,
             "wijkraad": self.wijkraad,
@@ -362,7 +364,8 @@ class WardEvaluation:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> WardEvaluation:
-        from wijklib.monitor.serialize import records_to_frame
+        """Inverse of :meth:`to_dict` (``d`` is not modified)."""
+        from wijklib.monitor.serialize import from_jsonable, records_to_frame
 
         version = d.get("schema_version")
         if version != SCHEMA_VERSION:
@@ -370,6 +373,7 @@ class WardEvaluation:
                 f"evaluation of {d.get('wijkraad_id')!r} {d.get('year')}: schema_version = {version!r}; "
                 f"expected {SCHEMA_VERSION} (written by another wijklib version)"
             )
+        d = _restore_measures(from_jsonable(dict(d)))
         return cls(
             wijkraad_id=d["wijkraad_id"], wijkraad=d["wijkraad"], year=int(d["year"]),
             level1=Level1.from_dict(d["level1"]), level2=Level2.from_dict(d["level2"]),
@@ -390,12 +394,39 @@ class WardEvaluation:
 
     @classmethod
     def from_json(cls, path: str | Path) -> WardEvaluation:
+        """Read an evaluation written by :meth:`to_json`; ``to_dict()`` and every ``to_frame(part)`` of the
+        result equal the original's (NaN estimates, dtypes, dates and column order included).
+
+        Examples
+        --------
+        >>> import tempfile, warnings; warnings.simplefilter("ignore")
+        >>> from wijklib.demo import simulate
+        >>> ctx = Context(simulate(scale=0.02).tables, outcomes=["afval"])
+        >>> ev = evaluate_ward("Pernis", 2025, context=ctx, previous=False)
+        >>> back = WardEvaluation.from_json(ev.to_json(Path(tempfile.mkdtemp()) / "pernis_2025.json"))
+        >>> back.to_frame("effects").dtypes.equals(ev.to_frame("effects").dtypes)
+        True
+        """
         p = Path(path)
         try:
             d = json.loads(p.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise ValueError(f"{p}: not a valid evaluation JSON file (line {exc.lineno}: {exc.msg})") from exc
         return cls.from_dict(d)
+
+
+def _restore_measures(d: dict[str, Any]) -> dict[str, Any]:
+    """``null`` -> NaN for the plain-float fields (estimate, interval) of every measure in an evaluation
+    dict: files written before the ``_nonfinite`` markers stored a NaN estimate as bare ``null``, and
+    ``Measure`` needs a float there (``relative()`` divides it)."""
+    from wijklib.monitor.serialize import fill_float_fields
+
+    def fix(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**x, "measure": fill_float_fields(x.get("measure"), Measure)} for x in items]
+
+    level1 = dict(d["level1"])
+    level1["effects"] = fix(level1["effects"])
+    return {**d, "level1": level1, "priorities": fix(d["priorities"])}
 
 
 @dataclass(frozen=True, eq=False)  # holds DataFrames: compare via .to_dict()
