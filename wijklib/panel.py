@@ -155,6 +155,11 @@ def _period_end(p: pd.DatetimeIndex, freq: Freq) -> pd.DatetimeIndex:
     return p + pd.Timedelta(days=6)
 
 
+def _finer(level: str, than: str) -> bool:
+    """Is ``level`` below ``than`` in the hierarchy buurt < wijk < wijkraad < gebied < gemeente?"""
+    return _LEVEL_ORDER.index(level) < _LEVEL_ORDER.index(than)
+
+
 def _hierarchy() -> pd.DataFrame:
     from wijklib import geo
 
@@ -176,8 +181,7 @@ def _unit_of(values: pd.Series, from_key: str, level: Level, *, source: str) -> 
     if from_key == key:
         return values.astype("str")
     hier = _hierarchy()
-    if _LEVEL_ORDER.index(level) < _LEVEL_ORDER.index(
-            {v: k for k, v in LEVEL_KEYS.items()}[from_key]):
+    if _finer(level, {v: k for k, v in LEVEL_KEYS.items()}[from_key]):
         raise ValueError(f"{source}: data keyed by {from_key!r} cannot be split to level {level!r}")
     mapping = hier.drop_duplicates(from_key).set_index(from_key)[key].astype(str)
     out = values.astype("str").map(mapping)
@@ -224,6 +228,17 @@ def _require(df: pd.DataFrame, cols: Iterable[str], source: str) -> None:
 
 def _grid(units: Sequence[str], per: pd.DatetimeIndex) -> pd.MultiIndex:
     return pd.MultiIndex.from_product([list(units), per], names=["unit", "period"])
+
+
+def _t_of(period: pd.Series, per: pd.DatetimeIndex) -> pd.Series:
+    """Column ``t``: the 1-based index of each row's period in the panel periods ``per``."""
+    return period.map({p: i + 1 for i, p in enumerate(per)}).astype("int64")
+
+
+def _per_1000(n: pd.Series, population: pd.Series) -> pd.Series:
+    """Rate per 1,000 residents; NaN where the population is 0 or unknown."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return n / population.where(population > 0) * 1000.0
 
 
 def _resolve_grid(df_units: pd.Series, df_periods: pd.Series, units, per, level, freq):
@@ -432,7 +447,7 @@ def enforcement_hours(
     """
     _check_freq(freq)
     _require(df, ["wijkraad_id", "week", "uren"], "handhaving_uren")
-    if _LEVEL_ORDER.index(level) < _LEVEL_ORDER.index("wijkraad"):
+    if _finer(level, "wijkraad"):
         raise ValueError(f"handhaving_uren is kept per wijkraad; it cannot be split to level {level!r}")
     week = period_of(df["week"], "W").set_axis(df.index)
     if (week != pd.to_datetime(df["week"]).dt.normalize()).any():
@@ -570,8 +585,7 @@ def treatment(
     start_p[has] = period_of(iv.loc[has, "start"], freq).to_numpy()
     by_wr = pd.Series(start_p.to_numpy(), index=iv["wijkraad_id"])
     grid = pd.DataFrame(index=_grid(units, per)).reset_index()
-    t_index = {p: i + 1 for i, p in enumerate(per)}
-    grid["t"] = grid["period"].map(t_index).astype("int64")
+    grid["t"] = _t_of(grid["period"], per)
     if _LEVEL_ORDER.index(level) <= _LEVEL_ORDER.index("wijkraad"):
         if level == "wijkraad":
             wr_of_unit = pd.Series(list(units), index=list(units))
@@ -772,7 +786,7 @@ def build(
         if sources is not None:
             raise ValueError("politie counts are monthly; drop 'politie' from sources for a weekly panel")
         wanted.remove("politie")
-    if "handhaving_uren" in wanted and _LEVEL_ORDER.index(level) < _LEVEL_ORDER.index("wijkraad"):
+    if "handhaving_uren" in wanted and _finer(level, "wijkraad"):
         if sources is not None:
             raise ValueError(f"handhaving_uren is kept per wijkraad; it cannot be split to level {level!r}")
         wanted.remove("handhaving_uren")
@@ -820,9 +834,8 @@ def build(
             part[f"rate_{c}"] = np.nan  # filled after the population merge
         vals = [c for c in part.columns if c not in ("unit", "period")]
         attach(part, "meldingen", vals)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            for c in CATEGORIES + ("meldingen",):
-                out[f"rate_{c}"] = out[f"n_{c}"] / out["population"].where(out["population"] > 0) * 1000.0
+        for c in CATEGORIES + ("meldingen",):
+            out[f"rate_{c}"] = _per_1000(out[f"n_{c}"], out["population"])
     if "handhaving" in wanted:
         part = compliance(tables["handhaving"], level, freq, units=units, periods=per)
         attach(part, "handhaving", ["n_controles", "n_controles_overtreding", "n_sancties", "naleving"])
@@ -833,13 +846,12 @@ def build(
         part = politie(tables["politie"], level, freq, units=units, periods=per)
         attach(part, "politie", [c for c in part.columns
                                  if c not in ("unit", "period") and not c.startswith("missing_")])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["rate_misdrijven"] = out["n_misdrijven"] / out["population"].where(out["population"] > 0) * 1000.0
+        out["rate_misdrijven"] = _per_1000(out["n_misdrijven"], out["population"])
     if "interventie" in wanted:
         tr = treatment(tables["interventie"], units, per, level=level, freq=freq)
         out = out.merge(tr, on=["unit", "period"], how="left", validate="one_to_one")
     else:
-        out["t"] = out["period"].map({p: i + 1 for i, p in enumerate(per)}).astype("int64")
+        out["t"] = _t_of(out["period"], per)
     front = ["unit", "period", "t", "population"]
     flags = sorted(c for c in out.columns if c.startswith("missing_"))
     rest = [c for c in out.columns if c not in front and c not in flags]
