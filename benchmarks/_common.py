@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,15 @@ def run_script(source: str, script: Path, py: Path, csv: Path, out: Path) -> dic
                MKL_NUM_THREADS="1")
     wall, rss, cpu = time_process([str(py), str(script), str(csv), str(out)], env=env)
     return {"wall_s": wall, "cpu_s": cpu, "max_rss_mib": rss, "out": str(out)}
+
+
+def panel_csv(size: str, name: str, make_panel: Callable[[int, int], pd.DataFrame]) -> Path:
+    """The ``"<units>x<periods>"`` panel as ``WORK/name``: generated on first use, then reused."""
+    n_units, n_periods = (int(x) for x in size.split("x"))
+    csv = WORK / name
+    if not csv.exists():
+        make_panel(n_units, n_periods).to_csv(csv, index=False)
+    return csv
 
 
 def staggered_cohorts(rng: np.random.Generator, n_units: int, n_periods: int) -> np.ndarray:

@@ -39,6 +39,7 @@ from benchmarks._common import (
     ROOT,
     WORK,
     long_panel,
+    panel_csv,
     run_script,
     staggered_cohorts,
 )
@@ -162,10 +163,7 @@ def main(argv: list[str] | None = None) -> None:
     store_path = WORK / "did_timings.json"
     store = json.loads(store_path.read_text()) if (args.reuse and store_path.exists()) else {}
     for size in args.sizes:
-        n, T = (int(x) for x in size.split("x"))
-        csv = WORK / f"did_{size}.csv"
-        if not csv.exists():
-            make_panel(n, T).to_csv(csv, index=False)
+        csv = panel_csv(size, f"did_{size}.csv", make_panel)
         for tool in args.tools:
             if tool != "wijklib" and not PEERS_PY.exists():
                 store[f"{tool}|{size}"] = {"error": "peer environment not installed"}

@@ -47,6 +47,7 @@ from benchmarks._common import (
     RESULTS,
     WORK,
     long_panel,
+    panel_csv,
     run_script,
     staggered_cohorts,
 )
@@ -201,10 +202,7 @@ def main(argv: list[str] | None = None) -> None:
     command = " ".join([".venv/bin/python -m benchmarks.bench_event_study_poisson",
                         *(sys.argv[1:] if argv is None else argv)]).strip()
     for size in args.sizes:
-        n_units, n_periods = (int(x) for x in size.split("x"))
-        csv = WORK / f"esp_panel_{size}.csv"
-        if not csv.exists():
-            make_panel(n_units, n_periods).to_csv(csv, index=False)
+        csv = panel_csv(size, f"esp_panel_{size}.csv", make_panel)
         for tool in args.tools:
             key = f"{size}/{tool}"
             if args.reuse and key in store:
