@@ -113,41 +113,26 @@ def prepare(cfg: ReportConfig, year: int, wards: list[str] | None = None) -> Pat
     return folder
 
 
-_MEASURE_KEYS = {"estimate", "conf_low", "conf_high", "scale"}
-
-
-def _restore_nan(obj: Any) -> Any:
-    """JSON has no NaN: the monitor writes a missing estimate as null, but ``Measure`` needs floats.
-
-    Work-around for ``WardEvaluation.from_json`` (wijklib.monitor) until it restores NaN itself.
-    """
-    if isinstance(obj, dict):
-        out = {k: _restore_nan(v) for k, v in obj.items()}
-        if _MEASURE_KEYS <= set(out):
-            for k in ("estimate", "conf_low", "conf_high"):
-                if out[k] is None:
-                    out[k] = float("nan")
-        return out
-    if isinstance(obj, list):
-        return [_restore_nan(v) for v in obj]
-    return obj
-
-
 def read_evaluation(path: Path) -> Any:
     """Read one cached ``WardEvaluation`` JSON (errors name the file and the line).
 
+    ``WardEvaluation.from_json`` restores NaN estimates, dtypes and dates itself, so the cached evaluation
+    equals the one the batch computed.
+
     Examples
     --------
-    >>> _restore_nan({"m": {"estimate": None, "conf_low": None, "conf_high": 1.0, "scale": "ratio"}})["m"]["estimate"]
-    nan
+    >>> import tempfile, warnings; warnings.simplefilter("ignore")
+    >>> from wijklib import monitor
+    >>> from wijklib.demo import simulate
+    >>> ctx = monitor.Context(simulate(scale=0.02).tables, outcomes=["afval"])
+    >>> ev = monitor.evaluate_ward("Pernis", 2025, context=ctx, previous=False)
+    >>> back = read_evaluation(ev.to_json(Path(tempfile.mkdtemp()) / "pernis_2025.json"))
+    >>> back.to_frame().equals(ev.to_frame())
+    True
     """
     from wijklib import monitor
 
-    try:
-        d = json.loads(Path(path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not a valid evaluation JSON file (line {exc.lineno}: {exc.msg})") from exc
-    return monitor.WardEvaluation.from_dict(_restore_nan(d))
+    return monitor.WardEvaluation.from_json(path)
 
 
 def load_ward(cfg: ReportConfig, year: int, ward: str) -> Any:
