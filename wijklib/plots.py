@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import matplotlib
+import matplotlib.layout_engine
 import matplotlib.pyplot as plt
 import matplotlib.ticker
 import numpy as np
@@ -139,8 +140,38 @@ def _finish(ax: plt.Axes, ylabel: str | None, title: str | None, width: int = 80
         ax.set_title(wrap(title, width), loc="left")
 
 
+def svg_bytes(fig: plt.Figure) -> str:
+    """The figure as an SVG document, drawn ONCE, deterministic (no date, fixed ids).
+
+    A figure with constrained layout already fits its artists into its own size, so it is saved without
+    ``bbox_inches="tight"``: "tight" draws the whole figure a second time only to measure it, which
+    was ~40% of a ward report's chart time (measured, see benchmarks/results/reports.md). Figures
+    without a layout engine keep "tight" so nothing outside the axes is cut off.
+
+    Examples
+    --------
+    >>> fig, ax = figure("half"); ax.plot([1, 2], [3, 4])  # doctest: +ELLIPSIS
+    [...]
+    >>> s = svg_bytes(fig); plt.close(fig)
+    >>> s.startswith("<?xml") and "<dc:date>" not in s
+    True
+    """
+    import io
+
+    constrained = isinstance(fig.get_layout_engine(), matplotlib.layout_engine.ConstrainedLayoutEngine)
+    buf = io.StringIO()
+    # savefig reads bbox_inches=None as "use rcParams['savefig.bbox']", so the choice goes through rc.
+    rc = {"svg.hashsalt": "wijklib", "savefig.bbox": "standard" if constrained else "tight"}
+    with matplotlib.rc_context(rc):  # hashsalt: stable element ids between runs
+        fig.savefig(buf, format="svg", metadata={"Date": None})
+    return buf.getvalue()
+
+
 def show(fig: plt.Figure) -> None:
-    """Display a figure once in a notebook and free it (the kernel is reused across wards).
+    """Display a figure once in a notebook (as SVG) and free it (the kernel is reused across wards).
+
+    Inside a kernel the SVG comes from :func:`svg_bytes` (one draw); elsewhere the figure's repr is
+    shown, as ``display(fig)`` would.
 
     Examples
     --------
@@ -148,9 +179,13 @@ def show(fig: plt.Figure) -> None:
     <Figure size ...>
     """
     try:
+        from IPython import get_ipython
         from IPython.display import display
 
-        display(fig)
+        if get_ipython() is not None:
+            display({"image/svg+xml": svg_bytes(fig), "text/plain": repr(fig)}, raw=True)
+        else:
+            display(fig)
     finally:
         plt.close(fig)
 
