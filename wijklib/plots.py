@@ -141,12 +141,13 @@ def _finish(ax: plt.Axes, ylabel: str | None, title: str | None, width: int = 80
 
 
 def svg_bytes(fig: plt.Figure) -> str:
-    """The figure as an SVG document, drawn ONCE, deterministic (no date, fixed ids).
+    """The figure as an SVG document, deterministic (no date, fixed element ids).
 
     A figure with constrained layout already fits its artists into its own size, so it is saved without
-    ``bbox_inches="tight"``: "tight" draws the whole figure a second time only to measure it, which
-    was ~40% of a ward report's chart time (measured, see benchmarks/results/reports.md). Figures
-    without a layout engine keep "tight" so nothing outside the axes is cut off.
+    ``bbox_inches="tight"``: "tight" adds a ``get_tightbbox`` pass over every artist only to trim the
+    figure (~10% of a ward's kernel time, see benchmarks/results/reports.md). Figures without a layout
+    engine keep "tight" so nothing outside the axes is cut off, and so do figures with a fixed-aspect
+    axes (a map), whose empty bands "tight" trims.
 
     Examples
     --------
@@ -159,9 +160,11 @@ def svg_bytes(fig: plt.Figure) -> str:
     import io
 
     constrained = isinstance(fig.get_layout_engine(), matplotlib.layout_engine.ConstrainedLayoutEngine)
+    # An axes with a fixed aspect (maps) leaves empty bands in its figure that only "tight" trims.
+    fills = constrained and all(ax.get_aspect() == "auto" for ax in fig.axes)
     buf = io.StringIO()
     # savefig reads bbox_inches=None as "use rcParams['savefig.bbox']", so the choice goes through rc.
-    rc = {"svg.hashsalt": "wijklib", "savefig.bbox": "standard" if constrained else "tight"}
+    rc = {"svg.hashsalt": "wijklib", "savefig.bbox": "standard" if fills else "tight"}
     with matplotlib.rc_context(rc):  # hashsalt: stable element ids between runs
         fig.savefig(buf, format="svg", metadata={"Date": None})
     return buf.getvalue()
