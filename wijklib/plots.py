@@ -242,6 +242,17 @@ def observed_vs_counterfactual(
     ax.plot(df[x], df[observed], color=COLORS["wijk"], marker="o", markersize=2, label="Waargenomen")
     if start is not None:
         ax.axvline(pd.Timestamp(start), color=COLORS["start"], linewidth=1, linestyle=":")
+    # A long post period makes the counterfactual band fan out (trend uncertainty grows with the
+    # horizon); letting it set the y-axis flattens the observed series into the bottom of the chart.
+    # Cap the axis at 1.5x the highest observed/expected value and say so when the band is cut.
+    lines = pd.concat([pd.to_numeric(df[observed], errors="coerce"),
+                       pd.to_numeric(df[counterfactual], errors="coerce")])
+    top = 1.5 * float(lines.max()) if lines.notna().any() else float("nan")
+    band_top = pd.to_numeric(df[high], errors="coerce").max() if high and high in df else float("nan")
+    if np.isfinite(top) and top > 0 and np.isfinite(band_top) and band_top > top:
+        ax.set_ylim(bottom=min(0.0, float(lines.min())), top=top)
+        ax.annotate("interval loopt boven de grafiek door", xy=(0.99, 0.03), xycoords="axes fraction",
+                    ha="right", va="bottom", fontsize="x-small", color="0.35")
     ax.legend(loc="upper left", ncols=3)
     _finish(ax, ylabel, title)
     return fig, ax

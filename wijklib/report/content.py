@@ -130,6 +130,18 @@ def show_md(text: str) -> None:
     _display(Markdown(text))
 
 
+def _is_year_column(col: object) -> bool:
+    """Column names that hold a year or a survey edition (``jaar``, ``editie_voor``, ...).
+
+    Examples
+    --------
+    >>> _is_year_column("editie_laatst"), _is_year_column("Jaar"), _is_year_column("aantal")
+    (True, True, False)
+    """
+    name = str(col).lower()
+    return name.startswith(("jaar", "editie")) or name.endswith(("_jaar", "_editie"))
+
+
 def table_html(
     df: pd.DataFrame, *, counts: Iterable[str] = (), digits: Mapping[str, int] | None = None,
     caption: str | None = None, pct: Iterable[str] = (), raw_html: Iterable[str] = (),
@@ -172,6 +184,9 @@ def table_html(
                 text = html.escape(format_count(v))
             elif col in pct:
                 text = html.escape(nl_pct(v, digits.get(col, 0)))
+            elif numeric and _is_year_column(col):
+                # Years and survey editions are labels, not quantities: "2024", never "2.024".
+                text = "–" if pd.isna(v) else str(int(v))
             elif numeric:
                 d = digits.get(col, 0 if pd.api.types.is_integer_dtype(df[col]) else 1)
                 text = html.escape(nl_number(None if pd.isna(v) else v, d))
