@@ -31,10 +31,10 @@ demo-data: venv ## Generate the synthetic demo city into data/raw/demo/
 reports: venv system-deps demo-data ## Build every ward report of the demo city (PDF + HTML) into reports/
 	$(BIN)/python -m wijklib.report --config $(CONFIG) --year $(YEAR) --wards all --jobs $(JOBS)
 
-test: venv system-deps ## Run the test suite (fast subset; slow simulations excluded)
+test: venv system-deps demo-data ## Run the test suite (slow simulations excluded; includes the 3-ward PDF end-to-end test)
 	$(BIN)/python -m pytest -q -m "not slow"
 
-test-all: venv system-deps ## Run every test, slow simulations included
+test-all: venv system-deps demo-data ## Run every test, slow simulations included
 	$(BIN)/python -m pytest -q
 
 lint: venv ## Ruff lint

@@ -1,7 +1,8 @@
 """End-to-end: the demo batch for three wards, checked against wijklib computed directly.
 
-Slow (the monitor evaluates the city: minutes on 2 cores); the fast variants are in
-test_report_runner.py (batch mechanics) and test_report_police.py (one ward, HTML + PDF, real data).
+About a minute on 2 cores (the monitor evaluates the city once); part of `make test`, which generates
+the demo data first. Batch mechanics are also tested on a tiny notebook in test_report_runner.py and on
+real police data in test_report_police.py.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ HEADINGS = ["In het kort", "Niveau 1", "Objectieve ontwikkelingen", "Niveau 2", 
             "Bronnen"]
 
 pytestmark = [
-    pytest.mark.slow,
     pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) not installed"),
     pytest.mark.skipif(not (DEMO_RAW_DIR / "truth.json").is_file(),
                        reason=f"no demo data in {DEMO_RAW_DIR}; run `make demo-data` first"),
