@@ -23,6 +23,15 @@ Headline scale: the **rate ratio** ``exp(tau_gs)`` = E[y|treated] / E[y0|treated
 on the ATT (level) scale: ``ATT = sum w (ybar - ybar0)`` with ``ybar0 = ybar * exp(-tau)``; the
 aggregated rate ratio is ``sum w ybar / sum w ybar0``. Both are reported; the ratio is the headline.
 
+Sparse panels: a post-period cell whose counts are all zero has ``tau = -inf`` (rate ratio 0). Its
+counterfactual mean ``ybar0`` = mean of ``exp(alpha_i + lambda_t + offset)`` over its units does not
+involve its own ``tau``, so it is still estimated and the cell enters the aggregations with
+``ybar = 0`` (leaving it out keeps only months with counts and biases the ratio upwards). For a
+cell with counts ``ybar * exp(-tau)`` equals that mean exactly (the cell dummy's first-order
+condition), so dense panels give the same aggregates as before. The delta method runs over the
+coordinates ``v = tau`` (cells with counts) and ``v = -log(ybar0)`` (zero cells), both linear in the
+fitted parameters with the unit effects concentrated out.
+
 The fit is IRLS with the unit effects concentrated out exactly at every step
 (:func:`wijklib.did.twfe_es.fe_wls`), time effects and interactions as sparse columns; no dense
 unit dummies.
@@ -233,7 +242,10 @@ class PoissonDiDResult:
     """Result of :func:`poisson`: per (cohort, period) rate ratios and their aggregations.
 
     ``cells`` has one row per treated cohort x period (``group``, ``time``, ``event_time``, ``tau``
-    (log rate ratio), ``std_error``, ``ybar`` (observed = fitted mean of the cell), ``n_units``).
+    (log rate ratio; -inf for a zero cell), ``std_error``, ``ybar`` (observed = fitted mean of the
+    cell), ``ybar0`` (counterfactual mean), ``n_units``, ``zero`` (the cell's counts are all zero)).
+    Post-period cells whose counts are all zero are in ``zero_cells`` (same columns, ``tau = -inf``)
+    and enter the aggregations; ``vcov`` is the covariance of ``cells["tau"]`` (rows aligned).
     ``effect`` is the ``aggregate("simple")`` headline rate ratio.
     """
 
@@ -243,6 +255,15 @@ class PoissonDiDResult:
     method: dict[str, Any] = field(default_factory=dict)
     _boot: np.ndarray | None = field(default=None, repr=False)  # draws of tau (B x n_cells)
     _null: tuple[pd.DataFrame, ...] | None = field(default=None, repr=False)  # permutation cell tables
+    zero_cells: pd.DataFrame | None = None  # post-period cells with zero counts (rate ratio 0)
+    _vall: np.ndarray | None = field(default=None, repr=False)  # covariance over cells + zero_cells
+
+    def _all(self) -> tuple[pd.DataFrame, np.ndarray]:
+        """Cells with counts followed by the zero cells, and the covariance of their coordinates."""
+        if self.zero_cells is None or not len(self.zero_cells):
+            return self.cells, self.vcov
+        allc = pd.concat([self.cells, self.zero_cells], ignore_index=True)
+        return allc, (self._vall if self._vall is not None else np.full((len(allc), len(allc)), np.nan))
 
     def tidy(self) -> pd.DataFrame:
         """One row per (cohort, period): rate ratio with CI, plus level-scale ATT."""
@@ -264,13 +285,30 @@ class PoissonDiDResult:
         return float(stats.norm.ppf(1 - self.method["alpha"] / 2))
 
     def _cell_table(self) -> pd.DataFrame:
-        c = self.cells
+        c, V = self._all()
+        zero = c["zero"].to_numpy(bool) if "zero" in c else np.zeros(len(c), dtype=bool)
+        sd_v = np.sqrt(np.abs(np.diag(V))) if V.size else np.full(len(c), np.nan)
+        alpha = self.method["alpha"]
+        z = self._crit()
         eff = []
-        for r in c.itertuples(index=False):
+        for i, r in enumerate(c.itertuples(index=False)):
+            if zero[i]:
+                # zero counts in the cell: the rate ratio is 0 and its log has no standard error;
+                # the level-scale effect -ybar0 does (the counterfactual is estimated)
+                att, se_att = -float(r.ybar0), float(r.ybar0 * sd_v[i])
+                eff.append(Effect(
+                    f"ratio::{r.group}:{r.time}", 0.0, math.nan, math.nan, math.nan, math.nan,
+                    scale="ratio", alpha=alpha,
+                    extra=dict(group=r.group, time=r.time, event_time=int(r.event_time), att=att,
+                               att_std_error=se_att, att_conf_low=att - z * se_att,
+                               att_conf_high=att + z * se_att,
+                               note="zero counts in the cell: rate ratio 0 (log scale undefined); "
+                                    "see att and att_std_error")))
+                continue
             att = r.ybar * (1 - math.exp(-r.tau)) if np.isfinite(r.tau) else math.nan
             eff.append(Effect.from_linear(
                 f"ratio::{r.group}:{r.time}", float(r.tau), float(r.std_error), scale="ratio",
-                alpha=self.method["alpha"], group=r.group, time=r.time, event_time=int(r.event_time),
+                alpha=alpha, group=r.group, time=r.time, event_time=int(r.event_time),
                 att=att, att_std_error=r.ybar * math.exp(-r.tau) * r.std_error,
             ))
         return tidy_frame(eff)
@@ -282,14 +320,17 @@ class PoissonDiDResult:
         """
         if type not in ("simple", "dynamic", "group", "calendar"):
             raise ValueError(f"type must be simple, dynamic, group or calendar, got {type!r}")
-        c = self.cells
-        post = (c["event_time"].to_numpy() >= 0) & np.isfinite(c["tau"].to_numpy())
+        c, _ = self._all()
+        ok = np.isfinite(c["tau"].to_numpy(float))
+        if "zero" in c:
+            # zero cells (rate ratio 0) stay in: leaving them out keeps only the months with counts
+            ok = ok | (c["zero"].to_numpy(bool) & np.isfinite(c["ybar0"].to_numpy(float)))
+        post = (c["event_time"].to_numpy() >= 0) & ok
         n = c["n_units"].to_numpy(float)
         ids: list[tuple[str, dict[str, Any], np.ndarray]] = []
         if type == "simple":
             ids.append(("overall", {}, np.where(post, n, 0.0)))
         elif type == "dynamic":
-            ok = np.isfinite(c["tau"].to_numpy())
             for e in sorted(c.loc[ok, "event_time"].unique()):
                 m = ok & (c["event_time"].to_numpy() == e)
                 ids.append((f"event_time::{int(e)}", {"event_time": int(e)}, np.where(m, n, 0.0)))
@@ -327,13 +368,16 @@ class PoissonDiDResult:
 
     def _lin(self, w: np.ndarray) -> tuple[float, np.ndarray, float, np.ndarray]:
         """Log aggregated ratio and its gradient in tau, ATT and its gradient (ybar held fixed)."""
-        tau = np.nan_to_num(self.cells["tau"].to_numpy(float))
-        yb = self.cells["ybar"].to_numpy(float)
+        c, _ = self._all()
+        yb = c["ybar"].to_numpy(float)
         num = float(np.sum(w * yb))
-        y0 = yb * np.exp(-tau)
+        if "ybar0" in c:
+            y0 = np.nan_to_num(c["ybar0"].to_numpy(float))
+        else:
+            y0 = yb * np.exp(-np.nan_to_num(c["tau"].to_numpy(float)))
         den = float(np.sum(w * y0))
         W = w.sum()
-        log_rr = math.log(num / den)
+        log_rr = math.log(num / den) if num > 0 and den > 0 else -math.inf
         g_rr = w * y0 / den
         att = (num - den) / W
         g_att = w * y0 / W
@@ -341,7 +385,8 @@ class PoissonDiDResult:
 
     def _finish(self, term: str, keys: dict[str, Any], log_rr: float, g_rr: np.ndarray, att: float,
                 g_att: np.ndarray, null: np.ndarray | None = None) -> Effect:
-        V = np.nan_to_num(self.vcov)
+        allc, V = self._all()
+        V = np.nan_to_num(V)
         alpha = self.method["alpha"]
         se = float(math.sqrt(max(g_rr @ V @ g_rr, 0.0)))
         se_att = float(math.sqrt(max(g_att @ V @ g_att, 0.0)))
@@ -349,8 +394,7 @@ class PoissonDiDResult:
         z = self._crit()
         p = None
         if inf == "wild" and self._boot is not None:
-            tau0 = np.nan_to_num(self.cells["tau"].to_numpy(float))
-            draws = self._boot - tau0  # centred draws of tau
+            draws = self._boot - _coords(allc)  # centred draws of the coordinates
             d_rr = draws @ g_rr
             d_att = draws @ g_att
             se = float(iqr_se(d_rr)[0])
@@ -378,13 +422,21 @@ class PoissonDiDResult:
             return Effect(term, math.nan, math.nan, math.nan, math.nan, math.nan, scale="ratio",
                           alpha=self.method["alpha"], extra=dict(keys, att=math.nan, att_std_error=math.nan))
         log_rr, g_rr, att, g_att = self._lin(w)
+        if not np.isfinite(log_rr):
+            # every aggregated cell has zero counts: the observed ratio is 0 but there is no
+            # log-scale interval or test, so the rate ratio is reported as not estimable (NaN) and
+            # only the level-scale difference is given
+            extra = dict(keys, att=att, att_std_error=math.nan,
+                         note="zero counts in every aggregated cell: observed rate ratio 0, no interval")
+            return Effect(term, math.nan, math.nan, math.nan, math.nan, math.nan, scale="ratio",
+                          alpha=self.method["alpha"], extra=extra)
         return self._finish(term, keys, log_rr, g_rr, att, g_att, null=null)
 
     def _agg_combo(self, ws: list[np.ndarray], *, equal: bool, null: np.ndarray | None = None) -> Effect:
         """Overall effect as a combination of sub-aggregates (R did's overall for dynamic/group/calendar)."""
         if not ws:
             return Effect("overall", math.nan, math.nan, math.nan, math.nan, math.nan, scale="ratio")
-        w = np.zeros(len(self.cells))
+        w = np.zeros(len(self._all()[0]))
         for wi in ws:
             w += wi / wi.sum() if equal else wi
         return self._agg_one("overall", {}, w, null)
@@ -455,6 +507,7 @@ def _design(y: np.ndarray, t: np.ndarray, g: np.ndarray, u: np.ndarray, off: np.
         return treated & ((t != g - 1) if control_group == "nevertreated" else (t >= g))
 
     key_all = np.where(g >= 0, g, 0).astype(np.int64) * T0 + t
+    zero_rows = np.zeros(len(y), dtype=bool)  # rows of cells dropped for having zero counts
     dropped_zero_units = 0
     dropped_cells = 0
     dropped_periods: set[int] = set()
@@ -487,6 +540,7 @@ def _design(y: np.ndarray, t: np.ndarray, g: np.ndarray, u: np.ndarray, off: np.
         zero = (ccnt > 0) & (csum == 0)
         if zero.any():
             dropped_cells += int(zero.sum())
+            zero_rows |= cm & zero[key_all]
             keep &= ~(cm & zero[key_all])
             changed = True
         zt, zc = _isolated_periods(y, t, g, keep, cell_mask(keep), T0)
@@ -513,10 +567,27 @@ def _design(y: np.ndarray, t: np.ndarray, g: np.ndarray, u: np.ndarray, off: np.
                  cohorts_without_pre_counts=sorted(dropped_cohorts))
     notes.update(dropped_all_zero_units=dropped_zero_units, dropped_all_zero_cells=dropped_cells)
     cellmask = cell_mask(keep)[keep]
+    # Zero post-period cells stay in the aggregations (ratio 0): their counterfactual mean
+    # exp(alpha_i + lambda_t + offset) does not involve the cell's own tau, so it is estimable as
+    # long as the unit, the period and the cohort are still in the fit.
+    gk_all = np.where(g >= 0, g, T0)
+    cohort_ok = ~np.isin(gk_all, np.asarray(sorted(dropped_cohorts), dtype=np.int64))
+    zr = zero_rows & (t >= g) & (g >= 0) & cohort_ok
+    zr &= (np.bincount(u[keep], minlength=n_u0) > 0)[u] & (np.bincount(t[keep], minlength=T0) > 0)[t]
+    zr &= ~keep
+    z_u, z_t, z_key = u[zr], t[zr], key_all[zr]
+    z_off = None if off is None else off[zr]
     y, t, g, u, key_all = y[keep], t[keep], g[keep], u[keep], key_all[keep]
     off = None if off is None else off[keep]
     tc, tt = _compact(t, T0)
     uc, uu = _compact(u, n_u0)
+    u_new = np.cumsum(np.bincount(u, minlength=n_u0) > 0) - 1
+    t_new = np.cumsum(np.bincount(t, minlength=T0) > 0) - 1
+    zkeys, zidx = np.unique(z_key, return_inverse=True)
+    zcell = pd.DataFrame({"g": zkeys // T0, "t": zkeys % T0,
+                          "n_units": np.bincount(zidx, minlength=len(zkeys)).astype(np.int64)})
+    zrows = dict(u=u_new[z_u].astype(np.int64), t=t_new[z_t].astype(np.int64), off=z_off,
+                 cell=zidx.astype(np.int64))
     n, T = len(y), len(tc)
     ckeys, cidx = _compact(key_all[cellmask], T0 * T0)
     cell = pd.DataFrame({"g": ckeys // T0, "t": ckeys % T0})
@@ -540,7 +611,7 @@ def _design(y: np.ndarray, t: np.ndarray, g: np.ndarray, u: np.ndarray, off: np.
     cell["ybar"] = np.bincount(cidx, weights=y[cellmask], minlength=len(cell)) / cnt
     cell["n_units"] = cnt
     return dict(Z=Z, y=y, u=uu, G=len(uc), units_kept=uc, t=t, g=g, off=off,
-                cell=cell, n_time=T - 1, notes=notes, n=n, T=T)
+                cell=cell, n_time=T - 1, notes=notes, n=n, T=T, zcell=zcell, zrows=zrows)
 
 
 def _isolated_periods(y: np.ndarray, t: np.ndarray, g: np.ndarray, keep: np.ndarray, cm: np.ndarray,
@@ -643,8 +714,10 @@ def poisson(
     -------
     PoissonDiDResult
         ``.tidy()`` per cohort x period, ``.aggregate(type)``; ``.effect`` = overall rate ratio.
-        Cells without a finite estimate (separation on sparse panels) are left out and listed in
-        ``method``: ``dropped_all_zero_cells`` (zero counts in the cell),
+        Post-period cells with zero counts stay in (``cells["zero"]``, rate ratio 0 with the
+        level-scale effect ``-ybar0`` and its SE in ``tidy()``; their rows are not in the fit, counted in
+        ``method["dropped_all_zero_cells"]``). Cells without a finite counterfactual (separation on sparse
+        panels) are left out and listed in ``method``:
         ``periods_without_control_counts`` (every untreated unit zero: no counterfactual),
         ``cohorts_without_pre_counts`` (no baseline level), with a sentence in
         ``method["not_identified"]``; an aggregation with no identified cell is NaN.
@@ -710,32 +783,26 @@ def _poisson(data: pd.DataFrame, *, yname: str, tname: str, idname: str, gname: 
     meat = typed_meat(d["Z"], we, d["u"], d["G"])
     V = cr1_vcov(fit.bread, fit.keep, None, n_obs=d["n"], k=len(fit.keep), nested=True, n_units=d["G"],
                  meat=meat, n_clusters=d["G"])
-    Vc = V[sl, sl]
     times = pr["times"]
-    cell = d["cell"]
-    Lb = _baseline_matrix(cell["g"].to_numpy(), cell["t"].to_numpy(), baseline)
-    # a cell whose column was dropped as collinear has no estimate (NaN); a re-based effect that
-    # uses it is not identified either, so NaN must propagate (nan_to_num alone would report it as
-    # a rate ratio of exactly 1 with standard error 0)
-    unident = (np.abs(Lb) > 0) @ ~np.isfinite(tau) > 0
-    tau = Lb @ np.nan_to_num(tau)
-    Vc = Lb @ np.nan_to_num(Vc) @ Lb.T
-    tau[unident] = np.nan
+    cells, A, unident = _cell_frame(d, fit, tau, sl, baseline, times, need_grad=True)
+    # covariance of the aggregation coordinates v (tau for cells with counts, minus the log
+    # counterfactual level for zero cells): a linear map A of the fitted parameters
+    Vc = A @ np.nan_to_num(V) @ A.T
+    Vc = (Vc + Vc.T) / 2
     Vc[unident, :] = np.nan
     Vc[:, unident] = np.nan
     dvar = np.diag(Vc)
-    if (dvar[np.isfinite(dvar)] < 0).any():  # the bread and meat are PSD: this would be a bug
-        raise FloatingPointError(f"negative variance for a cohort x period cell ({dvar.min():.3g}); "
+    if (dvar[np.isfinite(dvar)] < -1e-12 * max(1.0, float(np.nanmax(np.abs(dvar), initial=0.0)))).any():
+        # the bread and meat are PSD and A V A' is too: this would be a bug
+        raise FloatingPointError(f"negative variance for a cohort x period cell ({np.nanmin(dvar):.3g}); "
                                  "the Hessian is numerically singular")
-    cells = pd.DataFrame({
-        "group": times[cell["g"].to_numpy()],
-        "time": times[cell["t"].to_numpy()],
-        "event_time": (cell["t"] - cell["g"]).to_numpy(),
-        "tau": tau,
-        "std_error": np.sqrt(np.diag(Vc)),
-        "ybar": cell["ybar"].to_numpy(),
-        "n_units": cell["n_units"].to_numpy(),
-    })
+    Vc[np.diag_indices_from(Vc)] = np.maximum(dvar, 0.0)
+    cells["std_error"] = np.where(cells["zero"].to_numpy(), np.nan, np.sqrt(np.diag(Vc)))
+    nd = int((~cells["zero"]).sum())  # _cell_frame puts the cells with counts first
+    Vall = Vc
+    zcells = cells.iloc[nd:].reset_index(drop=True)
+    cells = cells.iloc[:nd].reset_index(drop=True)
+    Vc = Vall[:nd, :nd]
     rng = np.random.default_rng(seed)
     boot = None
     null_fn = None
@@ -748,7 +815,7 @@ def _poisson(data: pd.DataFrame, *, yname: str, tname: str, idname: str, gname: 
         dtheta = adj * (v @ sc[:, fit.keep]) @ B
         full = np.zeros((biters, len(fit.theta)))
         full[:, fit.keep] = dtheta
-        boot = np.nan_to_num(tau) + full[:, sl] @ Lb.T
+        boot = _coords(pd.concat([cells, zcells], ignore_index=True)) + full @ A.T
     method = dict(
         estimator="Wooldridge (2023) extended TWFE Poisson (PPML, unit FE)", control_group=control_group,
         baseline=baseline if control_group == "nevertreated" else "all untreated periods",
@@ -758,14 +825,15 @@ def _poisson(data: pd.DataFrame, *, yname: str, tname: str, idname: str, gname: 
         deviance=fit.deviance, se_type="cluster (CR1) by unit", scale="rate ratio (headline) and ATT level",
         n_dropped_missing=pr["n_missing"], **_dated_notes(d["notes"], times),
     )
+    method["zero_cells_included"] = len(zcells)
     res = PoissonDiDResult(cells, Vc, Effect("overall", math.nan, math.nan, math.nan, math.nan, math.nan,
-                                             scale="ratio"), method, boot, None)
+                                             scale="ratio"), method, boot, None, zcells, Vall)
     if inference == "randomization":
         null_fn = _randomization_draws(pr, control_group, biters, rng, tol, baseline)
         method["n_permutations_fitted"] = len(null_fn)
-        res = PoissonDiDResult(cells, Vc, res.effect, method, None, null_fn)
+        res = PoissonDiDResult(cells, Vc, res.effect, method, None, null_fn, zcells, Vall)
     overall = res.aggregate("simple").overall
-    return PoissonDiDResult(cells, Vc, overall, method, boot, null_fn)
+    return PoissonDiDResult(cells, Vc, overall, method, boot, null_fn, zcells, Vall)
 
 
 def _dated_notes(notes: dict[str, Any], times: np.ndarray) -> dict[str, Any]:
@@ -786,6 +854,116 @@ def _dated_notes(notes: dict[str, Any], times: np.ndarray) -> dict[str, Any]:
                    "effects are not identified and were left out): " + ", ".join(str(c) for c in coh))
     out["not_identified"] = "; ".join(why) if why else None
     return out
+
+
+def _counterfactual_sums(d: dict[str, Any], fit: _PPMLFit, u: np.ndarray, t: np.ndarray,
+                         off: np.ndarray | None, cell: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell, the sum of exp(alpha_i + lambda_t + offset) over its rows, and the row terms.
+
+    ``u``/``t`` are compacted unit and period codes of the fit; the cell's own tau is not used.
+    """
+    lam = np.concatenate([[0.0], np.nan_to_num(fit.theta[: d["n_time"]])])
+    eta0 = fit.unit_effect[u] + lam[t] + (0.0 if off is None else off)
+    mu0 = np.exp(eta0)
+    return np.bincount(cell, weights=mu0, minlength=k), mu0
+
+
+def _zero_cell_gradient(d: dict[str, Any], fit: _PPMLFit, mu0: np.ndarray, s0: np.ndarray) -> np.ndarray:
+    """Gradient in theta of log(sum mu0) per zero cell (k x p).
+
+    With the unit effects concentrated out (Poisson first-order condition for alpha_i),
+    ``d alpha_i / d theta = -sum_s mu_is z_is / sum_s mu_is``; lambda_t enters directly. The unit
+    effect's own sampling noise has an identically zero cluster score (one cluster per unit), so the
+    cluster-robust sandwich carries it only through theta, as for the cells with counts.
+    """
+    zr = d["zrows"]
+    p = len(fit.theta)
+    k = len(s0)
+    need = np.zeros(d["G"], dtype=bool)
+    need[zr["u"]] = True
+    rows = np.flatnonzero(need[d["u"]])
+    Zd = d["Z"]
+    Zm = sp.csr_matrix(Zd.F[Zd.unit_block[d["u"][rows]] * Zd.T + Zd.t[rows]])
+    U = sp.csr_matrix((fit.mu[rows], (d["u"][rows], np.arange(len(rows)))), shape=(d["G"], len(rows)))
+    musum = np.bincount(d["u"][rows], weights=fit.mu[rows], minlength=d["G"])
+    musum[musum == 0] = 1.0
+    xbar = np.asarray((U @ Zm).todense()) / musum[:, None]  # G x p (zero for units not needed)
+    pi = mu0 / s0[zr["cell"]]
+    E = np.zeros((len(mu0), p))
+    tpos = zr["t"]
+    has = tpos >= 1
+    E[np.flatnonzero(has), tpos[has] - 1] = 1.0
+    E -= xbar[zr["u"]]
+    P = sp.csr_matrix((pi, (zr["cell"], np.arange(len(mu0)))), shape=(k, len(mu0)))
+    return np.asarray(P @ E)
+
+
+def _cell_frame(d: dict[str, Any], fit: _PPMLFit, tau_raw: np.ndarray, sl: slice, baseline: str,
+                times: np.ndarray, *, need_grad: bool) -> tuple[pd.DataFrame, np.ndarray | None, np.ndarray]:
+    """Cell table (cells with counts first, then zero post-period cells) and the map A from theta to v.
+
+    ``ybar0`` is the counterfactual mean of the cell (sum of mu0 over its rows / n). The
+    aggregation coordinate is ``v = tau`` for a cell with counts (then ``ybar0 = ybar exp(-tau)``,
+    which equals sum(mu0)/n exactly by the cell dummy's first-order condition) and
+    ``v = -log(ybar0)`` for a zero cell; in both ``d ybar0 / d v = -ybar0``.
+    """
+    cell = d["cell"]
+    cg, ct = cell["g"].to_numpy(), cell["t"].to_numpy()
+    Lb = _baseline_matrix(cg, ct, baseline)
+    # a cell whose column was dropped as collinear has no estimate (NaN); a re-based effect that
+    # uses it is not identified either, so NaN must propagate (nan_to_num alone would report it as
+    # a rate ratio of exactly 1 with standard error 0)
+    unident = (np.abs(Lb) > 0) @ ~np.isfinite(tau_raw) > 0
+    tau = Lb @ np.nan_to_num(tau_raw)
+    tau[unident] = np.nan
+    ybar = cell["ybar"].to_numpy(float)
+    p = len(fit.theta)
+    zc, zr = d["zcell"], d["zrows"]
+    kz = len(zc)
+    s0, mu0 = _counterfactual_sums(d, fit, zr["u"], zr["t"], zr["off"], zr["cell"], kz)
+    zg, zt = zc["g"].to_numpy(), zc["t"].to_numpy()
+    # with baseline "average" the cohort's effects are re-based on its mean pre-period tau, which
+    # multiplies the counterfactual by exp(sum_pre tau / (n_pre + 1)) (see _baseline_matrix)
+    shift = np.zeros((kz, len(cg)))
+    if baseline == "average":
+        for j, gv in enumerate(zg):
+            pre = np.flatnonzero((cg == gv) & (ct < gv))
+            if len(pre):
+                shift[j, pre] = 1.0 / (len(pre) + 1)
+    z_unident = (np.abs(shift) > 0) @ ~np.isfinite(tau_raw) > 0
+    with np.errstate(divide="ignore"):
+        log0 = np.log(s0 / zc["n_units"].to_numpy(float)) + shift @ np.nan_to_num(tau_raw)
+    log0[z_unident] = np.nan
+    A = None
+    if need_grad:
+        A = np.zeros((len(cg) + kz, p))
+        A[: len(cg), sl] = Lb
+        if kz:
+            A[len(cg):] = -_zero_cell_gradient(d, fit, mu0, s0)
+            A[len(cg):, sl] -= shift
+    out = pd.DataFrame({
+        "group": times[np.concatenate([cg, zg]).astype(np.int64)],
+        "time": times[np.concatenate([ct, zt]).astype(np.int64)],
+        "event_time": np.concatenate([ct - cg, zt - zg]).astype(np.int64),
+        "tau": np.concatenate([tau, np.full(kz, -np.inf)]),
+        "std_error": np.nan,
+        "ybar": np.concatenate([ybar, np.zeros(kz)]),
+        "ybar0": np.concatenate([ybar * np.exp(-tau), np.exp(log0)]),
+        "n_units": np.concatenate([cell["n_units"].to_numpy(), zc["n_units"].to_numpy()]).astype(np.int64),
+        "zero": np.concatenate([np.zeros(len(cg), dtype=bool), np.ones(kz, dtype=bool)]),
+    })
+    return out, A, np.concatenate([unident, z_unident])
+
+
+def _coords(cells: pd.DataFrame) -> np.ndarray:
+    """Aggregation coordinates v: tau for cells with counts, -log(ybar0) for zero cells."""
+    tau = cells["tau"].to_numpy(float)
+    if "zero" not in cells:
+        return np.nan_to_num(tau)
+    z = cells["zero"].to_numpy(bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = np.where(z, -np.log(cells["ybar0"].to_numpy(float)), tau)
+    return np.nan_to_num(v, posinf=0.0, neginf=0.0)
 
 
 def _baseline_matrix(cg: np.ndarray, ct: np.ndarray, baseline: str) -> np.ndarray:
@@ -816,16 +994,13 @@ def _randomization_draws(pr: dict[str, Any], control_group: str, biters: int,
             d = _design(pr["y"], pr["t"], gp, u, pr["off"], control_group)
             if len(d["cell"]) == 0:
                 continue
-            _, tau, _ = _fit_cells(d, tol)
+            fit, tau, sl = _fit_cells(d, tol)
         except (ValueError, np.linalg.LinAlgError):
             continue
-        cell = d["cell"]
-        tau = _baseline_matrix(cell["g"].to_numpy(), cell["t"].to_numpy(), baseline) @ np.nan_to_num(tau)
-        draws.append(pd.DataFrame({"group": pr["times"][cell["g"].to_numpy()],
-                                   "time": pr["times"][cell["t"].to_numpy()],
-                                   "event_time": (cell["t"] - cell["g"]).to_numpy(), "tau": tau,
-                                   "std_error": np.nan, "ybar": cell["ybar"].to_numpy(),
-                                   "n_units": cell["n_units"].to_numpy()}))
+        # the same cell table as the real fit (zero cells included), so the same aggregate is
+        # recomputed per draw
+        cells, _, _ = _cell_frame(d, fit, tau, sl, baseline, pr["times"], need_grad=False)
+        draws.append(cells)
     return tuple(draws)
 
 

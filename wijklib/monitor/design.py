@@ -43,12 +43,16 @@ from wijklib.monitor.stats import poisson_rate_ratio
 from wijklib.monitor.verdict import Measure
 
 #: Largest share of the cohort's post-start months with zero counts summed over the cohort for which
-#: the city-wide Poisson DiD is used. Its (cohort, month) cells with zero counts have no finite
-#: estimate and are left out, which selects the months with counts and biases the cohort effect
-#: upwards. Measured (24 wards, 36 months, 3 cohorts, true ratio 0.80, not-yet-treated controls, 30
-#: panels each): 0% zero months -> 0.79, 0.4% -> 0.80, 3.5% -> 0.84 (coverage 0.93), 19% -> 0.99
-#: (coverage 0.83), 52% -> 1.54 (coverage 0.57). Above this share a single-series design is used.
-MAX_ZERO_MONTH_SHARE_DID = 0.05
+#: the city-wide Poisson DiD is used. Its (cohort, month) cells with zero counts now enter the
+#: aggregations with rate ratio 0 against their estimated counterfactual (wijklib.did.ppml); when
+#: they were left out, months with counts were selected and the effect was biased upwards.
+#: Measured (24 wards x 36 months, 3 cohorts of 6 wards and 6 never-treated wards, true ratio 0.80,
+#: not-yet-treated controls, 20 panels each; tests/test_ppml_sparse.py): 20% zero months -> 0.96
+#: left out vs 0.77 (coverage 0.90) included; 47% -> 1.65 (coverage 0.25) left out vs 0.88
+#: (coverage 0.75) included. So the rule is relaxed to 25%, not removed: at about half zero months
+#: an upward bias remains (wards with no reports at all are dropped). Above it a single-series
+#: design is used.
+MAX_ZERO_MONTH_SHARE_DID = 0.25
 
 DESIGN_LABELS = {
     "did": "gespreide difference-in-differences (Poisson, Wooldridge 2023), effect van het startcohort",
