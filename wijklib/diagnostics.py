@@ -285,6 +285,13 @@ def _effect_of(obj: Any) -> Effect:
     raise TypeError(f"fit_fn must return an Effect or a result with .effect, got {type(obj).__name__}")
 
 
+def _treated_mask(g: pd.Series) -> pd.Series:
+    """Units with a treatment start: ``gname`` holds 0/NaN (numeric) or NaT (dates) for never treated."""
+    if pd.api.types.is_datetime64_any_dtype(g):
+        return g.notna()
+    return g.notna() & (g != 0)
+
+
 def _placebo_row(key: dict[str, Any], fit_fn: Callable[[pd.DataFrame], Any], data: pd.DataFrame) -> dict[str, Any]:
     try:
         e = _effect_of(fit_fn(data))
@@ -323,7 +330,7 @@ def placebo_time(
     [6, 8]
     """
     g = data[gname]
-    treated = g.notna() & (g != 0) if not pd.api.types.is_datetime64_any_dtype(g) else g.notna()
+    treated = _treated_mask(g)
     if not treated.any():
         raise ValueError(f"no treated units in column {gname!r}")
     first_real = g[treated].min()
@@ -335,7 +342,7 @@ def placebo_time(
         if not fs < first_real:
             raise ValueError(f"fake start {fs!r} must lie before the earliest real start {first_real!r}")
         d = data.loc[data[tname] < first_real].copy()
-        tr = d[gname].notna() & (d[gname] != 0) if not is_dt else d[gname].notna()
+        tr = _treated_mask(d[gname])
         d[gname] = d[gname].where(~tr, fs)
         rows.append(_placebo_row({"fake_start": fs}, fit_fn, d))
     return PlaceboResult(pd.DataFrame(rows), "time", alpha)
@@ -373,7 +380,7 @@ def placebo_space(
     3
     """
     g = data[gname]
-    treated = g.notna() & (g != 0)
+    treated = _treated_mask(g)
     if start is None:
         if not treated.any():
             raise ValueError(f"no treated units in column {gname!r} and no start= given")
