@@ -68,7 +68,7 @@ def batch(tmp_path_factory):
 def test_failure_is_isolated_and_exit_code_nonzero(batch):
     d, summary = batch
     status = {r.ward_id: r.status for r in summary.results}
-    assert status == {"a": "ok", "b": "ok", "kapot": "failed"}
+    assert status == {"a": "ok", "b": "ok", "kapot": "failed"}, summary.text()
     assert summary.exit_code == 1
     failed = summary.failed[0]
     assert "kapot.csv: kolom aantal ontbreekt" in failed.reason  # the cell's own message, one line
@@ -156,3 +156,51 @@ def test_kernel_is_this_interpreter():
 def test_slug_and_stem():
     assert runner.output_stem("wijkrapport", 2025, "Tarwewijk") == "wijkrapport_2025_tarwewijk"
     assert runner.slug("Hillegersberg-Schiebroek / Noord") == "hillegersberg-schiebroek-noord"
+
+
+def test_kernel_failure_is_retried_once_but_a_cell_error_is_not(monkeypatch, tmp_path):
+    """A kernel that dies at start (e.g. a port taken by a parallel start) gets one fresh retry; a failing
+    cell is the ward's own error and is not retried."""
+    import logging
+
+    import papermill as pm
+
+    nb = tmp_path / "t.ipynb"
+    _notebook(nb)
+    job = runner.Job(kind="wijk", unit_id="a", unit_name="A", notebook=str(nb), parameters={}, stem="t_a",
+                     out_dir=str(tmp_path), formats=("pdf",), title="t", demodata=True)
+    calls: list[str] = []
+    monkeypatch.setattr(runner, "_kernel", lambda: None)
+    monkeypatch.setattr(runner, "_shutdown_kernel", lambda: calls.append("shutdown"))
+
+    def dies_once(*args, **kwargs):
+        calls.append("run")
+        if calls.count("run") == 1:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return "executed"
+
+    monkeypatch.setattr(pm, "execute_notebook", dies_once)
+    assert runner._execute(job, logging.getLogger("test")) == "executed"
+    assert calls == ["run", "shutdown", "run"]
+
+    calls.clear()
+
+    def always_dies(*args, **kwargs):
+        calls.append("run")
+        raise RuntimeError("Kernel died before replying to kernel_info")
+
+    monkeypatch.setattr(pm, "execute_notebook", always_dies)
+    with pytest.raises(RuntimeError, match="Kernel died"):
+        runner._execute(job, logging.getLogger("test"))
+    assert calls == ["run", "shutdown", "run", "shutdown"]
+
+    calls.clear()
+
+    def cell_error(*args, **kwargs):
+        calls.append("run")
+        raise pm.PapermillExecutionError(1, 1, "x = 1", "ValueError", "kolom ontbreekt", [])
+
+    monkeypatch.setattr(pm, "execute_notebook", cell_error)
+    with pytest.raises(pm.PapermillExecutionError):
+        runner._execute(job, logging.getLogger("test"))
+    assert calls == ["run"]

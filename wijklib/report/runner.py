@@ -340,8 +340,6 @@ def _reason(exc: BaseException) -> str:
 
 def run_job(job: Job) -> JobResult:
     """Execute one notebook, write .ipynb/HTML/PDF atomically, return the manifest row (never raises)."""
-    import papermill as pm
-
     t0 = time.perf_counter()
     out_dir = Path(job.out_dir)
     log_dir = out_dir / "logs"
@@ -356,11 +354,7 @@ def run_job(job: Job) -> JobResult:
     result = JobResult(kind=job.kind, ward_id=job.unit_id, ward=job.unit_name, status="failed",
                        duration_s=0.0, log=str(log_path.relative_to(out_dir)))
     try:
-        nb = _load_notebook(job.notebook)
-        executed = pm.execute_notebook(
-            nb, None, parameters=job.parameters, kernel_name=KERNEL_NAME, km=_kernel(),
-            progress_bar=False, log_output=True, cwd=str(wlconfig.PROJECT_ROOT),
-        )
+        executed = _execute(job, pm_logger)
         executed.metadata["wijklib"] = {"title": job.title, "demodata": job.demodata,
                                         "version": _version(), "author": "wijklib"}
         import nbformat
@@ -388,6 +382,31 @@ def run_job(job: Job) -> JobResult:
         pm_logger.removeHandler(handler)
         handler.close()
     return result
+
+
+def _execute(job: Job, logger: logging.Logger, attempts: int = 2) -> Any:
+    """Run the ward's notebook on this worker's kernel; retry once on a fresh kernel when the KERNEL failed.
+
+    A cell that raises (``PapermillExecutionError``) is the ward's own failure and is never retried. A
+    kernel that dies or does not come up (port taken by a parallel start, killed by the OS, start-up
+    timeout on a busy machine) says nothing about the ward, so a fresh kernel gets one more try.
+    """
+    import papermill as pm
+
+    for attempt in range(1, attempts + 1):
+        try:
+            return pm.execute_notebook(
+                _load_notebook(job.notebook), None, parameters=job.parameters, kernel_name=KERNEL_NAME,
+                km=_kernel(), progress_bar=False, log_output=True, cwd=str(wlconfig.PROJECT_ROOT),
+            )
+        except pm.PapermillExecutionError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - kernel trouble: log, replace the kernel, try again
+            _shutdown_kernel()
+            if attempt == attempts:
+                raise
+            logger.warning("report %s: kernel failed (%s); retrying on a fresh kernel", job.stem, _reason(exc))
+    raise AssertionError("unreachable")
 
 
 def _version() -> str:
