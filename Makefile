@@ -45,6 +45,7 @@ benchmarks: venv system-deps ## Run every benchmark against its peers (slow; see
 	$(BIN)/python -m benchmarks.bench_did --reuse
 	$(BIN)/python -m benchmarks.bench_event_study_poisson --reuse
 	$(BIN)/python -m benchmarks.bench_reports --placebo
+	$(BIN)/python -m benchmarks.bench_pdf_engines
 
 clean: ## Remove generated data and reports (raw inputs stay)
 	rm -rf data/processed/* reports/* data/raw/demo/*
