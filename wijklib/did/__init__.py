@@ -4,6 +4,8 @@
   and ``.pretest()`` on the result (module :mod:`wijklib.did.attgt`).
 - :func:`twfe`, :func:`event_study` — two-way fixed effects / 2x2 and event study with clustered SEs
   (module :mod:`wijklib.did.twfe_es`).
+- :func:`event_study_single` — event study of ONE treated ward with placebo-in-space inference
+  (clustered SEs are invalid with one treated cluster; module :mod:`wijklib.did.placebo`).
 - :func:`poisson` — Wooldridge's extended TWFE Poisson (PPML) for counts, effects as rate ratios
   (module :mod:`wijklib.did.ppml`).
 
@@ -22,6 +24,7 @@ _EXPORTS = {
     "twfe": "twfe_es",
     "event_study": "twfe_es",
     "poisson": "ppml",
+    "event_study_single": "placebo",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -636,6 +636,10 @@ def politierapport(wijk: str, jaar: int, config_path: str) -> PoliceReport:
 
 
 # ======================================================================================= ward
+#: Placebo event studies per (batch cache, year, outcome, start), shared by the wards of one cohort
+#: within a kernel (the batch reuses a kernel for many wards).
+_PLACEBO_DRAWS: dict[tuple[Any, ...], pd.DataFrame] = {}
+
 _VERDICT_CLASS = {"op koers": "gunstig", "geen aantoonbare verandering": "geen-effect",
                   "ongunstige ontwikkeling": "ongunstig", "onvoldoende gegevens": "onvoldoende-gegevens"}
 #: Verdict -> map colour (colour-blind safe; same meaning as the chips).
@@ -937,6 +941,7 @@ class WardReport:
 
     def _event_study(self):
         from wijklib import did
+        from wijklib.did import placebo
         from wijklib.monitor import design
 
         o, start = self._main_outcome(), self.start()
@@ -952,7 +957,14 @@ class WardReport:
         d = d.dropna(subset=["rate"])
         if d["unit"].nunique() < 3:
             return None, o
-        return did.event_study(d, yname="rate", tname="period", idname="unit", gname="g", window=(-12, 12)), o
+        # One treated ward: clustered SEs would be far too small, so the intervals come from placebo
+        # event studies of the comparison wards (wijklib.did.placebo). Those depend only on the
+        # comparison wards and the start, so wards of one cohort share them within a kernel.
+        kw = dict(yname="rate", tname="period", idname="unit", gname="g", window=(-12, 12))
+        key = (str(self._evaluations.cache_dir(self.cfg, self.jaar)), self.jaar, o, pd.Timestamp(start))
+        if key not in _PLACEBO_DRAWS:
+            _PLACEBO_DRAWS[key] = placebo.placebo_draws(d, start=start, **kw)
+        return placebo.with_placebo_inference(did.event_study(d, **kw), _PLACEBO_DRAWS[key]), o
 
     def _event_study_chart(self) -> None:
         from wijklib import plots
@@ -968,12 +980,20 @@ class WardReport:
                                     "tegenover wijken zonder wijkgericht handhaven (event study)",
                                     ylabel="Verschil per 1.000 inwoners", xlabel="Maanden t.o.v. de start")
         plots.show(fig)
-        pre = es.pretest()
+        from wijklib.did import placebo
+
+        pre = placebo.pretest(es)
         e = es.effect
+        n = es.method.get("n_placebos")
         show_md(f"Gemiddeld verschil na de start: {effect_text('difference', e.estimate, e.conf_low, e.conf_high, 2)} "
-                f"per 1.000 inwoners per maand. Toets op gelijke trends vóór de start: χ² = {nl_number(pre.statistic, 1)} "
-                f"({pre.df} vrijheidsgraden), {nl_p(pre.p_value)}"
-                + (" — de trends liepen vóór de start al uiteen; lees het effect met voorzichtigheid."
+                f"per 1.000 inwoners per maand. Eén wijk tegenover {n} vergelijkingswijken: de intervallen komen uit "
+                f"{n} placebo-analyses waarin telkens een vergelijkingswijk dezelfde startdatum kreeg "
+                f"(randomisatietoets: {nl_p(e.extra.get('p_randomization'))}). Gelijke trends vóór de start: de "
+                f"afwijking van de wijk vóór de start is vergeleken met die van de placebowijken, {nl_p(pre.p_value)}"
+                + (f" — de wijk week vóór de start meer af dan alle {n} placebowijken (met {n} vergelijkingswijken "
+                   f"is {nl_p(pre.p_value)} de kleinste mogelijke uitkomst); lees het effect met voorzichtigheid."
+                   if pre.p_value <= 1 / (n + 1) + 1e-9 else
+                   " — de trends liepen vóór de start al uiteen; lees het effect met voorzichtigheid."
                    if pre.p_value < 0.05 else " — geen aanwijzing voor uiteenlopende trends vóór de start "
                    "(maar een niet-significante toets bewijst geen gelijke trends; zie Methode)."))
 
@@ -1107,10 +1127,12 @@ class WardReport:
         pre_txt = ""
         if es is not None:
             from wijklib import diagnostics
+            from wijklib.did import placebo
 
-            pre = es.pretest()
-            pre_txt = (f"De gezamenlijke toets op de {pre.df} maanden vóór de start "
-                       f"({outcome_label(self._main_outcome() or '')}) geeft {nl_p(pre.p_value)}"
+            pre = placebo.pretest(es)
+            pre_txt = (f"De toets op de {pre.df} maanden vóór de start "
+                       f"({outcome_label(self._main_outcome() or '')}; afwijking van de wijk vergeleken met die van "
+                       f"{es.method.get('n_placebos')} placebowijken) geeft {nl_p(pre.p_value)}"
                        + (": de trends liepen vóór de start al uiteen. " if pre.p_value < 0.05 else
                           ". Zo'n toets heeft met één wijk en twaalf maanden weinig onderscheidend vermogen "
                           "(Roth 2022): een niet-significante uitkomst sluit een trendverschil van de orde van "
@@ -1127,7 +1149,10 @@ class WardReport:
             "grootte van het grootste verschil vóór de start kan een klein effect volledig verklaren).\n\n"
             "**Weinig wijken.** Er zijn maar enkele tientallen wijkraden; standaardfouten geclusterd per wijk zijn dan "
             "te klein als er weinig behandelde wijken zijn (Conley & Taber 2011; MacKinnon & Webb). De monitor "
-            "gebruikt daarom bootstrap- of randomisatie-inferentie waar dat kan (kolom *inferentie*). Een placebotoets "
+            "gebruikt daarom bootstrap- of randomisatie-inferentie waar dat kan (kolom *inferentie*). De event study "
+            "van deze ene wijk haalt haar intervallen uit placebo-analyses: elke vergelijkingswijk krijgt op haar "
+            "beurt dezelfde startdatum, en de spreiding van die placebo-effecten is de onzekerheid (Arkhangelsky "
+            "e.a. 2021). Een placebotoets "
             "op echte politiecijfers (Den Haag 2011–2017, zie `benchmarks/results/reports.md`) laat zien hoe vaak de "
             "methoden zonder echte interventie toch een 'effect' vinden.\n\n"
             "**Uitstraling.** Handhaving kan overlast verplaatsen naar buurwijken of ook daar verminderen; buurwijken "
