@@ -779,9 +779,11 @@ class ITSResult:
                "gaussian": "lineair"}[m["family"]]
         se = (f"Newey-West-standaardfouten ({m['hac_lags']} {'vertraging' if m['hac_lags'] == 1 else 'vertragingen'})"
               if m["cov_type"] == "hac" else "modelgebaseerde standaardfouten")
+        # n_obs counts the stacked rows of a controlled ITS (two series); readers count months of the ward.
+        n_periods = m.get("n_periods", m["n_obs"]) if m.get("controlled") else m["n_obs"]
         text += (
-            f" (Onderbroken tijdreeks, {fam} model, {m['n_obs']} perioden waarvan {m['n_pre']} voor "
-            f"de start; {se}.)"
+            f" (Onderbroken tijdreeks, {fam} model, {n_periods} perioden waarvan {m['n_pre']} voor "
+            f"de start{', voor de wijk en voor de vergelijkingsreeks' if m.get('controlled') else ''}; {se}.)"
         )
         if m.get("controlled"):
             text += " Het effect is gemeten ten opzichte van de vergelijkingsreeks."

@@ -435,7 +435,22 @@ def estimate_outcome(
     return OutcomeEffect(outcome, "geen", "geen van de opzetten gaf een schatting", None, notes=tuple(notes), **base)
 
 
-def _its(s: pd.DataFrame, start: pd.Timestamp, alpha: float, *, control: pd.DataFrame | None, pre_mean: float) -> Measure:
+def its_fit(s: pd.DataFrame, start: pd.Timestamp, alpha: float = 0.05, *,
+            control: pd.DataFrame | None = None) -> Any:
+    """The single-ward ITS of the monitor: quasi-Poisson step model, population offset, Newey-West.
+
+    ``s`` and ``control`` are :func:`ward_series` / :func:`pooled_series` frames. The step model (no
+    slope change) reports the average shift since the start; with a control series, shocks that hit the
+    comparison wards too (e.g. the 2020 reporting-app switch) are not attributed to the ward.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.DataFrame({"period": pd.date_range("2020-01-01", periods=36, freq="MS"),
+    ...                   "y": [20.0] * 18 + [10.0] * 18, "population": 1000.0})
+    >>> round(its_fit(s, pd.Timestamp("2021-07-01")).level_change.estimate, 2)
+    0.5
+    """
     from wijklib import its
 
     data = s.loc[np.isfinite(s["population"]) & (s["population"] > 0)]
@@ -443,7 +458,26 @@ def _its(s: pd.DataFrame, start: pd.Timestamp, alpha: float, *, control: pd.Data
                               slope_change=False, cov_type="hac", dropna=True, alpha=alpha)
     if control is not None:
         kw["control"] = control.loc[control["population"] > 0]
-    res = its.fit(data, **kw)
+    return its.fit(data, **kw)
+
+
+def its_view(panel_y: pd.DataFrame, ward: str, outcome: str, year: int, starts: pd.Series,
+             alpha: float = 0.05) -> Any:
+    """The ward's ITS as the monitor fits it for a single ward: against the pooled wards untreated in
+    the whole window when there are any (controlled ITS), else on its own. For charts and their text,
+    so that they show the model behind the monitor's single-ward estimates."""
+    end = year_end(year)
+    start = starts.get(ward, pd.NaT)
+    if pd.isna(start) or start > end:
+        raise ValueError(f"{ward}: no ward-based enforcement by the end of {year}")
+    controls = sorted(str(u) for u, st in starts.items() if u != ward and (pd.isna(st) or st > end))
+    control = pooled_series(panel_y, controls, outcome) if controls else None
+    return its_fit(ward_series(panel_y, ward, outcome), start, alpha, control=control)
+
+
+def _its(s: pd.DataFrame, start: pd.Timestamp, alpha: float, *, control: pd.DataFrame | None, pre_mean: float) -> Measure:
+    res = its_fit(s, start, alpha, control=control)
+    data = s.loc[np.isfinite(s["population"]) & (s["population"] > 0)]
     e = res.level_change
     label = DESIGN_LABELS["its_controlled" if control is not None else "its"]
     return Measure(float(e.estimate), float(e.conf_low), float(e.conf_high), scale="ratio", baseline=pre_mean,

@@ -915,7 +915,7 @@ class WardReport:
         plots.show(fig)
 
     def _its_chart(self) -> None:
-        from wijklib import its, plots
+        from wijklib import plots
         from wijklib.monitor import design
 
         o, start = self._main_outcome(), self.start()
@@ -923,9 +923,10 @@ class WardReport:
             show_md("Geen tijdreeksgrafiek: " + ("wijkgericht handhaven is hier niet gestart." if start is None
                                                    else "geen prioriteit die in de maandcijfers te volgen is."))
             return
-        s = design.ward_series(design.upto(self.panel, self.jaar), self.code, o).dropna()
-        try:
-            res = its.fit(s, yname="y", tname="period", start=start, offset="population", family="quasipoisson")
+        p = design.upto(self.panel, self.jaar)
+        starts = design.treatment_starts(p)
+        try:  # the monitor's single-ward model: step change, against the untreated wards when there are any
+            res = design.its_view(p, self.code, o, self.jaar, starts)
         except ValueError as exc:
             show_md(f"Geen tijdreeksgrafiek voor {outcome_label(o).lower()}: {exc}")
             return
@@ -937,7 +938,16 @@ class WardReport:
             cf, start=start, title=f"{outcome_label(o)}: waargenomen en verwacht zonder wijkgericht handhaven",
             ylabel="Aantal per maand")
         plots.show(fig)
-        show_md(res.effect_summary(outcome=f"het aantal {outcome_label(o).lower()}")[1])
+        text = res.effect_summary(outcome=f"het aantal {outcome_label(o).lower()}")[1]
+        if res.method.get("controlled"):
+            text += (" De verwachting volgt de eigen trend van de wijk vóór de start, en neemt veranderingen mee "
+                     "die ook de wijken zonder wijkgericht handhaven troffen (zoals de overstap op de MeldR-app).")
+        eff = self.ev.to_frame("effects")
+        row = eff[eff["uitkomst"] == o]
+        if not row.empty and row["ontwerp"].iloc[0] not in ("its", "its_controlled"):
+            text += (f" De schatting in de tabel komt uit een andere opzet ({row['methode'].iloc[0]}); deze grafiek "
+                     "is een aanvullend beeld van de wijk zelf.")
+        show_md(text)
 
     def _event_study(self):
         from wijklib import did
