@@ -132,12 +132,28 @@ def years_axis(ax: plt.Axes) -> None:
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, pos=None: f"{x:.0f}"))
 
 
-def _finish(ax: plt.Axes, ylabel: str | None, title: str | None, width: int = 80) -> None:
+def title_chars(ax: plt.Axes, share: float = 0.85) -> int:
+    """How many characters of the axes' bold title fit on one line of ``share`` of the figure's width.
+
+    A bold DejaVu Sans character is about 0.6 em wide on average; a left-aligned title starts at the
+    axes' left edge, so only part of the figure width is available. (A fixed 80 let titles with long
+    words run past the figure edge, where the SVG cuts them off.)
+
+    Examples
+    --------
+    >>> fig, ax = figure(); n = title_chars(ax); plt.close(fig)
+    >>> 40 <= n <= 75
+    True
+    """
+    return max(20, int(ax.figure.get_figwidth() * 72 * share / (0.6 * ax.title.get_fontsize())))
+
+
+def _finish(ax: plt.Axes, ylabel: str | None, title: str | None, width: int | None = None) -> None:
     dutch_numbers(ax)
     if ylabel:
         ax.set_ylabel(ylabel)
     if title:
-        ax.set_title(wrap(title, width), loc="left")
+        ax.set_title(wrap(title, width or title_chars(ax)), loc="left")
 
 
 def svg_bytes(fig: plt.Figure) -> str:
