@@ -509,3 +509,24 @@ def test_quality_flags_and_level2_helpers():
     assert "ontbrekende_maanden" in set(q["code"]) and "meldgedrag" in set(q["code"])
     assert level2.survey_margin(50.0, None, "% veilig") != level2.survey_margin(50.0, None, "% veilig")  # NaN
     assert level2.is_percentage("aandeel bewoners dat zich veilig voelt")
+
+
+def test_enforcement_table_starts_at_the_baseline_of_the_reported_change():
+    """The yearly series in the report must start where the reported change starts (its baseline year),
+    also when that lies before the default window of the last five years."""
+    from wijklib.monitor.level1 import ENFORCEMENT_YEARS, enforcement_change, enforcement_table
+
+    years = range(2015, 2026)
+    hh = pd.DataFrame({
+        "datum": pd.to_datetime([f"{y}-06-01" for y in years for _ in range(20)]),
+        "wijkraad_id": "w", "thema": "afval", "actie": "controle",
+        "overtreding": [i < 5 + (y - 2015) % 3 for y in years for i in range(20)],
+    })
+    default = enforcement_table(hh, None, "w", 2025)
+    assert sorted(default["jaar"].unique()) == list(range(2025 - ENFORCEMENT_YEARS + 1, 2026))
+    t = enforcement_table(hh, None, "w", 2025, since=2018)
+    assert sorted(t["jaar"].unique()) == list(range(2018, 2026))
+    change = enforcement_change(hh, None, "w", 2025, 2018)[("naleving", "")]
+    nal = t[t["indicator"] == "naleving"].set_index("jaar")["schatting"]
+    assert change.estimate == pytest.approx(nal[2025] - nal[2018])
+    assert change.baseline == pytest.approx(nal[2018])

@@ -582,7 +582,7 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
         trends=trend_table(panel_y, ward, year, outcomes + [a for a in _ACTIONS if f"n_{a}" in panel_y.columns],
                            start=start, k=cfg.design["comparable_k"], yearly=ctx.yearly),
         effects=effects,
-        enforcement=enforcement_table(hh, ml, ward, year, alpha=alpha),
+        enforcement=enforcement_table(hh, ml, ward, year, since=base_year, alpha=alpha),
         enforcement_change=change_frame(changes),
         quality=quality_flags(panel_y, ward, year, outcomes, start=start, config=cfg, focus=focus, yearly=ctx.yearly,
                               boundary_changes=ctx.boundary_changes(ward, year)),

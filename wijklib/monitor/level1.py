@@ -219,13 +219,16 @@ def enforcement_table(
     year: int,
     *,
     years: list[int] | None = None,
+    since: int | None = None,
     alpha: float = 0.05,
 ) -> pd.DataFrame:
     """Compliance, violations per theme and follow-up time per year, each with its interval.
 
     ``handhaving`` and ``meldingen`` must carry a ``wijkraad_id`` column (the monitor's context adds it
     from the buurt). Years default to the last :data:`ENFORCEMENT_YEARS` years up to ``year`` present in
-    the data (the bootstrap over reports is the costly part of a ward's evaluation).
+    the data (the bootstrap over reports is the costly part of a ward's evaluation), extended back to
+    ``since`` (the baseline year of :func:`enforcement_change`, so the yearly series starts where the
+    reported change starts).
 
     Examples
     --------
@@ -242,7 +245,7 @@ def enforcement_table(
         jaar = pd.to_datetime(hh["datum"]).dt.year
         ov = _bool(hh["overtreding"])
         ctrl = (hh["actie"] == "controle").to_numpy()
-        ys = years or sorted(int(y) for y in jaar.unique() if year - ENFORCEMENT_YEARS < y <= year)
+        ys = years or _table_years(jaar, year, since)
         for y in ys:
             in_y = (jaar == y).to_numpy()
             n = int((in_y & ctrl).sum())
@@ -261,7 +264,7 @@ def enforcement_table(
         m = meldingen.loc[meldingen["wijkraad_id"] == ward]
         days = (pd.to_datetime(m["afgehandeld"]) - pd.to_datetime(m["ontvangen"])).dt.total_seconds() / 86400
         jaar = pd.to_datetime(m["ontvangen"]).dt.year
-        ys = years or sorted(int(y) for y in jaar.unique() if year - ENFORCEMENT_YEARS < y <= year)
+        ys = years or _table_years(jaar, year, since)
         for y in ys:
             v = days.loc[(jaar == y) & days.notna()].to_numpy(dtype=float)
             for ind, q in (("doorlooptijd_mediaan", 0.5), ("doorlooptijd_p90", 0.9)):
@@ -270,6 +273,11 @@ def enforcement_table(
                              "conf_low": lo, "conf_high": hi, "methode": "bootstrap over meldingen"})
     out = pd.DataFrame(rows, columns=ENFORCEMENT_COLUMNS)
     return out.astype({"jaar": "int64", "n": "int64"}) if not out.empty else out
+
+
+def _table_years(jaar: pd.Series, year: int, since: int | None) -> list[int]:
+    first = year - ENFORCEMENT_YEARS + 1 if since is None else min(since, year - ENFORCEMENT_YEARS + 1)
+    return sorted(int(y) for y in jaar.unique() if first <= y <= year)
 
 
 def _seed(ward: str, year: int, q: float) -> int:
