@@ -835,27 +835,35 @@ class WardReport:
         herijk = {h["thema"]: h for h in self.ev.herijk}
         if pr.empty:
             show_md(f"Voor {self.naam} is voor {self.jaar} geen wijkakkoord met prioriteiten vastgelegd.")
+        # The summary line first (what a council member reads), then one block per priority. The block
+        # does not repeat the monitor's full sentence (estimate and interval are already on its first
+        # line), so the section stays on one page.
+        counts = self.ev.headline()["verdicts"]
+        show_md("**Samengevat:** " + ", ".join(f"{n}× {k}" for k, n in counts.items() if n) +
+                (". Herijk-advies voor: " + ", ".join(h["thema"] for h in self.ev.herijk) + "."
+                 if self.ev.herijk else ". Geen herijk-advies."))
         blocks = []
         kinds = {(p.thema, p.indicator): (p.kind, p.key) for p in self.ev.priorities}
+        methods = {(p.thema, p.indicator): (p.measure.method if p.measure is not None else "")
+                   for p in self.ev.priorities}
         for thema, grp in pr.groupby("thema", sort=False):
             lines = []
             for r in grp.itertuples():
                 dev = self.development(*kinds.get((r.thema, r.indicator), ("", "")))
+                method = methods.get((r.thema, r.indicator), "")
+                why = f"Oordeel: {r.oordeel}, want {r.reden}." if str(r.reden) else f"Oordeel: {r.oordeel}."
                 lines.append(
                     f"<p><b>{html.escape(str(r.indicator))}</b> ({html.escape(str(r.richting))} gewenst): "
                     f"<span class=\"getal\">{effect_text(r.schaal, r.schatting, r.conf_low, r.conf_high)}</span> "
                     f"{verdict_chip(str(r.oordeel))}<br/>"
                     + (f"<i>{html.escape(dev)}</i> " if dev else "")
-                    + f"{html.escape(str(r.toelichting))}</p>")
+                    + (f"Gemeten met {html.escape(method)}. " if method else "")
+                    + f"{html.escape(why)}</p>")
             if thema in herijk:
                 h = herijk[thema]
                 lines.append(f'<p class="herijk">Herijk-advies: {html.escape(str(h.get("bewijs", "")))}</p>')
             blocks.append(f'<div class="kort"><h4>{html.escape(str(thema))}</h4>{"".join(lines)}</div>')
         show_html("".join(blocks))
-        counts = self.ev.headline()["verdicts"]
-        show_md("**Samengevat:** " + ", ".join(f"{n}× {k}" for k, n in counts.items() if n) +
-                (". Herijk-advies voor: " + ", ".join(h["thema"] for h in self.ev.herijk) + "."
-                 if self.ev.herijk else ". Geen herijk-advies."))
         record_headline(self.headline())
 
     def level1(self) -> None:
