@@ -1088,6 +1088,12 @@ class WardReport:
                 for r in ri.itertuples()) + ".")
         qu = self.ev.to_frame("quotes")
         if not qu.empty:
+            # The same remark often comes in through several channels: show it once, with every source.
+            def _join(v: pd.Series) -> str:
+                return ", ".join(dict.fromkeys(str(x) for x in v))
+
+            qu = (qu.assign(tekst=qu["tekst"].astype(str)).groupby("tekst", sort=False, as_index=False)
+                  .agg(thema=("thema", _join), bron=("bron", _join)))
             items = "".join(f"<li>“{html.escape(scrub(str(r.tekst)))}” <span class=\"note\">({html.escape(str(r.thema))}, "
                             f"{html.escape(str(r.bron))})</span></li>" for r in qu.head(6).itertuples())
             show_html(f"<h4>Uit de wijk (publiceerbare signalen, zonder persoonsgegevens)</h4><ul>{items}</ul>")
