@@ -317,6 +317,7 @@ def prepare(cfg: ReportConfig, year: int, wards: Sequence[str] | None = None) ->
         # City-wide placebo fits are shared by every wijk report: fit once, cache on disk.
         police.placebo_tests(cfg.data_dir, gemeente, start)
         police.did_placebo_tests(cfg.data_dir, gemeente, start)
+        police.did_placebo_se_tests(cfg.data_dir, gemeente, start)
         return {}
     from wijklib.report import evaluations
 
@@ -372,6 +373,9 @@ class PoliceReport:
         perm = police.did_placebo_tests(self.cfg.data_dir, self.gemeente, self.start.strftime("%Y-%m"))
         self.n_wijken = len(perm)
         self.p_perm = float(perm.loc[perm["wijk_code"] == self.code, "p_perm"].iloc[0])
+        # The ward reports' single-ward inference (placebo SEs from the other wijken), for comparison.
+        self.se_tests = police.did_placebo_se_tests(self.cfg.data_dir, self.gemeente, self.start.strftime("%Y-%m"))
+        self.p_placebo_se = float(self.se_tests.loc[self.se_tests["wijk_code"] == self.code, "p_value"].iloc[0])
 
     # -- numbers -----------------------------------------------------------------------------
     def totals(self) -> dict[str, float]:
@@ -406,7 +410,7 @@ class PoliceReport:
             "its_totaal_rr": round(lc.estimate, 4), "its_totaal_low": round(lc.conf_low, 4),
             "its_totaal_high": round(lc.conf_high, 4), "its_totaal_p": round(lc.p_value, 4),
             "did_effect": round(self.es.effect.estimate, 4), "did_p": round(self.es.effect.p_value, 4),
-            "did_p_perm": round(self.p_perm, 4),
+            "did_p_perm": round(self.p_perm, 4), "did_p_placebo_se": round(self.p_placebo_se, 4),
             "placebo_significant": int((sig < 0.05).sum()), "placebo_tests": int(sig.size),
         }
 
@@ -462,7 +466,10 @@ class PoliceReport:
              f"standaardfouten geclusterd per wijk). Vergeleken met de placebo-effecten van alle {self.n_wijken} wijken "
              f"(randomisatie-inferentie) is {nl_p(self.p_perm)}"
              + (": ook dan een vals alarm." if self.p_perm < 0.05 else
-                ": niet bijzonder, zoals het hoort zonder echte interventie.")),
+                ": niet bijzonder, zoals het hoort zonder echte interventie.")
+             + f" Met de methode van de wijkrapporten (standaardfout uit de placebo-effecten van de andere "
+               f"{self.n_wijken - 1} wijken) is {nl_p(self.p_placebo_se)}"
+             + (": een vals alarm." if self.p_placebo_se < 0.05 else ".")),
             ("Oordeel in gewone taal",
              f"Van de {h['placebo_tests']} misdrijfsoorten in deze wijk komen er {h['placebo_significant']} als "
              f"'significant' uit de placebotoets; bij zuivere toetsen verwacht je er ongeveer "
@@ -596,7 +603,10 @@ class PoliceReport:
             + f"Bij de verschil-in-verschillen met één wijk tegen de rest is {nl_pct(did_share['aandeel'], 1)} van "
             f"de {did_share['n_tests']} wijken significant: geclusterde standaardfouten met één behandelde eenheid "
             "zijn veel te klein (Conley & Taber 2011). Gebruik bij weinig wijken randomisatie-inferentie: "
-            "vergelijk het effect van de wijk met de placebo-effecten van alle andere wijken."
+            "vergelijk het effect van de wijk met de placebo-effecten van alle andere wijken. De wijkrapporten "
+            "doen dat: hun standaardfout komt uit de spreiding van die placebo-effecten; daarmee is hier "
+            f"{nl_pct(float((self.se_tests['p_value'] < 0.05).mean()), 1)} van de {len(self.se_tests)} wijken "
+            "significant."
         )
         show_table(share.rename(columns={"groep": "misdrijf", "ci_low": "conf_low", "ci_high": "conf_high"}),
                    pct=["aandeel", "conf_low", "conf_high"], digits={"aandeel": 1, "conf_low": 1, "conf_high": 1},
