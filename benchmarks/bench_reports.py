@@ -81,6 +81,27 @@ Reaching 1.5x would need ~1.4 s per report in total, i.e. cutting charts or page
 charts (PNG makes WeasyPrint's chart cost ~0 but the charts stop being vector): not done.
 Tried and not worth it: font/`FontConfiguration` (already one per worker; fonts are not in the
 profile's top), preparsing the stylesheet (~10 ms), more workers than cores (cores are already busy).
+
+## Second session (2026-11-29, afternoon): what moved and why
+
+- Runs in the afternoon of 2026-11-29 rendered the batch in 98.9 s, 103.4 s and 107.9 s (5.2-6.4x the
+  floor), against 86.9 s (4.5x) in the morning. Part of that is the machine: the WeasyPrint stage, whose
+  code did not change, took 2.49 CPU s per ward against 1.81 s in the morning. Part is new work (next point).
+- New work per ward: the report's event study now uses placebo inference (`wijklib.did.event_study_single`;
+  clustered SEs with one treated ward are invalid, see the placebo table below). That is 14 extra small
+  fits, about 0.5-0.8 CPU s the first time a kernel meets a cohort; the other wards of that cohort reuse them.
+  Correct intervals were judged worth this.
+- Where the floor target stands: `results/pdf_engines.md` (`python -m benchmarks.bench_pdf_engines`) shows
+  that WeasyPrint needs about 1.1 CPU s for a ward's text and tables alone, with no charts and no hyphenation
+  change. The floor leaves about 1.4 CPU s per report for everything. Typst (peer venv) sets the same words,
+  tables and charts in 0.12-0.15 s. With WeasyPrint, 1.5x is out of reach unless the PDF gets much shorter.
+  Typst would bring a ward to about 2.5-3x the floor. Reaching 1.5x would also need the notebook's code and
+  charts, now about 1.5-2.0 CPU s, to drop to about 0.8 s.
+- Tried and dropped: running constrained layout once and saving with the layout frozen (no gain: 4.2-4.9 s
+  against 4.2-4.5 s for the 21 charts of three wards), PNG charts (matplotlib Agg was slower than SVG: 5.0-6.6 s vs 3.7-4.5 s for the same 21
+  charts),
+  `svg.fonttype = path` (for Bloemhof's 7 charts: matplotlib 1.4-1.6 s and WeasyPrint 1.6-2.0 s, against 1.1 s
+  and 0.6 s with `none`).
 """
 
 
@@ -276,6 +297,9 @@ def placebo_study() -> list[tuple[str, str, int, int, float]]:
         pp = dt["p_perm"].to_numpy()
         rows.append(("DiD event study, randomisation inference over wijken", start, int(pp.size),
                      int((pp < 0.05).sum()), float(np.mean(pp < 0.05)), ""))
+        ps = police.did_placebo_se_tests(d, "518", start)["p_value"].dropna().to_numpy()
+        rows.append(("DiD event study, placebo SEs over wijken (did.event_study_single, as in the ward reports)",
+                     start, int(ps.size), int((ps < 0.05).sum()), float(np.mean(ps < 0.05)), ""))
     return rows
 
 
@@ -384,7 +408,9 @@ def main(argv: list[str] | None = None) -> int:
                   "throughout); 117 (overval) is zero in the source and December 2017 (unpublished, zero "
                   "everywhere) is left out. 'DiD ... CR1': one treated wijk against the 36 others, event study "
                   "(Sun-Abraham) on log(1 + monthly crimes), SEs clustered by wijk; 'randomisation inference': "
-                  "the same estimates, p = share of wijken with an |effect| at least as large. "
+                  "the same estimates, p = share of wijken with an |effect| at least as large; 'placebo SEs': "
+                  "`did.event_study_single`, the ward reports' method, SE = spread of the placebo effects of the "
+                  "other 36 wijken, t(35) (`police.did_placebo_se_tests`). "
                   "`wijklib.report.placebo_share()` computes the first kind of row; the wijk reports print it."]
     elif not args.no_write:
         lines += kept_placebo_section(RESULTS / "reports.md")
