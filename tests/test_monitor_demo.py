@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -118,9 +119,12 @@ def test_priority_verdicts_on_a_demo_ward(demo_city, demo_evaluation):
                 assert p.verdict == OP_KOERS, (p.indicator, p.measure, p.reason)
             elif truth[p.key] == 1.0:
                 assert p.verdict != OP_KOERS, (p.indicator, p.measure, p.reason)
-        if p.kind == "wijkprofiel":
+        if p.kind == "wijkprofiel" and not p.indicator.startswith("%"):
             # The Wijkprofiel publishes index scores without a respondent-level spread: margin unknown.
             assert p.verdict == ONVOLDOENDE and "onbekend" in p.reason
+        if p.kind == "wijkprofiel" and p.indicator.startswith("%"):
+            # A published share has a binomial margin from its respondent count: a real verdict.
+            assert p.verdict != ONVOLDOENDE and np.isfinite(p.measure.conf_low), (p.indicator, p.measure, p.reason)
     h = ev.headline()
     assert h["wijkraad_id"] == ward and sum(h["verdicts"].values()) == len(ev.priorities)
     assert ev.level3.score is not None and 0 <= ev.level3.score <= 100

@@ -116,6 +116,13 @@ _CONTROLES_PER_HOUR = 0.15
 
 WIJKPROFIEL_EDITIONS = (2014, 2016, 2018, 2020, 2022, 2024)
 VI_THEMES = ("veiligheidsbeleving", "diefstal", "geweld", "inbraak", "vandalisme", "overlast")
+#: A published survey share next to the index scores (the Wijkprofiel shows such percentages; the city's
+#: "sometimes feels unsafe in own neighbourhood" was 28% in 2014 and 34% in 2024). Unlike an index score it
+#: carries a known survey margin (binomial, from the respondent count).
+UNSAFE_INDICATOR = "% voelt zich weleens onveilig in de eigen buurt"
+#: Percentage points per index point of the subjective veiligheidsbeleving score (higher score, fewer unsafe).
+_UNSAFE_PER_POINT = 0.6
+
 #: Index points added to subjective scores when the edition's fieldwork (1 April) follows the start.
 TREATMENT_EFFECT_WIJKPROFIEL = {("veiligheidsbeleving", "subjectief"): 4.0,
                                 ("overlast", "subjectief"): 3.0, ("vandalisme", "objectief"): 2.0}
@@ -233,7 +240,8 @@ AKKOORD_PRIORITIES: dict[str, tuple[tuple[str, str, str], ...]] = {
                         ("meldingen grofvuil", "meldingen", "daling")),
     "Jeugdoverlast": (("meldingen jeugd", "meldingen", "daling"),
                       ("meldingen overlast", "meldingen", "daling")),
-    "Veiligheidsgevoel": (("veiligheidsbeleving subjectief", "wijkprofiel", "stijging"),),
+    "Veiligheidsgevoel": (("veiligheidsbeleving subjectief", "wijkprofiel", "stijging"),
+                          (UNSAFE_INDICATOR, "wijkprofiel", "daling")),
     "Naleving": (("naleving", "handhaving", "stijging"),),
     "Snelle afhandeling": (("doorlooptijd", "meldingen", "daling"),),
     "Parkeeroverlast": (("meldingen parkeren", "meldingen", "daling"),),
@@ -727,12 +735,16 @@ def _wijkprofiel(rng, hier, pop_long, u_w, b_w, start, months):
             ward = -9.0 * uw / 0.25 + rng.normal(0, 6, n_wijk)
             noise_sd = np.where(deel == "subjectief", 60 / np.sqrt(np.maximum(n_resp, 1)), 3.0)
             tr = trend_subj if deel == "subjectief" else trend_obj
-            s = ward[:, None] + rng.normal(0, 1, (n_wijk, E)) * noise_sd
+            noise = rng.normal(0, 1, (n_wijk, E)) * noise_sd
+            s = ward[:, None] + noise
             # Calibrate: population-weighted 2014 city mean = 100 (the index definition).
             w2014 = np.array([pop_w.get((c, 2014), 0) for c in wijken["wijk_code"]], float)
             s = s - np.average(s[:, 0], weights=np.maximum(w2014, 1)) + 100 + tr[None, :]
             s = s + treated * TREATMENT_EFFECT_WIJKPROFIEL.get((th, deel), 0.0)
+            if (th, deel) == ("veiligheidsbeleving", "subjectief"):
+                true_subj = s - noise  # the ward's level without survey noise (drives the share below)
             scores[(th, deel)] = np.clip(s, 20, 200)
+    unsafe_rng = _rng(rng.integers(2**31), 0)  # own stream: the index scores above stay as they were
     for i in range(n_wijk):
         for e, ed in enumerate(WIJKPROFIEL_EDITIONS):
             obj_all, subj_all = [], []
@@ -748,6 +760,14 @@ def _wijkprofiel(rng, hier, pop_long, u_w, b_w, start, months):
                         obj_all.append(val)
                     elif d == "subjectief":
                         subj_all.append(val)
+            # The share feeling unsafe follows the ward's true subjective score (before its survey noise,
+            # which the binomial draw replaces) around the city level of 28% in 2014.
+            p_unsafe = np.clip((28.0 - _UNSAFE_PER_POINT * (true_subj[i, e] - 100.0)) / 100, 0.02, 0.95)
+            n_ie = int(n_resp[i, e])
+            if n_ie > 0:
+                rows.append({**base, "thema": "veiligheidsbeleving", "deel": "subjectief", "indicator": UNSAFE_INDICATOR,
+                             "waarde": round(100 * float(unsafe_rng.binomial(n_ie, p_unsafe)) / n_ie, 1),
+                             "n_respondenten": n_ie})
             o, s_ = round(float(np.mean(obj_all)), 1), round(float(np.mean(subj_all)), 1)
             for d, val in (("objectief", o), ("subjectief", s_), ("totaal", round((o + s_) / 2, 1))):
                 rows.append({**base, "thema": "veiligheidsindex", "deel": d,
@@ -907,6 +927,8 @@ def _truth(seed, scale, wr_ids, wr_names, start, months, uren_pw, selection_log,
             "followup_time_ratio": TREATMENT_EFFECT_FOLLOWUP,
             "compliance_share_difference": TREATMENT_EFFECT_COMPLIANCE,
             "wijkprofiel_points": {f"{t} {d}": v for (t, d), v in TREATMENT_EFFECT_WIJKPROFIEL.items()},
+            "wijkprofiel_percentage_points": {UNSAFE_INDICATOR: -_UNSAFE_PER_POINT * TREATMENT_EFFECT_WIJKPROFIEL[
+                ("veiligheidsbeleving", "subjectief")]},
         },
         "reporting_app": {
             "switch_date": APP_SWITCH, "from": "BuitenBeter", "to": "MeldR",

@@ -335,7 +335,7 @@ The files themselves are not in git; this README is (it is rewritten identically
 | `handhaving_acties.csv` | `,`, UTF-8 with BOM | enforcement actions (controle, waarschuwing, bestuurlijke strafbeschikking, proces-verbaal) per buurt (name); from {cov['handhaving']['start']} |
 | `handhaving_uren.xlsx` | sheet `Inzet`, week = Monday `dd-mm-jjjj`, hours as decimal-comma text | enforcement hours per wijkraad per week; from {cov['handhaving_uren']['start']}; weeks {', '.join(cov['handhaving_uren']['missing_weeks'])} are missing (system migration) |
 | `politie_misdrijven.csv` | `;`, UTF-8, CBS StatLine layout (`Perioden` like `2021MM03`) | registered crimes per buurt per month, 10 crime types, zeros included; up to {cov['politie']['end']} (publication lag) |
-| `wijkprofiel.xlsx` | sheet `Veiligheidsindex` | Veiligheidsindex per wijk, editions 2014–2024, themes x objectief/subjectief/totaal, 100 = city 2014 |
+| `wijkprofiel.xlsx` | sheet `Veiligheidsindex` | Veiligheidsindex per wijk, editions 2014–2024, themes x objectief/subjectief/totaal, 100 = city 2014, plus the share "% voelt zich weleens onveilig in de eigen buurt" (percent, with respondents) |
 | `focusgebieden.csv` | `;` | NPRZ focus wijken (2012–) and safety hyperfocus wijken (2024–) |
 | `wijkakkoorden.csv` | `;`, UTF-8 with BOM | priorities per wijkraad per year 2022–2025 with indicator, source and desired direction |
 | `netwerk_overleggen.csv` | `,`, Windows-1252 | meetings per wijkraad and whether enforcement attended (from {cov['netwerk']['start']}) |
