@@ -48,7 +48,7 @@ def batch(tmp_path_factory):
 
 def test_three_wards_pdf_matches_monitor(batch):
     from wijklib import monitor, panel
-    from wijklib.report.content import effect_text
+    from wijklib.report.content import priority_effect_text
 
     out, summary = batch
     assert summary.exit_code == 0, summary.text()
@@ -67,7 +67,7 @@ def test_three_wards_pdf_matches_monitor(batch):
         pr = ev.to_frame("priorities")
         assert len(pr) > 0
         for r in pr.itertuples():
-            expected = effect_text(r.schaal, r.schatting, r.conf_low, r.conf_high)
+            expected = priority_effect_text(r)
             assert _squash(expected) in squashed, f"{w}: {r.indicator}: {expected} not in the PDF"
         row = next(x for x in json.loads((out / "manifest.json").read_text())["reports"] if x["ward_id"] == w)
         assert row["headline"]["verdicts"] == ev.headline()["verdicts"]

@@ -669,8 +669,8 @@ def verdict_chip(verdict: str) -> str:
     return chip(verdict, _VERDICT_CLASS.get(verdict, "onzeker"))
 
 
-def effect_text(scale: str | None, est: float, low: float, high: float, digits: int = 2) -> str:
-    """An effect with interval: ratios as % change, differences as signed numbers.
+def effect_text(scale: str | None, est: float, low: float, high: float, digits: int = 2, unit: str = "") -> str:
+    """An effect with interval: ratios as % change, differences as signed numbers (with ``unit``).
 
     Examples
     --------
@@ -680,19 +680,42 @@ def effect_text(scale: str | None, est: float, low: float, high: float, digits: 
     '+0,14 (95%-interval +0,03 tot +0,27)'
     >>> effect_text("difference", -5.38, float("nan"), float("nan"))
     '−5,38 (geen interval)'
+    >>> effect_text("difference", -1.0, -6.94, 4.94, 1, " procentpunt")
+    '−1,0 procentpunt (95%-interval −6,9 tot +4,9)'
     """
     if est is None or not math.isfinite(float(est)):
         return "niet te schatten"
     if low is None or high is None or not (math.isfinite(float(low)) and math.isfinite(float(high))):
         point = nl_pct(est - 1, signed=True) if scale == "ratio" else ("+" if est > 0 else "") + nl_number(est, digits)
-        return f"{point} (geen interval)"
+        return f"{point}{unit if scale != 'ratio' else ''} (geen interval)"
     if scale == "ratio":
         return ratio_text(est, low, high)
 
     def s(x: float) -> str:
         return ("+" if x > 0 else "") + nl_number(x, digits)
 
-    return f"{s(est)} (95%-interval {s(low)} tot {s(high)})"
+    return f"{s(est)}{unit} (95%-interval {s(low)} tot {s(high)})"
+
+
+def priority_effect_text(row: Any) -> str:
+    """:func:`effect_text` of a wijkakkoord priority row (``bron``, ``indicator``, ``schaal``, ``schatting``,
+    ``conf_low``, ``conf_high``): a Wijkprofiel share changes in percentage points, so it says so.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r = pd.Series({"bron": "wijkprofiel", "indicator": "% voelt zich onveilig", "schaal": "difference",
+    ...                "schatting": 2.04, "conf_low": -1.5, "conf_high": 5.6})
+    >>> priority_effect_text(r)
+    '+2,0 procentpunt (95%-interval −1,5 tot +5,6)'
+    """
+    from wijklib.monitor.level2 import is_percentage
+
+    get = row.get if hasattr(row, "get") else lambda k: getattr(row, k)
+    args = (get("schaal"), get("schatting"), get("conf_low"), get("conf_high"))
+    if get("bron") in ("wijkprofiel", "veiligheidsindex") and is_percentage(str(get("indicator"))):
+        return effect_text(*args, digits=1, unit=" procentpunt")
+    return effect_text(*args)
 
 
 def signal_chart_data(signals: pd.DataFrame, threshold: int = 5) -> tuple[pd.DataFrame, str]:
@@ -777,7 +800,7 @@ class WardReport:
     def headline(self) -> dict[str, Any]:
         """Headline numbers: the monitor's ``headline()`` plus the printed effect texts per priority."""
         h = dict(self.ev.headline())
-        h["effecten"] = {f"{r.thema} | {r.indicator}": effect_text(r.schaal, r.schatting, r.conf_low, r.conf_high)
+        h["effecten"] = {f"{r.thema} | {r.indicator}": priority_effect_text(r)
                          for r in self.priorities().itertuples()}
         return h
 
@@ -799,7 +822,10 @@ class WardReport:
         elif kind == "wijkprofiel":
             sv = self.ev.to_frame("survey")
             d = sv[sv["indicator"] == key].set_index("editie").sort_index()
-            unit, col_w, col_c, digits = " (index)", "waarde", "stad", 0
+            from wijklib.monitor.level2 import is_percentage
+
+            unit = " (% van de respondenten)" if is_percentage(key) else " (index)"
+            col_w, col_c, digits = "waarde", "stad", 0
         else:
             return ""
         d = d[d[col_w].notna()] if col_w in d else d.iloc[0:0]
@@ -864,7 +890,7 @@ class WardReport:
                 why = f"Oordeel: {r.oordeel}, want {r.reden}." if str(r.reden) else f"Oordeel: {r.oordeel}."
                 lines.append(
                     f"<p><b>{html.escape(str(r.indicator))}</b> ({html.escape(str(r.richting))} gewenst): "
-                    f"<span class=\"getal\">{effect_text(r.schaal, r.schatting, r.conf_low, r.conf_high)}</span> "
+                    f"<span class=\"getal\">{priority_effect_text(r)}</span> "
                     f"{verdict_chip(str(r.oordeel))}<br/>"
                     + (f"<i>{html.escape(dev)}</i> " if dev else "")
                     + (f"Gemeten met {html.escape(method)}. " if method else "")
@@ -1274,7 +1300,7 @@ class CityReport:
             rows.append({
                 "wijkraad": ev.wijkraad, "wijkraad_id": w,
                 "prioriteit": f"{main['thema']}: {main['indicator']}" if main is not None else "–",
-                "effect": (html.escape(effect_text(main["schaal"], main["schatting"], main["conf_low"], main["conf_high"]))
+                "effect": (html.escape(priority_effect_text(main))
                            if main is not None else "–"),
                 "op_koers": c.get("op koers", 0), "geen_verandering": c.get("geen aantoonbare verandering", 0),
                 "ongunstig": c.get("ongunstige ontwikkeling", 0), "onvoldoende": c.get("onvoldoende gegevens", 0),
