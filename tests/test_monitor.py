@@ -438,6 +438,16 @@ def test_herijk_and_previous_year(city, tmp_path):
     ctx1 = monitor.Context(ctx.tables, ctx.panel, hierarchy=_hierarchy(), config={"herijk": {"years": 1}})
     ev1 = monitor.evaluate_ward("w12", 2024, context=ctx1)
     assert {h["thema"] for h in ev1.herijk} == {t for t, d in themes.items() if d["oordeel"] != OP_KOERS}
+    # Years without usable data are no evidence against a priority: the advice is to measure it first.
+    from wijklib.monitor.evaluation import ADVIES_HERIJKEN, ADVIES_MEETBAAR, herijk_advice
+
+    for h in ev1.herijk:
+        unmeasured = themes[h["thema"]]["oordeel"] == ONVOLDOENDE
+        assert h["advies"] == (ADVIES_MEETBAAR if unmeasured else ADVIES_HERIJKEN), h
+    assert list(ev1.to_frame("herijk").columns) == ["thema", "jaren", "advies", "bewijs"]
+    assert herijk_advice([ONVOLDOENDE, ONVOLDOENDE], 2) == ADVIES_MEETBAAR
+    assert herijk_advice([ONVOLDOENDE, "geen aantoonbare verandering"], 2) == ADVIES_HERIJKEN
+    assert herijk_advice([OP_KOERS, ONVOLDOENDE], 2) is None
 
 
 def test_inputs_are_not_mutated(city, ev_w00):

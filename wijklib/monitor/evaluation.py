@@ -53,6 +53,35 @@ from wijklib.monitor.verdict import (
 #: Years of verdict history kept per priority indicator.
 _HISTORY_YEARS = 10
 
+#: Herijk advice kinds: re-set the priority, or (every year in the window without usable data) first make
+#: it measurable.
+ADVIES_HERIJKEN = "herijken"
+ADVIES_MEETBAAR = "eerst meetbaar maken"
+
+
+def herijk_advice(verdicts: list[str], years: int) -> str | None:
+    """Herijk advice for a theme from its verdicts of consecutive years (oldest first, this year last).
+
+    None when it was "op koers" in any of the last ``years`` years (or there are fewer years). Years
+    without any usable measurement are no evidence against the priority itself, so when every one of
+    them was "onvoldoende gegevens" the advice is to make it measurable first.
+
+    Examples
+    --------
+    >>> herijk_advice(["geen aantoonbare verandering", "ongunstige ontwikkeling"], 2)
+    'herijken'
+    >>> herijk_advice(["onvoldoende gegevens", "onvoldoende gegevens"], 2)
+    'eerst meetbaar maken'
+    >>> herijk_advice(["op koers", "geen aantoonbare verandering"], 2) is None
+    True
+    >>> herijk_advice(["geen aantoonbare verandering"], 2) is None
+    True
+    """
+    last = verdicts[-years:]
+    if len(verdicts) < years or any(v == OP_KOERS for v in last):
+        return None
+    return ADVIES_MEETBAAR if all(v == ONVOLDOENDE for v in last) else ADVIES_HERIJKEN
+
 #: Version of the JSON layout written by :meth:`WardEvaluation.to_json`; bump on incompatible changes.
 SCHEMA_VERSION = 1
 
@@ -296,7 +325,7 @@ class WardEvaluation:
         if part == "effects":
             return self.level1.effects_frame()
         if part == "herijk":
-            return pd.DataFrame(list(self.herijk), columns=["thema", "jaren", "bewijs"])
+            return pd.DataFrame(list(self.herijk), columns=["thema", "jaren", "advies", "bewijs"])
         tables = {
             "trends": self.level1.trends, "enforcement": self.level1.enforcement,
             "enforcement_change": self.level1.enforcement_change, "quality": self.level1.quality,
@@ -690,7 +719,8 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
         hist = hist[-(n_years - 1):] if n_years > 1 else []
         window = [*hist, {"jaar": year, "oordeel": oordeel}]
         consecutive = [h["jaar"] for h in window] == list(range(year - len(window) + 1, year + 1))
-        advise = len(window) >= n_years and consecutive and all(h["oordeel"] != OP_KOERS for h in window[-n_years:])
+        advice = herijk_advice([h["oordeel"] for h in window], n_years) if consecutive else None
+        advise = advice is not None
         themes.append({"thema": thema, "oordeel": oordeel, "herijk": bool(advise), "indicatoren": len(vs),
                        "geschiedenis": hist, "indicators": [v.indicator for v in vs]})
         if advise:
@@ -700,7 +730,7 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
                                            + (f" ({fmt_pct(v.measure.relative()[0])})" if v.measure is not None
                                               and np.isfinite(v.measure.relative()[0]) else "") for v in vs)]
             )
-            herijk.append({"thema": thema, "jaren": n_years, "bewijs": evidence})
+            herijk.append({"thema": thema, "jaren": n_years, "bewijs": evidence, "advies": advice})
 
     # ---- year-over-year comparison ------------------------------------------------------------
     comp_rows = []

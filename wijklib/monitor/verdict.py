@@ -230,7 +230,9 @@ def rules_text(config: MonitorConfig | None = None) -> str:
             "indicator te beoordelen is, en anders 'geen aantoonbare verandering'.",
             "",
             f"Herijkadvies: een prioriteit die {h['years']} evaluatiejaren op rij (dit jaar meegeteld) niet "
-            "'op koers' is, wordt ter herijking voorgelegd, met het bewijs per jaar.",
+            "'op koers' is, wordt ter herijking voorgelegd, met het bewijs per jaar. Was er in al die jaren "
+            "'onvoldoende gegevens', dan luidt het advies 'eerst meetbaar maken': zonder meting is er geen "
+            "bewijs tegen de prioriteit zelf.",
             "",
             f"Kwaliteitsvlaggen: meldingen zijn afhankelijk van meldgedrag (meldbereidheid); het meldkanaal "
             f"veranderde op {q['channel_change']} (MeldR); minder dan {q['small_numbers']} gebeurtenissen per "

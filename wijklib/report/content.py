@@ -897,7 +897,8 @@ class WardReport:
                     + f"{html.escape(why)}</p>")
             if thema in herijk:
                 h = herijk[thema]
-                lines.append(f'<p class="herijk">Herijk-advies: {html.escape(str(h.get("bewijs", "")))}</p>')
+                kind = "eerst meetbaar maken" if h.get("advies") == "eerst meetbaar maken" else "herijken"
+                lines.append(f'<p class="herijk">Herijk-advies ({kind}): {html.escape(str(h.get("bewijs", "")))}</p>')
             blocks.append(f'<div class="kort"><h4>{html.escape(str(thema))}</h4>{"".join(lines)}</div>')
         show_html("".join(blocks))
         record_headline(self.headline())
