@@ -9,6 +9,7 @@ Functions take plain tables and return ``(fig, ax)``; they never call ``plt.show
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib
 import matplotlib.layout_engine
@@ -110,6 +111,38 @@ def wrap(text: str, width: int = 70) -> str:
     return "\n".join(textwrap.wrap(str(text), width)) if text else text
 
 
+class DutchFormatter(matplotlib.ticker.Formatter):
+    """Tick labels with a decimal comma and a thousands dot, with as many decimals as the ticks need.
+
+    All ticks of an axis get the same number of decimals: the fewest (at most 3) that show every tick
+    exactly, so 0.55 / 0.60 / 0.65 do not all print as "0,6" (a fixed single decimal did that).
+
+    Examples
+    --------
+    >>> DutchFormatter().format_ticks([0.55, 0.6, 0.65])
+    ['0,55', '0,60', '0,65']
+    >>> DutchFormatter().format_ticks([0, 2500, 5000])
+    ['0', '2.500', '5.000']
+    """
+
+    def __init__(self) -> None:
+        self.decimals: int | None = None
+
+    def format_ticks(self, values: Any) -> list[str]:
+        vals = [float(v) for v in values]
+        self.decimals = next((d for d in range(4) if all(abs(round(v, d) - v) < 1e-9 * max(1.0, abs(v))
+                                                         for v in vals)), 3)
+        try:
+            return [self(v) for v in vals]
+        finally:
+            self.decimals = None
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        if self.decimals is None:
+            return _nl_number(x)
+        return f"{x:,.{self.decimals}f}".replace(",", "X").replace(".", ",").replace("X", ".")
+
+
 def dutch_numbers(ax: plt.Axes, axis: str = "y") -> None:
     """Dutch tick labels (decimal comma, thousands dot) on an axis holding quantities, not years.
 
@@ -118,7 +151,7 @@ def dutch_numbers(ax: plt.Axes, axis: str = "y") -> None:
     >>> fig, ax = figure(); dutch_numbers(ax); plt.close(fig)
     """
     target = ax.yaxis if axis == "y" else ax.xaxis
-    target.set_major_formatter(matplotlib.ticker.FuncFormatter(_nl_number))
+    target.set_major_formatter(DutchFormatter())
 
 
 def years_axis(ax: plt.Axes) -> None:

@@ -1083,7 +1083,9 @@ class WardReport:
 
         sv = self.ev.to_frame("survey")
         if not sv.empty:
-            inds = list(dict.fromkeys(sv["indicator"]))[:6]
+            # The wijkakkoord's own survey indicators first, then the others, six panels at most.
+            own = [p.key for p in self.ev.priorities if p.kind == "wijkprofiel"]
+            inds = list(dict.fromkeys([i for i in own if i in set(sv["indicator"])] + list(sv["indicator"])))[:6]
             ncols = 3
             nrows = math.ceil(len(inds) / ncols)
             fig, axes = plt.subplots(nrows, ncols, figsize=(plots.TEXT_WIDTH, 1.8 * nrows + 0.4),
