@@ -615,8 +615,10 @@ class EventStudyResult:
         e = self.effect
         return (
             f"Event study ({m.get('estimator')}, ref = {m.get('ref')}, control = "
-            f"{m.get('control_group')}): average post effect {e.estimate:.4f} (SE {e.std_error:.4f}), "
-            f"{len(self.table)} event times; units = {m.get('n_units')}, periods = {m.get('n_periods')}"
+            f"{m.get('control_group')}): average post effect {e.estimate:.4f} (SE {e.std_error:.4f}, "
+            f"{m.get('se_type')}; {int((1 - e.alpha) * 100)}% CI [{e.conf_low:.4f}, {e.conf_high:.4f}], "
+            f"p = {e.p_value:.4g}), {len(self.table)} event times; units = {m.get('n_units')}, "
+            f"periods = {m.get('n_periods')}"
         )
 
     @property
