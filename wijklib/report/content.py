@@ -697,6 +697,21 @@ def effect_text(scale: str | None, est: float, low: float, high: float, digits: 
     return f"{s(est)}{unit} (95%-interval {s(low)} tot {s(high)})"
 
 
+def _multiple_testing_note(p_values: pd.Series, alpha: float = 0.05) -> str:
+    """One sentence on chance findings when a table shows many p-values (empty for fewer than 5).
+
+    Examples
+    --------
+    >>> _multiple_testing_note(pd.Series([0.01] * 20))
+    ' Bij 20 uitkomstmaten komen er ook zonder enig effect gemiddeld 1,0 op p < 0,05 uit; het oordeel kijkt alleen naar de prioriteiten van het wijkakkoord.'
+    """
+    n = int(pd.to_numeric(p_values, errors="coerce").notna().sum())
+    if n < 5:
+        return ""
+    return (f" Bij {n} uitkomstmaten komen er ook zonder enig effect gemiddeld {nl_number(alpha * n, 1)} "
+            f"op p < {nl_number(alpha, 2)} uit; het oordeel kijkt alleen naar de prioriteiten van het wijkakkoord.")
+
+
 def priority_effect_text(row: Any) -> str:
     """:func:`effect_text` of a wijkakkoord priority row (``bron``, ``indicator``, ``schaal``, ``schatting``,
     ``conf_low``, ``conf_high``): a Wijkprofiel share changes in percentage points, so it says so.
@@ -923,7 +938,7 @@ class WardReport:
             show_table(t.rename(columns={"maanden_voor": "mnd. voor", "maanden_na": "mnd. na"}),
                        digits={"p_value": 3}, caption="Geschat effect sinds de start, per uitkomst",
                        note="Methode: " + "; ".join(methods) + ". Effect als procentuele verandering t.o.v. "
-                            "de verwachting zonder wijkgericht handhaven.")
+                            "de verwachting zonder wijkgericht handhaven." + _multiple_testing_note(eff["p_value"]))
         self._its_chart()
         self._event_study_chart()
         self._enforcement()
