@@ -1323,7 +1323,8 @@ class CityReport:
                 "op_koers": c.get("op koers", 0), "geen_verandering": c.get("geen aantoonbare verandering", 0),
                 "ongunstig": c.get("ongunstige ontwikkeling", 0), "onvoldoende": c.get("onvoldoende gegevens", 0),
                 "oordeel": overall_verdict(c), "netwerkscore": h["network_score"],
-                "herijk": ", ".join(h["herijk"]) or "–",
+                "herijk": ", ".join(x["thema"] + (" (eerst meetbaar maken)" if x.get("advies") == "eerst meetbaar maken"
+                                                  else "") for x in ev.herijk) or "–",
             })
         for w, reason in sorted(self.failures.items()):
             rows.append({"wijkraad": w, "wijkraad_id": w, "prioriteit": "–", "effect": "–", "op_koers": 0,
