@@ -285,11 +285,35 @@ def _effect_of(obj: Any) -> Effect:
     raise TypeError(f"fit_fn must return an Effect or a result with .effect, got {type(obj).__name__}")
 
 
-def _treated_mask(g: pd.Series) -> pd.Series:
-    """Units with a treatment start: ``gname`` holds 0/NaN (numeric) or NaT (dates) for never treated."""
+def treated_mask(g: pd.Series) -> pd.Series:
+    """Rows of units with a treatment start: ``gname`` holds 0/NaN (numeric) or NaT (dates) for never treated.
+
+    Examples
+    --------
+    >>> treated_mask(pd.Series([0, 5, float("nan")])).tolist()
+    [False, True, False]
+    """
     if pd.api.types.is_datetime64_any_dtype(g):
         return g.notna()
     return g.notna() & (g != 0)
+
+
+def assign_placebo_start(base: pd.DataFrame, *, idname: str, gname: str, unit: Any, start: Any) -> pd.DataFrame:
+    """A copy of ``base`` (never-treated rows) in which ``unit`` is treated from ``start`` and the others
+    stay never treated (0, or NaT when ``gname`` holds dates).
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"id": [1, 1, 2, 2], "g": 0})
+    >>> assign_placebo_start(d, idname="id", gname="g", unit=2, start=5)["g"].tolist()
+    [0, 0, 5, 5]
+    """
+    is_date = pd.api.types.is_datetime64_any_dtype(base[gname])
+    d = base.copy()
+    d[gname] = np.where(d[idname] == unit, start, pd.NaT if is_date else 0)
+    if is_date:
+        d[gname] = pd.to_datetime(d[gname])
+    return d
 
 
 def _placebo_row(key: dict[str, Any], fit_fn: Callable[[pd.DataFrame], Any], data: pd.DataFrame) -> dict[str, Any]:
@@ -330,7 +354,7 @@ def placebo_time(
     [6, 8]
     """
     g = data[gname]
-    treated = _treated_mask(g)
+    treated = treated_mask(g)
     if not treated.any():
         raise ValueError(f"no treated units in column {gname!r}")
     first_real = g[treated].min()
@@ -342,7 +366,7 @@ def placebo_time(
         if not fs < first_real:
             raise ValueError(f"fake start {fs!r} must lie before the earliest real start {first_real!r}")
         d = data.loc[data[tname] < first_real].copy()
-        tr = _treated_mask(d[gname])
+        tr = treated_mask(d[gname])
         d[gname] = d[gname].where(~tr, fs)
         rows.append(_placebo_row({"fake_start": fs}, fit_fn, d))
     return PlaceboResult(pd.DataFrame(rows), "time", alpha)
@@ -380,7 +404,7 @@ def placebo_space(
     3
     """
     g = data[gname]
-    treated = _treated_mask(g)
+    treated = treated_mask(g)
     if start is None:
         if not treated.any():
             raise ValueError(f"no treated units in column {gname!r} and no start= given")
@@ -388,13 +412,9 @@ def placebo_space(
     base = data.loc[~treated]
     rows = []
     for u in units:
-        m = base[idname] == u
-        if not m.any():
+        if not (base[idname] == u).any():
             raise ValueError(f"placebo unit {u!r} is not a never-treated unit in column {idname!r}")
-        d = base.copy()
-        d[gname] = np.where(m, start, 0 if not pd.api.types.is_datetime64_any_dtype(g) else pd.NaT)
-        if pd.api.types.is_datetime64_any_dtype(g):
-            d[gname] = pd.to_datetime(d[gname])
+        d = assign_placebo_start(base, idname=idname, gname=gname, unit=u, start=start)
         rows.append(_placebo_row({"unit": u}, fit_fn, d))
     return PlaceboResult(pd.DataFrame(rows), "space", alpha, real_estimate)
 

@@ -32,18 +32,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from wijklib.diagnostics import assign_placebo_start, treated_mask
 from wijklib.did.twfe_es import EventStudyResult, PretestResult, event_study
 from wijklib.results import Effect
 
 #: Fewest comparison wards for placebo inference: with N placebos the smallest randomisation p-value is
 #: 1 / (N + 1) and the t(N - 1) interval is very wide below this.
 MIN_PLACEBOS = 5
-
-
-def _never_treated(g: pd.Series) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(g):
-        return g.isna()
-    return g.isna() | (pd.to_numeric(g, errors="coerce") == 0)
 
 
 def placebo_draws(
@@ -66,15 +61,12 @@ def placebo_draws(
     >>> sorted(d["placebo"].unique()) == list(range(1, 8))
     True
     """
-    base = data.loc[_never_treated(data[gname])]
-    units = list(pd.unique(base[idname]))
-    is_date = pd.api.types.is_datetime64_any_dtype(data[gname])
+    base = data.loc[~treated_mask(data[gname])]
+    if pd.api.types.is_datetime64_any_dtype(data[gname]):
+        start = pd.Timestamp(start)
     rows = []
-    for u in units:
-        d = base.copy()
-        mark = d[idname] == u
-        d[gname] = pd.Series(pd.NaT if is_date else 0, index=d.index)
-        d.loc[mark, gname] = pd.Timestamp(start) if is_date else start
+    for u in pd.unique(base[idname]):
+        d = assign_placebo_start(base, idname=idname, gname=gname, unit=u, start=start)
         try:
             es = event_study(d, yname=yname, tname=tname, idname=idname, gname=gname, window=window, ref=ref)
         except ValueError:  # a placebo ward without usable data: it cannot be a placebo
@@ -220,7 +212,7 @@ def event_study_single(
     >>> bool(r.effect.conf_low > 2), r.method["n_placebos"]
     (True, 11)
     """
-    treated = data.loc[~_never_treated(data[gname]), idname].unique()
+    treated = data.loc[treated_mask(data[gname]), idname].unique()
     if len(treated) != 1:
         raise ValueError(f"event_study_single needs exactly one treated ward in column {gname!r}; "
                          f"found {len(treated)}")
