@@ -365,19 +365,28 @@ def its_ward(data_dir: str | Path, gemeente: str, wijk_code: str, start: str, mi
                    seasonality=2, cov_type="hac")
 
 
+@functools.lru_cache(maxsize=4)
+def _log_panel(data_dir: str, gemeente: str) -> pd.DataFrame:
+    """Monthly crimes per wijk with ``log_aantal`` = log(1 + count): wijken differ 50-fold in size, so a
+    common additive trend is not plausible in counts. Shared by every placebo DiD (do not modify)."""
+    df = crime(data_dir, gemeente)
+    panel = df.groupby(["wijk_code", "maand"], as_index=False)["aantal"].sum()
+    panel["log_aantal"] = np.log1p(panel["aantal"].astype(float))
+    return panel
+
+
+def _did_data(data_dir: str, gemeente: str, wijk_code: str, start: str) -> pd.DataFrame:
+    """The log panel with ``start`` set for ``wijk_code`` and NaT (never treated) for the other wijken."""
+    panel = _log_panel(str(data_dir), str(gemeente))
+    return panel.assign(start=pd.to_datetime(np.where(panel["wijk_code"] == wijk_code, pd.Timestamp(start), pd.NaT)))
+
+
 @functools.lru_cache(maxsize=64)
 def _did(data_dir: str, gemeente: str, wijk_code: str, start: str, window: int):
     from wijklib import did
 
-    df = crime(data_dir, gemeente)
-    panel = df.groupby(["wijk_code", "maand"], as_index=False)["aantal"].sum()
-    # log(1 + count): wijken differ 50-fold in size; a common additive trend is not plausible in counts.
-    panel["log_aantal"] = np.log1p(panel["aantal"].astype(float))
-    panel["start"] = pd.NaT
-    panel.loc[panel["wijk_code"] == wijk_code, "start"] = pd.Timestamp(start)
-    panel["start"] = pd.to_datetime(panel["start"])
-    return did.event_study(panel, yname="log_aantal", tname="maand", idname="wijk_code", gname="start",
-                           window=(-window, window))
+    return did.event_study(_did_data(data_dir, gemeente, wijk_code, start), yname="log_aantal", tname="maand",
+                           idname="wijk_code", gname="start", window=(-window, window))
 
 
 def did_placebo(data_dir: str | Path, gemeente: str, wijk_code: str, start: str, window: int = 12):
@@ -441,14 +450,10 @@ def did_placebo_se_tests(data_dir: str | Path, gemeente: str = "518", start: str
     from wijklib import did
 
     def compute() -> pd.DataFrame:
-        df = crime(data_dir, gemeente)
-        panel = df.groupby(["wijk_code", "maand"], as_index=False)["aantal"].sum()
-        panel["log_aantal"] = np.log1p(panel["aantal"].astype(float))  # as in did_placebo
         rows = []
         for c in wijken(data_dir, gemeente)["wijk_code"]:
-            d = panel.assign(start=pd.to_datetime(np.where(panel["wijk_code"] == c, pd.Timestamp(start), pd.NaT)))
-            e = did.event_study_single(d, yname="log_aantal", tname="maand", idname="wijk_code", gname="start",
-                                       window=(-window, window))
+            e = did.event_study_single(_did_data(str(data_dir), str(gemeente), c, start), yname="log_aantal",
+                                       tname="maand", idname="wijk_code", gname="start", window=(-window, window))
             rows.append({"wijk_code": c, "estimate": e.effect.estimate, "std_error": e.effect.std_error,
                          "p_value": e.effect.p_value, "n_placebos": e.method["n_placebos"]})
         return pd.DataFrame(rows)
