@@ -720,10 +720,9 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
         window = [*hist, {"jaar": year, "oordeel": oordeel}]
         consecutive = [h["jaar"] for h in window] == list(range(year - len(window) + 1, year + 1))
         advice = herijk_advice([h["oordeel"] for h in window], n_years) if consecutive else None
-        advise = advice is not None
-        themes.append({"thema": thema, "oordeel": oordeel, "herijk": bool(advise), "indicatoren": len(vs),
+        themes.append({"thema": thema, "oordeel": oordeel, "herijk": advice is not None, "indicatoren": len(vs),
                        "geschiedenis": hist, "indicators": [v.indicator for v in vs]})
-        if advise:
+        if advice is not None:
             evidence = "; ".join(
                 [f"{h['jaar']}: {h['oordeel']}" for h in window[:-1]]
                 + [f"{year}: " + ", ".join(f"{v.indicator} {v.verdict}"

@@ -894,14 +894,13 @@ class WardReport:
                 (". Herijk-advies voor: " + ", ".join(h["thema"] for h in self.ev.herijk) + "."
                  if self.ev.herijk else ". Geen herijk-advies."))
         blocks = []
-        kinds = {(p.thema, p.indicator): (p.kind, p.key) for p in self.ev.priorities}
-        methods = {(p.thema, p.indicator): (p.measure.method if p.measure is not None else "")
-                   for p in self.ev.priorities}
+        by_key = {(p.thema, p.indicator): p for p in self.ev.priorities}
         for thema, grp in pr.groupby("thema", sort=False):
             lines = []
             for r in grp.itertuples():
-                dev = self.development(*kinds.get((r.thema, r.indicator), ("", "")))
-                method = methods.get((r.thema, r.indicator), "")
+                p = by_key.get((r.thema, r.indicator))
+                dev = self.development(p.kind, p.key) if p is not None else ""
+                method = p.measure.method if p is not None and p.measure is not None else ""
                 why = f"Oordeel: {r.oordeel}, want {r.reden}." if str(r.reden) else f"Oordeel: {r.oordeel}."
                 lines.append(
                     f"<p><b>{html.escape(str(r.indicator))}</b> ({html.escape(str(r.richting))} gewenst): "
