@@ -794,6 +794,7 @@ class WardReport:
         self.naam = self.ev.wijkraad
         self._panel: pd.DataFrame | None = None
         self._evaluations = evaluations
+        self._es_memo: tuple[Any, ValueError | None] | None = None  # see _event_study
 
     # -- data ------------------------------------------------------------------------------
     @property
@@ -1009,6 +1010,18 @@ class WardReport:
         show_md(text)
 
     def _event_study(self):
+        """The ward's event study (or a ValueError), fitted once: the chart and the method section use it."""
+        if self._es_memo is None:
+            try:
+                self._es_memo = (self._fit_event_study(), None)
+            except ValueError as exc:
+                self._es_memo = (None, exc)
+        result, exc = self._es_memo
+        if exc is not None:
+            raise exc
+        return result
+
+    def _fit_event_study(self):
         from wijklib import did
         from wijklib.did import placebo
         from wijklib.monitor import design
