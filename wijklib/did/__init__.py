@@ -8,6 +8,8 @@
   (clustered SEs are invalid with one treated cluster; module :mod:`wijklib.did.placebo`).
 - :func:`poisson` — Wooldridge's extended TWFE Poisson (PPML) for counts, effects as rate ratios
   (module :mod:`wijklib.did.ppml`).
+- :func:`bacon` — Goodman-Bacon decomposition of a TWFE DiD into its 2x2 comparisons, with covariates
+  as in R ``bacondecomp`` (module :mod:`wijklib.did.bacon`).
 
 Submodules are imported on first use so ``import wijklib.did`` stays cheap.
 """
@@ -25,6 +27,8 @@ _EXPORTS = {
     "event_study": "twfe_es",
     "poisson": "ppml",
     "event_study_single": "placebo",
+    "bacon": "bacon",
+    "BaconResult": "bacon",
 }
 
 __all__ = sorted(_EXPORTS)
