@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -928,6 +929,8 @@ def event_study(
     covariates: list[str] | None = None,
     alp: float = 0.05,
     seed: int = 0,
+    bins: Sequence[tuple[float, float]] | Mapping[int, tuple[float, float]] | None = None,
+    always_treated: Literal["drop", "own"] | int = "drop",
 ) -> EventStudyResult:
     """Event study with unit and time fixed effects and cluster-robust SEs.
 
@@ -962,11 +965,26 @@ def event_study(
         1 - confidence level of pointwise and simultaneous (sup-t) bands.
     seed
         Seed of the draws for the simultaneous critical value.
+    bins
+        Custom bins of event time instead of one coefficient per event time: a list of inclusive
+        ``(lo, hi)`` intervals (``-inf``/``inf`` for open ends), e.g. two-year bins with end points
+        ``[(-inf, -1), (0, 1), (2, 3), ..., (20, inf)]``. Every event time in the data must fall in
+        exactly one bin. A bin is labelled by its lower edge (by its upper edge when open below), or
+        give a mapping ``{label: (lo, hi)}`` to name them; ``ref`` picks the reference bin (the bin
+        that contains event time ``ref``). Exclusive with ``window``.
+    always_treated
+        Units first treated before the first period: ``"drop"`` (default; they have no pre-period),
+        ``"own"`` (kept as their own bin: a bin that never changes within a unit is absorbed by the
+        unit effects, so it has no coefficient, and the units inform only the period effects) or the
+        label of a bin to merge them into (as Stevenson & Wolfers (2006) pool pre-sample reformers with
+        ``20+`` years; identified from the units that reach that bin inside the panel). Keeping them
+        needs ``bins`` and ``estimator="twfe"`` (Sun & Abraham compare cohorts with never-treated
+        units only).
 
     Returns
     -------
     EventStudyResult
-        ``.tidy()`` one row per event time; ``.pretest()``; ``.plot()``.
+        ``.tidy()`` one row per event time (or bin); ``.pretest()``; ``.plot()``.
 
     Examples
     --------
@@ -982,13 +1000,62 @@ def event_study(
     with _single_blas_thread():
         return _event_study(data, yname=yname, tname=tname, idname=idname, gname=gname, ref=ref,
                             window=window, cluster=cluster, estimator=estimator,
-                            weightsname=weightsname, covariates=covariates, alp=alp, seed=seed)
+                            weightsname=weightsname, covariates=covariates, alp=alp, seed=seed,
+                            bins=bins, always_treated=always_treated)
+
+
+def _bin_table(bins: Sequence[tuple[float, float]] | Mapping[int, tuple[float, float]],
+               ref: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Validate custom event-time bins; returns (lo, hi, label) arrays and the reference label."""
+    given = None
+    if isinstance(bins, Mapping):
+        given = np.array([int(k) for k in bins], dtype=np.int64)
+        if len(set(given.tolist())) != len(given):
+            raise ValueError(f"bins: labels must be distinct, got {list(bins)!r}")
+        bins = list(bins.values())
+    lo = np.array([float(b[0]) for b in bins])
+    hi = np.array([float(b[1]) for b in bins])
+    if len(bins) < 2:
+        raise ValueError(f"bins: need at least two bins (one reference, one estimated), got {list(bins)!r}")
+    if np.any(lo > hi) or np.any(np.isnan(lo)) or np.any(np.isnan(hi)):
+        raise ValueError(f"bins: every bin must be an interval (lo, hi) with lo <= hi, got {list(bins)!r}")
+    order = np.argsort(lo)
+    lo, hi = lo[order], hi[order]
+    given = given[order] if given is not None else None
+    if np.any(lo[1:] <= hi[:-1]):
+        i = int(np.flatnonzero(lo[1:] <= hi[:-1])[0])
+        raise ValueError(f"bins: ({lo[i]:g}, {hi[i]:g}) and ({lo[i + 1]:g}, {hi[i + 1]:g}) overlap")
+    for v in np.r_[lo, hi]:
+        if np.isfinite(v) and v != int(v):
+            raise ValueError(f"bins: edges must be whole event times (or +-inf), got {v!r}")
+    if not np.isfinite(lo).all() and np.isinf(hi[0]) and len(lo) > 1:
+        raise ValueError("bins: a bin covering every event time leaves nothing to estimate")
+    label = given if given is not None else np.where(np.isfinite(lo), lo, hi).astype(np.int64)
+    hit = np.flatnonzero((lo <= ref) & (ref <= hi))
+    if len(hit) != 1:
+        raise ValueError(f"bins: the reference event time {ref} lies in no bin {list(bins)!r}")
+    return lo, hi, label, int(label[hit[0]])
+
+
+def _apply_bins(rel: np.ndarray, active: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                label: np.ndarray) -> np.ndarray:
+    """Bin label of each event time (rows not ``active`` get 0); raises for uncovered event times."""
+    pos = np.searchsorted(lo, rel, side="right") - 1
+    posc = np.clip(pos, 0, len(lo) - 1)
+    ok = (pos >= 0) & (rel <= hi[posc])
+    bad = active & ~ok
+    if bad.any():
+        miss = np.unique(rel[bad])
+        raise ValueError(f"bins: event time(s) {miss[:10].tolist()} fall in no bin; add bins for them "
+                         "(open end points (-inf, k) / (k, inf) collect the distant ones)")
+    return np.where(active, label[posc], 0)
 
 
 def _event_study(data: pd.DataFrame, *, yname: str, tname: str, idname: str, gname: str, ref: int,
                  window: tuple[int, int] | None, cluster: str | None, estimator: str,
                  weightsname: str | None, covariates: list[str] | None, alp: float,
-                 seed: int) -> EventStudyResult:
+                 seed: int, bins: Sequence[tuple[float, float]] | None = None,
+                 always_treated: str | int = "drop") -> EventStudyResult:
     _require_columns(data, {"yname": yname, "tname": tname, "idname": idname, "gname": gname,
                             "cluster": cluster, "weightsname": weightsname})
     if estimator not in ("sunab", "twfe"):
@@ -1001,6 +1068,27 @@ def _event_study(data: pd.DataFrame, *, yname: str, tname: str, idname: str, gna
         lo, hi = int(window[0]), int(window[1])
         if not lo <= ref <= hi or lo >= hi:
             raise ValueError(f"window {window!r} must satisfy lo <= ref ({ref}) <= hi and lo < hi")
+    if bins is not None and window is not None:
+        raise ValueError("give either window= (end-point binning) or bins= (custom bins), not both")
+    keep_always = always_treated != "drop"
+    if keep_always and bins is None:
+        raise ValueError(f"always_treated={always_treated!r} needs bins=: without bins an always-treated "
+                         "unit has no event time to be estimated at")
+    if bins is not None:
+        b_lo, b_hi, b_label, ref = _bin_table(bins, ref)
+        if keep_always and estimator != "twfe":
+            raise ValueError(f"always_treated={always_treated!r} needs estimator='twfe': the Sun & "
+                             "Abraham estimator compares cohorts with never-treated units only, and an "
+                             "always-treated cohort's cells are collinear with its unit effects")
+        if always_treated == "own":
+            always_label = int(b_label.max()) + 1
+        elif keep_always:
+            if not isinstance(always_treated, int | np.integer) or int(always_treated) not in set(b_label.tolist()):
+                raise ValueError(f"always_treated must be 'drop', 'own' or one of the bin labels "
+                                 f"{b_label.tolist()}, got {always_treated!r}")
+            always_label = int(always_treated)
+            if always_label == ref:
+                raise ValueError("always_treated: the reference bin cannot hold the always-treated units")
 
     y_all = _numeric(data, yname, what="outcome")
     ok = np.isfinite(y_all) & data[idname].notna().to_numpy() & data[tname].notna().to_numpy()
@@ -1016,7 +1104,7 @@ def _event_study(data: pd.DataFrame, *, yname: str, tname: str, idname: str, gna
     gpos, ginfo = _cohort_codes(sub[gname], times)
     uc0, ul0 = pd.factorize(sub[idname])
     _check_constant_within(uc0, gpos, len(ul0), col=gname, idname=idname, labels=np.asarray(ul0))
-    keep_rows = gpos != -2  # always-treated units have no pre-period
+    keep_rows = gpos != -2 if not keep_always else np.ones(len(gpos), bool)  # no pre-period
     y = y_all[ok]
     w = w_all[ok] if w_all is not None else np.ones(len(y))
     Xc = [x[ok] for x in X_all]
@@ -1043,22 +1131,29 @@ def _event_study(data: pd.DataFrame, *, yname: str, tname: str, idname: str, gna
     tc = np.flatnonzero(present)
     times = times[tc]
     gmap = np.searchsorted(tc, np.where(gpos >= 0, gpos, 0))
-    gpos = np.where(gpos >= 0, gmap, -1)
+    gpos = np.where(gpos >= 0, gmap, gpos)  # -1 never, -2 always treated (kept only with bins)
     time_codes = newpos[time_codes].astype(np.int64)
     unit_codes, units = pd.factorize(sub[idname], sort=True)
     clus_codes, clus_uniq = pd.factorize(sub[cluster], sort=True)
     n, T, G = len(y), len(times), len(units)
-    treated = gpos >= 0
-    if not treated.any():
+    treated = (gpos >= 0) | (gpos == -2)
+    if not (gpos >= 0).any():
         raise ValueError(f"no treated units: column {gname!r} marks every unit as never treated")
-    rel = np.where(treated, time_codes - gpos, 0)
-    if window is not None:
-        rel_b = np.clip(rel, lo, hi)
-    else:
-        rel_b = rel
+
+    def binned(gv: np.ndarray, rel_t: np.ndarray) -> np.ndarray:
+        # event time -> estimated event time / bin label (always-treated rows: their own label)
+        if bins is not None:
+            out = _apply_bins(rel_t, gv >= 0, b_lo, b_hi, b_label)
+            return np.where(gv == -2, always_label, out) if keep_always else out
+        return np.clip(rel_t, lo, hi) if window is not None else rel_t
+
+    rel = np.where(gpos >= 0, time_codes - gpos, 0)
+    rel_b = binned(gpos, rel)
+    if always_treated == "own":
+        treated = gpos >= 0  # their own bin is absorbed by the unit effects: no column
     ev_all = np.unique(rel_b[treated])
     ev = ev_all[ev_all != ref]
-    if estimator == "twfe" and not never_exists and window is None:
+    if estimator == "twfe" and not never_exists and window is None and bins is None:
         # without never-treated units a full set of leads/lags is collinear with unit+time effects
         # (a linear trend in event time): also omit the most distant lead
         ev = ev[ev != ev.min()] if ev.min() < 0 else ev
@@ -1072,7 +1167,7 @@ def _event_study(data: pd.DataFrame, *, yname: str, tname: str, idname: str, gna
         def treat_col(gv: np.ndarray, ev_b: np.ndarray) -> np.ndarray:
             pos = np.searchsorted(ev, ev_b)
             pos_c = np.clip(pos, 0, max(len(ev) - 1, 0))
-            hit = (gv >= 0) & (len(ev) > 0) & (ev[pos_c] == ev_b) if len(ev) else np.zeros(len(gv), bool)
+            hit = (gv != -1) & (len(ev) > 0) & (ev[pos_c] == ev_b) if len(ev) else np.zeros(len(gv), bool)
             return np.where(hit, pos_c, -1)
     else:
         cell = pd.DataFrame({"g": gpos[treated], "e": rel_b[treated]}).drop_duplicates()
@@ -1083,7 +1178,7 @@ def _event_study(data: pd.DataFrame, *, yname: str, tname: str, idname: str, gna
 
         def treat_col(gv: np.ndarray, ev_b: np.ndarray) -> np.ndarray:
             idx = code.reindex(pd.MultiIndex.from_arrays([gv, ev_b])).to_numpy()
-            return np.where((gv >= 0) & np.isfinite(idx), np.nan_to_num(idx, nan=-1), -1).astype(np.int64)
+            return np.where((gv != -1) & np.isfinite(idx), np.nan_to_num(idx, nan=-1), -1).astype(np.int64)
 
     n_treat_cols = len(names) - n_time
     if not Xc:
@@ -1096,7 +1191,7 @@ def _event_study(data: pd.DataFrame, *, yname: str, tname: str, idname: str, gna
         tt = np.tile(np.arange(T), nb)
         gv = bvals[bb]
         rel_t = tt - gv
-        ev_b = np.clip(rel_t, lo, hi) if window is not None else rel_t
+        ev_b = binned(gv, np.where(gv >= 0, rel_t, 0))
         tcol = treat_col(gv, ev_b)
         fr = np.concatenate([np.flatnonzero(tt > 0), np.flatnonzero(tcol >= 0)])
         fc = np.concatenate([tt[tt > 0] - 1, n_time + tcol[tcol >= 0]])
@@ -1155,7 +1250,8 @@ def _event_study(data: pd.DataFrame, *, yname: str, tname: str, idname: str, gna
         ev_est = Wm @ bz
         ev_V = Wm @ Vz @ Wm.T
         n_e = np.array([cell.loc[(cell["e"] == e) & okc, "n"].sum() for e in ev_times])
-        cells_df = cell.assign(g=times[cell["g"].to_numpy()])
+        gcodes = cell["g"].to_numpy()
+        cells_df = cell.assign(g=np.where(gcodes >= 0, times[np.clip(gcodes, 0, None)], None))
         cells_df = cells_df.rename(columns={"g": "cohort", "e": "event_time"})
     se = np.sqrt(np.diag(ev_V))
     fin = np.isfinite(ev_est)
@@ -1196,11 +1292,15 @@ def _event_study(data: pd.DataFrame, *, yname: str, tname: str, idname: str, gna
         )
     method = dict(
         estimator="Sun & Abraham (2021)" if estimator == "sunab" else "dynamic TWFE",
-        ref=ref, window=window, binned=window is not None, control_group=control_group,
+        ref=ref, window=window, binned=window is not None or bins is not None,
+        bins=None if bins is None else [(float(a), float(b)) for a, b in zip(b_lo, b_hi, strict=True)],
+        always_treated=always_treated,
+        always_treated_bin=always_label if keep_always else None, control_group=control_group,
         cluster=cluster, se_type="cluster (CR1)", inference="analytic",
         reference_distribution=f"t({len(clus_uniq) - 1}) pointwise; sup-t normal simultaneous", n_obs=n, n_units=G, n_periods=T,
         n_clusters=len(clus_uniq), n_treated_units=int(pd.Series(unit_codes[treated]).nunique()),
-        n_dropped_missing=n_missing, dropped_always_treated_rows=ginfo["always_treated"],
+        n_dropped_missing=n_missing,
+        dropped_always_treated_rows=0 if keep_always else ginfo["always_treated"],
         treated_after_panel_rows=ginfo["treated_after_panel"], simultaneous_crit=crit, seed=seed,
         alpha=alp, weights=weightsname, covariates=covariates,
     )
