@@ -42,10 +42,11 @@ def test_matches_statsmodels_glm_with_dummies(control_group):
     cells = res.cells
     names = [f"C(cell, Treatment('none'))[T.{g}_{t}]" for g, t in zip(cells["group"], cells["time"], strict=True)]
     assert cells["tau"].to_numpy() == pytest.approx(glm.params[names].to_numpy(), abs=1e-6)
-    # statsmodels counts the unit dummies in K; wijklib does not (nested in the unit clusters)
+    # statsmodels counts the unit dummies in K; fixest's nested rule drops them (nested in the unit
+    # clusters) and counts all T period levels
     n = len(d)
     k_sm = len(glm.params)
-    k_ours = k_sm - (d["id"].nunique() - 1) - 1
+    k_ours = k_sm - (d["id"].nunique() - 1)
     fac = math.sqrt((n - k_sm) / (n - k_ours))
     assert cells["std_error"].to_numpy() == pytest.approx(glm.bse[names].to_numpy() * fac, rel=1e-5)
     assert res.method["converged"]

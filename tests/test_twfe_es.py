@@ -41,9 +41,9 @@ def test_twfe_matches_statsmodels_dummies_unbalanced_weighted_clustered():
     r = twfe(df, yname="y", tname="t", idname="id", treat="D", covariates=["x"], weightsname="w", cluster="cl")
     m = smf.wls("y ~ D + x + C(id) + C(t)", df, weights=df["w"]).fit(cov_type="cluster", cov_kwds={"groups": df["cl"]})
     assert r.coefficients["estimate"].to_numpy() == pytest.approx(m.params[["D", "x"]].to_numpy(), abs=1e-9)
-    # statsmodels counts every unit dummy in K; fixest's nested rule does not: rescale
+    # statsmodels counts every unit dummy in K; fixest's nested rule counts the T period levels only
     n = len(df)
-    k_sm, k_ours = m.df_model + 1, 2 + df["t"].nunique() - 1
+    k_sm, k_ours = m.df_model + 1, 2 + df["t"].nunique()
     fac = np.sqrt((n - k_sm) / (n - k_ours))
     assert r.coefficients["std_error"].to_numpy() == pytest.approx(m.bse[["D", "x"]].to_numpy() * fac, rel=1e-8)
     assert r.method["n_clusters"] == df["cl"].nunique()

@@ -505,7 +505,13 @@ def cr1_vcov(
     bread: np.ndarray, keep: np.ndarray, scores: np.ndarray | None, *, n_obs: int, k: int, nested: bool,
     n_units: int, meat: np.ndarray | None = None, n_clusters: int | None = None,
 ) -> np.ndarray:
-    """CR1 sandwich with fixest's small-sample factor (unit FE counted only when not nested).
+    """CR1 sandwich with fixest's small-sample factor ``G/(G-1) * (n-1)/(n-K)``.
+
+    ``k`` counts the design's columns, which hold T-1 period dummies (the unit effects are absorbed).
+    fixest's default ``fixef.K = "nested"`` drops a fixed effect nested in the clusters and counts
+    every level of the others: with the unit FE nested, K = k + 1 (all T period levels); otherwise
+    K = k + n_units (unit levels + T period levels - 1). Checked against fixest through HonestDiD's
+    Medicaid example, whose C-LF bounds sit on a grid of +-20 SE (tests/reference/test_honest.py).
 
     Pass either per-cluster ``scores`` (G x p) or a precomputed full ``meat`` with ``n_clusters``.
     """
@@ -519,7 +525,7 @@ def cr1_vcov(
     else:
         G = int(n_clusters if n_clusters is not None else n_units)
         mk = meat[np.ix_(keep, keep)]
-    kk = k + (0 if nested else n_units)
+    kk = k + (1 if nested else n_units)
     adj = (G / (G - 1) if G > 1 else math.nan) * ((n_obs - 1) / (n_obs - kk) if n_obs > kk else math.nan)
     V = np.full((p, p), np.nan)
     V[np.ix_(keep, keep)] = adj * (B @ mk @ B)
@@ -874,9 +880,8 @@ def _twfe(data: pd.DataFrame, *, yname: str, tname: str, idname: str, treat: str
     else:
         sc = cluster_scores(Z, we, unit_for_fit, n_fe_units, wv, clus_codes, len(clus_uniq))
         nested = fe == "unit" and _nested(unit_codes, clus_codes)
-        # the pooled model has one intercept; count it when it is not absorbed by a nested FE
-        V = cr1_vcov(fit.bread, fit.keep, sc, n_obs=n, k=k + (1 if fe == "group" else 0),
-                     nested=nested or fe == "group", n_units=G)
+        # pooled (group FE) model: its intercept is the one extra parameter cr1_vcov adds when nested
+        V = cr1_vcov(fit.bread, fit.keep, sc, n_obs=n, k=k, nested=nested or fe == "group", n_units=G)
         n_cl = len(clus_uniq)
         dof = n_cl - 1  # t(G-1) reference distribution for clustered SEs, as fixest/Stata
     se = float(math.sqrt(V[j, j]))
