@@ -41,6 +41,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from wijklib.results import print_or_return
+
 __all__ = ["sensitivity_rm", "sensitivity_sd", "original_cs", "SensitivityResult", "r_rnorm",
            "honest_event_study"]
 
@@ -442,11 +444,7 @@ class SensitivityResult:
             lines.append(f"  {self._m} = {getattr(r, self._m):<6g} [{r.lb:.4g}, {r.ub:.4g}]")
         lines.append(f"breakdown {self._m}: {self.breakdown:g}" if math.isfinite(self.breakdown)
                      else f"breakdown {self._m}: beyond the grid (0 excluded at every {self._m})")
-        text = "\n".join(lines)
-        if as_string:
-            return text
-        print(text)
-        return None
+        return print_or_return("\n".join(lines), as_string)
 
     def plot(self, *, ax: Any = None, title: str | None = None) -> Any:
         """Robust intervals against ``M``/``Mbar`` beside the original interval; returns the Axes."""

@@ -86,6 +86,20 @@ class Effect:
         return bool(self.conf_low > null or self.conf_high < null)
 
 
+def print_or_return(text: str, as_string: bool) -> str | None:
+    """What a result's ``summary(as_string=...)`` does with its text: print it, or return it.
+
+    Examples
+    --------
+    >>> print_or_return("effect 0.1", as_string=True)
+    'effect 0.1'
+    """
+    if as_string:
+        return text
+    print(text)
+    return None
+
+
 def tidy_frame(effects: list[Effect]) -> pd.DataFrame:
     """Stack effects into a tidy DataFrame with :data:`TIDY_COLUMNS` first.
 

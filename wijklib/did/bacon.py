@@ -33,6 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wijklib.results import print_or_return
+
 __all__ = ["bacon", "BaconResult", "BaconError"]
 
 TREATED_VS_UNTREATED = "Treated vs Untreated"
@@ -124,11 +126,7 @@ class BaconResult:
             lines.append(f"{r.term:<28}{r.weight:>10.5f}{r.estimate:>12.5f}")
         lines.append(f"TWFE coefficient {self.twfe:.6f}; rebuilt from the parts {self.decomposed:.6f}")
         lines.append(f"weight on comparisons with already-treated controls: {self.forbidden_weight:.3f}")
-        text = "\n".join(lines)
-        if as_string:
-            return text
-        print(text)
-        return None
+        return print_or_return("\n".join(lines), as_string)
 
     def plot(self, *, ax: Any = None, title: str | None = None) -> Any:
         """Scatter of every 2x2 estimate against its weight, by type, with the TWFE line; returns Axes."""
@@ -300,9 +298,7 @@ def bacon(data: pd.DataFrame, *, yname: str, dname: str, idname: str, tname: str
         d_kt = pd.Series(d).groupby(key).transform("mean").to_numpy()
         d_k = pd.Series(d).groupby(gtime).transform("mean").to_numpy()
         d_i = pd.Series(d).groupby(uid).transform("mean").to_numpy()
-        d_t = pd.Series(d).groupby(tval).transform("mean").to_numpy()
         d_w = d - d_i - (d_kt - d_k)
-        d_b = (d_kt - d_k) - (d_t - d.mean())
         vd_all = float(np.var(d))
         omega = float(np.var(d_w) / vd_all)
         beta_w = float(np.cov(y, d_w, bias=True)[0, 1] / np.var(d_w))
@@ -341,7 +337,6 @@ def bacon(data: pd.DataFrame, *, yname: str, dname: str, idname: str, tname: str
                                       LATER_VS_ALWAYS if k == first_t else BOTH_TREATED),
                              "estimate": ((1 - rsq) * VD * BD + Vdp * Bb) / denom,
                              "weight": n**2 * denom})
-        _ = d_b  # the between part of d; its weight is 1 - omega (kept for readers of the paper)
 
     tt = pd.DataFrame(rows, columns=["treated", "untreated", "type", "estimate", "weight"])
     if tt.empty:

@@ -1033,8 +1033,6 @@ def _bin_table(bins: Sequence[tuple[float, float]] | Mapping[int, tuple[float, f
     for v in np.r_[lo, hi]:
         if np.isfinite(v) and v != int(v):
             raise ValueError(f"bins: edges must be whole event times (or +-inf), got {v!r}")
-    if not np.isfinite(lo).all() and np.isinf(hi[0]) and len(lo) > 1:
-        raise ValueError("bins: a bin covering every event time leaves nothing to estimate")
     label = given if given is not None else np.where(np.isfinite(lo), lo, hi).astype(np.int64)
     hit = np.flatnonzero((lo <= ref) & (ref <= hi))
     if len(hit) != 1:
