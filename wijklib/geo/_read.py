@@ -26,7 +26,7 @@ import pandas as pd
 
 from wijklib.geo._crs import RD
 from wijklib.geo._geography import Geography, _Parts
-from wijklib.geo._names import GeoDataError, as_text, name_key
+from wijklib.geo._names import GeoDataError, as_text
 
 MANIFEST_NAMES = ("geografie.yaml", "geografie.yml", "geography.yaml")
 MANIFEST_KEYS = {
@@ -718,10 +718,14 @@ def _attach_population(g: Geography, parts: _Parts, kwb_files, spec, finest_kind
     fine_codes = set(parts.hierarchy[parts.key_columns[fine_level]])
     frames = []
     pop_level = fine_level
+    # First every year's residents per kaart unit (the crosswalk weights by them), then recode.
+    for y, df in per_year.items():
+        if y in parts.kaarten:
+            rows = df[df["kind"] == finest_kind]
+            parts.kaart_populations[y] = rows.set_index("code")["population"].astype("Float64")
+    g._cache.clear()
     for y, df in sorted(per_year.items()):
         rows = df[df["kind"] == finest_kind]
-        if y in parts.kaarten:
-            parts.kaart_populations[y] = rows.set_index("code")["population"].astype("Float64")
         codes = set(rows["code"])
         if codes - fine_codes and y in g.geography_years and y != g.current_year:
             # A kwb table of an older year uses that year's codes: carry it to the current units.
@@ -746,4 +750,3 @@ def _attach_population(g: Geography, parts: _Parts, kwb_files, spec, finest_kind
     parts.pop_level = pop_level
     parts.pop_estimated = "bevolking" in parts.estimated
     g._cache.clear()
-    _ = name_key  # (re-exported helpers stay importable from here)
