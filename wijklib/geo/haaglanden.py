@@ -47,6 +47,12 @@ def _wijk_code(raw: str) -> str:
 
 
 def read_areas(path: Path | str = AREAS):
+    """All wijk outlines of ``areas.txt`` (see :func:`_read_areas`); a fresh copy of a cached read."""
+    return _read_areas(str(Path(path).resolve())).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _read_areas(path: Path | str):
     """All wijk outlines of ``areas.txt`` -> GeoDataFrame[wk_code, wk_naam, gm_code, repaired, geometry] (WGS84).
 
     Rings are combined with the even-odd rule; outlines that are not valid polygons (the vertices
