@@ -46,6 +46,9 @@ from wijklib.geo._names import (
     slugify,
 )
 
+for _cls in (UnknownUnitError, AmbiguousUnitError, GeoDataError, MissingGeoDataError):
+    _cls.__module__ = __name__  # shown as wijklib.geo.UnknownUnitError in tracebacks
+
 __all__ = [
     "Geography", "load", "use", "active", "DEMO_GEOGRAPHY_DIR",
     "ADJACENCY_TOLERANCE_M", "ADJACENCY_MIN_BORDER_M", "CROSSWALK_MIN_SHARE",
@@ -121,7 +124,13 @@ def _default_source() -> Path:
 
 
 def active() -> Geography:
-    """The active geography (read on first use: ``$WIJKLIB_GEOGRAPHY`` or the demo city)."""
+    """The active geography (read on first use: ``$WIJKLIB_GEOGRAPHY`` or the demo city).
+
+    Examples
+    --------
+    >>> active().gemeente_code
+    'GM0599'
+    """
     global _ACTIVE
     if _ACTIVE is None:
         _ACTIVE = load(_default_source())
@@ -242,7 +251,7 @@ def normalize(value: Any, level: str | None = None) -> str:
     >>> normalize("Tarwewyk")
     Traceback (most recent call last):
     ...
-    wijklib.geo._names.UnknownUnitError: unknown unit name or code 'Tarwewyk'; closest known: Tarwewijk (wijk BU05991571); ...
+    wijklib.geo.UnknownUnitError: unknown unit name or code 'Tarwewyk'; closest known: Tarwewijk (wijk BU05991571); ...
     """
     return active().normalize(value, level)
 
@@ -370,17 +379,44 @@ def neighbours(unit: Any, level: str | None = "wijkraad") -> list[str]:
 
 
 def centroids(level: str | None = "buurt", crs: str = "wgs84") -> pd.DataFrame:
-    """A point inside each unit: ``<key>, lat, lon`` (or ``x, y`` RD New with ``crs="rd"``)."""
+    """A point inside each unit: ``<key>, lat, lon`` (or ``x, y`` RD New with ``crs="rd"``).
+
+    The point lies on the unit's polygon (shapely ``point_on_surface``), so :func:`locate` finds
+    the unit back; levels without polygons use their declared points.
+
+    Examples
+    --------
+    >>> c = centroids("wijk", crs="rd")
+    >>> locate(c["x"], c["y"]).map(lambda b: normalize(b, "wijk")).tolist() == c["wijk_code"].tolist()
+    True
+    """
     return active().centroids(level, crs)
 
 
 def polygons(level: str | None = "wijkraad") -> dict[str, list[list[tuple[float, float]]]]:
-    """Outlines for maps: code -> list of (lon, lat) rings; see :meth:`Geography.polygons_approximate`."""
+    """Outlines for maps: code -> list of (lon, lat) exterior rings, one per polygon part.
+
+    Whether they are real or drawn: :meth:`Geography.polygons_approximate`.
+
+    Examples
+    --------
+    >>> p = polygons("gebied")
+    >>> len(p), active().polygons_approximate("gebied"), active().polygons_approximate("wijkraad")
+    (14, False, True)
+    """
     return active().polygons(_level(level))
 
 
 def to_geojson(level: str | None = "wijkraad", year: int | None = None) -> dict[str, Any]:
-    """The units of ``level`` as a GeoJSON FeatureCollection (WGS84) with key, name, population."""
+    """The units of ``level`` as a GeoJSON FeatureCollection (WGS84): MultiPolygons with key, name,
+    ``population`` (of ``year``, default latest) and ``benaderd``.
+
+    Examples
+    --------
+    >>> fc = to_geojson("gebied")
+    >>> len(fc["features"]), fc["features"][0]["geometry"]["type"], fc["properties"]["benaderd"]
+    (14, 'MultiPolygon', False)
+    """
     return active().to_geojson(_level(level), year)
 
 

@@ -57,6 +57,7 @@ class _Parts:
     shapes: dict[str, Any] = field(default_factory=dict)          # level -> GeoSeries (RD) by code
     shapes_approx: dict[str, bool] = field(default_factory=dict)
     context: Any = None                         # GeoDataFrame of CBS areas that are no unit here
+    water: Any = None                           # GeoDataFrame of water surfaces (drawn on maps)
     points: dict[str, pd.DataFrame] = field(default_factory=dict)  # level -> code, x, y (RD)
     points_approx: dict[str, bool] = field(default_factory=dict)
     population: pd.DataFrame | None = None      # code, year, population (Int64) at pop_level
@@ -929,6 +930,15 @@ class Geography:
         if c is None or len(c) == 0:
             return gpd.GeoDataFrame({"code": [], "naam": []}, geometry=[], crs=RD).to_crs(crs)
         return c.to_crs(crs) if crs != RD else c.copy()
+
+    def water(self, crs: str = RD):
+        """Water surfaces (kaart features with ``water: JA`` and the manifest's ``water`` files)."""
+        import geopandas as gpd
+
+        w = self._p.water
+        if w is None or len(w) == 0:
+            return gpd.GeoDataFrame({"naam": []}, geometry=[], crs=RD).to_crs(crs)
+        return w.to_crs(crs) if crs != RD else w.copy()
 
     def outline(self):
         """The gemeente outline (units and context areas), a shapely geometry in RD New."""

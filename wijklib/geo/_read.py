@@ -46,6 +46,7 @@ MANIFEST_KEYS = {
     "naamvolgorde": "levels a bare name is looked up in, in order",
     "rapportniveau": "the reporting level (default: the finest city level)",
     "bron": "free text on where the files come from",
+    "water": "polygon files of water surfaces (drawn on maps)",
 }
 
 # Property names per meaning (compared case-insensitively), PDOK / CBS download / CBS GeoPackage.
@@ -60,6 +61,7 @@ _PROPS = {
     "gm_naam": ("gm_naam", "gmnaam", "gemeentenaam", "gemeente_naam"),
     "jrstatcode": ("jrstatcode",),
     "jaar": ("jaar", "jaarstatcode"),
+    "water": ("water",),
 }
 _EXPECTED_KAART = ("statcode + statnaam (PDOK), BU_CODE/BU_NAAM or WK_CODE/WK_NAAM (CBS download), "
                    "buurtcode/buurtnaam or wijkcode/wijknaam (CBS GeoPackage)")
@@ -200,7 +202,11 @@ def read_kaart(path: Path, opts: Mapping[str, Any], gemeente: str) -> list[dict[
               else ("WK" + codes.str[2:8] if kind == "buurt" else codes))
         import geopandas as gpd
 
+        # CBS marks units that are (mostly) water with water = "JA": drawn as water, not a unit.
+        is_water = (gdf[cols["water"]].astype(str).str.strip().str.upper() == "JA").to_numpy() \
+            if cols["water"] else np.zeros(len(gdf), dtype=bool)
         frame = gpd.GeoDataFrame({"code": codes.to_numpy(), "naam": names.to_numpy(), "wk_code": wk.to_numpy(),
+                                  "water": is_water,
                                   "gm_naam": (gdf[cols["gm_naam"]].astype(str).to_numpy() if cols["gm_naam"]
                                               else None)},
                                  geometry=gdf.geometry.to_numpy(), crs=RD)
@@ -421,6 +427,11 @@ def load(source: str | Path | Mapping[str, Any], *, base_dir: str | Path | None 
 
     if isinstance(source, Mapping):
         spec = dict(source)
+        if "haaglanden" in spec:
+            # {haaglanden: GM0518, buurten: true}: a gemeente of the police wijk file (wijklib.geo.haaglanden).
+            from wijklib.geo import haaglanden
+
+            return haaglanden.geography(str(spec["haaglanden"]), buurten=bool(spec.get("buurten", True)))
         if set(spec) <= {"map", "pad", "folder", "path"}:
             # A config section pointing at a folder: {map: path/to/folder}.
             target = Path(next(iter(spec.values())))
@@ -468,7 +479,12 @@ def _assemble(spec: Mapping[str, Any], base: Path, manifest: str) -> Geography: 
     for path, opts in _files(base, spec.get("kaarten") or [], "kaarten", manifest):
         layers += read_kaart(path, opts, gm)
     by_kind: dict[str, dict[int, dict[str, Any]]] = {}
+    water_parts = []
     for lay in layers:
+        f = lay["frame"]
+        if f["water"].any():
+            water_parts.append(f.loc[f["water"], ["naam", "geometry"]])
+            lay["frame"] = f.loc[~f["water"]].reset_index(drop=True)
         if lay["year"] in by_kind.setdefault(lay["kind"], {}):
             raise GeoDataError(f"{manifest}: two {lay['kind']} kaarten of {lay['year']} "
                                f"({by_kind[lay['kind']][lay['year']]['file']} and {lay['file']}); expected one")
@@ -623,6 +639,16 @@ def _assemble(spec: Mapping[str, Any], base: Path, manifest: str) -> Geography: 
         if (~used).any():
             context = gpd.GeoDataFrame(f.loc[~used, ["code", "naam"]].reset_index(drop=True),
                                        geometry=f.loc[~used].geometry.to_numpy(), crs=RD)
+    # --- water
+    for path, opts in _files(base, spec.get("water") or [], "water", manifest):
+        w = gpd.read_file(path)
+        if w.crs is None:
+            raise GeoDataError(f"{path}: no coordinate reference system; expected RD New or WGS84 declared in the file")
+        w = w.to_crs(RD)
+        w = w[w.geom_type.isin(["Polygon", "MultiPolygon"])]
+        water_parts.append(gpd.GeoDataFrame({"naam": [path.stem] * len(w)}, geometry=w.geometry.to_numpy(), crs=RD))
+    water = (gpd.GeoDataFrame(pd.concat(water_parts, ignore_index=True), geometry="geometry", crs=RD)
+             if water_parts else None)
     # --- declared crosswalk
     typed = None
     illustrative = False
@@ -668,7 +694,7 @@ def _assemble(spec: Mapping[str, Any], base: Path, manifest: str) -> Geography: 
     parts = _Parts(
         gemeente_code=gm, gemeente_naam=gm_naam, hierarchy=h, levels=tuple(levels), key_columns=key_columns,
         name_columns=name_columns, cbs_levels=cbs_levels, shapes=shapes, shapes_approx=shapes_approx,
-        context=context,
+        context=context, water=water,
         points={cbs_names[k]: v.assign(code=v["code"]) for k, v in points.items() if cbs_names[k] in levels},
         points_approx={cbs_names[k]: v for k, v in points_approx.items()},
         years=years, current_year=year, typed_crosswalk=typed, crosswalk_illustrative=illustrative,

@@ -1,0 +1,66 @@
+"""Maps of any geography: every verdict in the legend, every unit numbered with a key, vector text."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+pytest.importorskip("geopandas")
+from wijklib import geo  # noqa: E402
+from wijklib.geo import maps  # noqa: E402
+
+
+def _texts(fig) -> str:
+    return "\n".join(t.get_text() for t in fig.findobj(matplotlib.text.Text))
+
+
+def test_verdict_map_demo_all_verdicts_key_and_notes():
+    u = geo.units("wijkraad")
+    verdicts = dict(zip(u["wijkraad_id"][:3], ["op koers", "ongunstige ontwikkeling", "onvoldoende gegevens"],
+                        strict=True))
+    fig, ax = maps.verdict_map(verdicts, title="Totaaloordeel")
+    text = _texts(fig)
+    for v in maps.VERDICT_COLORS:  # all four verdicts in the legend, also one that no unit has
+        assert v in text
+    assert "geen oordeel" in text  # units without a verdict are marked as such
+    for i, name in enumerate(sorted(u["wijkraad"], key=str.lower), start=1):
+        assert f"{i:>2}  {name}" in text
+    assert "benaderd" in text and "Geen waterkaart" in text
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none"}):  # as the report's SVG route: text stays text
+        fig.savefig(buf, format="svg")
+    plt.close(fig)
+    assert "Afrikaanderwijk" in buf.getvalue() and "onvoldoende gegevens" in buf.getvalue()
+    with pytest.raises(ValueError, match="verdict 'prima' of 'tarwewijk' unknown"):
+        maps.verdict_map({"tarwewijk": "prima"})
+
+
+def test_locator_and_neighbour_maps():
+    fig, ax = maps.locator_map("Tarwewijk")
+    assert ax.get_title(loc="left") == "Tarwewijk in Charlois"
+    plt.close(fig)
+    fig, ax = maps.neighbour_map("Tarwewijk")
+    text = _texts(fig)
+    for code in geo.neighbours("tarwewijk"):
+        assert geo.name(code, "wijkraad") in text
+    assert "tolerantie 2 m" in text
+    plt.close(fig)
+
+
+def test_the_hague_map_renders():
+    from wijklib.config import REFERENCE_DATA_DIR
+    from wijklib.geo import haaglanden
+
+    if not (REFERENCE_DATA_DIR / "thehague_crime" / "areas.txt").is_file():
+        pytest.skip("reference data absent")
+    g = haaglanden.geography("GM0518", buurten=False)
+    fig, _ = maps.city_map(geography=g, level="wijk")
+    text = _texts(fig)
+    assert "'s-Gravenhage (GM0518): 44 wijken" in text and "Schildersbuurt" in text
+    assert "benaderd" not in text  # real police outlines
+    plt.close(fig)
