@@ -64,3 +64,16 @@ def test_the_hague_map_renders():
     assert "'s-Gravenhage (GM0518): 44 wijken" in text and "Schildersbuurt" in text
     assert "benaderd" not in text  # real police outlines
     plt.close(fig)
+
+
+def test_check_command_validates_and_draws(tmp_path, capsys):
+    from wijklib.geo.__main__ import main
+
+    png = tmp_path / "kaart.png"
+    assert main(["check", str(geo.DEMO_GEOGRAPHY_DIR), "--png", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert "GM0599 Rotterdam" in out and "wijkraad       39 eenheden" in out and "GESCHAT" in out
+    assert png.stat().st_size > 10_000
+    (tmp_path / "leeg").mkdir()
+    assert main(["check", str(tmp_path / "leeg")]) == 1
+    assert "no manifest" in capsys.readouterr().err

@@ -102,7 +102,7 @@ def _scale_bar(ax) -> None:
 
 def verdict_map(verdicts: Mapping[str, str], *, geography: Geography | None = None, level: str | None = None,
                 title: str | None = None, note: str | None = None, numbered: bool = True,
-                colors: Mapping[str, str] | None = None, ax=None):
+                colors: Mapping[str, str] | None = None, legend: bool = True, ax=None):
     """Choropleth of the units of ``level`` by verdict, each unit numbered, with a key and legend.
 
     Parameters
@@ -185,11 +185,12 @@ def verdict_map(verdicts: Mapping[str, str], *, geography: Geography | None = No
             fig.text(0.01 + c * 0.335, top, "\n".join(lines[c * per:(c + 1) * per]), ha="left", va="top",
                      fontsize=5.8, linespacing=1.3)
     _scale_bar(ax)
-    handles = [Patch(facecolor=c, edgecolor="#999999", hatch=VERDICT_HATCH.get(v), label=v) for v, c in palette.items()]
-    if len(rest):
+    handles = [Patch(facecolor=c, edgecolor="#999999", hatch=VERDICT_HATCH.get(v), label=v)
+               for v, c in palette.items()] if legend else []
+    if len(rest) and legend:
         handles.append(Patch(facecolor=NO_VALUE_COLOR, edgecolor="#999999", label="geen oordeel"))
     if len(g.context()):
-        handles.append(Patch(facecolor=CONTEXT_COLOR, edgecolor="#FFFFFF", label="haven, water, overig (geen wijk)"))
+        handles.append(Patch(facecolor=CONTEXT_COLOR, edgecolor="#FFFFFF", label="geen eenheid (haven, water, geen gegevens)"))
     fig.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 0.32 / height), ncols=3, fontsize=6.5,
                frameon=False, handlelength=1.6)
     if title:
@@ -287,4 +288,4 @@ def city_map(*, geography: Geography | None = None, level: str | None = None, ti
     g = _geo(geography)
     level = level or g.default_level
     title = title or f"{g.gemeente_naam} ({g.gemeente_code}): {len(g.units(level))} {_plural(level)}"
-    return verdict_map({}, geography=g, level=level, title=title)
+    return verdict_map({}, geography=g, level=level, title=title, legend=False)
