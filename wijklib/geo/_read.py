@@ -172,7 +172,12 @@ def read_kaart(path: Path, opts: Mapping[str, Any], gemeente: str) -> list[dict[
             yrs = set(gdf[cols["jaar"]].astype(str).str[:4])
             year = int(yrs.pop()) if len(yrs) == 1 and next(iter(yrs)).isdigit() else None
         if year is None:
-            raise GeoDataError(f"{where}: no year found (no jrstatcode or jaar property); add 'jaar: YYYY' "
+            # CBS names its downloads by year (wijkenbuurten_2024_v1.gpkg, buurt_2023.shp).
+            found = set(re.findall(r"(?<!\d)((?:19|20)\d{2})(?!\d)", path.stem))
+            year = int(found.pop()) if len(found) == 1 else None
+        if year is None:
+            raise GeoDataError(f"{where}: no year found (no jrstatcode or jaar property, no single year in the "
+                               f"file name); add 'jaar: YYYY' "
                                f"to this kaart's entry in the manifest")
         dup = codes.duplicated()
         if dup.any():
@@ -292,8 +297,8 @@ def read_kwb(path: Path, opts: Mapping[str, Any], gemeente: str) -> tuple[int, p
         raw = str(df[low["a_inw"]].iloc[pos]).strip().replace(" ", "")
         if raw in ("", ".", "-", "x", "nan"):
             val: Any = pd.NA  # CBS marks secret or unknown figures with '.'; missing, not zero
-        elif re.fullmatch(r"\d+", raw):
-            val = int(raw)
+        elif re.fullmatch(r"\d+(\.0+)?", raw):
+            val = int(float(raw))
         else:
             raise GeoDataError(f"{path}, row {hdr + 1 + pos}, column {low['a_inw']!r}: found {raw!r}, expected a "
                                f"whole number of residents (or '.' for unknown)")
