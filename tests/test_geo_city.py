@@ -322,3 +322,25 @@ def test_other_bad_manifests(city_dir, tmp_path):
     (d / "geografie.yaml").write_text(MANIFEST.replace("stadsdelen.csv", "indeling.csv"))
     with pytest.raises(geo.GeoDataError, match=r"indeling file 'indeling.csv' not found"):
         geo.load(d)
+
+
+def test_water_areas_of_the_kaart_are_water_not_units(city_dir, tmp_path):
+    d = _copy(city_dir, tmp_path)
+
+    def add_water(g):
+        g = g.to_crs("EPSG:28992")
+        g["water"] = "NEE"
+        row = g.iloc[[0]].copy()
+        row["statcode"], row["statnaam"], row["jrstatcode"], row["water"] = \
+            "BU99990199", "Rivier", "2024BU99990199", "JA"
+        row["geometry"] = [_box(-300, 0, 0, 2000)]
+        return pd.concat([g, row], ignore_index=True)
+    _rewrite_buurten_2024(d, add=add_water)
+    k = pd.read_excel(d / "kwb-2024.xlsx", dtype=str)
+    k.loc[len(k)] = {"gwb_code": "BU99990199", "regio": "Rivier", "recs": "Buurt", "a_inw": "0", "gm_naam": "Teststad"}
+    k.to_excel(d / "kwb-2024.xlsx", index=False)
+    g = geo.load(d)
+    assert "BU99990199" not in set(g.hierarchy()["buurt_code"])
+    assert len(g.water()) == 1 and g.water()["naam"].tolist() == ["Rivier"]
+    assert any("water area" in n for n in g._p.notes)
+    assert g.population("buurt", 2024).set_index("buurt_code")["population"].to_dict() == POP_2024

@@ -485,10 +485,12 @@ def _assemble(spec: Mapping[str, Any], base: Path, manifest: str) -> Geography: 
         layers += read_kaart(path, opts, gm)
     by_kind: dict[str, dict[int, dict[str, Any]]] = {}
     water_parts = []
+    water_codes: set[str] = set()
     for lay in layers:
         f = lay["frame"]
         if f["water"].any():
             water_parts.append(f.loc[f["water"], ["naam", "geometry"]])
+            water_codes |= set(f.loc[f["water"], "code"])
             lay["frame"] = f.loc[~f["water"]].reset_index(drop=True)
         if lay["year"] in by_kind.setdefault(lay["kind"], {}):
             raise GeoDataError(f"{manifest}: two {lay['kind']} kaarten of {lay['year']} "
@@ -709,6 +711,7 @@ def _assemble(spec: Mapping[str, Any], base: Path, manifest: str) -> Geography: 
         adjacency_min_border_m=float(adj.get("min_grens_m", 10.0)), default_level=default_level,
     )
     g = Geography(parts)
+    g._water_codes = water_codes  # kwb rows of water areas are not residents of a unit
     # --- kwb (after the Geography exists: older years are recoded with its crosswalk)
     kwb_files = _files(base, spec.get("kerncijfers") or [], "kerncijfers", manifest)
     if kwb_files:
@@ -755,8 +758,15 @@ def _attach_population(g: Geography, parts: _Parts, kwb_files, spec, finest_kind
             rows = df[df["kind"] == finest_kind]
             parts.kaart_populations[y] = rows.set_index("code")["population"].astype("Float64")
     g._cache.clear()
+    water = getattr(g, "_water_codes", set())
     for y, df in sorted(per_year.items()):
         rows = df[df["kind"] == finest_kind]
+        wet = rows["code"].isin(water)
+        if wet.any():
+            n_res = int(rows.loc[wet, "population"].fillna(0).sum())
+            parts.notes.append(f"{Path(df.attrs['file']).name}: {int(wet.sum())} water area(s) of the kaart "
+                               f"(water = JA) left out, with {n_res} residents in total")
+            rows = rows[~wet]
         codes = set(rows["code"])
         if codes - fine_codes and y in g.geography_years and y != g.current_year:
             # A kwb table of an older year uses that year's codes: carry it to the current units.
@@ -766,8 +776,10 @@ def _attach_population(g: Geography, parts: _Parts, kwb_files, spec, finest_kind
             rows["population"] = rows["population"].round().astype("Int64")
         unknown = sorted(set(rows["code"]) - fine_codes)
         if unknown:
+            hint = (f"; add the {finest_kind} kaart of {y} under 'kaarten' so that its codes can be carried over"
+                    if y not in g.geography_years else "")
             raise GeoDataError(f"{df.attrs['file']}: {finest_kind} code(s) {unknown[:5]} are not units of the "
-                               f"geography {g.current_year}; expected the codes of the kaart")
+                               f"geography {g.current_year}; expected the codes of the kaart{hint}")
         lacking = sorted(fine_codes - set(rows["code"]))
         if lacking:
             raise GeoDataError(f"{df.attrs['file']}: no residents for {len(lacking)} {finest_kind}(en) "
