@@ -77,3 +77,20 @@ def test_check_command_validates_and_draws(tmp_path, capsys):
     (tmp_path / "leeg").mkdir()
     assert main(["check", str(tmp_path / "leeg")]) == 1
     assert "no manifest" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("level", ["wijkraad", "wijk"])
+def test_every_unit_numbered_once_and_visible(level):
+    fig, ax = maps.verdict_map({}, level=level)
+    fig.canvas.draw()
+    seen = []
+    for a in fig.axes:
+        (x0, x1), (y0, y1) = a.get_xlim(), a.get_ylim()
+        for t in a.texts:
+            if t.get_text().isdigit():
+                x, y = t.get_position()
+                assert x0 <= x <= x1 and y0 <= y <= y1, t.get_text()
+                seen.append(int(t.get_text()))
+    assert sorted(seen) == list(range(1, len(geo.units(level)) + 1))
+    assert len(fig.axes) == 2  # small units in a large gemeente: overview + zoom on the core
+    plt.close(fig)

@@ -33,6 +33,8 @@ CONTEXT_COLOR = "#ECECEC"
 OUTLINE_COLOR = "#333333"
 WATER_COLOR = "#A6CEE3"
 A4_WIDTH_IN = 6.7  # text width of the A4 report template
+#: A unit printed smaller than this (square root of its area, inches) gets its number in a zoom panel.
+MIN_UNIT_IN = 0.35
 
 
 def _geo(geography: Geography | None) -> Geography:
@@ -75,6 +77,37 @@ def _draw_water(ax, g: Geography) -> None:
 
 def _water_note(g: Geography) -> str:
     return "" if len(g.water()) else "Geen waterkaart geleverd: rivier en havens alleen als grens zichtbaar."
+
+
+def _dense_core(geoms) -> tuple[float, float, float, float] | None:
+    """Bounding box of the city's dense core when it is much smaller than the whole map.
+
+    The core holds the small units (area at most the median) between the 10th and 90th percentile
+    of their positions, so that a few small outlying units (a village, a harbour quarter) do not
+    stretch it. It is only used when the typical unit would print smaller than
+    :data:`MIN_UNIT_IN` on the full map (too small for a legible number) and the core covers under a
+    fifth of the map.
+    """
+    import shapely
+
+    areas = shapely.area(geoms)
+    small = geoms[areas <= np.median(areas)]
+    if len(geoms) < 12 or len(small) < 4:
+        return None
+    fx0, fy0, fx1, fy1 = shapely.total_bounds(geoms)
+    scale = A4_WIDTH_IN / max(fx1 - fx0, (fy1 - fy0) * A4_WIDTH_IN / 5.2)  # inches per metre
+    if np.sqrt(np.median(areas)) * scale >= MIN_UNIT_IN:
+        return None
+    pts = shapely.point_on_surface(small)
+    px, py = shapely.get_x(pts), shapely.get_y(pts)
+    qx, qy = np.quantile(px, [0.1, 0.9]), np.quantile(py, [0.1, 0.9])
+    inside = (px >= qx[0]) & (px <= qx[1]) & (py >= qy[0]) & (py <= qy[1])
+    x0, y0, x1, y1 = shapely.total_bounds(small[inside])
+    pad = 0.04 * max(x1 - x0, y1 - y0)
+    x0, y0, x1, y1 = x0 - pad, y0 - pad, x1 + pad, y1 + pad
+    if (x1 - x0) * (y1 - y0) > 0.2 * (fx1 - fx0) * (fy1 - fy0):
+        return None
+    return float(x0), float(y0), float(x1), float(y1)
 
 
 def _frame_extent(ax, geoms, pad: float = 0.04) -> None:
@@ -142,41 +175,69 @@ def verdict_map(verdicts: Mapping[str, str], *, geography: Geography | None = No
     gdf = g.frame(level)
     key, name_col = g.key_columns[level], g.name_columns[level]
     gdf["oordeel"] = gdf[key].map(codes)
+    import shapely
+
     n_units = len(gdf)
     key_lines = int(np.ceil(n_units / 3)) if numbered else 0
     key_h = key_lines * 5.8 * 1.3 / 72 + 0.15  # inches of key text below the map (5.8 pt, spacing 1.3)
+    geoms = gdf.geometry.to_numpy()
+    full = shapely.total_bounds(geoms)
+    core = _dense_core(geoms) if ax is None else None
     if ax is None:
-        import shapely
-
         width = A4_WIDTH_IN
-        x0, y0, x1, y1 = shapely.total_bounds(gdf.geometry.to_numpy())
-        map_h = float(np.clip(width * (y1 - y0) / max(x1 - x0, 1.0), 2.6, 5.2))  # follow the city's shape
-        # From the bottom: note, legend, key, map, title (inches).
+        # From the bottom: note, legend, key, map, title (inches). With a dense core (small units in
+        # the middle of a large gemeente) the map is split: the whole gemeente left, the core right.
+        box = core if core is not None else full
+        share = 0.58 if core is not None else 1.0
+        map_h = float(np.clip(width * share * (box[3] - box[1]) / max(box[2] - box[0], 1.0), 2.6, 5.2))
         height = 0.8 + (key_h if numbered else 0) + map_h + 0.3
         fig = plt.figure(figsize=(width, height))
-        ax = fig.add_axes((0.0, (0.8 + (key_h if numbered else 0)) / height, 1.0, map_h / height))
+        bottom = (0.8 + (key_h if numbered else 0)) / height
+        if core is not None:
+            ax = fig.add_axes((0.0, bottom, 0.40, map_h / height))
+            zoom = fig.add_axes((0.42, bottom, 0.58, map_h / height))
+        else:
+            ax = fig.add_axes((0.0, bottom, 1.0, map_h / height))
+            zoom = None
+    else:
+        zoom = None
     fig = ax.figure
     height = fig.get_figheight()
-    _draw_context(ax, g)
-    for verdict, color in palette.items():
-        sel = gdf[gdf["oordeel"] == verdict]
-        if len(sel):
-            sel.plot(ax=ax, color=color, edgecolor="#FFFFFF", linewidth=0.4, hatch=VERDICT_HATCH.get(verdict),
-                     zorder=2)
     rest = gdf[gdf["oordeel"].isna()]
-    if len(rest):
-        rest.plot(ax=ax, color=NO_VALUE_COLOR, edgecolor="#999999", linewidth=0.4, zorder=2)
-    _draw_water(ax, g)
-    _frame_extent(ax, gdf.geometry, pad=0.01)
-    if numbered:
-        import shapely
+    for axis in (ax, zoom):
+        if axis is None:
+            continue
+        _draw_context(axis, g)
+        for verdict, color in palette.items():
+            sel = gdf[gdf["oordeel"] == verdict]
+            if len(sel):
+                sel.plot(ax=axis, color=color, edgecolor="#FFFFFF", linewidth=0.4, zorder=2,
+                         hatch=VERDICT_HATCH.get(verdict))
+        if len(rest):
+            rest.plot(ax=axis, color=NO_VALUE_COLOR, edgecolor="#999999", linewidth=0.4, zorder=2)
+        _draw_water(axis, g)
+    _frame_extent(ax, geoms, pad=0.01)
+    if zoom is not None:
+        x0, y0, x1, y1 = core
+        zoom.set_xlim(x0, x1)
+        zoom.set_ylim(y0, y1)
+        zoom.set_aspect("equal")
+        zoom.set_axis_off()
+        zoom.text(0.01, 0.99, "Uitsnede (kader links)", transform=zoom.transAxes, ha="left", va="top",
+                  fontsize=6.5, color="#555555", zorder=9, bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+        from matplotlib.patches import Rectangle
 
+        ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="#333333", linewidth=0.8,
+                               linestyle="--", zorder=7))
+    if numbered:
         order = gdf.sort_values(name_col, key=lambda s: s.str.lower()).reset_index(drop=True)
         pts = shapely.point_on_surface(order.geometry.to_numpy())
         for i, (p, verdict) in enumerate(zip(pts, order["oordeel"], strict=True), start=1):
             dark = verdict in ("op koers", "ongunstige ontwikkeling")
-            ax.text(p.x, p.y, str(i), ha="center", va="center", fontsize=5.5, zorder=5,
-                    color="#FFFFFF" if dark else "#111111", fontweight="bold")
+            # Each unit is numbered once: in the core panel when it lies there, else on the overview.
+            inside = core is not None and core[0] <= p.x <= core[2] and core[1] <= p.y <= core[3]
+            (zoom if inside else ax).text(p.x, p.y, str(i), ha="center", va="center", fontsize=5.5, zorder=8,
+                                          color="#FFFFFF" if dark else "#111111", fontweight="bold")
         lines = [f"{i:>2}  {n}" for i, n in enumerate(order[name_col], start=1)]
         ncol = 3 if n_units > 12 else 1
         per = int(np.ceil(len(lines) / ncol))
@@ -185,6 +246,8 @@ def verdict_map(verdicts: Mapping[str, str], *, geography: Geography | None = No
             fig.text(0.01 + c * 0.335, top, "\n".join(lines[c * per:(c + 1) * per]), ha="left", va="top",
                      fontsize=5.8, linespacing=1.3)
     _scale_bar(ax)
+    if zoom is not None:
+        _scale_bar(zoom)
     handles = [Patch(facecolor=c, edgecolor="#999999", hatch=VERDICT_HATCH.get(v), label=v)
                for v, c in palette.items()] if legend else []
     if len(rest) and legend:
