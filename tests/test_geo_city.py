@@ -344,3 +344,14 @@ def test_water_areas_of_the_kaart_are_water_not_units(city_dir, tmp_path):
     assert len(g.water()) == 1 and g.water()["naam"].tolist() == ["Rivier"]
     assert any("water area" in n for n in g._p.notes)
     assert g.population("buurt", 2024).set_index("buurt_code")["population"].to_dict() == POP_2024
+
+
+def test_wijkraad_means_the_reporting_level_in_a_city_without_wijkraden(city):
+    try:
+        geo.use(city)
+        assert city.default_level == "stadsdeel"
+        assert geo.normalize("Zuid-West", "wijkraad") == "west"
+        assert geo.units()["stadsdeel_id"].tolist() == ["haven", "oost", "west"]
+        assert geo.neighbours("west") == ["oost"]
+    finally:
+        geo.use(None)

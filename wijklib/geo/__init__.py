@@ -188,7 +188,8 @@ def units(level: str | None = "wijkraad", year: int | None = None) -> pd.DataFra
 
 
 def _level(level: str | None) -> str | None:
-    # The old default "wijkraad" means "the reporting level" in a city without wijkraden.
+    # Existing callers say "wijkraad" for the reporting unit: in a city without wijkraden it means
+    # that city's reporting level (manifest 'rapportniveau', else its finest own level or CBS wijk).
     if level == "wijkraad" and "wijkraad" not in active().levels:
         return active().default_level
     return level
@@ -253,7 +254,7 @@ def normalize(value: Any, level: str | None = None) -> str:
     ...
     wijklib.geo.UnknownUnitError: unknown unit name or code 'Tarwewyk'; closest known: Tarwewijk (wijk BU05991571); ...
     """
-    return active().normalize(value, level)
+    return active().normalize(value, _level(level))
 
 
 def normalize_series(series: pd.Series, level: str, source: str | None = None,
@@ -269,7 +270,7 @@ def normalize_series(series: pd.Series, level: str, source: str | None = None,
     >>> normalize_series(s, "wijkraad").tolist()
     ['tarwewijk', 'tarwewijk', 'oud-charlois-wielewaal', nan]
     """
-    return active().normalize_series(series, level, source, column, first_row=first_row)
+    return active().normalize_series(series, _level(level), source, column, first_row=first_row)
 
 
 def population(level: str | None = "wijkraad", years: int | Iterable[int] | None = None) -> pd.DataFrame:
@@ -296,7 +297,7 @@ def aggregate(df: pd.DataFrame, from_level: str, to_level: str, value_cols: Sequ
     >>> aggregate(d, "buurt", "wijkraad", ["n"]).values.tolist()
     [['oud-charlois-wielewaal', 9], ['tarwewijk', 3]]
     """
-    return active().aggregate(df, from_level, to_level, value_cols, unit_col, by=by)
+    return active().aggregate(df, _level(from_level), _level(to_level), value_cols, unit_col, by=by)
 
 
 def crosswalk(from_year: int, to_year: int | None = None, *, changed_only: bool = False) -> pd.DataFrame:
