@@ -355,3 +355,19 @@ def test_wijkraad_means_the_reporting_level_in_a_city_without_wijkraden(city):
         assert geo.neighbours("west") == ["oost"]
     finally:
         geo.use(None)
+
+
+def test_kwb_with_wijk_rows_only_gives_residents_per_wijk(city_dir, tmp_path):
+    d = _copy(city_dir, tmp_path)
+    pd.DataFrame({"gwb_code_10": ["WK999901", "WK999902", "WK999903"], "regio": ["West", "Oost", "Eilanden"],
+                  "gm_naam": "Teststad", "recs": "Wijk", "a_inw": ["2200", ".", "50"]}) \
+        .to_csv(d / "kwb-2024.csv", sep=";", index=False)
+    text = (d / "geografie.yaml").read_text().replace("  - bestand: kwb-2023.csv\n  - bestand: kwb-2024.xlsx\n",
+                                                      "  - bestand: kwb-2024.csv\n")
+    (d / "geografie.yaml").write_text(text)
+    g = geo.load(d)
+    p = g.population("wijk", 2024).set_index("wijk_code")["population"]
+    assert p["WK999901"] == 2200 and pd.isna(p["WK999902"]) and p["WK999903"] == 50  # '.' stays missing
+    assert int(g.population("gemeente", 2024)["population"].isna().sum()) == 1  # a missing part: missing sum
+    with pytest.raises(geo.MissingGeoDataError, match="residents per wijk, which does not nest in a buurt"):
+        g.population("buurt")

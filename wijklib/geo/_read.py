@@ -748,6 +748,10 @@ def _attach_population(g: Geography, parts: _Parts, kwb_files, spec, finest_kind
             raise GeoDataError(f"{path}: a second kwb table of {y}; expected one per year")
         df.attrs["file"] = str(path)
         per_year[y] = df
+    # Residents per finest unit; a kwb delivery without buurt rows gives them per CBS wijk instead.
+    if finest_kind == "buurt" and not any((df["kind"] == "buurt").any() for df in per_year.values()):
+        finest_kind = "wijk"
+        parts.notes.append("the kwb tables have no buurt rows: residents are known per wijk, not per buurt")
     fine_level = parts.cbs_levels[finest_kind]
     fine_codes = set(parts.hierarchy[parts.key_columns[fine_level]])
     frames = []
@@ -768,7 +772,8 @@ def _attach_population(g: Geography, parts: _Parts, kwb_files, spec, finest_kind
                                f"(water = JA) left out, with {n_res} residents in total")
             rows = rows[~wet]
         codes = set(rows["code"])
-        if codes - fine_codes and y in g.geography_years and y != g.current_year:
+        if codes - fine_codes and y in g.geography_years and y != g.current_year \
+                and fine_level == g.levels[0]:
             # A kwb table of an older year uses that year's codes: carry it to the current units.
             rec = g.recode(rows[["code", "population"]].assign(population=rows["population"].astype(float)),
                            "code", y, value_cols=["population"])
