@@ -94,3 +94,20 @@ def test_every_unit_numbered_once_and_visible(level):
     assert sorted(seen) == list(range(1, len(geo.units(level)) + 1))
     assert len(fig.axes) == 2  # small units in a large gemeente: overview + zoom on the core
     plt.close(fig)
+
+
+def test_run_config_geografie_section(tmp_path):
+    from wijklib.report.maps import use_config_geography
+
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"naam: x\ngeografie: {geo.DEMO_GEOGRAPHY_DIR}\n", encoding="utf-8")
+    try:
+        g = use_config_geography(cfg)
+        assert g is geo.active() and g.gemeente_code == "GM0599"
+        cfg.write_text("naam: x\ngeografie: {haaglanden: GM0518, buurten: false}\n", encoding="utf-8")
+        from wijklib.config import REFERENCE_DATA_DIR
+        if (REFERENCE_DATA_DIR / "thehague_crime" / "areas.txt").is_file():
+            assert use_config_geography(cfg).gemeente_code == "GM0518"
+            assert geo.units()["wijk_code"].str.startswith("WK0518").all()
+    finally:
+        geo.use(None)

@@ -457,13 +457,12 @@ class Geography:
 
                 close = [c for c, _, _ in process.extract(code, sorted(known_kind), limit=3)]
                 read = "" if text == code else f" (read from {text!r})"
-                what = kind if kind in self._p.cbs_levels or kind == "gemeente" else kind
                 if not known_kind:
                     raise UnknownUnitError(f"{text!r} reads as a CBS {kind} code, but this geography has no "
                                            f"CBS {kind} level (levels: {', '.join(self.levels)})",
                                            value=text, level=level)
                 raise UnknownUnitError(
-                    f"unknown {what} code {code}{read}{hint}; closest known: "
+                    f"unknown {kind} code {code}{read}{hint}; closest known: "
                     f"{', '.join(close)}", value=text, level=level, suggestions=close)
             src_level = "gemeente" if kind == "gemeente" else self._p.cbs_levels[kind]
             return code if level is None else self._convert(src_level, code, level)

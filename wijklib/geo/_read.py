@@ -702,7 +702,7 @@ def _assemble(spec: Mapping[str, Any], base: Path, manifest: str) -> Geography: 
         gemeente_code=gm, gemeente_naam=gm_naam, hierarchy=h, levels=tuple(levels), key_columns=key_columns,
         name_columns=name_columns, cbs_levels=cbs_levels, shapes=shapes, shapes_approx=shapes_approx,
         context=context, water=water,
-        points={cbs_names[k]: v.assign(code=v["code"]) for k, v in points.items() if cbs_names[k] in levels},
+        points={cbs_names[k]: v for k, v in points.items() if cbs_names[k] in levels},
         points_approx={cbs_names[k]: v for k, v in points_approx.items()},
         years=years, current_year=year, typed_crosswalk=typed, crosswalk_illustrative=illustrative,
         kaarten=kaarten, old_names=old_names, aliases=aliases, name_priority=tuple(prio), level_words=words,
