@@ -371,3 +371,14 @@ def test_kwb_with_wijk_rows_only_gives_residents_per_wijk(city_dir, tmp_path):
     assert int(g.population("gemeente", 2024)["population"].isna().sum()) == 1  # a missing part: missing sum
     with pytest.raises(geo.MissingGeoDataError, match="residents per wijk, which does not nest in a buurt"):
         g.population("buurt")
+
+
+def test_numeric_city_ids_are_not_read_as_cbs_codes(city_dir, tmp_path):
+    d = _copy(city_dir, tmp_path)
+    m = pd.read_csv(d / "stadsdelen.csv", dtype=str)
+    m["stadsdeel_id"] = m["stadsdeel_id"].map({"west": "1", "oost": "2", "haven": "3"})
+    m.to_csv(d / "stadsdelen.csv", index=False)
+    g = geo.load(d)
+    assert g.normalize("1", "stadsdeel") == "1" and g.normalize(2, "stadsdeel") == "2"
+    assert g.normalize("WK999901") == "WK999901" and g.normalize("01", "wijk") == "WK999901"
+    assert g.normalize("Zuid-Oost", "stadsdeel") == "2"

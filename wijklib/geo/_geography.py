@@ -443,6 +443,11 @@ class Geography:
             r"\s*(" + "|".join(map(re.escape, words)) + r")\b[\s:\-]*(.+)", re.IGNORECASE))
 
     def _normalize_text_uncached(self, text: str, level: str | None) -> str:
+        # A city unit's own id wins over reading it as a CBS code (a stadsdeel "12" is not WK....12).
+        cbs = set(self._p.cbs_levels.values())
+        for lv in ([level] if level else self.levels):
+            if lv not in cbs and lv != "gemeente" and text in self._code_sets()[lv]:
+                return text
         parsed = parse_code(text, self.gemeente_code[2:])
         if parsed is not None:
             kind, code = parsed
@@ -466,10 +471,6 @@ class Geography:
                     f"{', '.join(close)}", value=text, level=level, suggestions=close)
             src_level = "gemeente" if kind == "gemeente" else self._p.cbs_levels[kind]
             return code if level is None else self._convert(src_level, code, level)
-        if level is None:
-            for lv in self.levels:
-                if lv not in self._p.cbs_levels.values() and lv != "gemeente" and text in self._code_sets()[lv]:
-                    return text  # a city unit's id stays itself, so normalize() is idempotent
         idx = self._name_index()
         matches = idx.get(name_key(text), ())
         prefixed = self._level_prefix().match(text)
