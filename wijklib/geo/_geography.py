@@ -1123,14 +1123,11 @@ class Geography:
             codes = s.index.to_numpy()
             tree = shapely.STRtree(geoms)
             a, b = tree.query(geoms, predicate="dwithin", distance=tol)
-            pairs = set()
-            boundaries = shapely.boundary(geoms)
-            for i, j in zip(a, b, strict=True):
-                if i >= j:
-                    continue
-                shared = shapely.intersection(boundaries[i], shapely.buffer(geoms[j], tol))
-                if shapely.length(shared) >= minb:
-                    pairs.add((str(codes[i]), str(codes[j])))
+            keep = a < b
+            a, b = a[keep], b[keep]
+            # The length of one outline that runs within tol of the other (vectorised over pairs).
+            shared = shapely.length(shapely.intersection(shapely.boundary(geoms)[a], shapely.buffer(geoms, tol)[b]))
+            pairs = {(str(codes[i]), str(codes[j])) for i, j, m in zip(a, b, shared, strict=True) if m >= minb}
             pairs |= {(q, p) for p, q in pairs}
             return pd.DataFrame(sorted(pairs), columns=["unit", "neighbour"], dtype="str")
         out = self._memo(("adjacency", level, tol, minb), build).copy()
