@@ -382,3 +382,11 @@ def test_numeric_city_ids_are_not_read_as_cbs_codes(city_dir, tmp_path):
     assert g.normalize("1", "stadsdeel") == "1" and g.normalize(2, "stadsdeel") == "2"
     assert g.normalize("WK999901") == "WK999901" and g.normalize("01", "wijk") == "WK999901"
     assert g.normalize("Zuid-Oost", "stadsdeel") == "2"
+
+
+def test_hierarchy_of_the_older_year(city):
+    h = city.hierarchy(2023).set_index("buurt_code")
+    assert sorted(h.index) == sorted(BUURTEN_2023)
+    # Zuid (split) lies where most of its residents went (Zuid-Oost, 75%); the merged halves in Oost.
+    assert h.loc["BU99990102", ["buurt", "stadsdeel_id"]].tolist() == ["Zuid", "oost"]
+    assert h.loc[["BU99990201", "BU99990202"], "stadsdeel_id"].tolist() == ["oost", "oost"]

@@ -678,6 +678,11 @@ def _assemble(spec: Mapping[str, Any], base: Path, manifest: str) -> Geography: 
         years = tuple(range(kaart_years[0], year + 1)) if kaart_years else (year,)
     kaarten = {y: gpd.GeoSeries(lay["frame"].set_index("code").geometry, crs=RD)
                for y, lay in by_kind.get(finest_kind, {}).items() if y <= year}
+    # Names of codes that only older kaarten hold (for hierarchy(year) and messages).
+    for y, lay in sorted(by_kind.get(finest_kind, {}).items()):
+        if y < year:
+            for code, nm in zip(lay["frame"]["code"], lay["frame"]["naam"], strict=True):
+                old_names.setdefault(code, nm)
     # --- aliases
     aliases: list[tuple[str, str, str]] = []
     if spec.get("aliassen"):
