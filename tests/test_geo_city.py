@@ -390,3 +390,15 @@ def test_hierarchy_of_the_older_year(city):
     # Zuid (split) lies where most of its residents went (Zuid-Oost, 75%); the merged halves in Oost.
     assert h.loc["BU99990102", ["buurt", "stadsdeel_id"]].tolist() == ["Zuid", "oost"]
     assert h.loc[["BU99990201", "BU99990202"], "stadsdeel_id"].tolist() == ["oost", "oost"]
+
+
+def test_a_border_through_water_is_no_border(city_dir, tmp_path):
+    d = _copy(city_dir, tmp_path)
+    # A canal over the whole border between Zuid-Oost (0104) and Oost (0203): x 990-1010, y 0-1000.
+    geopandas.GeoDataFrame({"naam": ["kanaal"]}, geometry=[_box(990, -10, 1010, 1000)], crs="EPSG:28992") \
+        .to_file(d / "water.geojson", driver="GeoJSON")
+    (d / "geografie.yaml").write_text(MANIFEST + "water: [water.geojson]\n")
+    g = geo.load(d)
+    nb = g.adjacency("buurt").groupby("unit")["neighbour"].apply(sorted).to_dict()
+    assert nb["BU99990104"] == ["BU99990101", "BU99990103"]
+    assert nb["BU99990203"] == ["BU99990101"]  # their northern border stays (above the canal)

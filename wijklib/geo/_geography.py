@@ -1104,7 +1104,8 @@ class Geography:
         Two units are neighbours when the outline of one runs within ``tolerance_m`` of the other
         (default :data:`ADJACENCY_TOLERANCE_M`, or the manifest's ``aangrenzend.tolerantie_m``) along
         at least ``min_border_m`` (default :data:`ADJACENCY_MIN_BORDER_M`): a shared border, not a
-        corner touch. Units separated by a context area (port, river wijk) are not neighbours.
+        corner touch. Units separated by a context area (port, river wijk) are not neighbours, and
+        the parts of a border that run through the geography's water surfaces do not count.
 
         Returns
         -------
@@ -1126,7 +1127,12 @@ class Geography:
             keep = a < b
             a, b = a[keep], b[keep]
             # The length of one outline that runs within tol of the other (vectorised over pairs).
-            shared = shapely.length(shapely.intersection(shapely.boundary(geoms)[a], shapely.buffer(geoms, tol)[b]))
+            lines = shapely.intersection(shapely.boundary(geoms)[a], shapely.buffer(geoms, tol)[b])
+            water = self.water()
+            if len(water):
+                # A border that runs through water (a river drawn over both units) is no border.
+                lines = shapely.difference(lines, shapely.union_all(water.geometry.to_numpy()))
+            shared = shapely.length(lines)
             pairs = {(str(codes[i]), str(codes[j])) for i, j, m in zip(a, b, shared, strict=True) if m >= minb}
             pairs |= {(q, p) for p, q in pairs}
             return pd.DataFrame(sorted(pairs), columns=["unit", "neighbour"], dtype="str")
