@@ -250,7 +250,7 @@ def test_only_polygons_says_what_is_missing(city_dir, tmp_path):
 
 def _rewrite_buurten_2024(d: Path, **changes) -> None:
     gdf = geopandas.read_file(d / "buurten_2024.geojson")
-    for key, fn in changes.items():
+    for fn in changes.values():
         gdf = fn(gdf)
     (d / "buurten_2024.geojson").unlink()
     gdf.to_file(d / "buurten_2024.geojson", driver="GeoJSON")

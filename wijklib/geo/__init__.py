@@ -36,7 +36,12 @@ from typing import Any
 import pandas as pd
 
 from wijklib.geo._crs import rd_to_wgs84, wgs84_to_rd
-from wijklib.geo._geography import ADJACENCY_MIN_BORDER_M, ADJACENCY_TOLERANCE_M, CROSSWALK_MIN_SHARE, Geography
+from wijklib.geo._geography import (
+    ADJACENCY_MIN_BORDER_M,
+    ADJACENCY_TOLERANCE_M,
+    CROSSWALK_MIN_SHARE,
+    Geography,
+)
 from wijklib.geo._names import (
     AmbiguousUnitError,
     GeoDataError,

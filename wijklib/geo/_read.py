@@ -151,7 +151,7 @@ def read_kaart(path: Path, opts: Mapping[str, Any], gemeente: str) -> list[dict[
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise GeoDataError(f"{where}, feature {i + 1}: code {codes.iloc[i]!r} is not a CBS {kind} code; "
                                f"expected {'BU + 8 digits' if kind == 'buurt' else 'WK + 6 digits'}")
-        gm_codes = (gdf[cols["gm_code"]].map(lambda v: _gm(v, where)) if cols["gm_code"]
+        gm_codes = (gdf[cols["gm_code"]].map(lambda v, w=where: _gm(v, w)) if cols["gm_code"]
                     else "GM" + codes.str[2:6])
         mine = (gm_codes == gemeente).to_numpy() & (codes.str[2:6] == gemeente[2:]).to_numpy()
         if not mine.any():
@@ -647,7 +647,7 @@ def _assemble(spec: Mapping[str, Any], base: Path, manifest: str) -> Geography: 
             context = gpd.GeoDataFrame(f.loc[~used, ["code", "naam"]].reset_index(drop=True),
                                        geometry=f.loc[~used].geometry.to_numpy(), crs=RD)
     # --- water
-    for path, opts in _files(base, spec.get("water") or [], "water", manifest):
+    for path, _opts in _files(base, spec.get("water") or [], "water", manifest):
         w = gpd.read_file(path)
         if w.crs is None:
             raise GeoDataError(f"{path}: no coordinate reference system; expected RD New or WGS84 declared in the file")

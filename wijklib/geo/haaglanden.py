@@ -155,7 +155,7 @@ def write_folder(folder: Path | str, gemeente: str = "GM0518", *, naam: str | No
     if repaired:
         notes.append(f"{len(repaired)} wijkgrenzen hersteld met shapely.make_valid (afgeronde hoekpunten "
                      f"snijden zichzelf): {', '.join(repaired)}")
-    manifest = [f"# 's-Gravenhage/Haaglanden geography written by wijklib.geo.haaglanden.write_folder",
+    manifest = ["# 's-Gravenhage/Haaglanden geography written by wijklib.geo.haaglanden.write_folder",
                 *(f"# {n}" for n in notes),
                 f"gemeente: {gm}", f"naam: \"{naam or KNOWN_NAMES.get(gm, gm)}\"", f"jaar: {year}",
                 "bron: \"politie-wijkgrenzen (areas.txt), buurten als punten uit het misdrijvenbestand\"",
