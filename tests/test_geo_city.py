@@ -402,3 +402,27 @@ def test_a_border_through_water_is_no_border(city_dir, tmp_path):
     nb = g.adjacency("buurt").groupby("unit")["neighbour"].apply(sorted).to_dict()
     assert nb["BU99990104"] == ["BU99990101", "BU99990103"]
     assert nb["BU99990203"] == ["BU99990101"]  # their northern border stays (above the canal)
+
+
+def test_cbs_geopackage_with_three_layers_and_year_in_the_file_name(tmp_path):
+    # The layout of the CBS download wijkenbuurten_<jaar>_v1.gpkg: layers gemeenten, wijken, buurten,
+    # CBS GeoPackage property names, no jrstatcode.
+    path = tmp_path / "wijkenbuurten_2024_v1.gpkg"
+    bu = dict(BUURTEN_2024)
+    geopandas.GeoDataFrame({"gemeentecode": ["GM9999"], "gemeentenaam": ["Teststad"], "water": ["NEE"]},
+                           geometry=[_box(0, 0, 2500, 2500)], crs="EPSG:28992").to_file(path, layer="gemeenten")
+    geopandas.GeoDataFrame({"wijkcode": list(WIJKEN_2024), "wijknaam": [v[0] for v in WIJKEN_2024.values()],
+                            "gemeentecode": "GM9999", "gemeentenaam": "Teststad", "water": "NEE"},
+                           geometry=[_box(*v[1]) for v in WIJKEN_2024.values()], crs="EPSG:28992") \
+        .to_file(path, layer="wijken")
+    geopandas.GeoDataFrame({"buurtcode": list(bu), "buurtnaam": [v[0] for v in bu.values()],
+                            "wijkcode": ["WK" + c[2:8] for c in bu], "gemeentecode": "GM9999", "water": "NEE"},
+                           geometry=[_box(*v[1]) for v in bu.values()], crs="EPSG:28992") \
+        .to_file(path, layer="buurten")
+    (tmp_path / "geografie.yaml").write_text("gemeente: GM9999\nkaarten: [wijkenbuurten_2024_v1.gpkg]\n")
+    g = geo.load(tmp_path)
+    assert g.gemeente_naam == "Teststad" and g.current_year == 2024
+    assert g.levels == ("buurt", "wijk", "gemeente")
+    assert g.units("wijk").set_index("wijk_code")["n_buurten"].to_dict() == {"WK999901": 3, "WK999902": 1,
+                                                                             "WK999903": 1}
+    assert not g.polygons_approximate("buurt")
