@@ -426,3 +426,12 @@ def test_cbs_geopackage_with_three_layers_and_year_in_the_file_name(tmp_path):
     assert g.units("wijk").set_index("wijk_code")["n_buurten"].to_dict() == {"WK999901": 3, "WK999902": 1,
                                                                              "WK999903": 1}
     assert not g.polygons_approximate("buurt")
+
+
+def test_wijk_names_from_kwb_when_no_wijk_kaart(city_dir, tmp_path):
+    d = _copy(city_dir, tmp_path)
+    (d / "geografie.yaml").write_text(MANIFEST.replace("  - bestand: wijken_2024.geojson\n", ""))
+    g = geo.load(d)
+    names = g.units("wijk").set_index("wijk_code")["wijk"].to_dict()
+    assert names["WK999901"] == "West"  # the kwb-2024 Wijk row
+    assert names["WK999902"] == "WK999902"  # no name anywhere: the code, not an invented name

@@ -564,10 +564,10 @@ def _assemble(spec: Mapping[str, Any], base: Path, manifest: str) -> Geography: 
                                    f"kaart; expected the wijken of every buurt")
         elif "wijk" in points:
             wnames = dict(zip(points["wijk"]["code"], points["wijk"]["naam"], strict=True))
-        h[wk] = h[f"{wk}_code"].map(wnames)
-        if h[wk].isna().any():
-            notes.append("wijk names unknown (no wijk kaart): the code is shown as the name")
-            h[wk] = h[wk].fillna(h[f"{wk}_code"])
+        if not set(h[f"{wk}_code"]) <= set(wnames):
+            notes.append("wijk names not in the kaarten: taken from the kwb tables where they have them, "
+                         "else the code is shown as the name")
+        h[wk] = [wnames.get(c, c) for c in h[f"{wk}_code"]]
         levels.append(wk)
         key_columns[wk] = f"{wk}_code"
         cbs_levels["wijk"] = wk
@@ -753,6 +753,15 @@ def _attach_population(g: Geography, parts: _Parts, kwb_files, spec, finest_kind
             raise GeoDataError(f"{path}: a second kwb table of {y}; expected one per year")
         df.attrs["file"] = str(path)
         per_year[y] = df
+    # Wijk names the kaarten did not give (buurt kaart only) come from the kwb rows (regio).
+    wk = parts.cbs_levels.get("wijk")
+    if wk and finest_kind == "buurt":
+        h = parts.hierarchy
+        unnamed = h[wk] == h[parts.key_columns[wk]]
+        if unnamed.any():
+            names = {c: n for df in per_year.values() for c, n, k in zip(df["code"], df["naam"], df["kind"],
+                                                                         strict=True) if k == "wijk" and n}
+            h.loc[unnamed, wk] = h.loc[unnamed, parts.key_columns[wk]].map(names).fillna(h.loc[unnamed, wk])
     # Residents per finest unit; a kwb delivery without buurt rows gives them per CBS wijk instead.
     if finest_kind == "buurt" and not any((df["kind"] == "buurt").any() for df in per_year.values()):
         finest_kind = "wijk"
