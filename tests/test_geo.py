@@ -84,11 +84,11 @@ def test_units_population_year():
 
 
 def test_import_is_cheap():
-    # Importing must not read the CSVs (the caches stay empty in a fresh interpreter).
-    code = ("import wijklib.geo as g; "
-            "print(g._tables.cache_info().currsize + g._read.cache_info().currsize)")
+    # Importing reads no geography and loads no geo stack (shapely/pyproj/geopandas are lazy).
+    code = ("import sys, wijklib, wijklib.geo as g; "
+            "print(g._ACTIVE is None, any(m in sys.modules for m in ('geopandas', 'shapely', 'pyproj', 'pyogrio')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "0"
+    assert out.stdout.split() == ["True", "False"]
 
 
 # --- normalisation ---------------------------------------------------------------------------
@@ -356,19 +356,29 @@ def test_adjacency_symmetric_and_mainland_connected(level):
     assert len(comps) == 1, [sorted(c)[:3] for c in comps]
 
 
-def test_adjacency_respects_water_and_distance():
-    assert geo.neighbours("Hoek van Holland") == []
-    assert geo.neighbours("Rozenburg") == []
-    assert geo.neighbours("Heijplaat") == []  # harbour around it; Schiemond is across the Maas
+def test_adjacency_from_real_gebied_borders():
+    # Gebieden are the real CBS wijken 2024: neighbours share a border (rivers included, where
+    # CBS borders run mid-stream); port wijken that are no unit separate Pernis and Hoogvliet.
+    a = geo.adjacency("gebied")
+    nb = a.groupby("unit")["neighbour"].apply(sorted).to_dict()
+    assert nb["WK059915"] == ["WK059903", "WK059910", "WK059912"]  # Charlois
+    assert nb["WK059917"] == ["WK059927"]  # Hoek van Holland - Rozenburg, across the Nieuwe Waterweg
+    assert "WK059913" not in nb and "WK059916" not in nb  # Pernis, Hoogvliet: port areas around
+    assert a.attrs["tolerance_m"] == geo.ADJACENCY_TOLERANCE_M
     assert geo.neighbours("Hoogvliet-Noord", "wijk") == ["BU05991699"]
-    # Bridges connect north and south; Kralingen is not next to Feijenoord without one.
-    assert "BU05991017" in geo.neighbours("Stadsdriehoek", "wijk")  # Erasmusbrug
-    assert "feijenoord" not in geo.neighbours("kralingen")
     assert "tarwewijk" in geo.neighbours("Carnisse-Zuidplein-Zuiderpark")
+    # Wijkraden lie inside their gebied, so a wijkraad's neighbours lie in its own or a neighbouring gebied.
+    u = geo.units("wijkraad").set_index("wijkraad_id")["gebied_code"]
+    for unit, other in geo.adjacency("wijkraad").itertuples(index=False):
+        assert u[unit] == u[other] or u[other] in nb[u[unit]], (unit, other)
 
 
-def test_polygons_schematic():
-    assert geo.POLYGONS_ARE_SCHEMATIC is True
+def test_polygons_real_gebieden_schematic_buurten():
+    import shapely
+
+    g = geo.active()
+    assert not g.polygons_approximate("gebied") and g.polygons_approximate("buurt")
+    assert g.polygons_approximate("wijkraad") and geo.POLYGONS_ARE_SCHEMATIC
     for level in ("buurt", "wijk", "wijkraad", "gebied"):
         p = geo.polygons(level)
         assert set(p) == set(geo.units(level)[geo.KEY_COLUMNS[level]])
@@ -377,25 +387,50 @@ def test_polygons_schematic():
                 lon, lat = np.asarray(ring).T
                 assert len(ring) >= 3
                 assert (3.9 < lon).all() and (lon < 4.8).all() and (51.7 < lat).all() and (lat < 52.1).all()
-    # Each buurt's centroid lies inside its own cell (convex: same side of every edge).
-    c = geo.centroids("buurt").set_index("buurt_code")
-    cells = geo.polygons("buurt")
-    for code, (lat, lon) in c[["lat", "lon"]].iterrows():
-        ring = np.asarray(cells[code][0])
-        v = np.roll(ring, -1, axis=0) - ring
-        w = np.array([lon, lat]) - ring
-        cross = v[:, 0] * w[:, 1] - v[:, 1] * w[:, 0]
-        assert (cross > 0).all() or (cross < 0).all(), code
+    # Every schematic buurt cell lies inside its real gebied, and the cells cover the gebied.
+    gebied = g.shapes("gebied")
+    wijkraad = g.shapes("wijkraad")
+    h = geo.hierarchy().set_index("buurt_code")
+    for code, cell in g.shapes("buurt").items():
+        outline = gebied[h.loc[code, "gebied_code"]]
+        # m2: the cells are snapped to a 1 cm grid, which moves a long border by fractions of a m2
+        assert shapely.area(shapely.difference(cell, outline)) < 1e-5 * cell.area, code
+    for code, outline in gebied.items():
+        cover = shapely.union_all(list(wijkraad[geo.members(code, "gebied", "wijkraad")]))
+        assert abs(cover.area - outline.area) < 1e-4 * outline.area, code
+    # The gebied outlines are the CBS file's, unchanged.
+    import geopandas as gpd
+    real = gpd.read_file(geo.DEMO_GEOGRAPHY_DIR / "wijken_2024.geojson").to_crs(28992).set_index("wk_code")
+    assert abs(real.loc["WK059915"].geometry.area - gebied["WK059915"].area) < 1.0
+
+
+def test_shipped_buurt_kaart_is_what_the_builder_draws():
+    import geopandas as gpd
+    import shapely
+
+    from wijklib.demo._geography import BUURT_KAART, build_buurt_kaart
+
+    shipped = gpd.read_file(geo.DEMO_GEOGRAPHY_DIR / BUURT_KAART).set_index("BU_CODE")
+    drawn = build_buurt_kaart().set_index("BU_CODE")
+    assert shipped.index.tolist() == drawn.index.tolist()
+    diff = shapely.area(shapely.symmetric_difference(shipped.geometry.to_numpy(), drawn.geometry.to_numpy()))
+    assert diff.max() < 1.0  # m2: coordinates are written to the cm
 
 
 def test_rd_round_trip_and_locate():
     c = geo.centroids("buurt")
     x, y = geo.wgs84_to_rd(c["lat"], c["lon"])
     lat, lon = geo.rd_to_wgs84(x, y)
-    assert np.abs(lat - c["lat"]).max() < 1e-5 and np.abs(lon - c["lon"]).max() < 1e-5
-    # Rotterdam lies around RD x 80-100 km, y 428-445 km (Hoek van Holland further west).
+    assert np.abs(lat - c["lat"]).max() < 1e-7 and np.abs(lon - c["lon"]).max() < 1e-7
+    # Rotterdam lies around RD x 60-100 km, y 428-450 km (pyproj EPSG:28992).
     assert ((x > 60_000) & (x < 100_000)).all() and ((y > 428_000) & (y < 450_000)).all()
     assert geo.locate(x, y).tolist() == c["buurt_code"].tolist()
+    assert geo.locate(c["lon"], c["lat"], crs="wgs84").tolist() == c["buurt_code"].tolist()
+    # Outside the gemeente (Amersfoort) and missing coordinates: missing, not a guess.
+    assert geo.locate([155000.0, np.nan], [463000.0, 0.0]).isna().all()
+    # A point in a port wijk (no unit of the demo) is outside every unit.
+    port = geo.active().context().set_index("code").geometry["WK059921"].representative_point()
+    assert geo.locate([port.x], [port.y]).isna().all()
     cr = geo.centroids("wijk", crs="rd")
     assert cr.columns.tolist() == ["wijk_code", "x", "y"] and len(cr) == 71
 

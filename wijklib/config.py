@@ -21,9 +21,9 @@ PACKAGE_DATA_DIR = PACKAGE_DIR / "data"
 SHARED_DIR = Path(os.environ.get("WIJKLIB_SHARED", PROJECT_ROOT.parent / "shared")).resolve()
 REFERENCE_DATA_DIR = SHARED_DIR / "reference-data"
 
-#: The municipality the demo city and default geography describe.
-GEMEENTE_CODE = "GM0599"
-GEMEENTE_NAAM = "Rotterdam"
+#: The geography (folder with geografie.yaml) wijklib.geo uses unless told otherwise; None = the
+#: demo city's package data. Override with $WIJKLIB_GEOGRAPHY or a run config's ``geografie:``.
+GEOGRAPHY_DIR = os.environ.get("WIJKLIB_GEOGRAPHY") or None
 
 #: First and last month of the demo city.
 DEMO_START = "2017-01"

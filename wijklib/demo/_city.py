@@ -13,7 +13,9 @@ does not shift the random numbers of the others.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -309,8 +311,7 @@ def _choice(rng: np.random.Generator, options: tuple[tuple[str, float], ...], si
 
 def _geography() -> tuple[pd.DataFrame, pd.DataFrame]:
     """Buurt hierarchy and buurt populations 2014..2025 from :mod:`wijklib.geo`."""
-    from wijklib import geo
-
+    geo = demo_geography()
     hier = geo.hierarchy().copy()
     need = ["buurt_code", "buurt", "wijk_code", "wijk", "wijkraad_id", "wijkraad", "gebied_code"]
     missing = [c for c in need if c not in hier.columns]
@@ -544,26 +545,34 @@ def _expand_meldingen(rng, counts, hier, months, D_bt, b_w, W) -> pd.DataFrame:
     no_xy = (kanaal == "14010") & (rng.random(n) < 0.5)
     x[no_xy] = np.nan
     y[no_xy] = np.nan
-    # About 3% of app reports carry only the map pin, no buurt code. Their point is kept inside
-    # the buurt's (schematic) cell, so that geo.locate finds the true buurt back and the true
-    # counts survive the round trip.
+    # About 3% of app reports carry only the map pin, no buurt code. Their point is redrawn until
+    # it is nearest to its own buurt's anchor (within 1 km), as it always was, so that the random
+    # stream and every other demo number stay as they were; a point that the geography's real
+    # point-in-polygon test (geo.locate) still puts elsewhere, near a schematic border, is then
+    # moved to a point inside its buurt, so the true counts survive the round trip.
     codes = hier["buurt_code"].to_numpy(dtype=object)
     only_xy = np.isin(kanaal, ["MeldR", "BuitenBeter"]) & (rng.random(n) < 0.03)
     todo = np.flatnonzero(only_xy)
-    from wijklib import geo
-
+    nearest = _nearest_anchor(ax, ay, codes)
     for attempt in range(6):
         if todo.size == 0:
             break
-        found = geo.locate(x[todo], y[todo]).to_numpy(dtype=object)
+        found = nearest(x[todo], y[todo])
         todo = todo[found != codes[b[todo]]]
         sd = 220.0 * 0.5 ** (attempt + 1)
         x[todo] = np.round(ax[b[todo]] + rng.normal(0, sd, todo.size), 2)
         y[todo] = np.round(ay[b[todo]] + rng.normal(0, sd, todo.size), 2)
     if todo.size:
-        found = geo.locate(x[todo], y[todo]).to_numpy(dtype=object)
+        found = nearest(x[todo], y[todo])
         todo = todo[found != codes[b[todo]]]
         x[todo], y[todo] = np.round(ax[b[todo]], 2), np.round(ay[b[todo]], 2)
+    geo = demo_geography()
+    sel = np.flatnonzero(only_xy)
+    wrong = sel[geo.locate(x[sel], y[sel]).to_numpy(dtype=object) != codes[b[sel]]]
+    if wrong.size:
+        inside = geo.centroids("buurt", crs="rd").set_index("buurt_code").reindex(codes)
+        x[wrong] = np.round(inside["x"].to_numpy()[b[wrong]], 2)
+        y[wrong] = np.round(inside["y"].to_numpy()[b[wrong]], 2)
     buurt = codes[b].copy()
     buurt[only_xy] = None
 
@@ -598,15 +607,47 @@ def _expand_meldingen(rng, counts, hier, months, D_bt, b_w, W) -> pd.DataFrame:
     return df, true_buurt
 
 
-def _anchors(hier: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """RD New anchor point per buurt: the approximate buurt centroid from :mod:`wijklib.geo`."""
+def demo_geography():
+    """The demo city's :class:`wijklib.geo.Geography` (the package's demo files, whatever is active)."""
     from wijklib import geo
 
-    c = geo.centroids("buurt", crs="rd").set_index("buurt_code").reindex(hier["buurt_code"])
+    act = geo.active()
+    if Path(act.source).parent == geo.DEMO_GEOGRAPHY_DIR:
+        return act
+    return _load_demo_geography()
+
+
+@functools.cache
+def _load_demo_geography():
+    from wijklib import geo
+
+    return geo.load(geo.DEMO_GEOGRAPHY_DIR)
+
+
+def _anchors(hier: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """RD New anchor point per buurt: the declared approximate buurt point of the geography."""
+    c = demo_geography().points("buurt").set_index("code").reindex(hier["buurt_code"])
     if c[["x", "y"]].isna().any().any():
         lacking = c.index[c["x"].isna()].tolist()[:5]
-        raise RuntimeError(f"wijklib.geo.centroids lacks buurten {lacking} of geo.hierarchy()")
+        raise RuntimeError(f"the geography's buurt points lack buurten {lacking} of geo.hierarchy()")
     return c["x"].to_numpy(dtype=float), c["y"].to_numpy(dtype=float)
+
+
+def _nearest_anchor(ax: np.ndarray, ay: np.ndarray, codes: np.ndarray, max_m: float = 1000.0):
+    """Function (x, y) -> code of the nearest anchor within ``max_m`` metres (else None)."""
+    from scipy.spatial import cKDTree
+
+    tree = cKDTree(np.column_stack([ax, ay]))
+
+    def nearest(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        pts = np.column_stack([x, y])
+        ok = np.isfinite(pts).all(axis=1)
+        out = np.full(len(pts), None, dtype=object)
+        if ok.any():
+            d, i = tree.query(pts[ok])
+            out[ok] = np.where(d <= max_m, codes[i], None)
+        return out
+    return nearest
 
 
 def _enforcement(rng, hier, pop_bt, months, start, uren_pw, u_w, wr_ids, b_w, scale):

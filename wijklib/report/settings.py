@@ -25,7 +25,7 @@ Bron = Literal["demo", "thehague_crime", "vast"]
 _BRONNEN = ("demo", "thehague_crime", "vast")
 _KNOWN_KEYS = {
     "naam", "titel", "demodata", "bron", "data_dir", "notebook", "overzicht_notebook", "eenheid",
-    "opties", "bronnen", "monitor_config", "jaar", "eenheden",
+    "opties", "bronnen", "monitor_config", "jaar", "eenheden", "geografie",
 }
 _REQUIRED = {"naam", "demodata", "bron", "notebook", "eenheid"}
 

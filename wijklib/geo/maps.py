@@ -1,0 +1,354 @@
+"""Maps of a :class:`~wijklib.geo.Geography` (matplotlib; vector SVG in the reports).
+
+- :func:`verdict_map`: choropleth of the reporting units by verdict, every unit numbered with a key,
+  context areas (port, water wijken) and the gemeente outline drawn, a note where borders are approximate;
+- :func:`locator_map`: a small map with one unit highlighted inside its parent and the city;
+- :func:`neighbour_map`: a unit with its neighbours (shared borders, as the spillover designs use);
+- :func:`city_map`: every unit numbered, for ``python -m wijklib.geo check --png``.
+
+All functions take ``geography=None`` (the active one) and return ``(fig, ax)``; they never call
+``plt.show()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from wijklib.geo._geography import Geography, _plural
+
+#: Verdict colours (Okabe-Ito, colour-blind safe; the neutral verdict yellow so that it does not
+#: meet green or vermillion on a red-green axis) and the hatch that marks missing data.
+VERDICT_COLORS: dict[str, str] = {
+    "op koers": "#009E73",
+    "geen aantoonbare verandering": "#F0E442",
+    "ongunstige ontwikkeling": "#D55E00",
+    "onvoldoende gegevens": "#D9D9D9",
+}
+VERDICT_HATCH: dict[str, str] = {"onvoldoende gegevens": "////"}
+NO_VALUE_COLOR = "#FFFFFF"
+CONTEXT_COLOR = "#ECECEC"
+OUTLINE_COLOR = "#333333"
+WATER_COLOR = "#A6CEE3"
+A4_WIDTH_IN = 6.7  # text width of the A4 report template
+#: A unit printed smaller than this (square root of its area, inches) gets its number in a zoom panel.
+MIN_UNIT_IN = 0.35
+
+
+def _geo(geography: Geography | None) -> Geography:
+    if geography is not None:
+        return geography
+    from wijklib import geo
+
+    return geo.active()
+
+
+def _approx_note(g: Geography, level: str) -> str:
+    if not g.polygons_approximate(level):
+        return ""
+    real = [lv for lv in g.levels[:-1] if g.has_polygons(lv) and not g.polygons_approximate(lv)]
+    inside = f" binnen de echte grenzen van de {_plural(real[-1])}" if real else ""
+    return f"Grenzen van de {_plural(level)} zijn benaderd (schematisch{inside})."
+
+
+def _draw_context(ax, g: Geography, *, extent=None) -> None:
+    import shapely
+
+    ctx = g.context()
+    if len(ctx):
+        ctx.plot(ax=ax, color=CONTEXT_COLOR, edgecolor="#FFFFFF", linewidth=0.3, zorder=1)
+    try:
+        outline = g.outline()
+    except Exception:  # noqa: BLE001 - no polygons at all: nothing to outline
+        return
+    from geopandas import GeoSeries
+
+    GeoSeries([shapely.boundary(outline)], crs="EPSG:28992").plot(ax=ax, color=OUTLINE_COLOR, linewidth=0.9,
+                                                                   zorder=4)
+
+
+def _draw_water(ax, g: Geography) -> None:
+    w = g.water()
+    if len(w):
+        w.plot(ax=ax, color=WATER_COLOR, edgecolor="none", zorder=3)
+
+
+def _water_note(g: Geography) -> str:
+    return "" if len(g.water()) else "Geen waterkaart geleverd: rivier en havens alleen als grens zichtbaar."
+
+
+def _dense_core(geoms) -> tuple[float, float, float, float] | None:
+    """Bounding box of the city's dense core when it is much smaller than the whole map.
+
+    The core holds the small units (area at most the median) between the 10th and 90th percentile
+    of their positions, so that a few small outlying units (a village, a harbour quarter) do not
+    stretch it. It is only used when the typical unit would print smaller than
+    :data:`MIN_UNIT_IN` on the full map (too small for a legible number) and the core covers under a
+    fifth of the map.
+    """
+    import shapely
+
+    areas = shapely.area(geoms)
+    small = geoms[areas <= np.median(areas)]
+    if len(geoms) < 12 or len(small) < 4:
+        return None
+    fx0, fy0, fx1, fy1 = shapely.total_bounds(geoms)
+    scale = A4_WIDTH_IN / max(fx1 - fx0, (fy1 - fy0) * A4_WIDTH_IN / 5.2)  # inches per metre
+    if np.sqrt(np.median(areas)) * scale >= MIN_UNIT_IN:
+        return None
+    pts = shapely.point_on_surface(small)
+    px, py = shapely.get_x(pts), shapely.get_y(pts)
+    qx, qy = np.quantile(px, [0.1, 0.9]), np.quantile(py, [0.1, 0.9])
+    inside = (px >= qx[0]) & (px <= qx[1]) & (py >= qy[0]) & (py <= qy[1])
+    x0, y0, x1, y1 = shapely.total_bounds(small[inside])
+    pad = 0.04 * max(x1 - x0, y1 - y0)
+    x0, y0, x1, y1 = x0 - pad, y0 - pad, x1 + pad, y1 + pad
+    if (x1 - x0) * (y1 - y0) > 0.2 * (fx1 - fx0) * (fy1 - fy0):
+        return None
+    return float(x0), float(y0), float(x1), float(y1)
+
+
+def _frame_extent(ax, geoms, pad: float = 0.04) -> None:
+    import shapely
+
+    x0, y0, x1, y1 = shapely.total_bounds(np.asarray(list(geoms), dtype=object))
+    dx, dy = (x1 - x0) * pad + 50, (y1 - y0) * pad + 50
+    ax.set_xlim(x0 - dx, x1 + dx)
+    ax.set_ylim(y0 - dy, y1 + dy)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+
+
+def _scale_bar(ax) -> None:
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    span = (x1 - x0) / 5
+    km = max(0.5, float(np.round(span / 1000 * 2) / 2)) if span > 500 else 0.25
+    length = km * 1000
+    xs, ys = x0 + (x1 - x0) * 0.03, y0 + (y1 - y0) * 0.04
+    ax.plot([xs, xs + length], [ys, ys], color="#333333", linewidth=2, solid_capstyle="butt", zorder=6)
+    ax.text(xs + length / 2, ys + (y1 - y0) * 0.015, f"{km:g} km".replace(".", ","), ha="center", va="bottom",
+            fontsize=6.5, color="#333333", zorder=6)
+
+
+def verdict_map(verdicts: Mapping[str, str], *, geography: Geography | None = None, level: str | None = None,
+                title: str | None = None, note: str | None = None, numbered: bool = True,
+                colors: Mapping[str, str] | None = None, legend: bool = True, ax=None):
+    """Choropleth of the units of ``level`` by verdict, each unit numbered, with a key and legend.
+
+    Parameters
+    ----------
+    verdicts : mapping
+        Unit code (or any spelling :meth:`Geography.normalize` reads) -> verdict. Units without a
+        verdict are white ("geen oordeel"); verdicts outside :data:`VERDICT_COLORS` are an error.
+    level : str, optional
+        Default: the geography's reporting level.
+    numbered : bool
+        Number every unit (alphabetically by name) and print the key beside the map.
+
+    Returns
+    -------
+    (Figure, Axes)
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = verdict_map({"tarwewijk": "op koers", "bloemhof": "onvoldoende gegevens"})
+    >>> plt.close(fig)
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    g = _geo(geography)
+    level = level or g.default_level
+    palette = dict(VERDICT_COLORS if colors is None else colors)
+    codes = {}
+    for unit, verdict in verdicts.items():
+        if verdict is None or (isinstance(verdict, float) and np.isnan(verdict)):
+            continue
+        if verdict not in palette:
+            raise ValueError(f"verdict_map: verdict {verdict!r} of {unit!r} unknown; expected one of "
+                             f"{', '.join(palette)}")
+        codes[g.normalize(unit, level)] = verdict
+    gdf = g.frame(level)
+    key, name_col = g.key_columns[level], g.name_columns[level]
+    gdf["oordeel"] = gdf[key].map(codes)
+    import shapely
+
+    n_units = len(gdf)
+    key_lines = int(np.ceil(n_units / 3)) if numbered else 0
+    key_h = key_lines * 5.8 * 1.3 / 72 + 0.15  # inches of key text below the map (5.8 pt, spacing 1.3)
+    geoms = gdf.geometry.to_numpy()
+    full = shapely.total_bounds(geoms)
+    core = _dense_core(geoms) if ax is None else None
+    if ax is None:
+        width = A4_WIDTH_IN
+        # From the bottom: note, legend, key, map, title (inches). With a dense core (small units in
+        # the middle of a large gemeente) the map is split: the whole gemeente left, the core right.
+        box = core if core is not None else full
+        share = 0.58 if core is not None else 1.0
+        map_h = float(np.clip(width * share * (box[3] - box[1]) / max(box[2] - box[0], 1.0), 2.6, 5.2))
+        height = 0.8 + (key_h if numbered else 0) + map_h + 0.3
+        fig = plt.figure(figsize=(width, height))
+        bottom = (0.8 + (key_h if numbered else 0)) / height
+        if core is not None:
+            ax = fig.add_axes((0.0, bottom, 0.40, map_h / height))
+            zoom = fig.add_axes((0.42, bottom, 0.58, map_h / height))
+        else:
+            ax = fig.add_axes((0.0, bottom, 1.0, map_h / height))
+            zoom = None
+    else:
+        zoom = None
+    fig = ax.figure
+    height = fig.get_figheight()
+    rest = gdf[gdf["oordeel"].isna()]
+    for axis in (ax, zoom):
+        if axis is None:
+            continue
+        _draw_context(axis, g)
+        for verdict, color in palette.items():
+            sel = gdf[gdf["oordeel"] == verdict]
+            if len(sel):
+                sel.plot(ax=axis, color=color, edgecolor="#FFFFFF", linewidth=0.4, zorder=2,
+                         hatch=VERDICT_HATCH.get(verdict))
+        if len(rest):
+            rest.plot(ax=axis, color=NO_VALUE_COLOR, edgecolor="#999999", linewidth=0.4, zorder=2)
+        _draw_water(axis, g)
+    _frame_extent(ax, geoms, pad=0.01)
+    if zoom is not None:
+        x0, y0, x1, y1 = core
+        zoom.set_xlim(x0, x1)
+        zoom.set_ylim(y0, y1)
+        zoom.set_aspect("equal")
+        zoom.set_axis_off()
+        zoom.text(0.01, 0.99, "Uitsnede (kader links)", transform=zoom.transAxes, ha="left", va="top",
+                  fontsize=6.5, color="#555555", zorder=9, bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+        from matplotlib.patches import Rectangle
+
+        ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="#333333", linewidth=0.8,
+                               linestyle="--", zorder=7))
+    if numbered:
+        order = gdf.sort_values(name_col, key=lambda s: s.str.lower()).reset_index(drop=True)
+        pts = shapely.point_on_surface(order.geometry.to_numpy())
+        for i, (p, verdict) in enumerate(zip(pts, order["oordeel"], strict=True), start=1):
+            dark = verdict in ("op koers", "ongunstige ontwikkeling")
+            # Each unit is numbered once: in the core panel when it lies there, else on the overview.
+            inside = core is not None and core[0] <= p.x <= core[2] and core[1] <= p.y <= core[3]
+            (zoom if inside else ax).text(p.x, p.y, str(i), ha="center", va="center", fontsize=5.5, zorder=8,
+                                          color="#FFFFFF" if dark else "#111111", fontweight="bold")
+        lines = [f"{i:>2}  {n}" for i, n in enumerate(order[name_col], start=1)]
+        ncol = 3 if n_units > 12 else 1
+        per = int(np.ceil(len(lines) / ncol))
+        top = (0.8 + key_h - 0.05) / height
+        for c in range(ncol):
+            fig.text(0.01 + c * 0.335, top, "\n".join(lines[c * per:(c + 1) * per]), ha="left", va="top",
+                     fontsize=5.8, linespacing=1.3)
+    _scale_bar(ax)
+    if zoom is not None:
+        _scale_bar(zoom)
+    handles = [Patch(facecolor=c, edgecolor="#999999", hatch=VERDICT_HATCH.get(v), label=v)
+               for v, c in palette.items()] if legend else []
+    if len(rest) and legend:
+        handles.append(Patch(facecolor=NO_VALUE_COLOR, edgecolor="#999999", label="geen oordeel"))
+    if len(g.context()):
+        handles.append(Patch(facecolor=CONTEXT_COLOR, edgecolor="#FFFFFF", label="geen eenheid (haven, water, geen gegevens)"))
+    fig.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 0.32 / height), ncols=3, fontsize=6.5,
+               frameon=False, handlelength=1.6)
+    if title:
+        fig.text(0.01, 1 - 0.08 / height, title, ha="left", va="top", fontsize=9.5, fontweight="bold")
+    text = " ".join(t for t in (note, _approx_note(g, level), _water_note(g)) if t)
+    if text:
+        fig.text(0.01, 0.04 / height, text, ha="left", va="bottom", fontsize=6.3, color="#555555", wrap=True)
+    return fig, ax
+
+
+def locator_map(unit: Any, *, geography: Geography | None = None, level: str | None = None,
+                parent_level: str | None = None, ax=None, size: tuple[float, float] = (2.6, 2.0)):
+    """Small map: the city grey, the unit's parent (e.g. its gebied) light, the unit dark.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = locator_map("tarwewijk"); plt.close(fig)
+    """
+    import matplotlib.pyplot as plt
+
+    g = _geo(geography)
+    level = level or g.default_level
+    code = g.normalize(unit, level)
+    if parent_level is None:
+        parent_level = next((lv for lv in g.parents(level) if lv != "gemeente" and g.has_polygons(lv)), None)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=size, layout="constrained")
+    fig = ax.figure
+    _draw_context(ax, g)
+    units = g.frame(level)
+    key = g.key_columns[level]
+    units.plot(ax=ax, color="#F4F4F4", edgecolor="#BBBBBB", linewidth=0.3, zorder=2)
+    if parent_level:
+        pcode = g.normalize(code, parent_level)
+        parent = g.shapes(parent_level)[[pcode]]
+        parent.plot(ax=ax, color="#BFD7EA", edgecolor="#4A7FA7", linewidth=0.6, zorder=3)
+    sel = units[units[key] == code]
+    sel.plot(ax=ax, color="#0B3C5D", edgecolor="#0B3C5D", linewidth=0.6, zorder=4)
+    _frame_extent(ax, units.geometry, pad=0.02)
+    label = g.name(code, level) + (f" in {g.name(pcode, parent_level)}" if parent_level else "")
+    ax.set_title(label, fontsize=7, loc="left")
+    if g.polygons_approximate(level):
+        ax.text(0, -0.02, "Grenzen benaderd.", transform=ax.transAxes, fontsize=5.5, color="#555555", va="top")
+    return fig, ax
+
+
+def neighbour_map(unit: Any, *, geography: Geography | None = None, level: str | None = None, ax=None,
+                  size: tuple[float, float] = (A4_WIDTH_IN * 0.6, 3.2)):
+    """The unit (dark) and its neighbours by shared border (light, labelled), zoomed to them.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = neighbour_map("tarwewijk"); plt.close(fig)
+    """
+    import matplotlib.pyplot as plt
+    import shapely
+
+    g = _geo(geography)
+    level = level or g.default_level
+    code = g.normalize(unit, level)
+    nbs = g.neighbours(code, level)
+    units = g.frame(level)
+    key, name_col = g.key_columns[level], g.name_columns[level]
+    if ax is None:
+        fig, ax = plt.subplots(figsize=size, layout="constrained")
+    fig = ax.figure
+    _draw_context(ax, g)
+    units.plot(ax=ax, color="#F4F4F4", edgecolor="#BBBBBB", linewidth=0.3, zorder=2)
+    near = units[units[key].isin(nbs)]
+    if len(near):
+        near.plot(ax=ax, color="#BFD7EA", edgecolor="#4A7FA7", linewidth=0.6, zorder=3)
+    me = units[units[key] == code]
+    me.plot(ax=ax, color="#0B3C5D", edgecolor="#0B3C5D", linewidth=0.6, zorder=4)
+    focus = list(me.geometry) + list(near.geometry)
+    _frame_extent(ax, focus, pad=0.08)
+    for geom, nm, c in zip(units.geometry, units[name_col], units[key], strict=True):
+        if c in nbs or c == code:
+            p = shapely.point_on_surface(geom)
+            ax.text(p.x, p.y, nm, ha="center", va="center", fontsize=5.8, zorder=6, wrap=True,
+                    color="#FFFFFF" if c == code else "#111111")
+    _scale_bar(ax)
+    tol = g.adjacency(level).attrs.get("tolerance_m")
+    text = (f"Buren: {_plural(level)} met een gemeenschappelijke grens (tolerantie {tol:g} m)."
+            + (" " + _approx_note(g, level) if g.polygons_approximate(level) else ""))
+    if not nbs:
+        text = f"{g.name(code, level)} heeft geen buren met een gemeenschappelijke grens. " + text
+    ax.text(0, -0.02, text, transform=ax.transAxes, fontsize=5.8, color="#555555", va="top", wrap=True)
+    return fig, ax
+
+
+def city_map(*, geography: Geography | None = None, level: str | None = None, title: str | None = None):
+    """Every unit of ``level`` numbered with a key (the map ``python -m wijklib.geo check`` draws)."""
+    g = _geo(geography)
+    level = level or g.default_level
+    title = title or f"{g.gemeente_naam} ({g.gemeente_code}): {len(g.units(level))} {_plural(level)}"
+    return verdict_map({}, geography=g, level=level, title=title, legend=False)
