@@ -11,8 +11,12 @@ A period *inside* a source's coverage without events is a true zero. A period *o
 or one listed as missing, has ``NaN`` in that source's columns and ``missing_<source> = True``; it is
 never silently zero. Coverage per source comes from, in order: the ``coverage`` argument of
 :func:`build`, ``df.attrs["coverage"]`` of the table (``{"start": "2018-01", "end": "2025-12",
-"missing_weeks"/"missing_periods": [...]}``), else the first to the last month holding data. A period
-counts as covered only when *all* its days are covered.
+"gaps"/"missing_weeks"/"missing_periods": [...]}``; :func:`wijklib.sources.load` sets it from the
+run config's declared ``period`` and ``gaps``). Only when no period is declared is it inferred from
+the data (fallback, ``attrs["coverage"][source]["declared"] = False``): the first to the last month
+holding data, and for event sources (meldingen, handhaving, politie) a month without a single row
+for any unit counts as not delivered (missing), not as a city-wide zero. Inside a *declared* period
+a month without rows is a true zero. A period counts as covered only when *all* its days are covered.
 
 Output columns of :func:`build`
 --------------------------------
@@ -83,6 +87,9 @@ CATEGORIES: tuple[str, ...] = (
 SOURCES: tuple[str, ...] = ("meldingen", "handhaving", "handhaving_uren", "politie", "interventie")
 #: Sources whose absence of a row means zero events (the others are registers: absence = missing).
 _EVENT_SOURCES = ("meldingen", "handhaving", "politie")
+#: Inferred coverage (no declared period): a month with no row at all for any unit counts as not
+#: delivered when the source averages at least this many rows per month.
+_MIN_ROWS_PER_MONTH_FOR_GAPS = 20
 
 #: Wijkakkoord indicator text (as written in the wijkakkoorden file) -> panel column.
 INDICATOR_COLUMNS: dict[str, str] = {
@@ -91,16 +98,6 @@ INDICATOR_COLUMNS: dict[str, str] = {
     "naleving": "naleving",
     "vernieling": "n_misdrijf_2_2_1",
 }
-
-_DEMO_FILES: dict[str, str] = {
-    "meldingen": "meldingen_*.csv", "handhaving": "handhaving_acties.csv",
-    "handhaving_uren": "handhaving_uren.xlsx", "politie": "politie_misdrijven.csv",
-    "wijkprofiel": "wijkprofiel.xlsx", "focusgebieden": "focusgebieden.csv",
-    "wijkakkoorden": "wijkakkoorden.csv", "netwerk_overleggen": "netwerk_overleggen.csv",
-    "netwerk_samenwerking": "netwerk_samenwerking.csv", "signalen": "signalen.csv",
-    "interventie": "interventie.csv",
-}
-
 
 # --------------------------------------------------------------------------------------------------
 # Small helpers
@@ -675,6 +672,19 @@ def _coverage_spec(source: str, df: pd.DataFrame, coverage: Mapping[str, Any] | 
     # Data-derived coverage runs over whole periods of the source's own grain (weeks for the hours
     # register, months otherwise): the last report of a month does not end the month's coverage.
     grain = "W" if source == "handhaving_uren" else "M"
+    inferred = spec.get("start") is None or spec.get("end") is None
+    if inferred and source in _EVENT_SOURCES and len(dates):
+        # Fallback when no delivery period is declared: a month without a single row for ANY unit is
+        # taken as not delivered (missing), never as a city-wide zero. A declared period overrides this.
+        present = set(period_of(dates, "M").unique())
+        span = period_range(dates.min(), dates.max(), "M")
+        empty = [p.strftime("%Y-%m") for p in span if p not in present]
+        # Only where a city-wide zero is implausible: at >= 20 rows a month on average, P(0) < 1e-8
+        # under Poisson; a sparse toy table keeps its empty months as zeros.
+        if empty and len(dates) / len(span) >= _MIN_ROWS_PER_MONTH_FOR_GAPS:
+            spec["missing_periods"] = sorted(set(spec.get("missing_periods") or []) | set(empty))
+            spec["inferred_missing"] = empty
+    spec["declared"] = bool(spec.get("declared", not inferred)) and not inferred
     if spec.get("start") is None:
         spec["start"] = period_of(pd.Series([dates.min()]), grain).iloc[0] if len(dates) else None
     if spec.get("end") is None:
@@ -687,8 +697,9 @@ def covered(spec: Mapping[str, Any], per: pd.DatetimeIndex, freq: Freq = "M") ->
     """Boolean per period: is the whole period inside the source's coverage and not listed missing?
 
     ``spec`` holds ``start``/``end`` (a date or ``"YYYY-MM"``: a bare month covers the whole month)
-    and optional ``missing_periods`` (period starts of the same ``freq`` or months) and
-    ``missing_weeks`` (Mondays: those 7 days are missing).
+    and optional ``missing_periods`` (period starts of the same ``freq`` or months),
+    ``missing_weeks`` (Mondays: those 7 days are missing) and ``gaps`` (``[{"start", "end"}]``,
+    inclusive dates, as :mod:`wijklib.sources` declares them): a period touching a gap is missing.
 
     Examples
     --------
@@ -712,6 +723,10 @@ def covered(spec: Mapping[str, Any], per: pd.DatetimeIndex, freq: Freq = "M") ->
         w0 = pd.Timestamp(w).normalize()
         w1 = w0 + pd.Timedelta(days=6)
         ok &= ~np.asarray((per <= w1) & (p_end >= w0))
+    for g in spec.get("gaps", []) or []:
+        g0 = pd.Timestamp(g["start"]).normalize()
+        g1 = pd.Timestamp(g.get("end", g["start"])).normalize()
+        ok &= ~np.asarray((per <= g1) & (p_end.normalize() >= g0))
     for m in spec.get("missing_periods", []) or []:
         m0 = pd.Timestamp(m).normalize()
         m1 = (m0 + pd.offsets.MonthEnd(0)) if (isinstance(m, str) and len(m) == 7) else m0
@@ -858,7 +873,7 @@ def build(
     out = out[front + rest + flags].sort_values(["unit", "period"], kind="stable").reset_index(drop=True)
     out["unit"] = out["unit"].astype("str")
     out.attrs = {"level": level, "freq": freq, "sources": wanted,
-                 "coverage": {k: {kk: str(vv) if not isinstance(vv, list) else vv for kk, vv in v.items()}
+                 "coverage": {k: {kk: vv if isinstance(vv, (list, bool)) else str(vv) for kk, vv in v.items()}
                               for k, v in specs.items()}}
     return out
 
@@ -869,11 +884,12 @@ def build(
 
 
 def load_demo(path: str | Path = DEMO_RAW_DIR) -> dict[str, pd.DataFrame]:
-    """Load every source of the demo city through :mod:`wijklib.load` (for notebooks and tests).
+    """Load every source of the demo city: a thin case of :func:`wijklib.sources.load`.
 
-    The coverage written in ``truth.json`` (e.g. the missing weeks of the hours register and the
-    publication lag of the police data) is attached as ``df.attrs["coverage"]`` so that
-    :func:`build` flags those periods missing.
+    The demo folder holds ``sources.yaml`` (written by ``wijklib.demo``) listing its files, layouts,
+    delivery periods and gaps (the missing weeks of the hours register, the publication lag of the
+    police data), exactly as a real city's run config would; a folder written before that file existed
+    gets the same config from :func:`wijklib.demo.sources_config` and ``truth.json``.
 
     Parameters
     ----------
@@ -882,8 +898,8 @@ def load_demo(path: str | Path = DEMO_RAW_DIR) -> dict[str, pd.DataFrame]:
 
     Returns
     -------
-    dict[str, DataFrame]
-        Canonical tables keyed by source name.
+    wijklib.sources.Tables
+        Canonical tables keyed by source name (a dict), with the declared ``coverage``.
 
     Examples
     --------
@@ -895,28 +911,22 @@ def load_demo(path: str | Path = DEMO_RAW_DIR) -> dict[str, pd.DataFrame]:
     >>> sorted(tables)[:3]
     ['focusgebieden', 'handhaving', 'handhaving_uren']
     """
-    from wijklib import load
+    from wijklib import sources
 
     folder = Path(path)
     if not folder.is_dir():
         raise FileNotFoundError(f"demo folder {folder} does not exist; run "
                                 f"`python -m wijklib.demo --out {folder}` first")
+    cfg_file = folder / "sources.yaml"
+    if cfg_file.is_file():
+        return sources.load(cfg_file, data_root=folder)
+    from wijklib.demo import sources_config
+
     truth_cov: dict[str, Any] = {}
     truth_file = folder / "truth.json"
     if truth_file.is_file():
         truth_cov = json.loads(truth_file.read_text(encoding="utf-8")).get("coverage", {})
-    out: dict[str, pd.DataFrame] = {}
-    for source, pattern in _DEMO_FILES.items():
-        files = sorted(folder.glob(pattern))
-        if not files:
-            raise FileNotFoundError(f"demo folder {folder} lacks {pattern} (source {source!r})")
-        loader = getattr(load, source)
-        arg = [str(f) for f in files] if len(files) > 1 else str(files[0])
-        df = loader(arg)
-        if source in truth_cov:
-            df.attrs["coverage"] = dict(truth_cov[source])
-        out[source] = df
-    return out
+    return sources.load(sources_config(truth_cov), data_root=folder)
 
 
 def indicator_column(indicator: str) -> str:

@@ -14,6 +14,7 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from wijklib.demo._city import DemoCity
 
@@ -286,6 +287,12 @@ def write(city: DemoCity, out_dir: str | Path) -> list[Path]:
         "Startdatum": _dmy(i["start"]), "Uren per week": _decimal_comma(i["uren_per_week"], 1),
     }), sep=";", encoding="utf-8")
 
+    # --- sources.yaml: the run config's sources section for these files -----------------------------
+    p = out / "sources.yaml"
+    p.write_text(SOURCES_HEADER + yaml.safe_dump(sources_config(city.truth["coverage"]), sort_keys=False,
+                                                 allow_unicode=True), encoding="utf-8")
+    written.append(p)
+
     # --- truth.json and README.md ------------------------------------------------------------------
     p = out / "truth.json"
     p.write_text(json.dumps(city.truth, indent=2, ensure_ascii=False, sort_keys=False) + "\n",
@@ -295,6 +302,50 @@ def write(city: DemoCity, out_dir: str | Path) -> list[Path]:
     p.write_text(readme_text(city.truth), encoding="utf-8")
     written.append(p)
     return written
+
+
+SOURCES_HEADER = """\
+# Sources of the synthetic demo city (SYNTHETISCHE DEMODATA), written by wijklib.demo.
+# The same shape as a real city's run config (config/example-real.yaml): per source its files,
+# layout, the period that was delivered and the known gaps. Paths are relative to this folder.
+"""
+
+#: Demo file pattern per source (all in the invented municipal layout ``wijklib``).
+DEMO_FILES: dict[str, str] = {
+    "meldingen": "meldingen_*.csv", "handhaving": "handhaving_acties.csv",
+    "handhaving_uren": "handhaving_uren.xlsx", "politie": "politie_misdrijven.csv",
+    "wijkprofiel": "wijkprofiel.xlsx", "focusgebieden": "focusgebieden.csv",
+    "wijkakkoorden": "wijkakkoorden.csv", "netwerk_overleggen": "netwerk_overleggen.csv",
+    "netwerk_samenwerking": "netwerk_samenwerking.csv", "signalen": "signalen.csv",
+    "interventie": "interventie.csv",
+}
+#: Coverage key of truth.json per source (the two network tables share one delivery).
+_COVERAGE_KEY = {"netwerk_overleggen": "netwerk", "netwerk_samenwerking": "netwerk"}
+
+
+def sources_config(coverage: dict) -> dict:
+    """The demo's ``sources`` config from the coverage in ``truth.json`` (what ``sources.yaml`` holds).
+
+    Examples
+    --------
+    >>> cfg = sources_config({"politie": {"start": "2017-01", "end": "2025-11"}})
+    >>> cfg["sources"]["politie"]["period"], cfg["sources"]["politie"]["layout"]
+    ({'start': '2017-01', 'end': '2025-11'}, 'cbs_statline')
+    """
+    out: dict = {}
+    for source, pattern in DEMO_FILES.items():
+        spec: dict = {"layout": "cbs_statline" if source == "politie" else "wijklib", "files": pattern}
+        cov = coverage.get(_COVERAGE_KEY.get(source, source))
+        if cov:
+            spec["period"] = {"start": cov["start"], "end": cov["end"]}
+            weeks = cov.get("missing_weeks") or []
+            if weeks:
+                spec["gaps"] = [{"start": w, "end": (pd.Timestamp(w) + pd.Timedelta(days=6)).strftime("%Y-%m-%d"),
+                                 "reason": "registratie niet aangeleverd"} for w in weeks]
+            if cov.get("missing_periods"):
+                spec.setdefault("gaps", []).extend(cov["missing_periods"])
+        out[source] = spec
+    return {"sources": out}
 
 
 def readme_text(truth: dict) -> str:
