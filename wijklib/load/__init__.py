@@ -54,6 +54,7 @@ from wijklib.load._layouts import LAYOUTS, Layout, layouts_for, register, split_
 from wijklib.load._layouts import _register_builtins  # noqa: E402
 
 _register_builtins()
+from wijklib.load import _mor, _msb, _signalen  # noqa: E402,F401  (register layouts mor, msb, signalen)
 
 
 def report(df: pd.DataFrame) -> LoadReport:
