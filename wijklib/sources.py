@@ -408,6 +408,15 @@ def parse_platforms(raw: Any, cfg: str, sources: Mapping[str, SourceConfig]) -> 
 
     ``areas`` levels are those of :mod:`wijklib.geo` (``buurt``, ``wijk``, ``wijkraad``, ``gebied``);
     names or codes in any spelling ``geo.normalize`` accepts.
+
+    Examples
+    --------
+    >>> cal = parse_platforms({"meldingen": {"default": "MSB", "switches": [
+    ...     {"system": "MOR", "from": "2024-05-16", "subjects": ["Grofvuil"], "areas": {"gebied": ["Charlois"]}}]}},
+    ...     "run.yaml", {"meldingen": None})
+    >>> sw = cal["meldingen"].switches[0]
+    >>> sw.system, str(sw.start.date()), sw.areas
+    ('MOR', '2024-05-16', {'gebied': ('Charlois',)})
     """
     if raw is None:
         return {}
@@ -497,6 +506,10 @@ class Tables(dict):
 
 _DATE_COLUMN = {"meldingen": "ontvangen", "handhaving": "datum", "politie": "maand", "handhaving_uren": "week",
                 "netwerk_overleggen": "datum", "signalen": "datum", "netwerk_samenwerking": "periode"}
+
+
+#: Delivery grain of a source when it is not monthly (the collaboration log is kept per quarter).
+_GRAIN = {"netwerk_samenwerking": "Q"}
 
 
 def _resolve(patterns: Sequence[str], root: Path, cfg: str, key: str) -> list[Path]:
@@ -601,17 +614,28 @@ def _report(source: str, sc: SourceConfig, df: pd.DataFrame) -> SourceReport:
         for k, v in (a.get("units") or {}).items():
             rep.units[k] = rep.units.get(k, 0) + int(v)
         rep.notes.extend(a.get("notes", []))
+    if source == "meldingen" and not rep.units and "buurt_code" in df.columns:
+        # Single-table layouts with CBS codes: coded rows, and rows with only a point (placed by the panel).
+        from wijklib.panel import report_buurt
+
+        coded = df["buurt_code"].notna()
+        placed = report_buurt(df).notna()
+        rep.units = {"by code": int(coded.sum()), "by point": int((~coded & placed).sum()), "by name": 0,
+                     "not": int((~placed).sum())}
     col = _DATE_COLUMN.get(source)
+    if col is None:
+        rep.notes.append("a register (no delivery period applies)")
     if col and col in df.columns and len(df):
         d = pd.to_datetime(df[col]).dropna()
         if len(d):
             rep.data_start, rep.data_end = f"{d.min():%Y-%m-%d}", f"{d.max():%Y-%m-%d}"
-            months = d.dt.to_period("M")
+            grain = _GRAIN.get(source, "M")
+            months = d.dt.to_period(grain)
             if sc.declared:
-                span = pd.period_range(sc.start, sc.end, freq="M")
+                span = pd.period_range(sc.start, sc.end, freq=grain)
                 gap_months = set()
                 for g in sc.gaps:
-                    gap_months |= set(pd.period_range(g.start, g.end, freq="M"))
+                    gap_months |= set(pd.period_range(g.start, g.end, freq=grain))
                 present = set(months.unique())
                 rep.empty_months = [str(m) for m in span if m not in present and m not in gap_months]
                 outside = (d < sc.start) | (d > sc.end + pd.Timedelta(hours=23, minutes=59, seconds=59))

@@ -64,7 +64,15 @@ LAYOUTS: dict[tuple[str, str], Layout] = {}
 
 
 def register(layout: Layout) -> Layout:
-    """Add a layout to :data:`LAYOUTS` (keyed by ``(source, name)``)."""
+    """Add a layout to :data:`LAYOUTS` (keyed by ``(source, name)``).
+
+    Examples
+    --------
+    >>> lay = register(Layout("example", "interventie", read=lambda files, **kw: None, description="demo"))
+    >>> LAYOUTS[("interventie", "example")] is lay
+    True
+    >>> del LAYOUTS[("interventie", "example")]
+    """
     LAYOUTS[(layout.source, layout.name)] = layout
     return layout
 
