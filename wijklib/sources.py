@@ -381,6 +381,7 @@ class Switch:
     subjects: tuple[str, ...] | None = None  # None = every subject
     areas: Mapping[str, tuple[str, ...]] | None = None  # level -> unit names/codes; None = whole city
     key: str = ""
+    categories: tuple[str, ...] | None = None  # wijklib categories (all their subjects); None = any
 
 
 @dataclass(frozen=True)
@@ -405,6 +406,7 @@ def parse_platforms(raw: Any, cfg: str, sources: Mapping[str, SourceConfig]) -> 
             switches:
               - {system: MOR, from: 2023-09-13, subjects: [Grofvuil], areas: {gebied: [Delfshaven]}}
               - {system: MOR, from: 2024-05-16, subjects: [Parkeeroverlast voertuig]}   # whole city
+              - {system: MOR, from: 2024-10-01, categories: [verwaarlozing]}      # all its subjects
 
     ``areas`` levels are those of :mod:`wijklib.geo` (``buurt``, ``wijk``, ``wijkraad``, ``gebied``);
     names or codes in any spelling ``geo.normalize`` accepts.
@@ -440,6 +442,14 @@ def parse_platforms(raw: Any, cfg: str, sources: Mapping[str, SourceConfig]) -> 
             subjects = sw.get("subjects")
             if subjects is not None:
                 subjects = tuple(str(s) for s in ([subjects] if isinstance(subjects, str) else subjects))
+            cats = sw.get("categories")
+            if cats is not None:
+                from wijklib.schemas import CATEGORIEEN
+
+                cats = tuple(str(c) for c in ([cats] if isinstance(cats, str) else cats))
+                bad = [c for c in cats if c not in CATEGORIEEN]
+                if bad:
+                    raise _fail(cfg, f"{k}.categories", bad[0], f"expected wijklib categories ({', '.join(CATEGORIEEN)})")
             areas = sw.get("areas")
             if areas is not None:
                 if not isinstance(areas, Mapping):
@@ -449,7 +459,7 @@ def parse_platforms(raw: Any, cfg: str, sources: Mapping[str, SourceConfig]) -> 
                     raise _fail(cfg, f"{k}.areas.{bad[0]}", areas[bad[0]], "expected level buurt, wijk, wijkraad or gebied")
                 areas = {lv: tuple(str(a) for a in ([v] if isinstance(v, str) else v)) for lv, v in areas.items()}
             switches.append(Switch(system=str(sw["system"]), start=_date(sw["from"], cfg, f"{k}.from"),
-                                   subjects=subjects, areas=areas, key=k))
+                                   subjects=subjects, areas=areas, key=k, categories=cats))
         out[str(source)] = PlatformCalendar(source=str(source), default=default, switches=tuple(switches),
                                             subject_column=str(spec.get("subject_column", "subcategorie")))
     return out
@@ -585,6 +595,14 @@ def _read_part(source: str, part: Part, root: Path, cfg: str) -> pd.DataFrame:
                                   f"layout (its headers match another layout of {source}: "
                                   f"{', '.join(sorted(load.layouts_for(source)))})")
     df.attrs.setdefault("layout", part.layout)
+    if source == "meldingen" and "units" not in df.attrs and "buurt_code" in df.columns:
+        # Single-table layouts with CBS codes: coded rows, and rows with only a point (placed by the panel).
+        from wijklib.panel import report_buurt
+
+        coded = df["buurt_code"].notna()
+        placed = report_buurt(df).notna()
+        df.attrs["units"] = {"by code": int(coded.sum()), "by point": int((~coded & placed).sum()), "by name": 0,
+                             "not": int((~placed).sum())}
     return df
 
 
@@ -614,14 +632,6 @@ def _report(source: str, sc: SourceConfig, df: pd.DataFrame) -> SourceReport:
         for k, v in (a.get("units") or {}).items():
             rep.units[k] = rep.units.get(k, 0) + int(v)
         rep.notes.extend(a.get("notes", []))
-    if source == "meldingen" and not rep.units and "buurt_code" in df.columns:
-        # Single-table layouts with CBS codes: coded rows, and rows with only a point (placed by the panel).
-        from wijklib.panel import report_buurt
-
-        coded = df["buurt_code"].notna()
-        placed = report_buurt(df).notna()
-        rep.units = {"by code": int(coded.sum()), "by point": int((~coded & placed).sum()), "by name": 0,
-                     "not": int((~placed).sum())}
     col = _DATE_COLUMN.get(source)
     if col is None:
         rep.notes.append("a register (no delivery period applies)")

@@ -195,7 +195,7 @@ def kanaal(raw: pd.Series, user: Mapping[str, str] | None, default: str | None) 
     """Channel from a free-text channel field: the kanaal vocabulary (+ value map); empty -> ``default``."""
     lookup = value_lookup("kanaal")
     lookup.update({normalize_value(k): v for k, v in (user or {}).items()})
-    key = raw.astype(str).map(normalize_value)
+    key = wio.map_unique(raw.astype(str), lambda u: u.map(normalize_value))
     out = key.map(lookup)
     empty = raw.astype(str) == ""
     if default is not None:

@@ -1,7 +1,7 @@
 """Layout ``msb``: Rotterdam's legacy MSB (Meldingen Stadsbeheer) export of meldingen, one table.
 
 The MSB melding record (rotterdam-mor.md §5) flattened to one CSV row: ``id``/``mldId``,
-``datumMelding``, ``datumAfhandeling``, ``status`` (Nieuw, Inbehandeling, Doorverwezen gekregen,
+``datumMelding``, ``datumAfhandeling``, ``datumDoorverwezen``, ``status`` (Nieuw, Inbehandeling, Doorverwezen gekregen,
 Heropend, Afgehandeld), ``meldingType`` (S/O/N; N = not taken into handling, with
 ``redenAfhandelenNiet``), ``onderwerp.omschrijving`` (subject, e.g. "Grofvuil op straat"),
 ``locatie.buurtNummer`` (Rotterdam's own buurt number, not a CBS code), ``locatie.x``/``locatie.y``
@@ -36,6 +36,7 @@ ALIASES: dict[str, list[str]] = {
     "id": ["mldId", "id", "meldingId"],
     "datum_melding": ["datumMelding", "datum_melding"],
     "datum_afhandeling": ["datumAfhandeling", "datum_afhandeling"],
+    "datum_doorverwezen": ["datumDoorverwezen", "datum_doorverwezen"],
     "status": ["status"],
     "melding_type": ["meldingType", "melding_type"],
     "reden_niet": ["redenAfhandelenNiet"],
@@ -65,6 +66,7 @@ MSB_RULES: tuple[tuple[str, str], ...] = (
     ("huisvuil", "afval"), ("container", "afval"), ("afval", "afval"),
     ("parkeer", "parkeren"), ("geparkeerd", "parkeren"), ("aanhanger", "parkeren"),
     ("graffiti", "verwaarlozing"), ("wildplak", "verwaarlozing"), ("bestrating", "verwaarlozing"),
+    ("tegel", "verwaarlozing"), ("straatmeubilair", "verwaarlozing"), ("lantaarnpaal", "verwaarlozing"),
 )
 
 
@@ -91,6 +93,7 @@ def read_msb(
     d = t.df
     ontvangen = t.timestamp("datum_melding")
     afgehandeld = t.timestamp("datum_afhandeling", required=False)
+    doorverwezen = t.timestamp("datum_doorverwezen", required=False)
     t.flag(afgehandeld < ontvangen, "datum_afhandeling", "closed before it was received (datumMelding)")
     status, bad_status = map_values(t.raw("status"), MSB_STATUS, values.get("status"), None)
     t.flag(bad_status | (t.raw("status") == ""), "status",
@@ -99,7 +102,7 @@ def read_msb(
     niet = t.raw("melding_type").str.upper() == "N"
     status = status.where(~niet, "vervallen")
     status = status.where(~(status.eq("open") & afgehandeld.notna()), "afgehandeld")
-    herkomst = t.raw("herkomst").map(lambda v: HERKOMST.get(v, HERKOMST.get(v.lower())))
+    herkomst = wio.map_unique(t.raw("herkomst"), lambda u: u.map(lambda v: HERKOMST.get(v, HERKOMST.get(v.lower()))))
     t.flag(herkomst.isna(), "herkomst", "expected herkomstCode BUR (resident) or SBM (staff)")
     keep_codes = [str(c).upper() for c in options.get("herkomst", ["BUR"])]
     keep_kinds = {HERKOMST[c] for c in keep_codes if c in HERKOMST}
@@ -137,7 +140,10 @@ def read_msb(
     categorie = mapped.where(mapped.notna(), _msb_category(subject))
     out = pd.DataFrame({
         "melding_id": t.raw("id").where(t.raw("id") != "").astype("str"),
-        "ontvangen": ontvangen, "afgehandeld": afgehandeld.where(status.isin(["afgehandeld", "vervallen"])),
+        "ontvangen": ontvangen,
+        # Closing date; for a forwarded report the date it was forwarded (datumDoorverwezen).
+        "afgehandeld": afgehandeld.where(status.isin(["afgehandeld", "vervallen"]),
+                                         doorverwezen.where(status == "doorgezet")),
         "kanaal": kan, "categorie": categorie, "subcategorie": subject.where(subject != "").astype("str"),
         "buurt_code": code.astype("str"), "x": x.where(pt), "y": y.where(pt), "status": status,
         "omschrijving": t.raw("omschrijving").where(t.raw("omschrijving") != "").astype("str"),
