@@ -133,3 +133,12 @@ def test_any_subset_of_sources_and_the_demo_is_a_config(tmp_path):
     p = panel.build(t)
     assert "n_misdrijven" in p and "n_meldingen" not in p
     assert not np.isnan(p["n_misdrijven"]).all()
+
+
+def test_example_real_config_parses():
+    from wijklib.config import CONFIG_DIR
+
+    cfg = sources.parse(CONFIG_DIR / "example-real.yaml")
+    assert [p.layout for p in cfg.sources["meldingen"].parts] == ["msb", "mor"]
+    assert cfg.sources["meldingen"].declared and cfg.sources["meldingen"].gaps
+    assert len(cfg.platforms["meldingen"].switches) == 4
