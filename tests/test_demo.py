@@ -46,7 +46,8 @@ def _xlsx_head(path, n_rows):
 
 
 def _digests(folder):
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_cli_rerun_with_same_seed_gives_identical_bytes(written, tmp_path, capsys):
@@ -194,7 +195,16 @@ def test_personal_data_is_planted_only_where_expected(city):
 
 def test_raw_layouts(written):
     out, c = written
-    head = (out / "meldingen_2019.csv").read_bytes().split(b"\r\n")
+    # Public-space reports in the real platform layouts: MSB until the platform migration, MOR after.
+    mor = pd.read_csv(out / "mor" / "production-dwh_meldingen_melding.csv", dtype=str, nrows=5)
+    assert {"id", "origineel_aangemaakt", "afgesloten_op", "status_id", "referentie_locatie_id"} <= set(mor.columns)
+    assert mor["origineel_aangemaakt"].str.fullmatch(r"20\d\d-\d\d-\d\d \d\d:\d\d:\d\d\+0[12]").all()
+    cats = pd.read_csv(out / "mor" / "production-dwh_categories_category.csv", dtype=str)
+    assert len(cats) >= 53 and {"Grofvuil", "Zwerfafval", "Voertuigwrak"} <= set(cats["name"])
+    msb = pd.read_csv(next((out / "msb").glob("msb_meldingen_*.csv")), sep=";", dtype=str, nrows=50)
+    assert {"mldId", "datumMelding", "locatie.buurtNummer", "locatie.x", "herkomstCode"} <= set(msb.columns)
+    # Nuisance reports (no MOR subject) stay in the invented municipal CSV layout.
+    head = (out / "meldingen_14010_2019.csv").read_bytes().split(b"\r\n")
     assert head[0].decode("cp1252") == (
         "Meldingnummer;Datum melding;Datum afhandeling;Kanaal;Hoofdcategorie;Subcategorie;"
         "Buurtcode;X-coördinaat;Y-coördinaat;Status;Omschrijving")

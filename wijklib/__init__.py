@@ -4,6 +4,8 @@ Submodules are imported lazily so that ``import wijklib as wl`` stays fast in a 
 
 - ``wl.geo``     ward geography (gebieden, wijken, wijkraden, buurten), code normalisation
 - ``wl.load``    validated loaders for every data source
+- ``wl.sources`` run configs: which files hold which source, layouts, declared coverage
+- ``wl.check``   data intake check of a run config (``wijklib check``)
 - ``wl.panel``   unit x month/week panels built from event tables
 - ``wl.demo``    deterministic synthetic demo city
 - ``wl.its``     interrupted time series
@@ -24,6 +26,7 @@ __version__ = "0.1.0"
 _SUBMODULES = {
     "config", "geo", "io", "load", "panel", "demo", "its", "did", "inference", "synth",
     "diagnostics", "monitor", "report", "labels", "plots", "disclosure", "results", "schemas",
+    "sources", "check",
 }
 
 

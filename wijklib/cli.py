@@ -4,6 +4,8 @@ Sub-commands:
 
 - ``wijklib report [--config ...] [--year ...] [--wards ...] [--jobs N] [--formats pdf,html] [--out DIR]``
   builds the ward reports (same options as ``python -m wijklib.report``).
+- ``wijklib check --config <yaml> [--html PATH]`` loads every configured source and says whether a
+  batch can run (exit status 0/1; see :mod:`wijklib.check`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-USAGE = "usage: wijklib report [options]   (wijklib report --help for the options)"
+USAGE = ("usage: wijklib report [options]   (wijklib report --help for the options)\n"
+         "       wijklib check --config <yaml> [--html PATH]")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -28,6 +31,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(USAGE)
         return 0 if args else 2
     command, rest = args[0], args[1:]
+    if command == "check":
+        from wijklib.check import main as check_main
+
+        return check_main(rest)
     if command == "report":
         from wijklib.report.runner import main as report_main
 

@@ -11,8 +11,12 @@ A period *inside* a source's coverage without events is a true zero. A period *o
 or one listed as missing, has ``NaN`` in that source's columns and ``missing_<source> = True``; it is
 never silently zero. Coverage per source comes from, in order: the ``coverage`` argument of
 :func:`build`, ``df.attrs["coverage"]`` of the table (``{"start": "2018-01", "end": "2025-12",
-"missing_weeks"/"missing_periods": [...]}``), else the first to the last month holding data. A period
-counts as covered only when *all* its days are covered.
+"gaps"/"missing_weeks"/"missing_periods": [...]}``; :func:`wijklib.sources.load` sets it from the
+run config's declared ``period`` and ``gaps``). Only when no period is declared is it inferred from
+the data (fallback, ``attrs["coverage"][source]["declared"] = False``): the first to the last month
+holding data, and for event sources (meldingen, handhaving, politie) a month without a single row
+for any unit counts as not delivered (missing), not as a city-wide zero. Inside a *declared* period
+a month without rows is a true zero. A period counts as covered only when *all* its days are covered.
 
 Output columns of :func:`build`
 --------------------------------
@@ -83,6 +87,9 @@ CATEGORIES: tuple[str, ...] = (
 SOURCES: tuple[str, ...] = ("meldingen", "handhaving", "handhaving_uren", "politie", "interventie")
 #: Sources whose absence of a row means zero events (the others are registers: absence = missing).
 _EVENT_SOURCES = ("meldingen", "handhaving", "politie")
+#: Inferred coverage (no declared period): a month with no row at all for any unit counts as not
+#: delivered when the source averages at least this many rows per month.
+_MIN_ROWS_PER_MONTH_FOR_GAPS = 20
 
 #: Wijkakkoord indicator text (as written in the wijkakkoorden file) -> panel column.
 INDICATOR_COLUMNS: dict[str, str] = {
@@ -91,16 +98,6 @@ INDICATOR_COLUMNS: dict[str, str] = {
     "naleving": "naleving",
     "vernieling": "n_misdrijf_2_2_1",
 }
-
-_DEMO_FILES: dict[str, str] = {
-    "meldingen": "meldingen_*.csv", "handhaving": "handhaving_acties.csv",
-    "handhaving_uren": "handhaving_uren.xlsx", "politie": "politie_misdrijven.csv",
-    "wijkprofiel": "wijkprofiel.xlsx", "focusgebieden": "focusgebieden.csv",
-    "wijkakkoorden": "wijkakkoorden.csv", "netwerk_overleggen": "netwerk_overleggen.csv",
-    "netwerk_samenwerking": "netwerk_samenwerking.csv", "signalen": "signalen.csv",
-    "interventie": "interventie.csv",
-}
-
 
 # --------------------------------------------------------------------------------------------------
 # Small helpers
@@ -675,6 +672,19 @@ def _coverage_spec(source: str, df: pd.DataFrame, coverage: Mapping[str, Any] | 
     # Data-derived coverage runs over whole periods of the source's own grain (weeks for the hours
     # register, months otherwise): the last report of a month does not end the month's coverage.
     grain = "W" if source == "handhaving_uren" else "M"
+    inferred = spec.get("start") is None or spec.get("end") is None
+    if inferred and source in _EVENT_SOURCES and len(dates):
+        # Fallback when no delivery period is declared: a month without a single row for ANY unit is
+        # taken as not delivered (missing), never as a city-wide zero. A declared period overrides this.
+        present = set(period_of(dates, "M").unique())
+        span = period_range(dates.min(), dates.max(), "M")
+        empty = [p.strftime("%Y-%m") for p in span if p not in present]
+        # Only where a city-wide zero is implausible: at >= 20 rows a month on average, P(0) < 1e-8
+        # under Poisson; a sparse toy table keeps its empty months as zeros.
+        if empty and len(dates) / len(span) >= _MIN_ROWS_PER_MONTH_FOR_GAPS:
+            spec["missing_periods"] = sorted(set(spec.get("missing_periods") or []) | set(empty))
+            spec["inferred_missing"] = empty
+    spec["declared"] = bool(spec.get("declared", not inferred)) and not inferred
     if spec.get("start") is None:
         spec["start"] = period_of(pd.Series([dates.min()]), grain).iloc[0] if len(dates) else None
     if spec.get("end") is None:
@@ -687,8 +697,9 @@ def covered(spec: Mapping[str, Any], per: pd.DatetimeIndex, freq: Freq = "M") ->
     """Boolean per period: is the whole period inside the source's coverage and not listed missing?
 
     ``spec`` holds ``start``/``end`` (a date or ``"YYYY-MM"``: a bare month covers the whole month)
-    and optional ``missing_periods`` (period starts of the same ``freq`` or months) and
-    ``missing_weeks`` (Mondays: those 7 days are missing).
+    and optional ``missing_periods`` (period starts of the same ``freq`` or months),
+    ``missing_weeks`` (Mondays: those 7 days are missing) and ``gaps`` (``[{"start", "end"}]``,
+    inclusive dates, as :mod:`wijklib.sources` declares them): a period touching a gap is missing.
 
     Examples
     --------
@@ -712,6 +723,10 @@ def covered(spec: Mapping[str, Any], per: pd.DatetimeIndex, freq: Freq = "M") ->
         w0 = pd.Timestamp(w).normalize()
         w1 = w0 + pd.Timedelta(days=6)
         ok &= ~np.asarray((per <= w1) & (p_end >= w0))
+    for g in spec.get("gaps", []) or []:
+        g0 = pd.Timestamp(g["start"]).normalize()
+        g1 = pd.Timestamp(g.get("end", g["start"])).normalize()
+        ok &= ~np.asarray((per <= g1) & (p_end.normalize() >= g0))
     for m in spec.get("missing_periods", []) or []:
         m0 = pd.Timestamp(m).normalize()
         m1 = (m0 + pd.offsets.MonthEnd(0)) if (isinstance(m, str) and len(m) == 7) else m0
@@ -719,6 +734,186 @@ def covered(spec: Mapping[str, Any], per: pd.DatetimeIndex, freq: Freq = "M") ->
             m1 = m0 + pd.Timedelta(days=6)
         ok &= ~np.asarray((per <= m1) & (p_end >= m0))
     return ok
+
+
+# --------------------------------------------------------------------------------------------------
+# Platform migration (a reporting break, like the 2020 app switch, but per subject x area x date)
+# --------------------------------------------------------------------------------------------------
+
+
+def _area_buurten(areas: Mapping[str, Sequence[str]] | None, key: str) -> set[str] | None:
+    """Buurt codes of a switch's areas (None = the whole city); names in any spelling geo accepts."""
+    if areas is None:
+        return None
+    from wijklib import geo
+
+    hier = _hierarchy()
+    out: set[str] = set()
+    for level, names in areas.items():
+        col = LEVEL_KEYS[level]
+        for name in names:
+            try:
+                code = geo.normalize(name, level=level)
+            except ValueError as exc:
+                if level != "buurt":
+                    raise ValueError(f"{key}.areas.{level}: {name!r}: {exc}") from None
+                try:  # a Wijkprofiel wijk of several CBS buurten, named as one area
+                    code, col = geo.normalize(name, level="wijk"), "wijk_code"
+                except ValueError:
+                    raise ValueError(f"{key}.areas.{level}: {name!r}: {exc}") from None
+            out |= set(hier.loc[hier[col].astype(str) == str(code), "buurt_code"].astype(str))
+    return out
+
+
+def platform_share(
+    meldingen: pd.DataFrame,
+    calendar: Any,
+    level: Level = "wijkraad",
+    freq: Freq = "M",
+    *,
+    units: Sequence[str] | None = None,
+    periods: pd.DatetimeIndex | None = None,
+) -> pd.DataFrame:
+    """Share of each outcome's reports that the calendar puts on a new platform, per unit x period.
+
+    ``calendar`` is a :class:`wijklib.sources.PlatformCalendar`: from each switch's date on, the
+    reports on its subjects (or whole ``categories``) in its areas are recorded by its system (the
+    last switch that applies wins; a switch back to the default system undoes one). A unit's share
+    for an outcome weighs its buurten by their reports of that outcome, and the outcome's subjects by
+    their city-wide mix among the subjects the new system knows (the subjects the calendar names
+    and those in rows whose ``systeem`` is not the default: the old system's own subject texts
+    cannot be matched to the new taxonomy). The share depends only on the calendar, never on this
+    month's counts: it is a known design variable (use it as a period effect, or keep the periods
+    where it is 0 or 1 to restrict to one system).
+
+    Returns
+    -------
+    DataFrame
+        ``unit, period, platform_<categorie>..., platform_meldingen`` (0 = all on the default system,
+        1 = all moved; NaN where the unit has no reports of that outcome at all).
+
+    Examples
+    --------
+    >>> from wijklib.sources import PlatformCalendar, Switch
+    >>> ev = pd.DataFrame({"ontvangen": pd.to_datetime(["2024-01-05", "2024-02-05", "2024-03-07"]),
+    ...     "categorie": ["grofvuil"] * 3, "subcategorie": ["Grofvuil"] * 3, "buurt_code": ["BU05991571"] * 3})
+    >>> cal = PlatformCalendar("meldingen", "MSB", (Switch("MOR", pd.Timestamp("2024-02-01"), ("Grofvuil",)),))
+    >>> platform_share(ev, cal, "buurt", units=["BU05991571"])["platform_grofvuil"].tolist()
+    [0.0, 1.0, 1.0]
+    """
+    _check_freq(freq)
+    col = calendar.subject_column
+    _require(meldingen, ["ontvangen", "categorie", "buurt_code"], "meldingen")
+    buurt = report_buurt(meldingen)
+    ok = buurt.notna()
+    norm = (lambda v: " ".join(str(v).lower().split()))
+    subj_all = (meldingen[col] if col in meldingen.columns else pd.Series("", index=meldingen.index)).map(norm)
+    cat_all = meldingen["categorie"].astype(str)
+    # Subject universe: the subjects the calendar names and those recorded on a new system. Other
+    # subject texts (the old system's own taxonomy) cannot be matched to a subject switch; within a
+    # category the subject mix (pi) is taken over the universe only, city-wide.
+    named = {norm(x) for sw in calendar.switches for x in (sw.subjects or ())}
+    universe = set(named)
+    if "systeem" in meldingen.columns:
+        sys_ = meldingen["systeem"]
+        universe |= set(subj_all[sys_.notna() & (sys_.astype(str) != calendar.default)].unique())
+    in_u = subj_all.isin(list(universe))
+    pi = (pd.DataFrame({"cat": cat_all[in_u], "subj": subj_all[in_u]}).groupby(["cat", "subj"]).size()
+          .groupby(level="cat").transform(lambda v: v / v.sum()).rename("pi").reset_index())
+    cats_with_u = set(pi["cat"])
+    star = pd.DataFrame({"cat": sorted(set(cat_all) - cats_with_u), "subj": "*", "pi": 1.0})
+    pi = pd.concat([pi, star], ignore_index=True)
+    wb = (pd.DataFrame({"buurt": buurt[ok].astype(str), "cat": cat_all[ok]}).groupby(["buurt", "cat"]).size()
+          .rename("wb").reset_index())
+    w = wb.merge(pi, on="cat", how="inner")
+    w["w"] = w["wb"] * w["pi"]
+    if periods is None:
+        p = period_of(meldingen["ontvangen"], freq)
+        periods = period_range(p.min(), p.max(), freq)
+    per = pd.DatetimeIndex(periods)
+    p_end = _period_end(per, freq)
+    # State per (buurt, category, subject) and period: 1 where a non-default system records it.
+    state = np.zeros((len(w), len(per)))
+    subj_key = w["subj"].to_numpy()
+    order = sorted(range(len(calendar.switches)), key=lambda i: calendar.switches[i].start)
+    for i in order:
+        sw = calendar.switches[i]
+        hit = np.ones(len(w), dtype=bool)
+        if sw.subjects is not None:
+            hit &= np.isin(subj_key, [norm(x) for x in sw.subjects])
+        if sw.categories is not None:
+            hit &= w["cat"].isin(list(sw.categories)).to_numpy()
+        area = _area_buurten(sw.areas, sw.key or "switch")
+        if area is not None:
+            hit &= w["buurt"].isin(area).to_numpy()
+        # A period is on the new system in the share of its days from the switch on.
+        days = np.asarray((p_end - per).days, dtype=float) + 1
+        frac = np.clip((np.asarray((p_end - sw.start).days, dtype=float) + 1) / days, 0.0, 1.0)
+        value = float(sw.system != calendar.default)
+        state[hit] = state[hit] * (1 - frac) + value * frac
+    unit = _unit_of(w["buurt"], "buurt_code", level, source="meldingen")
+    units_ = _units(level) if units is None else list(units)
+    grid = pd.DataFrame(index=_grid(units_, per)).reset_index()
+    out = grid.copy()
+    ww = w["w"].to_numpy(dtype=float)
+    for cat in CATEGORIES + ("meldingen",):
+        sel = np.ones(len(w), dtype=bool) if cat == "meldingen" else (w["cat"] == cat).to_numpy()
+        num = pd.DataFrame(state[sel] * ww[sel, None], columns=per).groupby(unit[sel].to_numpy()).sum()
+        den = pd.Series(ww[sel]).groupby(unit[sel].to_numpy()).sum()
+        share = num.div(den.where(den > 0), axis=0).stack().rename(f"platform_{cat}")
+        share.index.names = ["unit", "period"]
+        out = out.merge(share.reset_index(), on=["unit", "period"], how="left")
+    return out
+
+
+def platform_breaks(
+    tables: Mapping[str, pd.DataFrame] | pd.DataFrame,
+    level: Level = "wijkraad",
+    *,
+    calendar: Any = None,
+    periods: pd.DatetimeIndex | None = None,
+) -> pd.DataFrame:
+    """One row per unit x outcome whose recording platform changes: where, when, how much.
+
+    Parameters
+    ----------
+    tables
+        ``Tables`` from :func:`wijklib.sources.load` (calendar in ``tables.platforms``), or a
+        panel built by :func:`build` (its ``platform_*`` columns).
+
+    Returns
+    -------
+    DataFrame
+        ``source, unit, outcome`` (panel column, e.g. ``n_grofvuil``), ``period`` (first period with a
+        share > 0), ``full`` (first period with share 1, NaT if never), ``share_end``.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"unit": ["a"] * 3, "period": pd.date_range("2024-01-01", periods=3, freq="MS"),
+    ...                   "platform_afval": [0.0, 0.5, 1.0]})
+    >>> platform_breaks(p)[["unit", "outcome", "share_end"]].values.tolist()
+    [['a', 'n_afval', 1.0]]
+    """
+    if isinstance(tables, pd.DataFrame) and "period" in tables.columns:
+        pnl = tables
+    else:
+        cal = calendar or getattr(tables, "platforms", {}).get("meldingen")
+        if cal is None:
+            return pd.DataFrame(columns=["source", "unit", "outcome", "period", "full", "share_end"])
+        pnl = platform_share(tables["meldingen"], cal, level, periods=periods)
+    rows = []
+    for c in [c for c in pnl.columns if c.startswith("platform_")]:
+        sub = pnl[["unit", "period", c]].dropna()
+        moved = sub[sub[c] > 0]
+        if moved.empty:
+            continue
+        first = moved.groupby("unit")["period"].min()
+        full = sub[sub[c] >= 1].groupby("unit")["period"].min()
+        end = sub.sort_values("period").groupby("unit")[c].last()
+        for u, p0 in first.items():
+            rows.append({"source": "meldingen", "unit": u, "outcome": "n_" + c.removeprefix("platform_"),
+                         "period": p0, "full": full.get(u, pd.NaT), "share_end": float(end[u])})
+    return pd.DataFrame(rows, columns=["source", "unit", "outcome", "period", "full", "share_end"])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -735,6 +930,7 @@ def build(
     end: Any = None,
     sources: Sequence[str] | None = None,
     coverage: Mapping[str, Mapping[str, Any]] | None = None,
+    platforms: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Long unit x period panel of outcomes, exposure, treatment and missingness flags.
 
@@ -756,6 +952,11 @@ def build(
     coverage : dict, optional
         Per source ``{"start", "end", "missing_periods", "missing_weeks"}``; overrides
         ``df.attrs["coverage"]`` and the data-derived default.
+    platforms : dict, optional
+        Platform-migration calendars per source (:class:`wijklib.sources.PlatformCalendar`); default
+        ``tables.platforms`` of :func:`wijklib.sources.load`. Adds ``platform_<categorie>`` (share of
+        the outcome's reports the calendar puts on the new platform, see :func:`platform_share`) and
+        lists the breaks per unit and outcome in ``attrs["breaks"]`` (:func:`platform_breaks`).
 
     Returns
     -------
@@ -836,6 +1037,10 @@ def build(
         attach(part, "meldingen", vals)
         for c in CATEGORIES + ("meldingen",):
             out[f"rate_{c}"] = _per_1000(out[f"n_{c}"], out["population"])
+        cal = (platforms or getattr(tables, "platforms", {}) or {}).get("meldingen")
+        if cal is not None:
+            share = platform_share(m, cal, level, freq, units=units, periods=per)
+            out = out.merge(share, on=["unit", "period"], how="left", validate="one_to_one")
     if "handhaving" in wanted:
         part = compliance(tables["handhaving"], level, freq, units=units, periods=per)
         attach(part, "handhaving", ["n_controles", "n_controles_overtreding", "n_sancties", "naleving"])
@@ -857,8 +1062,11 @@ def build(
     rest = [c for c in out.columns if c not in front and c not in flags]
     out = out[front + rest + flags].sort_values(["unit", "period"], kind="stable").reset_index(drop=True)
     out["unit"] = out["unit"].astype("str")
-    out.attrs = {"level": level, "freq": freq, "sources": wanted,
-                 "coverage": {k: {kk: str(vv) if not isinstance(vv, list) else vv for kk, vv in v.items()}
+    # Records, not a DataFrame: pandas compares attrs when it combines frames.
+    breaks = (platform_breaks(out).to_dict("records") if any(c.startswith("platform_") for c in out.columns)
+              else [])
+    out.attrs = {"level": level, "freq": freq, "sources": wanted, "breaks": breaks,
+                 "coverage": {k: {kk: vv if isinstance(vv, (list, bool)) else str(vv) for kk, vv in v.items()}
                               for k, v in specs.items()}}
     return out
 
@@ -869,11 +1077,11 @@ def build(
 
 
 def load_demo(path: str | Path = DEMO_RAW_DIR) -> dict[str, pd.DataFrame]:
-    """Load every source of the demo city through :mod:`wijklib.load` (for notebooks and tests).
+    """Load every source of the demo city: a thin case of :func:`wijklib.sources.load`.
 
-    The coverage written in ``truth.json`` (e.g. the missing weeks of the hours register and the
-    publication lag of the police data) is attached as ``df.attrs["coverage"]`` so that
-    :func:`build` flags those periods missing.
+    The demo folder holds ``sources.yaml`` (written by ``wijklib.demo``) listing its files, layouts,
+    delivery periods and gaps (the missing weeks of the hours register, the publication lag of the
+    police data) and the platform-migration calendar, exactly as a real city's run config would.
 
     Parameters
     ----------
@@ -882,8 +1090,8 @@ def load_demo(path: str | Path = DEMO_RAW_DIR) -> dict[str, pd.DataFrame]:
 
     Returns
     -------
-    dict[str, DataFrame]
-        Canonical tables keyed by source name.
+    wijklib.sources.Tables
+        Canonical tables keyed by source name (a dict), with the declared ``coverage``.
 
     Examples
     --------
@@ -895,28 +1103,17 @@ def load_demo(path: str | Path = DEMO_RAW_DIR) -> dict[str, pd.DataFrame]:
     >>> sorted(tables)[:3]
     ['focusgebieden', 'handhaving', 'handhaving_uren']
     """
-    from wijklib import load
+    from wijklib import sources
 
     folder = Path(path)
     if not folder.is_dir():
         raise FileNotFoundError(f"demo folder {folder} does not exist; run "
                                 f"`python -m wijklib.demo --out {folder}` first")
-    truth_cov: dict[str, Any] = {}
-    truth_file = folder / "truth.json"
-    if truth_file.is_file():
-        truth_cov = json.loads(truth_file.read_text(encoding="utf-8")).get("coverage", {})
-    out: dict[str, pd.DataFrame] = {}
-    for source, pattern in _DEMO_FILES.items():
-        files = sorted(folder.glob(pattern))
-        if not files:
-            raise FileNotFoundError(f"demo folder {folder} lacks {pattern} (source {source!r})")
-        loader = getattr(load, source)
-        arg = [str(f) for f in files] if len(files) > 1 else str(files[0])
-        df = loader(arg)
-        if source in truth_cov:
-            df.attrs["coverage"] = dict(truth_cov[source])
-        out[source] = df
-    return out
+    cfg_file = folder / "sources.yaml"
+    if not cfg_file.is_file():
+        raise FileNotFoundError(f"demo folder {folder} has no sources.yaml (written by wijklib.demo since the "
+                                f"platform-export layouts); regenerate it: python -m wijklib.demo --out {folder}")
+    return sources.load(cfg_file, data_root=folder)
 
 
 def indicator_column(indicator: str) -> str:

@@ -35,6 +35,9 @@ import pandera.pandas as pa
 KANALEN = ("14010", "MeldR", "BuitenBeter", "web")
 CATEGORIEEN = (
     "afval", "grofvuil", "zwerfvuil", "parkeren", "fietswrakken", "overlast", "jeugd", "verwaarlozing",
+    # Subjects of a real platform taxonomy that match none of the above (lighting, trees, sewers ...):
+    # counted in n_meldingen, never forced into a category.
+    "overig",
 )
 STATUSSEN = ("open", "afgehandeld", "doorgezet", "vervallen")
 ACTIES = ("controle", "waarschuwing", "bestuurlijke strafbeschikking", "proces-verbaal")

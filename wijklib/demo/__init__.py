@@ -39,12 +39,12 @@ from wijklib.demo._city import (
     DemoCity,
     simulate,
 )
-from wijklib.demo._write import SYNTHETIC_NOTE, readme_text, write
+from wijklib.demo._write import DEMO_FILES, SYNTHETIC_NOTE, readme_text, sources_config, write
 
 __all__ = [
     "APP_EFFECT", "APP_SWITCH", "CATEGORIES", "COHORTS", "CRIME_TYPES", "DemoCity", "SYNTHETIC_NOTE",
     "TREATMENT_EFFECT_COMPLIANCE", "TREATMENT_EFFECT_FOLLOWUP", "TREATMENT_EFFECT_MELDINGEN",
-    "TREATMENT_EFFECT_POLITIE", "generate", "readme_text", "simulate", "write",
+    "TREATMENT_EFFECT_POLITIE", "DEMO_FILES", "generate", "readme_text", "simulate", "sources_config", "write",
 ]
 
 

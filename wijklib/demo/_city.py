@@ -72,6 +72,28 @@ APP_EFFECT = {
     "afval": 1.30, "grofvuil": 1.30, "zwerfvuil": 1.30, "parkeren": 1.20, "fietswrakken": 1.25,
     "overlast": 1.15, "jeugd": 1.15, "verwaarlozing": 1.25,
 }
+#: Staggered platform migration MSB -> MOR (modelled on Rotterdam's 2023-2025 roll-out,
+#: /work/shared/context/rotterdam-mor-rollout.txt): (from, wijklib categories, gebieden; None = city).
+#: From its switch on, a report of that category in that area is recorded by MOR, which merges
+#: duplicate reports (30 m / 10 days), so fewer meldingen are counted with NO change on the street.
+PLATFORM_DEFAULT, PLATFORM_NEW = "MSB", "MOR"
+_NOORD = ("Rotterdam Centrum", "Delfshaven", "Noord", "Hillegersberg-Schiebroek", "Overschie",
+          "Kralingen-Crooswijk", "Prins Alexander")
+_ZUID = ("Feijenoord", "IJsselmonde", "Charlois", "Hoogvliet", "Pernis", "Rozenburg", "Hoek van Holland")
+PLATFORM_SWITCHES: tuple[tuple[str, tuple[str, ...], tuple[str, ...] | None], ...] = (
+    ("2023-09-13", ("grofvuil",), ("Delfshaven", "Rotterdam Centrum")),
+    ("2023-12-05", ("grofvuil",), _NOORD),
+    ("2024-03-12", ("afval", "zwerfvuil"), _NOORD + ("Feijenoord", "IJsselmonde", "Charlois")),
+    ("2024-04-03", ("parkeren", "fietswrakken"), _ZUID),
+    ("2024-04-17", ("afval", "zwerfvuil", "grofvuil"), None),
+    ("2024-05-16", ("parkeren", "fietswrakken"), None),
+    ("2024-10-01", ("verwaarlozing",), None),
+)
+#: Share of reports MOR keeps as separate meldingen (the rest are merged into an open one).
+PLATFORM_RATE_RATIO = 0.90
+#: Categories that never move (not in the MOR taxonomy; kept in the 14010 nuisance register).
+REGISTER_CATEGORIES = ("overlast", "jeugd")
+
 #: True multiplicative effect of ward-based enforcement on report counts (from the start month on).
 TREATMENT_EFFECT_MELDINGEN = {
     "afval": 0.85, "grofvuil": 1.0, "zwerfvuil": 1.0, "parkeren": 0.90, "fietswrakken": 1.0,
@@ -437,6 +459,9 @@ def simulate(seed: int = DEMO_SEED, scale: float = 1.0) -> DemoCity:
     counts = _gamma_poisson(rng, np.exp(loglam), shape=6.0)  # B x T x C
 
     meldingen, true_buurt = _expand_meldingen(_rng(seed, 4), counts, hier, months, D_bt, b_w, W)
+    _points_in_own_buurt(_rng(seed, 12), meldingen, true_buurt, hier)
+    meldingen, true_buurt, counts, platform = _platform_migration(_rng(seed, 11), meldingen, true_buurt,
+                                                                  counts, hier, months)
 
     counts_df = pd.DataFrame({
         "buurt_code": np.repeat(hier["buurt_code"].to_numpy(dtype=object), T * C),
@@ -467,6 +492,7 @@ def simulate(seed: int = DEMO_SEED, scale: float = 1.0) -> DemoCity:
     })
 
     truth = _truth(seed, scale, wr_ids, wr_names, start, months, uren_pw, selection_log, counts)
+    truth["platform_migration"] = platform
     tables = {
         "meldingen": meldingen, "handhaving": handhaving, "handhaving_uren": uren,
         "politie": politie, "wijkprofiel": wijkprofiel, "focusgebieden": focus,
@@ -605,6 +631,76 @@ def _expand_meldingen(rng, counts, hier, months, D_bt, b_w, W) -> pd.DataFrame:
     for col in ("kanaal", "categorie", "subcategorie", "buurt_code", "status", "omschrijving"):
         df[col] = df[col].astype("str")
     return df, true_buurt
+
+
+def platform_system(categorie: pd.Series, gebied: pd.Series, ontvangen: pd.Series) -> np.ndarray:
+    """Recording system of each report under :data:`PLATFORM_SWITCHES` (the last switch that applies)."""
+    system = np.where(np.isin(categorie, REGISTER_CATEGORIES), "14010-register", PLATFORM_DEFAULT).astype(object)
+    for when, cats, areas in sorted(PLATFORM_SWITCHES, key=lambda sw: sw[0]):
+        hit = np.isin(categorie, cats) & (ontvangen >= pd.Timestamp(when)).to_numpy()
+        if areas is not None:
+            hit &= np.isin(gebied, areas)
+        system[hit] = PLATFORM_NEW
+    return system
+
+
+def _points_in_own_buurt(rng, df: pd.DataFrame, true_buurt: pd.Series, hier: pd.DataFrame) -> None:
+    """Re-draw (in place, own random stream) the points that the geography places in another buurt.
+
+    Platform exports carry no CBS code: a report's buurt comes from its point. So that the true
+    counts survive that round trip, every demo point lies in its own buurt's cell.
+    """
+    from wijklib.geo import rd_to_wgs84
+
+    geo = demo_geography()
+    has = df["x"].notna().to_numpy()
+    todo = np.flatnonzero(has)
+    ax, ay = _anchors(hier)
+    pos = pd.Index(hier["buurt_code"]).get_indexer(true_buurt.to_numpy())
+    x, y = df["x"].to_numpy(dtype=float).copy(), df["y"].to_numpy(dtype=float).copy()
+    truth = true_buurt.to_numpy(dtype=object)
+    def wrong(idx: np.ndarray) -> np.ndarray:
+        # Both as RD (the MSB export) and as WGS84 rounded to 7 decimals (the MOR export).
+        rd = geo.locate(x[idx], y[idx]).to_numpy(dtype=object)
+        lat, lon = rd_to_wgs84(x[idx], y[idx])
+        ll = geo.locate(np.round(lon, 7), np.round(lat, 7), crs="wgs84").to_numpy(dtype=object)
+        return idx[(rd != truth[idx]) | (ll != truth[idx])]
+
+    for attempt in range(8):
+        if todo.size == 0:
+            break
+        todo = wrong(todo)
+        sd = 220.0 * 0.5 ** (attempt + 1)
+        x[todo] = np.round(ax[pos[todo]] + rng.normal(0, sd, todo.size), 2)
+        y[todo] = np.round(ay[pos[todo]] + rng.normal(0, sd, todo.size), 2)
+    if todo.size:
+        todo = wrong(todo)
+        x[todo], y[todo] = np.round(ax[pos[todo]], 2), np.round(ay[pos[todo]], 2)
+    df["x"], df["y"] = x, y
+
+
+def _platform_migration(rng, df, true_buurt, counts, hier, months):
+    """Record each report by its system; MOR merges a share 1 - PLATFORM_RATE_RATIO of its reports."""
+    gebied = true_buurt.map(hier.set_index("buurt_code")["gebied"]).to_numpy(dtype=object)
+    system = platform_system(df["categorie"].to_numpy(dtype=object), gebied, df["ontvangen"])
+    merged = (system == PLATFORM_NEW) & (rng.random(len(df)) > PLATFORM_RATE_RATIO)
+    b = pd.Index(hier["buurt_code"]).get_indexer(true_buurt.to_numpy())
+    t = pd.Index(months).get_indexer(df["ontvangen"].dt.to_period("M").dt.start_time)
+    c = pd.Index(CATEGORIES).get_indexer(df["categorie"])
+    counts = counts.copy()
+    np.subtract.at(counts, (b[merged], t[merged], c[merged]), 1)
+    keep = ~merged
+    out = df.loc[keep].assign(systeem=system[keep]).reset_index(drop=True)
+    out["systeem"] = out["systeem"].astype("str")
+    info = {
+        "default": PLATFORM_DEFAULT, "new": PLATFORM_NEW,
+        "switches": [{"from": w, "categories": list(cs), "gebieden": list(a) if a else "heel Rotterdam"}
+                     for w, cs, a in PLATFORM_SWITCHES],
+        "rate_ratio": PLATFORM_RATE_RATIO, "merged_reports": int(merged.sum()),
+        "note": "reporting break only: MOR merges duplicate reports, so counts drop where and when a "
+                "category moved platform; no effect on the street (treated and untreated wards alike)",
+    }
+    return out, true_buurt[keep].reset_index(drop=True), counts, info
 
 
 def demo_geography():

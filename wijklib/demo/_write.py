@@ -14,6 +14,7 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from wijklib.demo._city import DemoCity
 
@@ -177,24 +178,48 @@ def write(city: DemoCity, out_dir: str | Path) -> list[Path]:
             _csv(frame, p, **layout)
         written.append(p)
 
-    # --- meldingen_<jaar>.csv (';', cp1252, CRLF as a Windows export) -------------------------------
+    # --- meldingen: three systems, as a city delivers them --------------------------------------------
+    # overlast/jeugd: the 14010 nuisance register in the invented municipal layout (meldingen_14010_<jaar>.csv);
+    # public-space reports: the old MSB export until the ward's subject moved platform, the MOR
+    # data-warehouse tables from then on (see PLATFORM_SWITCHES in wijklib.demo._city).
     m = t["meldingen"]
+    system = m["systeem"].astype(str).to_numpy()
+    reg = m[system == "14010-register"]
     raw = pd.DataFrame({
-        "Meldingnummer": m["melding_id"].astype(object),
-        "Datum melding": _dmy(m["ontvangen"], with_time=True),
-        "Datum afhandeling": _dmy(m["afgehandeld"], with_time=True),
-        "Kanaal": m["kanaal"].astype(object),
-        "Hoofdcategorie": m["categorie"].astype(object),
-        "Subcategorie": m["subcategorie"].astype(object),
-        "Buurtcode": m["buurt_code"].astype(object),
-        "X-coördinaat": _decimal_comma(m["x"], 2),
-        "Y-coördinaat": _decimal_comma(m["y"], 2),
-        "Status": m["status"].astype(object),
-        "Omschrijving": m["omschrijving"].astype(object),
+        "Meldingnummer": reg["melding_id"].astype(object),
+        "Datum melding": _dmy(reg["ontvangen"], with_time=True),
+        "Datum afhandeling": _dmy(reg["afgehandeld"], with_time=True),
+        "Kanaal": reg["kanaal"].astype(object),
+        "Hoofdcategorie": reg["categorie"].astype(object),
+        "Subcategorie": reg["subcategorie"].astype(object),
+        "Buurtcode": reg["buurt_code"].astype(object),
+        "X-coördinaat": _decimal_comma(reg["x"], 2),
+        "Y-coördinaat": _decimal_comma(reg["y"], 2),
+        "Status": reg["status"].astype(object),
+        "Omschrijving": reg["omschrijving"].astype(object),
     })
-    years = m["ontvangen"].dt.year.to_numpy()
+    years = reg["ontvangen"].dt.year.to_numpy()
     for year in np.unique(years):
-        save(f"meldingen_{year}.csv", raw[years == year], sep=";", encoding="cp1252", crlf=True)
+        save(f"meldingen_14010_{year}.csv", raw[years == year], sep=";", encoding="cp1252", crlf=True)
+    from wijklib.demo._platforms import write_mor, write_msb
+
+    msb = m[system == "MSB"]
+    numbers = msb_buurt_numbers(city.geography)
+    msb_frame = msb.assign(onderwerp=msb["subcategorie"].map(MSB_SUBJECTS))
+    msb_years = msb["ontvangen"].dt.year.to_numpy()
+    for year in np.unique(msb_years):
+        written.append(write_msb(msb_frame[msb_years == year], out / "msb" / f"msb_meldingen_{year}.csv",
+                                 buurt_number=numbers, staff_every=STAFF_EVERY))
+    mor = m[system == "MOR"]
+    lat, lon = _wgs84(mor)
+    mor_frame = pd.DataFrame({
+        "melding_id": mor["melding_id"].to_numpy(), "ontvangen": mor["ontvangen"].to_numpy(),
+        "afgehandeld": mor["afgehandeld"].to_numpy(), "status": mor["status"].to_numpy(),
+        "onderwerp": mor["subcategorie"].map(MOR_SUBJECTS).to_numpy(), "lat": lat, "lon": lon,
+        "buurtnaam": _names(buurt_name, mor["buurt_code"]), "wijknaam": "",
+        "kanaal": mor["kanaal"].to_numpy(), "omschrijving": mor["omschrijving"].to_numpy(),
+    })
+    written.extend(write_mor(mor_frame, out / "mor"))
 
     # --- handhaving_acties.csv (',', utf-8-sig) -----------------------------------------------------
     h = t["handhaving"]
@@ -286,6 +311,12 @@ def write(city: DemoCity, out_dir: str | Path) -> list[Path]:
         "Startdatum": _dmy(i["start"]), "Uren per week": _decimal_comma(i["uren_per_week"], 1),
     }), sep=";", encoding="utf-8")
 
+    # --- sources.yaml: the run config's sources section for these files -----------------------------
+    p = out / "sources.yaml"
+    p.write_text(SOURCES_HEADER + yaml.safe_dump(sources_config(city.truth["coverage"], numbers), sort_keys=False,
+                                                 allow_unicode=True), encoding="utf-8")
+    written.append(p)
+
     # --- truth.json and README.md ------------------------------------------------------------------
     p = out / "truth.json"
     p.write_text(json.dumps(city.truth, indent=2, ensure_ascii=False, sort_keys=False) + "\n",
@@ -295,6 +326,115 @@ def write(city: DemoCity, out_dir: str | Path) -> list[Path]:
     p.write_text(readme_text(city.truth), encoding="utf-8")
     written.append(p)
     return written
+
+
+#: Demo subcategory -> MOR subject (the real MOR taxonomy; wijklib.load._mor.MOR_CATEGORIES maps back).
+MOR_SUBJECTS = {
+    "naastplaatsing": "Afval naast wijkcontainer", "container vol": "Wijkcontainer",
+    "container kapot": "Wijkcontainer", "bedrijfsafval": "Afval naast wijkcontainer",
+    "grofvuil op straat": "Grofvuil", "grofvuil niet opgehaald": "Grofvuil",
+    "zwerfvuil straat": "Zwerfafval", "zwerfvuil groen": "Zwerfafval", "hondenpoep": "Zwerfafval",
+    "foutparkeren": "Parkeeroverlast voertuig", "parkeren op stoep": "Parkeeroverlast voertuig",
+    "aanhanger of camper": "Parkeeroverlast aanhangwagen", "fietswrak": "Voertuigwrak",
+    "fiets in de weg": "Voertuigwrak", "kapot straatmeubilair": "Bank of tafel",
+    "losliggende tegels": "Bestrating ongelijk of beschadigd", "graffiti": "Graffiti",
+    "straatverlichting": "Verlichting beschadigd",
+}
+#: Demo subcategory -> legacy MSB subject text (MSB's own taxonomy; read by word rules).
+MSB_SUBJECTS = {
+    "naastplaatsing": "Huisvuilzakken naast container", "container vol": "Container vol",
+    "container kapot": "Container kapot", "bedrijfsafval": "Bedrijfsafval naast container",
+    "grofvuil op straat": "Grofvuil op straat", "grofvuil niet opgehaald": "Grofvuil niet opgehaald",
+    "zwerfvuil straat": "Zwerfvuil op straat", "zwerfvuil groen": "Zwerfvuil in plantsoen",
+    "hondenpoep": "Zwerfvuil: hondenpoep", "foutparkeren": "Parkeeroverlast",
+    "parkeren op stoep": "Hinderlijk geparkeerd op stoep", "aanhanger of camper": "Aanhangers/caravans",
+    "fietswrak": "(Brom-)fietswrak", "fiets in de weg": "Fietswrak in de weg",
+    "kapot straatmeubilair": "Straatmeubilair kapot", "losliggende tegels": "Bestrating: losse tegels",
+    "graffiti": "Graffiti", "straatverlichting": "Lantaarnpaal kapot",
+}
+#: Every k-th MSB report has a staff twin (herkomstCode SBM: inspection rounds), which the loader leaves out.
+STAFF_EVERY = 40
+
+
+def msb_buurt_numbers(geography: pd.DataFrame) -> dict[str, str]:
+    """The MSB's own buurt numbers in the demo (1, 2, ... in CBS code order; not CBS codes).
+
+    Examples
+    --------
+    >>> msb_buurt_numbers(pd.DataFrame({"buurt_code": ["BU05990111", "BU05990110"]}))
+    {'BU05990110': '1', 'BU05990111': '2'}
+    """
+    codes = sorted(geography["buurt_code"].astype(str).unique())
+    return {c: str(i + 1) for i, c in enumerate(codes)}
+
+
+def _wgs84(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    from wijklib import geo
+
+    lat = np.full(len(df), np.nan)
+    lon = np.full(len(df), np.nan)
+    has = df["x"].notna().to_numpy()
+    if has.any():
+        la, lo = geo.rd_to_wgs84(df.loc[has, "x"].to_numpy(float), df.loc[has, "y"].to_numpy(float))
+        lat[has], lon[has] = np.round(la, 7), np.round(lo, 7)
+    return lat, lon
+
+
+SOURCES_HEADER = """\
+# Sources of the synthetic demo city (SYNTHETISCHE DEMODATA), written by wijklib.demo.
+# The same shape as a real city's run config (config/example-real.yaml): per source its files,
+# layout, the period that was delivered and the known gaps. Paths are relative to this folder.
+"""
+
+#: Demo file pattern per source (all in the invented municipal layout ``wijklib``).
+DEMO_FILES: dict[str, str] = {
+    "meldingen": "meldingen_14010_*.csv", "handhaving": "handhaving_acties.csv",
+    "handhaving_uren": "handhaving_uren.xlsx", "politie": "politie_misdrijven.csv",
+    "wijkprofiel": "wijkprofiel.xlsx", "focusgebieden": "focusgebieden.csv",
+    "wijkakkoorden": "wijkakkoorden.csv", "netwerk_overleggen": "netwerk_overleggen.csv",
+    "netwerk_samenwerking": "netwerk_samenwerking.csv", "signalen": "signalen.csv",
+    "interventie": "interventie.csv",
+}
+#: Coverage key of truth.json per source (the two network tables share one delivery).
+_COVERAGE_KEY = {"netwerk_overleggen": "netwerk", "netwerk_samenwerking": "netwerk"}
+
+
+def sources_config(coverage: dict, numbers: dict[str, str] | None = None) -> dict:
+    """The demo's ``sources`` config from the coverage in ``truth.json`` (what ``sources.yaml`` holds).
+
+    Examples
+    --------
+    >>> cfg = sources_config({"politie": {"start": "2017-01", "end": "2025-11"}}, {"BU05991571": "7"})
+    >>> cfg["sources"]["politie"]["period"], cfg["sources"]["politie"]["layout"]
+    ({'start': '2017-01', 'end': '2025-11'}, 'cbs_statline')
+    """
+    out: dict = {}
+    for source, pattern in DEMO_FILES.items():
+        spec: dict = {"layout": "cbs_statline" if source == "politie" else "wijklib", "files": pattern}
+        if source == "meldingen":
+            spec = {"parts": [
+                {"label": "14010-overlastregister", "layout": "wijklib", "files": "meldingen_14010_*.csv"},
+                {"label": "MSB (oud meldingensysteem)", "layout": "msb", "files": "msb/msb_meldingen_*.csv",
+                 "values": {"buurt": dict(sorted((v, k) for k, v in (numbers or {}).items()))}},
+                {"label": "MOR (nieuw platform)", "layout": "mor", "files": "mor/*.csv"},
+            ]}
+        cov = coverage.get(_COVERAGE_KEY.get(source, source))
+        if cov:
+            spec["period"] = {"start": cov["start"], "end": cov["end"]}
+            weeks = cov.get("missing_weeks") or []
+            if weeks:
+                spec["gaps"] = [{"start": w, "end": (pd.Timestamp(w) + pd.Timedelta(days=6)).strftime("%Y-%m-%d"),
+                                 "reason": "registratie niet aangeleverd"} for w in weeks]
+            if cov.get("missing_periods"):
+                spec.setdefault("gaps", []).extend(cov["missing_periods"])
+        out[source] = spec
+    from wijklib.demo._city import PLATFORM_DEFAULT, PLATFORM_NEW, PLATFORM_SWITCHES
+
+    platforms = {"meldingen": {"default": PLATFORM_DEFAULT, "switches": [
+        {"system": PLATFORM_NEW, "from": when, "categories": list(cats),
+         **({"areas": {"gebied": list(areas)}} if areas else {})}
+        for when, cats, areas in PLATFORM_SWITCHES]}}
+    return {"sources": out, "platforms": platforms}
 
 
 def readme_text(truth: dict) -> str:

@@ -50,6 +50,13 @@ LOADERS: dict[str, Callable[..., pd.DataFrame]] = {
 }
 
 
+from wijklib.load._layouts import LAYOUTS, Layout, layouts_for, register, split_tables  # noqa: E402
+from wijklib.load._layouts import _register_builtins  # noqa: E402
+
+_register_builtins()
+from wijklib.load import _mor, _msb, _signalen  # noqa: E402,F401  (register layouts mor, msb, signalen)
+
+
 def report(df: pd.DataFrame) -> LoadReport:
     """The :class:`~wijklib.io.LoadReport` of a loaded table (what was read, skipped, excluded).
 
@@ -68,7 +75,7 @@ def report(df: pd.DataFrame) -> LoadReport:
 
 
 __all__ = [
-    "DataError", "LOADERS", "LoadReport", "focusgebieden", "handhaving", "handhaving_uren", "interventie",
+    "DataError", "LAYOUTS", "LOADERS", "Layout", "LoadReport", "layouts_for", "register", "split_tables", "focusgebieden", "handhaving", "handhaving_uren", "interventie",
     "meldingen", "netwerk_overleggen", "netwerk_samenwerking", "politie", "report", "signalen",
     "veiligheidsindex", "wijkakkoorden", "wijkprofiel",
 ]
