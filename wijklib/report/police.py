@@ -1,7 +1,15 @@
-"""Police-only monitoring on REAL data (The Hague, 2011–2017) and the placebo check of the estimators.
+"""The placebo study of the estimators on REAL police data (The Hague, 2011–2017), and its wijk outlines.
+
+Not a report pipeline: the Hague ward reports come out of the one ward-report pipeline
+(``config/thehague.yaml``: politie only, through ``notebooks/wijkrapport.ipynb``), whose own placebo
+statement is :func:`wijklib.monitor.view.placebo_summary`. This module keeps what the benchmarks
+(``benchmarks/bench_reports.py --placebo``) and the reference tests need: the crime file per wijk
+(:func:`crime`), the wijk outlines of ``areas.txt`` (:func:`read_areas`, used by
+:func:`wijklib.report.evaluations.load_geography` until ``wijklib.geo.load`` reads them) and the
+city-wide placebo fits.
 
 Data: ``REFERENCE_DATA_DIR/thehague_crime`` — police-registered crime per buurt per month for the
-Haaglanden police unit (see its SOURCE.md). A report unit is a *wijk* (5-digit district code = 3-digit
+Haaglanden police unit (see its SOURCE.md). A unit is a *wijk* (5-digit district code = 3-digit
 CBS gemeente code + 2-digit wijk); counts are summed from buurten to wijken.
 
 No intervention is known in these data, so an "effect" estimated at the start date of the run
@@ -97,23 +105,16 @@ def crime(data_dir: str | Path, gemeente: str = "518") -> pd.DataFrame:
     return out
 
 
-def comparable_months(df: pd.DataFrame, year: int) -> list[int]:
-    """Calendar months with data in ``year``: year-on-year comparisons use only these months of every
-    year, so an incomplete last year is not compared with full years.
-
-    Examples
-    --------
-    >>> d = pd.DataFrame({"maand": pd.to_datetime(["2016-12-01", "2017-01-01", "2017-02-01"])})
-    >>> comparable_months(d, 2017)
-    [1, 2]
-    """
-    m = df.loc[df["maand"].dt.year == year, "maand"].dt.month
-    return sorted(int(x) for x in m.unique())
+def _read_areas(folder: str) -> tuple[tuple[str, str, tuple[tuple[float, float], ...]], ...]:
+    return read_areas(Path(folder) / AREAS_NAME)
 
 
 @functools.lru_cache(maxsize=4)
-def _read_areas(folder: str) -> tuple[tuple[str, str, tuple[tuple[float, float], ...]], ...]:
-    path = Path(folder) / AREAS_NAME
+def read_areas(path: str | Path) -> tuple[tuple[str, str, tuple[tuple[float, float], ...]], ...]:
+    """Wijk outlines from an areas file: one line per wijk, ``code,name|lat,lon|lat,lon|...`` (WGS84;
+    ``^`` separates the rings of a multi-part wijk, the longest is kept). Returns ``(code, name, ring)``
+    with the ring as (lon, lat) pairs."""
+    path = Path(path)
     if not path.is_file():
         raise PoliceDataError(f"{path}: wijk outline file not found")
     rows = []
@@ -182,48 +183,6 @@ def resolve(data_dir: str | Path, gemeente: str, text: str) -> tuple[str, str]:
             return code, name
     close = difflib.get_close_matches(str(text), list(w["wijk"]) + list(w["wijk_code"]), n=3, cutoff=0.5)
     raise ValueError(f"unknown wijk {text!r} in gemeente {gemeente}; closest known: {close or list(w['wijk'][:5])}")
-
-
-def city_series(df: pd.DataFrame) -> pd.DataFrame:
-    """City totals per crime type and month (sum over wijken) from :func:`crime` output.
-
-    Examples
-    --------
-    >>> d = pd.DataFrame({"wijk_code": ["a", "b"], "misdrijf_code": ["104", "104"], "misdrijf": ["W", "W"],
-    ...                   "maand": pd.to_datetime(["2015-01-01"] * 2), "aantal": [2, 3]})
-    >>> city_series(d)["aantal"].tolist()
-    [5]
-    """
-    return df.groupby(["misdrijf_code", "misdrijf", "maand"], as_index=False)["aantal"].sum()
-
-
-def yearly_index(df: pd.DataFrame, wijk_code: str) -> pd.DataFrame:
-    """Per crime type and year: the wijk's count, the city's count, and both as index (first year = 100).
-
-    Only the calendar months present in the last year are counted in every year (see
-    :func:`comparable_months`).
-
-    Examples
-    --------
-    >>> d = pd.DataFrame({"wijk_code": ["a", "b", "a", "b"], "misdrijf_code": ["104"] * 4,
-    ...                   "misdrijf": ["W"] * 4, "maand": pd.to_datetime(["2015-01-01"] * 2 + ["2016-01-01"] * 2),
-    ...                   "aantal": [10, 10, 5, 10]})
-    >>> yearly_index(d, "a")["index_wijk"].tolist()
-    [100.0, 50.0]
-    """
-    last = int(df["maand"].dt.year.max())
-    months = comparable_months(df, last)
-    d = df[df["maand"].dt.month.isin(months)].assign(jaar=lambda x: x["maand"].dt.year)
-    city = d.groupby(["misdrijf_code", "misdrijf", "jaar"], as_index=False)["aantal"].sum().rename(columns={"aantal": "stad"})
-    ward = (d[d["wijk_code"] == wijk_code].groupby(["misdrijf_code", "misdrijf", "jaar"], as_index=False)["aantal"]
-            .sum().rename(columns={"aantal": "wijk"}))
-    out = city.merge(ward, on=["misdrijf_code", "misdrijf", "jaar"], how="left").fillna({"wijk": 0})
-    first = out.groupby("misdrijf_code")["jaar"].transform("min")
-    base_w = out["wijk"].where(out["jaar"] == first).groupby(out["misdrijf_code"]).transform("max")
-    base_c = out["stad"].where(out["jaar"] == first).groupby(out["misdrijf_code"]).transform("max")
-    out["index_wijk"] = (100 * out["wijk"] / base_w.replace(0, np.nan)).round(1)
-    out["index_stad"] = (100 * out["stad"] / base_c.replace(0, np.nan)).round(1)
-    return out
 
 
 def _cache_file(name: str, data_dir: str, *key: str) -> Path:
@@ -319,21 +278,10 @@ def placebo_share(tests: pd.DataFrame, alpha: float = 0.05, *, by_type: bool = T
     >>> row["n_tests"], row["n_significant"], row["aandeel"]
     (20, 1, 0.05)
     """
-    from scipy import stats
+    from wijklib.monitor.view import significant_share
 
     def row(name: str, p: pd.Series) -> dict[str, object]:
-        p = p.dropna()
-        n, k = int(p.size), int((p < alpha).sum())
-        share = k / n if n else float("nan")
-        z = float(stats.norm.ppf(0.975))
-        if n:
-            centre = (share + z * z / (2 * n)) / (1 + z * z / n)
-            half = z * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-            lo, hi = max(0.0, centre - half), min(1.0, centre + half)
-        else:
-            lo = hi = float("nan")
-        return {"groep": name, "n_tests": n, "n_significant": k, "aandeel": round(share, 4),
-                "ci_low": round(lo, 4), "ci_high": round(hi, 4)}
+        return {"groep": name, **significant_share(p, alpha)}
 
     types = tests[tests["misdrijf_code"] != "totaal"]
     rows = [row("alle misdrijfsoorten", types["p_value"])]
@@ -344,25 +292,6 @@ def placebo_share(tests: pd.DataFrame, alpha: float = 0.05, *, by_type: bool = T
         if not tot.empty:
             rows.append(row("totaal (alle soorten samen)", tot["p_value"]))
     return pd.DataFrame(rows)
-
-
-def its_ward(data_dir: str | Path, gemeente: str, wijk_code: str, start: str, misdrijf_code: str | None = None):
-    """ITS fit (quasi-Poisson, HAC) of one wijk's monthly series (a crime type, or all types together).
-
-    Examples
-    --------
-    >>> from wijklib.config import REFERENCE_DATA_DIR
-    >>> r = its_ward(REFERENCE_DATA_DIR / "thehague_crime", "518", "51807", "2015-01")  # doctest: +SKIP
-    """
-    from wijklib import its
-
-    df = crime(data_dir, gemeente)
-    d = df[df["wijk_code"] == wijk_code]
-    if misdrijf_code is not None:
-        d = d[d["misdrijf_code"] == misdrijf_code]
-    series = d.groupby("maand", as_index=False)["aantal"].sum()
-    return its.fit(series, yname="aantal", tname="maand", start=pd.Timestamp(start), family="quasipoisson",
-                   seasonality=2, cov_type="hac")
 
 
 @functools.lru_cache(maxsize=4)
