@@ -95,3 +95,41 @@ def test_config_of_sources_errors_name_the_key_and_value(tmp_path):
 
     with pytest.raises(ConfigError, match=r"gegevens\.politie: no file matches 'politie_\*\.csv'"):
         evaluations.load_tables(cfg)
+
+
+def test_ward_report_with_only_some_sources_states_what_was_not_delivered(tmp_path, monkeypatch):
+    """A run config of a few sources (meldingen, wijkakkoorden, interventie; different folder, no
+    Wijkprofiel, police, enforcement or network): the report states each missing level and source, and a
+    Wijkprofiel priority is 'onvoldoende gegevens' because its source was not delivered."""
+    from wijklib import demo
+    from wijklib.report import content
+
+    data = tmp_path / "export"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        demo.generate(data, seed=11, scale=0.02)
+    cfg = _write(tmp_path, eenheid="wijkraad", data_dir=str(data), monitor_config="config/monitor.yaml",
+                 gegevens={"meldingen": {"bestanden": "meldingen_*.csv", "dekking": {"start": "2017-01", "end": "2025-12"}},
+                           "wijkakkoorden": "wijkakkoorden.csv", "interventie": "interventie.csv"})
+    monkeypatch.setenv("WIJKLIB_REPORT_CACHE", str(tmp_path / "cache"))
+    shown: list[str] = []
+    monkeypatch.setattr(content, "_display", lambda obj: shown.append(getattr(obj, "data", str(obj))))
+    monkeypatch.setattr(content, "record_headline", lambda values: shown.append(str(values)))
+    from wijklib import load
+
+    akk = load.wijkakkoorden(str(data / "wijkakkoorden.csv"))
+    ward = akk.loc[(akk["jaar"] == 2025) & (akk["bron"] == "wijkprofiel"), "wijkraad_id"].iloc[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = content.WardReport(ward, 2025, str(cfg))
+        r.summary()
+        r.level2()
+        r.level3()
+    text = "\n".join(shown)
+    assert "Niet geleverd: Wijkprofiel (enquête) en signalen uit de wijk. Dit niveau kan daarom niet" in text
+    assert "Niet geleverd: netwerkoverleggen en samenwerking met partners." in text
+    pr = r.priorities()
+    survey = pr[pr["bron"] == "wijkprofiel"]
+    assert len(survey) and (survey["oordeel"] == monitor.ONVOLDOENDE).all()
+    assert "bron Wijkprofiel (enquête) is niet geleverd" in text  # the reason is printed in 'In het kort'
+    assert sorted(r.headline()["niet_geleverd"])[:2] == ["focusgebieden", "handhaving"]
