@@ -550,7 +550,7 @@ class WardReport:
             tr = self.ev.to_frame("trends")
             d = tr[tr["uitkomst"] == key].set_index("jaar").sort_index()
             unit, col_w, col_c, digits = (" per 1.000 inwoners", "wijk", "stad", 1) if self.per_inwoners else \
-                (" per jaar (aantal; stad: gemiddelde per wijk)", "wijk", "stad", 0)
+                (" per jaar (aantal, omgerekend naar 12 maanden; stad: gemiddelde per wijk)", "wijk", "stad", 0)
         elif kind == "handhaving":
             en = self.ev.to_frame("enforcement")
             d = en[(en["indicator"] == key) & (en["thema"].fillna("") == "")].set_index("jaar").sort_index()
@@ -679,6 +679,7 @@ class WardReport:
     def level1(self) -> None:
         """Level 1: rates vs the city, effect table, ITS and event-study charts, enforcement trends."""
         self._missing("level1")
+        self._location_map()
 
         tr = self.ev.to_frame("trends")
         outs = [p.key for p in self.ev.priorities if p.kind == "panel"]
@@ -704,6 +705,23 @@ class WardReport:
         fo = self.ev.to_frame("focus")
         if not fo.empty:
             show_table(fo, caption="(Hyper)focusgebieden in deze wijkraad")
+
+    def _location_map(self) -> None:
+        """Where the unit lies in its city, on the geography's real outlines (none for a schematic map)."""
+        if self.cfg.geografie is None:
+            return  # the package geography's cells are schematic (wijklib.geo.POLYGONS_ARE_SCHEMATIC)
+        from wijklib import plots
+
+        g = self._evaluations.geography(self.cfg)
+        if g.schematic or self.code not in g.polygons:
+            return
+        here, other = f"{self.naam}", f"andere {self.eenheid}en"
+        cats = {c: here if c == self.code else other for c in g.polygons}
+        fig, ax = plots.choropleth(g.polygons, cats, colors={here: plots.COLORS["wijk"], other: "#dddddd"},
+                                   title=f"Ligging van {self.naam} in {g.name}")
+        lats = [pt[1] for ring in g.polygons.values() for pt in ring]
+        ax.set_aspect(1 / math.cos(math.radians(sum(lats) / len(lats))))  # lon/lat degrees at the city's latitude
+        plots.show(fig)
 
     def _trend_grid(self, tr: pd.DataFrame, outs: list[str]) -> None:
         import matplotlib.pyplot as plt
