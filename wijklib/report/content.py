@@ -19,6 +19,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from wijklib.disclosure import format_count
@@ -1166,14 +1167,20 @@ class CityReport:
 
     def map(self) -> None:
         """Schematic map of the wards coloured by their overall verdict."""
-        from wijklib import geo, plots
+        from wijklib import plots
+        from wijklib.report import evaluations
 
         t = self.table()
         cats = dict(zip(t["wijkraad_id"], t["oordeel"], strict=True))
-        fig, ax = plots.choropleth(geo.polygons("wijkraad"), cats, colors=VERDICT_MAP_COLORS,
-                                   title=f"Totaaloordeel per wijkraad, {self.jaar}",
-                                   note="Schematische kaart: vlakken rond buurtmiddelpunten, geen echte grenzen.")
-        ax.set_aspect(1 / math.cos(math.radians(51.9)))  # lon/lat degrees at Rotterdam's latitude
+        g = evaluations.geography(self.cfg)  # the run's geography (the package's when none is configured)
+        fig, ax = plots.choropleth(g.polygons, cats, colors=VERDICT_MAP_COLORS,
+                                   title=f"Totaaloordeel per {self.cfg.eenheid}, {self.jaar}",
+                                   note="Schematische kaart: vlakken rond buurtmiddelpunten, geen echte grenzen."
+                                   if g.schematic else None)
+        pts = [pt for shape in g.polygons.values()
+               for ring in ([shape] if len(shape) and np.ndim(shape[0]) == 1 else shape) for pt in ring]
+        lat = round(sum(p[1] for p in pts) / len(pts), 1) if pts else 51.9  # 0.1 degree is ample for the aspect
+        ax.set_aspect(1 / math.cos(math.radians(lat)))  # lon/lat degrees at the city's latitude
         plots.show(fig)
 
     def method(self) -> None:
