@@ -33,7 +33,6 @@ from wijklib.labels import MISDRIJVEN
 
 CSV_NAME = "thehague_buurt_month_crime_2011_2017.csv.gz"
 AREAS_NAME = "areas.txt"
-_COLUMNS = ["year", "month", "district_code", "delict_code", "neighbourhood_code", "delicts"]
 
 
 class PoliceDataError(ValueError):
@@ -42,22 +41,16 @@ class PoliceDataError(ValueError):
 
 @functools.lru_cache(maxsize=4)
 def _read_crime(folder: str) -> pd.DataFrame:
+    """The crime file read by the one police loader (``wijklib.load.politie``, thehague_crime layout)."""
+    from wijklib import load
+
     path = Path(folder) / CSV_NAME
     if not path.is_file():
         raise PoliceDataError(f"{path}: police crime file not found (expected {CSV_NAME} in {folder})")
-    df = pd.read_csv(path, usecols=lambda c: c in _COLUMNS,
-                     dtype={"district_code": str, "delict_code": str, "neighbourhood_code": str})
-    missing = [c for c in _COLUMNS if c not in df.columns]
-    if missing:
-        raise PoliceDataError(f"{path}: column(s) {missing} missing; expected {_COLUMNS}")
-    bad = df["delicts"].isna() | (df["delicts"] < 0)
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0]) + 2  # 1-based incl. header line
-        raise PoliceDataError(
-            f"{path}: row {row}, column 'delicts': value {df['delicts'].iloc[row - 2]!r}; expected a count >= 0"
-        )
-    df["maand"] = pd.to_datetime({"year": df["year"], "month": df["month"], "day": 1})
-    return df
+    df = load.politie(str(path))
+    # District 51802 = WK051802: the wijk code of this study is the CBS wijk code without 'WK0'.
+    return pd.DataFrame({"district_code": df["gebied_code"].astype(str).str.slice(3), "delict_code": df["misdrijf_code"],
+                         "maand": df["maand"], "delicts": df["aantal"].astype("int64")})
 
 
 def crime(data_dir: str | Path, gemeente: str = "518") -> pd.DataFrame:
