@@ -717,10 +717,14 @@ class WardReport:
         if g.schematic or self.code not in g.polygons:
             return
         here, other = f"{self.naam}", f"andere {self.eenheid}en"
-        cats = {c: here if c == self.code else other for c in g.polygons}
-        fig, ax = plots.choropleth(g.polygons, cats, colors={here: plots.COLORS["wijk"], other: "#dddddd"},
-                                   title=f"Ligging van {self.naam} in {g.name}")
-        lats = [pt[1] for ring in g.polygons.values() for pt in ring]
+        units = {u for u, _ in g.units()}
+        cats = {c: here if c == self.code else other for c in g.polygons if c in units}
+        fig, ax = plots.choropleth(g.polygons, cats, colors={here: plots.COLORS["wijk"], other: "#c8c8c8"},
+                                   title=f"Ligging van {self.naam} in {g.name}",
+                                   note=(f"Lichtst: {self.eenheid}en zonder gegevens in de geleverde bronnen."
+                                         if len(cats) < len(g.polygons) else None))
+        lats = [pt[1] for shape in g.polygons.values()
+                for ring in ([shape] if len(shape) and np.ndim(shape[0]) == 1 else shape) for pt in ring]
         ax.set_aspect(1 / math.cos(math.radians(sum(lats) / len(lats))))  # lon/lat degrees at the city's latitude
         plots.show(fig)
 

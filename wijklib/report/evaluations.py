@@ -137,6 +137,30 @@ class Geography:
         raise ValueError(f"unknown unit {text!r} in the geography {self.name!r}; closest known: {close or names[:5]}")
 
 
+@functools.lru_cache(maxsize=4)
+def read_areas(path: str | Path) -> tuple[tuple[str, str, tuple[tuple[tuple[float, float], ...], ...]], ...]:
+    """Wijk outlines from an areas file: one line per wijk, ``code,name|lat,lon|lat,lon|...`` (WGS84;
+    ``^`` separates the rings of a multi-part wijk). Returns ``(code, name, rings)``, each ring a tuple of
+    (lon, lat) pairs (rings with fewer than 3 points are left out: they enclose nothing)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: wijk outline file not found (expected lines 'code,name|lat,lon|...')")
+    rows = []
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        head, _, rest = line.partition("|")
+        code, _, name = head.partition(",")
+        rings = [r.strip("|") for r in rest.split("^")]
+        try:
+            parsed = [tuple((float(p.split(",")[1]), float(p.split(",")[0]))  # (lon, lat)
+                            for p in ring.split("|") if p) for ring in rings]
+        except (IndexError, ValueError) as exc:
+            raise ValueError(f"{path}: line {lineno}: expected 'code,name|lat,lon|...', got {line[:60]!r}") from exc
+        rows.append((code.strip(), name.strip(), tuple(r for r in parsed if len(r) >= 3)))
+    return tuple(rows)
+
+
 def load_geography(cfg: ReportConfig, tables: dict[str, pd.DataFrame] | None = None) -> Geography:
     """The geography of a run: ``geografie`` in the configuration, else the package geography.
 
@@ -154,13 +178,11 @@ def load_geography(cfg: ReportConfig, tables: dict[str, pd.DataFrame] | None = N
     spec = cfg.geografie
     if "wijken" not in spec:
         raise ConfigError(f"{cfg.path}: geografie: expected 'wijken' (file with wijk outlines) and 'gemeente'")
-    from wijklib.report import police
-
     gemeente = str(spec.get("gemeente", "")).strip()
     if not gemeente.isdigit():
         raise ConfigError(f"{cfg.path}: geografie.gemeente: expected the CBS gemeente number (e.g. '518'), "
                           f"found {spec.get('gemeente')!r}")
-    areas = police.read_areas(spec["wijken"])
+    areas = read_areas(spec["wijken"])
     tables = load_tables(cfg) if tables is None else tables
     buurten: set[str] = set()
     for df in tables.values():
@@ -178,7 +200,9 @@ def load_geography(cfg: ReportConfig, tables: dict[str, pd.DataFrame] | None = N
         raise ConfigError(f"{cfg.path}: geografie: no buurt code of gemeente {gemeente} ({prefix}...) in the "
                           f"delivered sources {sorted(tables)}")
     h = pd.DataFrame(rows)
-    polys = {c: pts for c, _, pts in areas if c in set(h["wijkraad_id"]) and len(pts) >= 3}
+    # Every wijk of the gemeente is drawn, also those without data (they stay grey on the maps).
+    polys = {c: [list(r) for r in rings] for c, _, rings in areas
+             if c.startswith(gemeente) and len(c) == len(gemeente) + 2 and rings}
     return Geography(name=str(spec.get("naam", cfg.naam)), hierarchy=h, polygons=polys)
 
 
