@@ -133,3 +133,10 @@ def test_ward_report_with_only_some_sources_states_what_was_not_delivered(tmp_pa
     assert len(survey) and (survey["oordeel"] == monitor.ONVOLDOENDE).all()
     assert "bron Wijkprofiel (enquête) is niet geleverd" in text  # the reason is printed in 'In het kort'
     assert sorted(r.headline()["niet_geleverd"])[:2] == ["focusgebieden", "handhaving"]
+
+
+def test_placebo_start_must_be_a_month(tmp_path):
+    with pytest.raises(ConfigError, match=r"opties\.placebo_start: expected a month 'YYYY-MM'.*'2015-13'"):
+        load_config(_write(tmp_path, gegevens={"politie": "x.csv"}, opties={"placebo_start": "2015-13"}))
+    assert load_config(_write(tmp_path, gegevens={"politie": "x.csv"},
+                              opties={"placebo_start": "2015-01"})).option("placebo_start") == "2015-01"

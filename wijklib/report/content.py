@@ -716,12 +716,12 @@ class WardReport:
         g = self._evaluations.geography(self.cfg)
         if g.schematic or self.code not in g.polygons:
             return
-        here, other = f"{self.naam}", f"andere {self.eenheid}en"
+        here, other = f"{self.naam}", f"andere {_plural(self.eenheid)}"
         units = {u for u, _ in g.units()}
         cats = {c: here if c == self.code else other for c in g.polygons if c in units}
         fig, ax = plots.choropleth(g.polygons, cats, colors={here: plots.COLORS["wijk"], other: "#c8c8c8"},
                                    title=f"Ligging van {self.naam} in {g.name}",
-                                   note=(f"Lichtst: {self.eenheid}en zonder gegevens in de geleverde bronnen."
+                                   note=(f"Lichtst: {_plural(self.eenheid)} zonder gegevens in de geleverde bronnen."
                                          if len(cats) < len(g.polygons) else None))
         lats = [pt[1] for shape in g.polygons.values()
                 for ring in ([shape] if len(shape) and np.ndim(shape[0]) == 1 else shape) for pt in ring]
@@ -1043,6 +1043,19 @@ class WardReport:
     def sources(self) -> None:
         """Sources with dates."""
         show_html(sources_html(self.cfg))
+
+
+def _plural(unit: str) -> str:
+    """Dutch plural of a unit name.
+
+    Examples
+    --------
+    >>> _plural("wijkraad"), _plural("wijk"), _plural("stadsdeel")
+    ('wijkraden', 'wijken', 'stadsdelen')
+    """
+    known = {"wijkraad": "wijkraden", "wijk": "wijken", "buurt": "buurten", "gebied": "gebieden",
+             "stadsdeel": "stadsdelen", "gemeente": "gemeenten"}
+    return known.get(unit, f"eenheden ({unit})")
 
 
 def _num(x: Any) -> float | None:

@@ -139,6 +139,17 @@ def load_config(path: str | Path) -> ReportConfig:
     for key in ("opties",):
         if key in raw and not isinstance(raw[key], dict):
             raise ConfigError(f"{file}: key {key!r} must be a mapping, found {raw[key]!r}")
+    placebo = (raw.get("opties") or {}).get("placebo_start")
+    if placebo is not None:
+        import re
+
+        try:
+            ok = bool(re.fullmatch(r"\d{4}-\d{2}", str(placebo))) and 1 <= int(str(placebo)[5:]) <= 12
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ConfigError(f"{file}: opties.placebo_start: expected a month 'YYYY-MM' (e.g. \"2015-01\"), "
+                              f"found {placebo!r}")
     bronnen = raw.get("bronnen") or []
     if not isinstance(bronnen, list) or not all(isinstance(b, dict) for b in bronnen):
         raise ConfigError(f"{file}: key 'bronnen' must be a list of mappings (naam, datum, ...)")
