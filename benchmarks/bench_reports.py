@@ -411,7 +411,8 @@ def main(argv: list[str] | None = None) -> int:
                   "the same estimates, p = share of wijken with an |effect| at least as large; 'placebo SEs': "
                   "`did.event_study_single`, the ward reports' method, SE = spread of the placebo effects of the "
                   "other 36 wijken, t(35) (`police.did_placebo_se_tests`). "
-                  "`wijklib.report.placebo_share()` computes the first kind of row; the wijk reports print it."]
+                  "`wijklib.report.police.placebo_share()` computes the first kind of row; the ward reports print "
+                  "the monitor's own placebo statement (`wijklib.monitor.view.placebo_summary`)."]
     elif not args.no_write:
         lines += kept_placebo_section(RESULTS / "reports.md")
     text = "\n".join(lines) + "\n"

@@ -2,7 +2,7 @@
 
 About a minute on 2 cores (the monitor evaluates the city once); part of `make test`, which generates
 the demo data first. Batch mechanics are also tested on a tiny notebook in test_report_runner.py and on
-real police data in test_report_police.py.
+real police data (The Hague, politie only, the same ward-report notebook) in test_report_police.py.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Police-only reports on the real The Hague data, and the placebo share of the estimators.
+"""Ward reports on the real The Hague police data (politie only, the one ward-report pipeline), and the
+placebo share of the estimators.
 
 Skipped when the reference data folder (../shared/reference-data/thehague_crime) is absent.
 """
@@ -7,8 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 
 import numpy as np
 import pandas as pd
@@ -47,16 +46,6 @@ def test_wijk_names_and_resolve(hague):
         police.resolve(hague, "518", "Scheveningn-Dorp")
 
 
-def test_yearly_index_uses_comparable_months(hague):
-    df = police.crime(hague, "518")
-    idx = police.yearly_index(df, "51807")
-    first = idx[idx["jaar"] == 2011]
-    assert (first["index_wijk"].dropna() == 100).all()
-    # 2017 lacks December: every year is counted over January-November only.
-    jan_nov = df[(df["wijk_code"] == "51807") & (df["maand"].dt.year == 2016) & (df["maand"].dt.month <= 11)]
-    assert idx.loc[idx["jaar"] == 2016, "wijk"].sum() == jan_nov["aantal"].sum()
-
-
 def test_placebo_share_counts_match_p_values(hague):
     tests = police.placebo_tests(hague, "518", "2015-01")
     share = police.placebo_share(tests)
@@ -76,28 +65,74 @@ def test_placebo_share_is_calibrated_on_null_p_values():
     assert s.iloc[0]["ci_low"] < 0.05 < s.iloc[0]["ci_high"]
 
 
-@pytest.mark.slow  # cold cache: the city-wide placebo fits (37 DiDs) take ~30 s before the first page
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) not installed")
-def test_one_ward_html_and_pdf_match_library_numbers(hague, tmp_path):
-    from wijklib.report import content, runner
+def test_hague_config_is_a_normal_config_of_real_sources(hague):
+    from wijklib.report import evaluations
+    from wijklib.report.settings import load_config
 
+    cfg = load_config("config/thehague.yaml")
+    assert sorted(cfg.gegevens) == ["politie"] and cfg.option("placebo_start") == "2015-01"
+    geo = evaluations.load_geography(cfg)
+    assert len(geo.units()) == 37  # the wijken with crime data ...
+    assert {u for u, _ in geo.units()} < set(geo.polygons)  # ... drawn among all wijken of the gemeente
+    assert geo.resolve("scheveningen") == ("51807", "Scheveningen")
+    tables = evaluations.restrict_to_geography(evaluations.load_tables(cfg), geo)
+    # Haaglanden's other gemeenten are left out, and counted (the report's data log prints the number).
+    assert tables["politie"].attrs["outside_geography"] > 0
+    assert set(tables["politie"]["buurt_code"].str[:6]) == {"BU0518"}
+    pnl = evaluations.build_panel(tables, geo)
+    # December 2017 is outside the declared coverage: missing, not a month without crime.
+    assert pnl["period"].max() == pd.Timestamp("2017-11-01")
+    assert not pnl["population_known"].any() and pnl["rate_misdrijven"].isna().all()
+
+
+def _html_text(path) -> str:
+    """The visible text of a report's HTML (styles, scripts and SVG charts left out)."""
+    import html as _html
+
+    s = re.sub(r"<style.*?</style>|<script.*?</script>|<svg.*?</svg>", "", path.read_text(encoding="utf-8"), flags=re.S)
+    return _html.unescape(re.sub(r"<[^>]+>", " ", s))
+
+
+@pytest.mark.slow  # every wijk is evaluated at the placebo start (37 monitor runs), then one notebook (~70 s)
+def test_hague_wijk_report_through_the_ward_report_notebook(hague, tmp_path, monkeypatch):
+    from wijklib import monitor
+    from wijklib.monitor import view
+    from wijklib.report import evaluations, runner
+    from wijklib.report.content import effect_text
+    from wijklib.report.settings import load_config
+
+    monkeypatch.setenv("WIJKLIB_REPORT_CACHE", str(tmp_path / "cache"))
     summary = runner.run("config/thehague.yaml", 2017, "Scheveningen", jobs=1, out=tmp_path, progress=False)
     assert summary.exit_code == 0, summary.text()
     out = tmp_path / "2017"
-    assert (out / "politierapport_2017_51807.html").is_file()
-    text = subprocess.run(["pdftotext", str(out / "politierapport_2017_51807.pdf"), "-"],
-                          capture_output=True, text=True, check=True).stdout
+    assert (out / "wijkrapport_2017_51807.pdf").is_file()
+    text = _html_text(out / "wijkrapport_2017_51807.html")  # the PDF is printed from this HTML
     flat = " ".join(text.split())
-    for heading in ("In het kort", "Misdrijven door de tijd", "Placebo-effect: onderbroken tijdreeks",
-                    "Placebo-effect: verschil-in-verschillen", "Methode en kanttekeningen", "Bronnen"):
+    for heading in ("In het kort", "Niveau 1", "Niveau 2", "Niveau 3", "Wijkakkoord en herijking",
+                    "Methode en kanttekeningen", "Bronnen"):
         assert heading in flat
     assert "Scheveningen" in flat and "PLACEBOTOETS" in flat and "SYNTHETISCHE" not in flat
-    # The headline effect printed in the PDF is the one the library computes directly.
-    direct = police.its_ward(hague, "518", "51807", "2015-01").level_change
-    expected = content.ratio_text(direct.estimate, direct.conf_low, direct.conf_high)
-    assert _squash(expected) in _squash(text)
+    # The other levels are stated as not delivered, naming their sources.
+    for phrase in ("Niet geleverd: Wijkprofiel (enquête) en signalen uit de wijk",
+                   "Niet geleverd: netwerkoverleggen en samenwerking met partners",
+                   "Niet geleverd: wijkakkoorden (prioriteiten)"):
+        assert _squash(phrase) in _squash(text), phrase
+    # The placebo effect on all crime printed in the PDF is the monitor's, computed directly here.
+    cfg = load_config("config/thehague.yaml")
+    geo = evaluations.load_geography(cfg)
+    tables = evaluations.restrict_to_geography(evaluations.load_tables(cfg), geo)
+    pnl = view.placebo_panel(evaluations.build_panel(tables, geo), "51807", "2015-01")
+    ev = monitor.evaluate_ward("51807", 2017, context=monitor.Context(tables, pnl, config=cfg.monitor_config,
+                                                                      hierarchy=geo.hierarchy))
+    row = ev.to_frame("effects").set_index("uitkomst").loc["misdrijven"]
+    assert _squash(effect_text(row["schaal"], row["schatting"], row["conf_low"], row["conf_high"])) in _squash(text)
     manifest = json.loads((out / "manifest.json").read_text())["reports"][0]
-    assert manifest["headline"]["its_totaal_rr"] == pytest.approx(direct.estimate, abs=1e-4)
+    head = manifest["headline"]
+    assert head["hoofduitkomst"]["schatting"] == pytest.approx(row["schatting"], abs=1e-9)
+    assert "wijkprofiel" in head["niet_geleverd"] and "politie" not in head["niet_geleverd"]
+    # The placebo statement: the monitor's own share of 'significant' effects over all 37 wijken.
+    share = head["placebo"]
+    assert share["n_tests"] >= 37 * 11 and 0 <= share["aandeel"] < 0.15
 
 
 def test_its_placebo_share_stays_near_five_percent(hague):

@@ -130,15 +130,16 @@ def outcome(name: str) -> str:
 
     Examples
     --------
-    >>> outcome("afval"), outcome("misdrijf_1_4_5"), outcome("misdrijven")
-    ('Meldingen afval', 'Misdrijven: Mishandeling', 'Misdrijven (totaal)')
+    >>> outcome("afval"), outcome("misdrijf_1_4_5"), outcome("misdrijven"), outcome("misdrijf_104")
+    ('Meldingen afval', 'Misdrijven: Mishandeling', 'Misdrijven (totaal)', 'Misdrijven: Woninginbraak')
     """
     key = str(name)
     if key == "misdrijven":
         return "Misdrijven (totaal)"
     if key.startswith("misdrijf_"):
         code = key[len("misdrijf_"):].replace("_", ".")
-        return "Misdrijven: " + CBS_MISDRIJVEN.get(code, code)
+        # CBS crime classification (1.1.1) first, then the police delict codes (104) of other exports.
+        return "Misdrijven: " + CBS_MISDRIJVEN.get(code, MISDRIJVEN.get(code, code))
     return label(key if key in LABELS else f"n_{key}")
 
 

@@ -63,6 +63,8 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -157,16 +159,53 @@ def _finer(level: str, than: str) -> bool:
     return _LEVEL_ORDER.index(level) < _LEVEL_ORDER.index(than)
 
 
+#: A city geography other than the package's (``wijklib.geo``) while a panel is built: see
+#: :func:`using_geography`. Holds ``(hierarchy, population)``.
+_GEOGRAPHY: contextvars.ContextVar[tuple[pd.DataFrame, pd.DataFrame | None] | None] = contextvars.ContextVar(
+    "wijklib_panel_geography", default=None)
+
+
+@contextlib.contextmanager
+def using_geography(hierarchy: pd.DataFrame, population: pd.DataFrame | None = None):
+    """Build panels on another city's geography instead of the package's ``wijklib.geo``.
+
+    ``hierarchy`` has one row per buurt with ``buurt_code`` and the key columns of the levels used
+    (``wijk_code``, ``wijkraad_id``, ...); ``population`` (``unit``, ``year``, ``population``) may be
+    ``None``: then ``population`` and every ``rate_*`` column are NaN (unknown, never invented).
+
+    Examples
+    --------
+    >>> h = pd.DataFrame({"buurt_code": ["BU05180101"], "wijkraad_id": ["51801"]})
+    >>> pol = pd.DataFrame({"buurt_code": ["BU05180101"], "maand": pd.to_datetime(["2015-01-01"]),
+    ...                     "misdrijf_code": ["104"], "misdrijf": ["W"], "aantal": [3]})
+    >>> with using_geography(h):
+    ...     p = build({"politie": pol})
+    >>> p[["unit", "n_misdrijven", "population"]].values.tolist()
+    [['51801', 3.0, nan]]
+    """
+    token = _GEOGRAPHY.set((hierarchy, population))
+    try:
+        yield
+    finally:
+        _GEOGRAPHY.reset(token)
+
+
 def _hierarchy() -> pd.DataFrame:
     from wijklib import geo
 
-    return geo.hierarchy()
+    custom = _GEOGRAPHY.get()
+    return custom[0] if custom is not None else geo.hierarchy()
 
 
 def _units(level: Level) -> list[str]:
     from wijklib import geo
 
     key = LEVEL_KEYS[level]
+    custom = _GEOGRAPHY.get()
+    if custom is not None:
+        if key not in custom[0].columns:
+            raise ValueError(f"the geography in use has no level {level!r} (column {key!r} missing)")
+        return sorted(custom[0][key].dropna().astype(str).unique().tolist())
     u = geo.units(level)
     col = key if key in u.columns else ("unit" if "unit" in u.columns else u.columns[0])
     return sorted(pd.Series(u[col]).astype(str).unique().tolist())
@@ -639,6 +678,15 @@ def population(units: Sequence[str], periods: pd.DatetimeIndex, level: Level = "
     from wijklib import geo
 
     per = pd.DatetimeIndex(periods)
+    custom = _GEOGRAPHY.get()
+    if custom is not None:
+        grid = pd.DataFrame(index=_grid(units, per)).reset_index()
+        if custom[1] is None:
+            grid["population"] = np.nan  # the geography has no population: unknown, not zero
+            return grid
+        pop = custom[1][["unit", "year", "population"]].astype({"unit": "str"})
+        out = grid.assign(year=grid["period"].dt.year).merge(pop, on=["unit", "year"], how="left")
+        return out.drop(columns="year").astype({"population": float})
     years = sorted(set(per.year))
     known = list(getattr(geo, "POPULATION_YEARS", years))
     # Years outside the population table take the nearest known year (documented as such).

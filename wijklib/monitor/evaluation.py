@@ -34,6 +34,7 @@ from wijklib.monitor.level3 import Level3, compute_level3
 from wijklib.monitor.priorities import (
     INDICATOR_LABELS,
     PriorityVerdict,
+    Resolved,
     combine_verdicts,
     priorities_of,
     resolve_indicator,
@@ -49,6 +50,7 @@ from wijklib.monitor.verdict import (
     judge,
     priority_sentence,
 )
+from wijklib.monitor.view import delivered_sources, missing_source_reason
 
 #: Years of verdict history kept per priority indicator.
 _HISTORY_YEARS = 10
@@ -660,6 +662,9 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
     for r in priorities_of(ctx.tables.get("wijkakkoorden"), ward, year).itertuples():
         res = resolve_indicator(r.indicator, r.bron, panel_outcomes=panel_outcomes, wijkprofiel_indicators=wp_inds,
                                 crime_names=ctx.crime_names())
+        absent = missing_source_reason(r.bron, delivered_sources(ctx.tables, ctx.panel))  # not delivered: say so
+        if absent is not None:
+            res = Resolved("onbekend", res.key, note=absent)
         insufficient: list[str] = []
         measure: Measure | None = None
         design, why = "geen", res.note

@@ -5,8 +5,8 @@ computes through the library (``wijklib.monitor``, ``wijklib.its``, ``wijklib.di
 the result. Shared building blocks (cover page, disclosure-safe tables, Dutch number formatting, the
 headline record for the batch manifest) live at the top; the report types follow:
 
-- :class:`PoliceReport` — police-only monitoring of one wijk on real data (The Hague), placebo run.
-- :class:`WardReport` — the evaluation of one wijkraad of the (demo) city (``wijklib.monitor``).
+- :class:`WardReport` — the evaluation of one ward of any city (``wijklib.monitor``): the demo city, The
+  Hague's police-only placebo run, any configuration of delivered sources.
 - :class:`CityReport` — all wijkraden in one table and a map.
 """
 
@@ -30,6 +30,9 @@ from wijklib.report.settings import ReportConfig, load_config
 MAANDEN = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
            "oktober", "november", "december"]
 HEADLINE_MIME = "application/vnd.wijklib.headline+json"
+#: Every source a run can deliver (``wijklib.report.evaluations.SOURCES``, repeated to keep imports light).
+_SOURCES_ALL = ("meldingen", "handhaving", "handhaving_uren", "politie", "wijkprofiel", "focusgebieden",
+                "wijkakkoorden", "netwerk_overleggen", "netwerk_samenwerking", "signalen", "interventie")
 
 
 # ------------------------------------------------------------------------------------ formatting
@@ -266,59 +269,37 @@ def sources_html(cfg: ReportConfig) -> str:
 
 # ------------------------------------------------------------------------------------ dispatch
 def units(cfg: ReportConfig, year: int) -> list[tuple[str, str]]:
-    """All report units of a run configuration as ``(id, name)`` pairs."""
-    if cfg.bron == "vast":
+    """All report units of a run configuration as ``(id, name)`` pairs (its geography's units, or the
+    fixed ``eenheden`` of the YAML)."""
+    if cfg.eenheden:
         return list(cfg.eenheden)
-    if cfg.bron == "thehague_crime":
-        from wijklib.report import police
+    from wijklib.report import evaluations
 
-        w = police.wijken(cfg.data_dir, cfg.option("gemeente", "518"))
-        return list(w.itertuples(index=False, name=None))
-    from wijklib import geo
-
-    u = geo.units("wijkraad")
-    return list(u[["wijkraad_id", "wijkraad"]].itertuples(index=False, name=None))
+    return evaluations.geography_units(cfg)
 
 
 def resolve_unit(cfg: ReportConfig, year: int, text: str) -> tuple[str, str]:
     """A unit code or name -> ``(id, name)``; unknown names raise ``ValueError`` listing close ones."""
-    if cfg.bron == "vast":
+    if cfg.eenheden:
         for code, name in cfg.eenheden:
             if str(text).strip().lower() in (code.lower(), name.lower()):
                 return code, name
         raise ValueError(f"{cfg.path}: unknown unit {text!r}; units are {[c for c, _ in cfg.eenheden]}")
-    if cfg.bron == "thehague_crime":
-        from wijklib.report import police
+    from wijklib.report import evaluations
 
-        return police.resolve(cfg.data_dir, cfg.option("gemeente", "518"), text)
-    from wijklib import geo
-
-    code = geo.normalize(text, level="wijkraad")
-    u = geo.units("wijkraad").set_index("wijkraad_id")
-    return code, str(u.loc[code, "wijkraad"])
+    return evaluations.resolve_unit(cfg, text)
 
 
 def prepare(cfg: ReportConfig, year: int, wards: Sequence[str] | None = None) -> dict[str, str]:
     """Checks and shared work done once in the batch parent before the workers start.
 
-    Fails early (one clear error instead of one per ward) when the data of the run are absent. For the
-    demo city this evaluates the city once (``wards``: only these) and caches the result on disk.
+    Fails early (one clear error instead of one per ward) when the data of the run are absent. Evaluates
+    the units once (``wards``: only these; a placebo run always all) and caches the result on disk.
 
     Returns environment variables the runner exports to its workers and kernels (the pinned cache).
     """
-    if cfg.bron == "vast":
+    if cfg.eenheden:
         return {}  # nothing shared to compute: each notebook reads its own inputs
-    if cfg.bron == "thehague_crime":
-        from wijklib.report import police
-
-        gemeente = str(cfg.option("gemeente", "518"))
-        start = pd.Timestamp(cfg.option("placebo_start", "2015-01")).strftime("%Y-%m")
-        police.crime(cfg.data_dir, gemeente)
-        # City-wide placebo fits are shared by every wijk report: fit once, cache on disk.
-        police.placebo_tests(cfg.data_dir, gemeente, start)
-        police.did_placebo_tests(cfg.data_dir, gemeente, start)
-        police.did_placebo_se_tests(cfg.data_dir, gemeente, start)
-        return {}
     from wijklib.report import evaluations
 
     folder = evaluations.prepare(cfg, year, wards=None if wards is None else list(wards))
@@ -336,320 +317,7 @@ def setup_notebook() -> None:
     plots.setup()
 
 
-# ====================================================================================== police
-class PoliceReport:
-    """Police-only monitoring report of one wijk on real data (placebo start from the configuration).
-
-    Examples
-    --------
-    >>> r = PoliceReport("Scheveningen", 2017, "config/thehague.yaml")  # doctest: +SKIP
-    >>> r.cover()  # doctest: +SKIP
-    """
-
-    def __init__(self, wijk: str, jaar: int, config_path: str) -> None:
-        from wijklib.report import police
-
-        setup_notebook()
-        self.cfg = load_config(config_path)
-        if self.cfg.bron != "thehague_crime":
-            raise ValueError(f"{self.cfg.path}: the police report needs bron: thehague_crime, found {self.cfg.bron!r}")
-        self.police = police
-        self.gemeente = str(self.cfg.option("gemeente", "518"))
-        self.gemeente_naam = str(self.cfg.option("gemeente_naam", "de gemeente"))
-        self.start = pd.Timestamp(self.cfg.option("placebo_start", "2015-01"))
-        self.jaar = int(jaar)
-        self.code, self.naam = police.resolve(self.cfg.data_dir, self.gemeente, wijk)
-        self.data = police.crime(self.cfg.data_dir, self.gemeente)
-        last_year = int(self.data["maand"].dt.year.max())
-        if self.jaar > last_year or self.jaar < int(self.data["maand"].dt.year.min()) + 1:
-            raise ValueError(f"jaar {self.jaar}: the police data cover "
-                             f"{self.data['maand'].dt.year.min()}–{last_year}; choose a year in that range (not the first)")
-        self.ward = self.data[self.data["wijk_code"] == self.code]
-        self.index = police.yearly_index(self.data, self.code)
-        self.tests = police.placebo_tests(self.cfg.data_dir, self.gemeente, self.start.strftime("%Y-%m"))
-        self.mine = self.tests[self.tests["wijk_code"] == self.code].set_index("misdrijf_code")
-        self.its_total = police.its_ward(self.cfg.data_dir, self.gemeente, self.code, self.start.strftime("%Y-%m"))
-        self.es = police.did_placebo(self.cfg.data_dir, self.gemeente, self.code, self.start.strftime("%Y-%m"))
-        perm = police.did_placebo_tests(self.cfg.data_dir, self.gemeente, self.start.strftime("%Y-%m"))
-        self.n_wijken = len(perm)
-        self.p_perm = float(perm.loc[perm["wijk_code"] == self.code, "p_perm"].iloc[0])
-        # The ward reports' single-ward inference (placebo SEs from the other wijken), for comparison.
-        self.se_tests = police.did_placebo_se_tests(self.cfg.data_dir, self.gemeente, self.start.strftime("%Y-%m"))
-        self.p_placebo_se = float(self.se_tests.loc[self.se_tests["wijk_code"] == self.code, "p_value"].iloc[0])
-
-    # -- numbers -----------------------------------------------------------------------------
-    def totals(self) -> dict[str, float]:
-        """Total crimes of the wijk and the city in the report year, the year before and the first year."""
-        # Compare like with like: if the report year is incomplete (December 2017 was not published),
-        # every year is counted over the same calendar months.
-        months = self.police.comparable_months(self.data, self.jaar)
-        data = self.data[self.data["maand"].dt.month.isin(months)]
-        ward = data[data["wijk_code"] == self.code]
-        y = data["maand"].dt.year
-        first = int(y.min())
-        w = ward.groupby(ward["maand"].dt.year)["aantal"].sum()
-        c = data.groupby(y)["aantal"].sum()
-        return {"wijk_jaar": float(w.get(self.jaar, 0)), "wijk_vorig": float(w.get(self.jaar - 1, 0)),
-                "wijk_eerste": float(w.get(first, 0)), "stad_jaar": float(c.get(self.jaar, 0)),
-                "stad_vorig": float(c.get(self.jaar - 1, 0)), "stad_eerste": float(c.get(first, 0)),
-                "eerste_jaar": first, "maanden": months}
-
-    def period_words(self) -> str:
-        """'' for a full year, else the months counted (e.g. ' (januari–november)')."""
-        m = self.police.comparable_months(self.data, self.jaar)
-        return "" if len(m) == 12 else f" ({MAANDEN[m[0] - 1]}–{MAANDEN[m[-1] - 1]})"
-
-    def headline(self) -> dict[str, Any]:
-        """Headline numbers (the manifest and the tests compare these with the PDF)."""
-        t = self.totals()
-        lc = self.its_total.level_change
-        sig = self.mine[self.mine.index != "totaal"]["p_value"].dropna()
-        return {
-            "wijk_code": self.code, "misdrijven_jaar": int(t["wijk_jaar"]),
-            "verandering_vorig_jaar": round(t["wijk_jaar"] / t["wijk_vorig"] - 1, 4) if t["wijk_vorig"] else None,
-            "its_totaal_rr": round(lc.estimate, 4), "its_totaal_low": round(lc.conf_low, 4),
-            "its_totaal_high": round(lc.conf_high, 4), "its_totaal_p": round(lc.p_value, 4),
-            "did_effect": round(self.es.effect.estimate, 4), "did_p": round(self.es.effect.p_value, 4),
-            "did_p_perm": round(self.p_perm, 4), "did_p_placebo_se": round(self.p_placebo_se, 4),
-            "placebo_significant": int((sig < 0.05).sum()), "placebo_tests": int(sig.size),
-        }
-
-    def its_total_text(self) -> str:
-        """The ITS placebo estimate for all crime together, as printed in the PDF (tests compare it)."""
-        lc = self.its_total.level_change
-        return ratio_text(lc.estimate, lc.conf_low, lc.conf_high)
-
-    # -- sections ----------------------------------------------------------------------------
-    def cover(self) -> None:
-        """Display the cover page."""
-        show_html(cover_html(
-            kicker=f"{self.cfg.titel} · echte politiecijfers",
-            title=self.naam,
-            subtitle=f"{self.gemeente_naam} · wijk {self.code} · {self.jaar}",
-            meta=[("Wijk", f"{self.naam} ({self.code})"), ("Gemeente", f"{self.gemeente_naam} ({self.gemeente})"),
-                  ("Rapportjaar", str(self.jaar)), ("Gemaakt op", today()),
-                  ("Gegevens", f"politie, {nl_month(self.data['maand'].min())} t/m {nl_month(self.data['maand'].max())}"),
-                  ("Status gegevens", "echte, openbaar gepubliceerde politiecijfers (geen demodata)")],
-            demodata=self.cfg.demodata,
-            placebo=(f"In deze gegevens is geen echte interventie bekend. De 'effecten' in dit rapport zijn "
-                     f"geschat bij een verzonnen startdatum ({nl_month(self.start)}) om te laten zien hoe vaak "
-                     "de methoden ten onrechte een effect vinden."),
-            foot="Gemaakt met wijklib; cijfers zonder handmatige bewerking uit de bronbestanden berekend.",
-        ))
-
-    def summary(self) -> None:
-        """'In het kort': development, placebo effect with interval, plain-language conclusion."""
-        t = self.totals()
-        h = self.headline()
-        ch_prev = t["wijk_jaar"] / t["wijk_vorig"] - 1 if t["wijk_vorig"] else float("nan")
-        ch_first = t["wijk_jaar"] / t["wijk_eerste"] - 1 if t["wijk_eerste"] else float("nan")
-        city_prev = t["stad_jaar"] / t["stad_vorig"] - 1
-        city_first = t["stad_jaar"] / t["stad_eerste"] - 1
-        lc = self.its_total.level_change
-        sig = lc.p_value < 0.05
-        blocks = [
-            ("Ontwikkeling",
-             f"In {self.jaar}{self.period_words()} registreerde de politie <span class=\"getal\">{nl_number(t['wijk_jaar'])}</span> "
-             f"misdrijven in {html.escape(self.naam)}: {nl_pct(ch_prev, signed=True)} ten opzichte van dezelfde maanden van {self.jaar - 1} "
-             f"en {nl_pct(ch_first, signed=True)} ten opzichte van {int(t['eerste_jaar'])}. In heel "
-             f"{html.escape(self.gemeente_naam)} was dat {nl_pct(city_prev, signed=True)} en {nl_pct(city_first, signed=True)}."),
-            ("Placebo-effect (onderbroken tijdreeks)",
-             f"Bij de verzonnen start in {nl_month(self.start)} schat de tijdreeksmethode een sprong van "
-             f"<span class=\"getal\">{self.its_total_text()}</span> in het totaal aantal misdrijven "
-             f"({nl_p(lc.p_value)}). "
-             + ("Dat is formeel 'significant', terwijl er niets is gebeurd: een vals alarm."
-                if sig else "Dat is niet significant: terecht, want er is niets gebeurd.")),
-            ("Placebo-effect (verschil-in-verschillen)",
-             f"Vergeleken met de andere wijken van de stad: gemiddeld {nl_pct(math.expm1(self.es.effect.estimate), signed=True)} "
-             f"(95%-interval {nl_pct(math.expm1(self.es.effect.conf_low), signed=True)} tot "
-             f"{nl_pct(math.expm1(self.es.effect.conf_high), signed=True)}; {nl_p(self.es.effect.p_value)} met "
-             f"standaardfouten geclusterd per wijk). Vergeleken met de placebo-effecten van alle {self.n_wijken} wijken "
-             f"(randomisatie-inferentie) is {nl_p(self.p_perm)}"
-             + (": ook dan een vals alarm." if self.p_perm < 0.05 else
-                ": niet bijzonder, zoals het hoort zonder echte interventie.")
-             + f" Met de methode van de wijkrapporten (standaardfout uit de placebo-effecten van de andere "
-               f"{self.n_wijken - 1} wijken) is {nl_p(self.p_placebo_se)}"
-             + (": een vals alarm." if self.p_placebo_se < 0.05 else ".")),
-            ("Oordeel in gewone taal",
-             f"Van de {h['placebo_tests']} misdrijfsoorten in deze wijk komen er {h['placebo_significant']} als "
-             f"'significant' uit de placebotoets; bij zuivere toetsen verwacht je er ongeveer "
-             f"{nl_number(0.05 * h['placebo_tests'], 1)} door toeval. Een enkel significant resultaat voor één wijk "
-             "bewijst dus geen effect van beleid; kijk naar het patroon over alle wijken en naar "
-             "randomisatie-inferentie. Herijk-advies is niet van toepassing: er is geen wijkakkoord of inzet."),
-        ]
-        show_html("".join(f'<div class="kort"><h4>{k}</h4><p>{v}</p></div>' for k, v in blocks))
-        record_headline(h)
-
-    def crime_over_time(self) -> None:
-        """Counts per crime type and year (disclosure-safe), index charts against the city."""
-        from wijklib import plots
-
-        wide = (self.index.pivot_table(index="misdrijf", columns="jaar", values="wijk", aggfunc="sum")
-                .astype(int).reset_index())
-        wide.columns = [str(c) for c in wide.columns]
-        wide = wide.rename(columns={"misdrijf": "misdrijf"})
-        show_table(wide, counts=[c for c in wide.columns if c != "misdrijf"],
-                   caption=f"Geregistreerde misdrijven in {self.naam} per jaar{self.period_words()}",
-                   note="Aantallen van 1 tot en met 4 staan als <5 (onthullingsregel)."
-                        + (" Elk jaar telt dezelfde maanden, omdat de laatste maand(en) van "
-                           f"{self.data['maand'].dt.year.max()} niet in de bron staan." if self.period_words() else ""))
-        months = self.police.comparable_months(self.data, int(self.data["maand"].dt.year.max()))
-        tot = self.data[self.data["maand"].dt.month.isin(months)].assign(jaar=lambda d: d["maand"].dt.year)
-        year_ward = tot[tot["wijk_code"] == self.code].groupby("jaar")["aantal"].sum()
-        year_city = tot.groupby("jaar")["aantal"].sum()
-        d = pd.DataFrame({"jaar": year_city.index, "wijk": 100 * year_ward / year_ward.iloc[0],
-                          "stad": 100 * year_city / year_city.iloc[0]})
-        fig, ax = plots.series_vs_reference(d, x="jaar", y="wijk", reference="stad",
-                                            names=(self.naam, self.gemeente_naam),
-                                            title="Alle misdrijven, index (eerste jaar = 100)",
-                                            ylabel="Index")
-        ax.xaxis.set_major_locator(plots.matplotlib.ticker.MaxNLocator(integer=True))
-        plots.show(fig)
-        self._small_multiples()
-        show_md(f"De lijnen tonen de ontwikkeling van {self.naam} naast die van de hele stad, beide als index "
-                f"met het eerste jaar op 100. Een lijn onder die van de stad betekent dat de wijk sterker daalde "
-                "(of minder steeg) dan de stad.")
-
-    def _small_multiples(self) -> None:
-        import matplotlib.pyplot as plt
-
-        from wijklib import plots
-
-        types = list(dict.fromkeys(self.index.sort_values("misdrijf_code")["misdrijf"]))
-        ncols = 3
-        nrows = math.ceil(len(types) / ncols)
-        fig, axes = plt.subplots(nrows, ncols, figsize=(plots.TEXT_WIDTH, 1.55 * nrows + 0.3), sharex=True,
-                                 layout="constrained")
-        for ax, name in zip(axes.flat, types, strict=False):
-            d = self.index[self.index["misdrijf"] == name]
-            ax.plot(d["jaar"], d["index_stad"], color=plots.COLORS["stad"], linestyle="--", linewidth=1)
-            ax.plot(d["jaar"], d["index_wijk"], color=plots.COLORS["wijk"], linewidth=1.3)
-            ax.set_title(name, fontsize=7.5, loc="left")
-            ax.tick_params(labelsize=6.5)
-        for ax in list(axes.flat)[len(types):]:
-            ax.set_visible(False)
-        fig.suptitle(f"Per misdrijfsoort, index (eerste jaar = 100): {self.naam} (blauw) en de stad (grijs, gestreept)",
-                     fontsize=8, x=0.01, ha="left")
-        plots.show(fig)
-
-    def its_section(self) -> None:
-        """ITS placebo estimates per crime type and the observed-vs-counterfactual chart for the total."""
-        from wijklib import plots
-
-        cf = self.its_total.counterfactual().rename(columns={"maand": "periode", "observed": "waargenomen",
-                                                             "counterfactual": "contrafeitelijk",
-                                                             "counterfactual_low": "conf_low",
-                                                             "counterfactual_high": "conf_high"})
-        post = cf["post"]
-        cf.loc[~post, ["contrafeitelijk", "conf_low", "conf_high"]] = float("nan")
-        fig, ax = plots.observed_vs_counterfactual(
-            cf, start=self.start, title=f"Alle misdrijven in {self.naam}: waargenomen en 'zonder inzet'",
-            ylabel="Misdrijven per maand")
-        plots.show(fig)
-        rows = []
-        for code, r in self.mine.sort_index().iterrows():
-            name = "Totaal" if code == "totaal" else self.police.MISDRIJVEN.get(str(code), str(code))
-            ok = math.isfinite(r["estimate"]) and math.isfinite(r["p_value"])
-            rows.append({"misdrijf": name,
-                         "effect": nl_pct(r["estimate"] - 1, signed=True) if ok else "–",
-                         "interval": (f"{nl_pct(r['conf_low'] - 1, signed=True)} tot {nl_pct(r['conf_high'] - 1, signed=True)}"
-                                      if ok else "niet te schatten"),
-                         "p_value": r["p_value"] if ok else float("nan"),
-                         "oordeel": (chip("vals alarm", "ongunstig") if ok and r["p_value"] < 0.05
-                                     else chip("geen effect", "effect") if ok else chip("onzeker"))})
-        show_table(pd.DataFrame(rows), digits={"p_value": 3}, raw_html=["oordeel"],
-                   caption=f"Placebo-'effect' bij start {nl_month(self.start)} (niveausprong, onderbroken tijdreeks)")
-        show_md(self.its_total.effect_summary(outcome="het totaal aantal misdrijven",
-                                              intervention="de (verzonnen) aanpak")[1])
-
-    def did_section(self) -> None:
-        """Event-study DiD of the wijk against the other wijken, with bands."""
-        from wijklib import plots
-
-        tidy = self.es.tidy()
-        fig, ax = plots.event_study(tidy, title=f"{self.naam} tegenover de andere wijken (placebo)",
-                                    ylabel="Verschil in log(1 + misdrijven)", xlabel="Maanden t.o.v. verzonnen start")
-        plots.show(fig)
-        pre = self.es.pretest()
-        e = self.es.effect
-        show_md(
-            f"Gemiddeld verschil na de verzonnen start: {nl_number(e.estimate, 3)} op de log-schaal "
-            f"(≈ {nl_pct(math.expm1(e.estimate), signed=True)}; 95%-interval {nl_pct(math.expm1(e.conf_low), signed=True)} "
-            f"tot {nl_pct(math.expm1(e.conf_high), signed=True)}). Toets op gelijke trends vóór de start: "
-            f"χ² = {nl_number(pre.statistic, 1)} met {pre.df} vrijheidsgraden, {nl_p(pre.p_value)}. "
-            "Met één 'behandelde' wijk is de standaardfout (geclusterd per wijk) niet betrouwbaar; zie de "
-            "paragraaf over methode."
-        )
-
-    def method_section(self) -> None:
-        """Design, placebo share over all wijken, caveats and the data log with RAG ratings."""
-        share = self.police.placebo_share(self.tests)
-        overall = share.iloc[0]
-        start = self.start.strftime("%Y-%m")
-        did_share = self.police.did_placebo_share(self.cfg.data_dir, self.gemeente, start)
-        show_md(
-            "**Opzet.** Per wijk en misdrijfsoort is een onderbroken tijdreeks geschat (quasi-Poisson, trend, "
-            "seizoenspatroon met twee harmonischen, Newey-West-standaardfouten) met een sprong en een trendbreuk "
-            f"bij {nl_month(self.start)}. Daarnaast een verschil-in-verschillen (event study, Sun & Abraham) "
-            "van deze wijk tegenover de andere wijken van de stad.\n\n"
-            f"**Placebotoets over de hele stad.** Over alle {int(overall['n_tests'])} combinaties van wijk en "
-            f"misdrijfsoort is {nl_pct(overall['aandeel'], 1)} 'significant' op 5%-niveau "
-            f"(95%-interval {nl_pct(overall['ci_low'], 1)} tot {nl_pct(overall['ci_high'], 1)}); "
-            "bij juist afgestelde toetsen zou dat ongeveer 5% zijn. "
-            + ("De tijdreeksmethode geeft op deze gegevens dus vaker vals alarm dan de nominale 5% "
-               "(het hele interval ligt erboven); lees een enkel significant resultaat voorzichtig. "
-               if overall["ci_low"] > 0.05 else
-               "Dat is verenigbaar met 5%: de toetsen zijn hier redelijk goed afgesteld. ")
-            + f"Bij de verschil-in-verschillen met één wijk tegen de rest is {nl_pct(did_share['aandeel'], 1)} van "
-            f"de {did_share['n_tests']} wijken significant: geclusterde standaardfouten met één behandelde eenheid "
-            "zijn veel te klein (Conley & Taber 2011). Gebruik bij weinig wijken randomisatie-inferentie: "
-            "vergelijk het effect van de wijk met de placebo-effecten van alle andere wijken. De wijkrapporten "
-            "doen dat: hun standaardfout komt uit de spreiding van die placebo-effecten; daarmee is hier "
-            f"{nl_pct(float((self.se_tests['p_value'] < 0.05).mean()), 1)} van de {len(self.se_tests)} wijken "
-            "significant."
-        )
-        show_table(share.rename(columns={"groep": "misdrijf", "ci_low": "conf_low", "ci_high": "conf_high"}),
-                   pct=["aandeel", "conf_low", "conf_high"], digits={"aandeel": 1, "conf_low": 1, "conf_high": 1},
-                   caption="Aandeel 'significante' placebo-effecten (5%-niveau), alle wijken")
-        show_md(
-            "**Kanttekeningen.** (1) *Registratie*: politiecijfers tellen aangiftes en registraties, niet alle "
-            "misdrijven; meer blauw op straat kan de registratie eerst doen stijgen. (2) *Regressie naar het "
-            "gemiddelde*: wijken die na een slecht jaar worden uitgekozen, verbeteren vaak vanzelf. "
-            "(3) *Uitstraling*: een aanpak in de ene wijk kan misdrijven verplaatsen naar (of ook verminderen in) "
-            "buurwijken, die dan als vergelijking niet zuiver zijn. (4) *Weinig wijken*: met één wijk tegen "
-            "36 andere zijn standaardfouten en p-waarden onbetrouwbaar; zie de placebotoets hierboven."
-        )
-        log = pd.DataFrame([
-            {"item": "Bron en herkomst", "rag": chip("Oranje"), "toelichting":
-             "Openbare politiecijfers, in 2018 gescrapet van hoeveiligismijnwijk.nl; geen licentie vermeld."},
-            {"item": "Volledigheid", "rag": chip("Oranje"), "toelichting":
-             "Elke buurt x maand x misdrijfsoort aanwezig (2011–2017), maar "
-             + (", ".join(self.data.attrs.get("ontbrekende_maanden", [])) or "geen maand")
-             + " staat overal op nul: nog niet gepubliceerd toen de gegevens werden opgehaald; weggelaten."},
-            {"item": "Misdrijfsoort overval (117)", "rag": chip("Rood"), "toelichting":
-             "Overal nul (niet geleverd door de bron); weggelaten."},
-            {"item": "Wijkindeling", "rag": chip("Oranje"), "toelichting":
-             "CBS-codes afgeleid uit het codepatroon (gemeente 518 = 's-Gravenhage); niet in de bron vermeld."},
-            {"item": "Inwonertal", "rag": chip("Rood"), "toelichting":
-             "Ontbreekt: aantallen, geen cijfers per 1.000 inwoners; vergelijking via indexcijfers."},
-        ])
-        show_table(log, raw_html=["rag"], caption="Gegevenslogboek (Rood/Oranje/Groen)")
-
-    def sources(self) -> None:
-        """Sources with dates."""
-        show_html(sources_html(self.cfg))
-
-
-def politierapport(wijk: str, jaar: int, config_path: str) -> PoliceReport:
-    """Build the police report of one wijk (see :class:`PoliceReport`)."""
-    return PoliceReport(wijk, jaar, config_path)
-
-
 # ======================================================================================= ward
-#: Placebo event studies per (batch cache, year, outcome, start), shared by the wards of one cohort
-#: within a kernel (the batch reuses a kernel for many wards).
-_PLACEBO_DRAWS: dict[tuple[Any, ...], pd.DataFrame] = {}
-
 _VERDICT_CLASS = {"op koers": "gunstig", "geen aantoonbare verandering": "geen-effect",
                   "ongunstige ontwikkeling": "ongunstig", "onvoldoende gegevens": "onvoldoende-gegevens"}
 #: Verdict -> map colour (colour-blind safe; same meaning as the chips).
@@ -781,30 +449,65 @@ class WardReport:
     """
 
     def __init__(self, wijkraad: str, jaar: int, config_path: str) -> None:
-        from wijklib import geo
+        from wijklib.monitor import view
         from wijklib.report import evaluations
 
         setup_notebook()
         self.cfg = load_config(config_path)
-        if self.cfg.bron != "demo":
-            raise ValueError(f"{self.cfg.path}: the ward report needs bron: demo, found {self.cfg.bron!r}")
         self.jaar = int(jaar)
-        self.code = geo.normalize(wijkraad, level="wijkraad")
+        self.code, _ = evaluations.resolve_unit(self.cfg, wijkraad)
         self.ev = evaluations.load_ward(self.cfg, self.jaar, self.code)
         self.naam = self.ev.wijkraad
         self._panel: pd.DataFrame | None = None
         self._evaluations = evaluations
-        self._es_memo: tuple[Any, ValueError | None] | None = None  # see _event_study
+        self._view: Any = None
+        self.delivered = evaluations.delivered(self.cfg, self.jaar)
+        self.not_delivered = view.not_delivered(self.delivered)
+        self.intake = evaluations.intake(self.cfg, self.jaar)
+        self.placebo = evaluations.load_placebo(self.cfg, self.jaar)
+        #: What the city calls its report unit ("wijkraad", "wijk"), for the cover and the text.
+        self.eenheid = self.cfg.eenheid
 
     # -- data ------------------------------------------------------------------------------
     @property
+    def view(self) -> Any:
+        """The monitor's estimates shown besides the verdicts (:func:`wijklib.monitor.view.ward_view`),
+        computed once per report."""
+        if self._view is None:
+            from wijklib.monitor import view
+
+            self._view = view.ward_view(self.ev, self.panel,
+                                        cache_key=self._evaluations.cache_dir(self.cfg, self.jaar),
+                                        alpha=float(self.ev.config.get("verdict", {}).get("alpha", 0.05)))
+        return self._view
+
+    @property
+    def per_inwoners(self) -> bool:
+        """Are rates per 1,000 residents known (the geography has a population)?"""
+        return bool(self.intake.get("inwoners_bekend", True))
+
+    def _missing(self, level: str) -> bool:
+        """Show the 'not delivered' statement of a level; True when none of its sources was delivered."""
+        text = self.not_delivered.get(level)
+        if text:
+            show_md(f"*{text}*")
+        return bool(text) and text.endswith("niet worden beschreven.")
+
+    @property
     def panel(self) -> pd.DataFrame:
         if self._panel is None:
-            self._panel = self._evaluations.load_panel(self.cfg, self.jaar)
+            pnl = self._evaluations.load_panel(self.cfg, self.jaar)
+            if self.cfg.option("placebo_start") is not None:  # as evaluated: this unit alone starts then
+                from wijklib.monitor import view
+
+                pnl = view.placebo_panel(pnl, self.code, self.cfg.option("placebo_start"))
+            self._panel = pnl
         return self._panel
 
     def start(self) -> pd.Timestamp | None:
         """Start of ward-based enforcement in this ward (None when never)."""
+        if "first_treated" not in self.panel.columns:  # no interventie delivered, no placebo start
+            return None
         sub = self.panel.loc[self.panel["unit"] == self.code, "first_treated"]
         v = pd.to_datetime(sub).dropna()
         return None if v.empty else pd.Timestamp(v.iloc[0])
@@ -818,7 +521,24 @@ class WardReport:
         h = dict(self.ev.headline())
         h["effecten"] = {f"{r.thema} | {r.indicator}": priority_effect_text(r)
                          for r in self.priorities().itertuples()}
+        h["niet_geleverd"] = sorted(set(_SOURCES_ALL) - set(self.delivered))
+        main = self._main_effect()
+        if main is not None:
+            h["hoofduitkomst"] = {"uitkomst": main["uitkomst"], "schatting": _num(main["schatting"]),
+                                  "conf_low": _num(main["conf_low"]), "conf_high": _num(main["conf_high"]),
+                                  "p_value": _num(main["p_value"]), "ontwerp": main["ontwerp"]}
+        if self.placebo is not None:
+            h["placebo"] = {"start": self.placebo["start"], "aandeel": self.placebo["alle_uitkomsten"]["aandeel"],
+                            "n_tests": self.placebo["alle_uitkomsten"]["n_tests"],
+                            "aandeel_totaal": self.placebo["totaal"]["aandeel"]}
         return h
+
+    def _main_effect(self) -> pd.Series | None:
+        """The effects-table row of the outcome the charts follow (None when there is none)."""
+        o = self.view.outcome
+        eff = self.ev.to_frame("effects")
+        row = eff[eff["uitkomst"] == o] if o is not None and not eff.empty else eff.iloc[0:0]
+        return None if row.empty else row.iloc[0]
 
     def development(self, kind: str, key: str) -> str:
         """One line on how an indicator developed from the year before the start (or the first year) to now.
@@ -830,7 +550,8 @@ class WardReport:
         if kind == "panel":
             tr = self.ev.to_frame("trends")
             d = tr[tr["uitkomst"] == key].set_index("jaar").sort_index()
-            unit, col_w, col_c, digits = " per 1.000 inwoners", "wijk", "stad", 1
+            unit, col_w, col_c, digits = (" per 1.000 inwoners", "wijk", "stad", 1) if self.per_inwoners else \
+                (" per jaar (aantal, omgerekend naar 12 maanden; stad: gemiddelde per wijk)", "wijk", "stad", 0)
         elif kind == "handhaving":
             en = self.ev.to_frame("enforcement")
             d = en[(en["indicator"] == key) & (en["thema"].fillna("") == "")].set_index("jaar").sort_index()
@@ -857,11 +578,8 @@ class WardReport:
         return text + "."
 
     def _main_outcome(self) -> str | None:
-        """Panel outcome of the first priority measured in the panel (drives the ITS/DiD charts)."""
-        for p in self.ev.priorities:
-            if p.kind == "panel" and f"n_{p.key}" in self.panel.columns:
-                return p.key
-        return None
+        """Panel outcome that drives the ITS/DiD charts (:func:`wijklib.monitor.view.main_outcome`)."""
+        return self.view.outcome
 
     # -- sections --------------------------------------------------------------------------
     def cover(self) -> None:
@@ -870,13 +588,25 @@ class WardReport:
         q = self.ev.to_frame("quality")
         rag = q["rag"].value_counts().to_dict() if "rag" in q else {}
         status = ", ".join(f"{n}× {k}" for k, n in sorted(rag.items())) or "geen opmerkingen"
+        placebo = self.placebo is not None
+        started = (f"verzonnen start {nl_month(start)} (placebotoets)" if placebo and start is not None
+                   else f"sinds {nl_month(start)}" if start is not None else "(nog) niet gestart")
+        meta = [(self.eenheid.capitalize(), f"{self.naam} ({self.code})"), ("Jaar", str(self.jaar)),
+                ("Gemaakt op", today()), ("Wijkgericht handhaven", started), ("Gegevens", self.cfg.naam)]
+        if self.not_delivered:
+            absent = sorted(set(_SOURCES_ALL) - set(self.delivered))
+            from wijklib.monitor.view import SOURCE_NAMES
+
+            meta.append(("Niet geleverd", ", ".join(SOURCE_NAMES[a] for a in absent)))
+        meta.append(("Status gegevens (RAG)", status))
         show_html(cover_html(
-            kicker=f"{self.cfg.titel} · Wijk aan Zet",
+            kicker=f"{self.cfg.titel}" + (" · Wijk aan Zet" if "wijkakkoorden" in self.delivered else ""),
             title=self.naam, subtitle=f"Evaluatie {self.jaar}",
-            meta=[("Wijkraad", f"{self.naam} ({self.code})"), ("Jaar", str(self.jaar)), ("Gemaakt op", today()),
-                  ("Wijkgericht handhaven", f"sinds {nl_month(start)}" if start is not None else "(nog) niet gestart"),
-                  ("Gegevens", self.cfg.naam), ("Status gegevens (RAG)", status)],
+            meta=meta,
             demodata=self.cfg.demodata,
+            placebo=(f"In deze gegevens is geen echte interventie bekend. De 'effecten' in dit rapport zijn geschat "
+                     f"bij een verzonnen startdatum ({nl_month(start)}) om te laten zien hoe vaak de methoden ten "
+                     "onrechte een effect vinden." if placebo and start is not None else None),
             foot="Gemaakt met wijklib. Alle getallen en zinnen in dit rapport zijn uit de gegevens berekend; "
                  "niets is met de hand overgetypt.",
         ))
@@ -885,12 +615,19 @@ class WardReport:
         """'In het kort': per priority development, effect with interval, verdict, herijk advice."""
         pr = self.priorities()
         herijk = {h["thema"]: h for h in self.ev.herijk}
-        if pr.empty:
+        if pr.empty and "wijkakkoorden" not in self.delivered:
+            show_md(f"*{self.not_delivered['akkoord']}* Er zijn dus geen prioriteiten om te beoordelen; hieronder "
+                    "staat wat de geleverde bronnen over de wijk zeggen.")
+            self._summary_without_priorities()
+        elif pr.empty:
             show_md(f"Voor {self.naam} is voor {self.jaar} geen wijkakkoord met prioriteiten vastgelegd.")
         # The summary line first (what a council member reads), then one block per priority. The block
         # does not repeat the monitor's full sentence (estimate and interval are already on its first
         # line), so the section stays on one page.
         counts = self.ev.headline()["verdicts"]
+        if pr.empty:
+            record_headline(self.headline())
+            return
         show_md("**Samengevat:** " + ", ".join(f"{n}× {k}" for k, n in counts.items() if n) +
                 (". Herijk-advies voor: " + ", ".join(h["thema"] for h in self.ev.herijk) + "."
                  if self.ev.herijk else ". Geen herijk-advies."))
@@ -918,8 +655,32 @@ class WardReport:
         show_html("".join(blocks))
         record_headline(self.headline())
 
+    def _summary_without_priorities(self) -> None:
+        """'In het kort' without a wijkakkoord: the development and the effect of the main outcome, and the
+        placebo statement of a placebo run."""
+        o = self.view.outcome
+        blocks = []
+        if o is not None:
+            dev = self.development("panel", o)
+            main = self._main_effect()
+            eff = (f"<span class=\"getal\">{effect_text(main['schaal'], main['schatting'], main['conf_low'], main['conf_high'])}"
+                   f"</span> ({nl_p(main['p_value'])}; {html.escape(str(main['methode']))})" if main is not None
+                   else "niet te schatten")
+            label_ = "Placebo-effect" if self.placebo is not None else "Geschat effect"
+            blocks.append(f'<div class="kort"><h4>{html.escape(outcome_label(o))}</h4><p>'
+                          + (f"<i>{html.escape(dev)}</i><br/>" if dev else "")
+                          + f"{label_} sinds de start: {eff}.</p></div>")
+        if self.placebo is not None:
+            from wijklib.monitor.view import placebo_statement
+
+            blocks.append('<div class="kort"><h4>Placebotoets</h4><p>'
+                          + html.escape(placebo_statement(self.placebo, self.code)) + "</p></div>")
+        show_html("".join(blocks))
+
     def level1(self) -> None:
         """Level 1: rates vs the city, effect table, ITS and event-study charts, enforcement trends."""
+        self._missing("level1")
+        self._location_map()
 
         tr = self.ev.to_frame("trends")
         outs = [p.key for p in self.ev.priorities if p.kind == "panel"]
@@ -945,6 +706,27 @@ class WardReport:
         fo = self.ev.to_frame("focus")
         if not fo.empty:
             show_table(fo, caption="(Hyper)focusgebieden in deze wijkraad")
+
+    def _location_map(self) -> None:
+        """Where the unit lies in its city, on the geography's real outlines (none for a schematic map)."""
+        if self.cfg.geografie is None:
+            return  # the package geography's cells are schematic (wijklib.geo.POLYGONS_ARE_SCHEMATIC)
+        from wijklib import plots
+
+        g = self._evaluations.geography(self.cfg)
+        if g.schematic or self.code not in g.polygons:
+            return
+        here, other = f"{self.naam}", f"andere {_plural(self.eenheid)}"
+        units = {u for u, _ in g.units()}
+        cats = {c: here if c == self.code else other for c in g.polygons if c in units}
+        fig, ax = plots.choropleth(g.polygons, cats, colors={here: plots.COLORS["wijk"], other: "#c8c8c8"},
+                                   title=f"Ligging van {self.naam} in {g.name}",
+                                   note=(f"Lichtst: {_plural(self.eenheid)} zonder gegevens in de geleverde bronnen."
+                                         if len(cats) < len(g.polygons) else None))
+        lats = [pt[1] for shape in g.polygons.values()
+                for ring in ([shape] if len(shape) and np.ndim(shape[0]) == 1 else shape) for pt in ring]
+        ax.set_aspect(1 / math.cos(math.radians(sum(lats) / len(lats))))  # lon/lat degrees at the city's latitude
+        plots.show(fig)
 
     def _trend_grid(self, tr: pd.DataFrame, outs: list[str]) -> None:
         import matplotlib.pyplot as plt
@@ -976,20 +758,17 @@ class WardReport:
 
     def _its_chart(self) -> None:
         from wijklib import plots
-        from wijklib.monitor import design
 
-        o, start = self._main_outcome(), self.start()
+        v = self.view
+        o, start = v.outcome, v.start
         if o is None or start is None:
             show_md("Geen tijdreeksgrafiek: " + ("wijkgericht handhaven is hier niet gestart." if start is None
                                                    else "geen prioriteit die in de maandcijfers te volgen is."))
             return
-        p = design.upto(self.panel, self.jaar)
-        starts = design.treatment_starts(p)
-        try:  # the monitor's single-ward model: step change, against the untreated wards when there are any
-            res = design.its_view(p, self.code, o, self.jaar, starts)
-        except ValueError as exc:
-            show_md(f"Geen tijdreeksgrafiek voor {outcome_label(o).lower()}: {exc}")
+        if v.its is None:
+            show_md(f"Geen tijdreeksgrafiek voor {outcome_label(o).lower()}: {v.its_error}")
             return
+        res = v.its
         cf = res.counterfactual().rename(columns={"period": "periode", "observed": "waargenomen",
                                                   "counterfactual": "contrafeitelijk", "counterfactual_low": "conf_low",
                                                   "counterfactual_high": "conf_high"})
@@ -1001,7 +780,8 @@ class WardReport:
         text = res.effect_summary(outcome=f"het aantal {outcome_label(o).lower()}")[1]
         if res.method.get("controlled"):
             text += (" De verwachting volgt de eigen trend van de wijk vóór de start, en neemt veranderingen mee "
-                     "die ook de wijken zonder wijkgericht handhaven troffen (zoals de overstap op de MeldR-app).")
+                     "die ook de wijken zonder wijkgericht handhaven troffen"
+                     + (" (zoals de overstap op de MeldR-app)." if "meldingen" in self.delivered else "."))
         eff = self.ev.to_frame("effects")
         row = eff[eff["uitkomst"] == o]
         if not row.empty and row["ontwerp"].iloc[0] not in ("its", "its_controlled"):
@@ -1010,43 +790,11 @@ class WardReport:
         show_md(text)
 
     def _event_study(self):
-        """The ward's event study (or a ValueError), fitted once: the chart and the method section use it."""
-        if self._es_memo is None:
-            try:
-                self._es_memo = (self._fit_event_study(), None)
-            except ValueError as exc:
-                self._es_memo = (None, exc)
-        result, exc = self._es_memo
-        if exc is not None:
-            raise exc
-        return result
-
-    def _fit_event_study(self):
-        from wijklib import did
-        from wijklib.did import placebo
-        from wijklib.monitor import design
-
-        o, start = self._main_outcome(), self.start()
-        if o is None or start is None:
-            return None, o
-        p = design.upto(self.panel, self.jaar)
-        starts = design.treatment_starts(p)
-        keep = [u for u, st in starts.items() if u == self.code or pd.isna(st) or st > design.year_end(self.jaar)]
-        d = p.loc[p["unit"].isin(keep), ["unit", "period", f"n_{o}", "population"]].copy()
-        d["rate"] = 1000 * pd.to_numeric(d[f"n_{o}"], errors="coerce") / d["population"]
-        d["g"] = pd.Series(pd.NaT, index=d.index, dtype="datetime64[ns]")
-        d.loc[d["unit"] == self.code, "g"] = start
-        d = d.dropna(subset=["rate"])
-        if d["unit"].nunique() < 3:
-            return None, o
-        # One treated ward: clustered SEs would be far too small, so the intervals come from placebo
-        # event studies of the comparison wards (wijklib.did.placebo). Those depend only on the
-        # comparison wards and the start, so wards of one cohort share them within a kernel.
-        kw = dict(yname="rate", tname="period", idname="unit", gname="g", window=(-12, 12))
-        key = (str(self._evaluations.cache_dir(self.cfg, self.jaar)), self.jaar, o, pd.Timestamp(start))
-        if key not in _PLACEBO_DRAWS:
-            _PLACEBO_DRAWS[key] = placebo.placebo_draws(d, start=start, **kw)
-        return placebo.with_placebo_inference(did.event_study(d, **kw), _PLACEBO_DRAWS[key]), o
+        """The ward's event study and its outcome (from :attr:`view`), or the ValueError it raised."""
+        v = self.view
+        if v.event_study_error is not None:
+            raise ValueError(v.event_study_error)
+        return v.event_study, v.outcome
 
     def _event_study_chart(self) -> None:
         from wijklib import plots
@@ -1058,17 +806,21 @@ class WardReport:
             return
         if es is None:
             return
-        fig, ax = plots.event_study(es.tidy(), title=f"{outcome_label(o)} per 1.000 inwoners: {self.naam} "
-                                    "tegenover wijken zonder wijkgericht handhaven (event study)",
-                                    ylabel="Verschil per 1.000 inwoners", xlabel="Maanden t.o.v. de start")
+        per = self.view.scale == "per 1.000 inwoners"
+        fig, ax = plots.event_study(es.tidy(), title=(f"{outcome_label(o)} per 1.000 inwoners: {self.naam} " if per else
+                                                      f"{outcome_label(o)}: {self.naam} ")
+                                    + "tegenover wijken zonder wijkgericht handhaven (event study)",
+                                    ylabel="Verschil per 1.000 inwoners" if per else "Verschil in log(1 + aantal)",
+                                    xlabel="Maanden t.o.v. de start")
         plots.show(fig)
-        from wijklib.did import placebo
-
-        pre = placebo.pretest(es)
+        pre = self.view.pretest
         e = es.effect
         n = es.method.get("n_placebos")
-        show_md(f"Gemiddeld verschil na de start: {effect_text('difference', e.estimate, e.conf_low, e.conf_high, 2)} "
-                f"per 1.000 inwoners per maand. Eén wijk tegenover {n} vergelijkingswijken: de intervallen komen uit "
+        size = (f"{effect_text('difference', e.estimate, e.conf_low, e.conf_high, 2)} per 1.000 inwoners per maand"
+                if per else f"{effect_text('difference', e.estimate, e.conf_low, e.conf_high, 3)} op de log-schaal "
+                f"(≈ {nl_pct(math.expm1(e.estimate), signed=True)} per maand; zonder inwonertal geen cijfers per "
+                "1.000 inwoners)")
+        show_md(f"Gemiddeld verschil na de start: {size}. Eén wijk tegenover {n} vergelijkingswijken: de intervallen komen uit "
                 f"{n} placebo-analyses waarin telkens een vergelijkingswijk dezelfde startdatum kreeg "
                 f"(randomisatietoets: {nl_p(e.extra.get('p_randomization'))}). Gelijke trends vóór de start: de "
                 f"afwijking van de wijk vóór de start is vergeleken met die van de placebowijken, {nl_p(pre.p_value)}"
@@ -1108,6 +860,8 @@ class WardReport:
         from wijklib import plots
         from wijklib.disclosure import scrub
 
+        if self._missing("level2"):
+            return
         sv = self.ev.to_frame("survey")
         if not sv.empty:
             # The wijkakkoord's own survey indicators first, then the others, six panels at most.
@@ -1168,6 +922,8 @@ class WardReport:
         """Level 3: embedding in the ward network (score and components per year, partners)."""
         from wijklib import plots
 
+        if self._missing("level3"):
+            return
         nw = self.ev.to_frame("network")
         if not nw.empty:
             fig, ax = plots.bars(nw.assign(jaar=nw["jaar"].astype(str)), x="jaar", y="score", size="half",
@@ -1185,6 +941,8 @@ class WardReport:
 
     def akkoord(self) -> None:
         """Wijkakkoord cycle: comparison with last year and herijk advice."""
+        if self._missing("akkoord"):
+            return
         cmp = self.ev.to_frame("comparison")
         if not cmp.empty:
             c = cmp.assign(oordeel_vorig=cmp["oordeel_vorig"].fillna("–").map(lambda v: verdict_chip(v) if v != "–" else v),
@@ -1210,28 +968,20 @@ class WardReport:
             show_table(g[["uitkomsten", "methode", "inferentie", "vergelijkingswijken", "waarom"]]
                        .rename(columns={"waarom": "toelichting", "vergelijkingswijken": "vergelijkings­wijken"}),
                        caption="Gekozen onderzoeksopzet en waarom")
-        try:
-            es, _ = self._event_study()
-        except ValueError:
-            es = None
+        v = self.view
+        es = v.event_study
         pre_txt = ""
         if es is not None:
-            from wijklib import diagnostics
-            from wijklib.did import placebo
-
-            pre = placebo.pretest(es)
+            pre = v.pretest
             pre_txt = (f"De toets op de {pre.df} maanden vóór de start "
-                       f"({outcome_label(self._main_outcome() or '')}; afwijking van de wijk vergeleken met die van "
+                       f"({outcome_label(v.outcome or '')}; afwijking van de wijk vergeleken met die van "
                        f"{es.method.get('n_placebos')} placebowijken) geeft {nl_p(pre.p_value)}"
                        + (": de trends liepen vóór de start al uiteen. " if pre.p_value < 0.05 else
                           ". Zo'n toets heeft met één wijk en twaalf maanden weinig onderscheidend vermogen "
                           "(Roth 2022): een niet-significante uitkomst sluit een trendverschil van de orde van "
                           "het effect niet uit. "))
-            for fn in (diagnostics.pretrend_power, diagnostics.honest_rm_bounds):
-                try:  # numbers from wijklib.diagnostics on this ward's event study (outcome of the chart)
-                    pre_txt += fn(es).sentence() + " "
-                except (ValueError, np.linalg.LinAlgError) as exc:
-                    pre_txt += f"({fn.__name__}: niet te berekenen: {exc}) "
+            # numbers from wijklib.diagnostics on this ward's event study (outcome of the chart), via the monitor
+            pre_txt += v.power_text + " " + v.bounds_text + " "
         show_md(
             "**Parallelle trends en gevoeligheid.** " + pre_txt +
             "Daarom wordt het effect altijd samen met de event-study-grafiek gelezen; als de lijnen vóór de start "
@@ -1251,6 +1001,10 @@ class WardReport:
             "dempt dit. **Meldgedrag.** Meer handhavers op straat en nieuwe kanalen (MeldR) kunnen het aantal meldingen "
             "eerst doen stijgen zonder dat er meer overlast is; meldingen zijn geen directe maat voor overlast."
         )
+        if self.placebo is not None:
+            from wijklib.monitor.view import placebo_statement
+
+            show_md("**Placebotoets.** " + placebo_statement(self.placebo, self.code))
         show_md("**Beslisregel van het oordeel.**\n\n" + monitor.rules_text())
         q = self.ev.to_frame("quality")
         if not q.empty:
@@ -1263,10 +1017,54 @@ class WardReport:
             qq["rag"] = qq["rag"].map(lambda v: chip(rag_nl.get(str(v), str(v))))
             show_table(qq[["uitkomst", "rag", "toelichting"]], raw_html=["rag"],
                        caption="Gegevenslogboek: kwaliteit per bron en uitkomst (Rood/Oranje/Groen)")
+        self._intake_log()
+
+    def _intake_log(self) -> None:
+        """Which sources were read (rows, rows outside the geography), which not, and a missing population."""
+        from wijklib.monitor.view import SOURCE_NAMES
+
+        rows = []
+        for name, info in self.intake.get("bronnen", {}).items():
+            outside = int(info.get("buiten_geografie", 0))
+            rows.append({"bron": SOURCE_NAMES.get(name, name), "geleverd": "ja", "rijen": info.get("rijen"),
+                         "toelichting": (f"{nl_number(outside)} rijen buiten de geografie "
+                                         f"({self.intake.get('geografie', '')}) niet meegeteld" if outside else "")})
+        for name in sorted(set(_SOURCES_ALL) - set(self.delivered)):
+            rows.append({"bron": SOURCE_NAMES[name], "geleverd": "nee", "rijen": None,
+                         "toelichting": "niet geleverd"})
+        if not self.per_inwoners:
+            rows.append({"bron": "inwonertal", "geleverd": "nee", "rijen": None,
+                         "toelichting": "ontbreekt in de geografie: aantallen en verhoudingen van aantallen, geen "
+                                        "cijfers per 1.000 inwoners"})
+        if self.not_delivered or not self.per_inwoners or any(r["toelichting"] for r in rows):
+            show_table(pd.DataFrame(rows, columns=["bron", "geleverd", "rijen", "toelichting"]).astype({"rijen": "Int64"}),
+                       caption="Gegevenslogboek: geleverde en niet geleverde bronnen")
 
     def sources(self) -> None:
         """Sources with dates."""
         show_html(sources_html(self.cfg))
+
+
+def _plural(unit: str) -> str:
+    """Dutch plural of a unit name.
+
+    Examples
+    --------
+    >>> _plural("wijkraad"), _plural("wijk"), _plural("stadsdeel")
+    ('wijkraden', 'wijken', 'stadsdelen')
+    """
+    known = {"wijkraad": "wijkraden", "wijk": "wijken", "buurt": "buurten", "gebied": "gebieden",
+             "stadsdeel": "stadsdelen", "gemeente": "gemeenten"}
+    return known.get(unit, f"eenheden ({unit})")
+
+
+def _num(x: Any) -> float | None:
+    """A JSON-safe float (None for missing)."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
 
 
 def wijkrapport(wijkraad: str, jaar: int, config_path: str) -> WardReport:
@@ -1386,14 +1184,20 @@ class CityReport:
 
     def map(self) -> None:
         """Schematic map of the wards coloured by their overall verdict."""
-        from wijklib import geo, plots
+        from wijklib import plots
+        from wijklib.report import evaluations
 
         t = self.table()
         cats = dict(zip(t["wijkraad_id"], t["oordeel"], strict=True))
-        fig, ax = plots.choropleth(geo.polygons("wijkraad"), cats, colors=VERDICT_MAP_COLORS,
-                                   title=f"Totaaloordeel per wijkraad, {self.jaar}",
-                                   note="Schematische kaart: vlakken rond buurtmiddelpunten, geen echte grenzen.")
-        ax.set_aspect(1 / math.cos(math.radians(51.9)))  # lon/lat degrees at Rotterdam's latitude
+        g = evaluations.geography(self.cfg)  # the run's geography (the package's when none is configured)
+        fig, ax = plots.choropleth(g.polygons, cats, colors=VERDICT_MAP_COLORS,
+                                   title=f"Totaaloordeel per {self.cfg.eenheid}, {self.jaar}",
+                                   note="Schematische kaart: vlakken rond buurtmiddelpunten, geen echte grenzen."
+                                   if g.schematic else None)
+        pts = [pt for shape in g.polygons.values()
+               for ring in ([shape] if len(shape) and np.ndim(shape[0]) == 1 else shape) for pt in ring]
+        lat = round(sum(p[1] for p in pts) / len(pts), 1) if pts else 51.9  # 0.1 degree is ample for the aspect
+        ax.set_aspect(1 / math.cos(math.radians(lat)))  # lon/lat degrees at the city's latitude
         plots.show(fig)
 
     def method(self) -> None:

@@ -1,20 +1,23 @@
-"""Shared work of a demo-city report batch, computed once and cached on disk for all ward notebooks.
+"""Shared work of a report batch, computed once and cached on disk for all ward notebooks.
 
-``wijklib.monitor`` evaluates a ward in seconds once the city-wide fits exist, but building those fits
-(and loading the raw files) takes minutes. A batch therefore evaluates the whole city ONCE in the parent
-process (:func:`prepare`), writes one JSON per ward (``WardEvaluation.to_json``) plus the ward x month
-panel, and every ward notebook only reads its JSON (:func:`load_ward`). The cache key is a fingerprint of
-the raw data files, the monitor configuration and the year, so a rerun on the same inputs reuses it and
-gives the same numbers, and any change to the inputs rebuilds it.
+One pipeline for every city: :func:`load_tables` reads the sources the run configuration delivers
+(``gegevens``), :func:`load_geography` the city's geography (``geografie``; the package geography when
+absent), :func:`build_panel` the unit x month panel on that geography, and :func:`prepare` evaluates every
+unit with ``wijklib.monitor`` ONCE in the parent process, writing one JSON per unit
+(``WardEvaluation.to_json``) plus the panel; every ward notebook only reads its JSON (:func:`load_ward`).
+The cache key is a fingerprint of the source files, the configuration, the monitor configuration, the
+year and the code, so a rerun on the same inputs reuses it and any change rebuilds it.
 """
 
 from __future__ import annotations
 
 import functools
+import glob as _glob
 import hashlib
 import json
 import os
 import pickle
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +25,13 @@ import pandas as pd
 
 from wijklib.config import PROCESSED_DIR
 from wijklib.report.pdf import atomic_write, atomic_write_text
-from wijklib.report.settings import ReportConfig
+from wijklib.report.settings import ConfigError, ReportConfig
+
+#: Sources a run configuration can deliver (one loader ``wijklib.load.<name>`` each).
+SOURCES: tuple[str, ...] = (
+    "meldingen", "handhaving", "handhaving_uren", "politie", "wijkprofiel", "focusgebieden", "wijkakkoorden",
+    "netwerk_overleggen", "netwerk_samenwerking", "signalen", "interventie",
+)
 
 #: Default cache folder; the environment variable ``WIJKLIB_REPORT_CACHE`` overrides it (tests, CI).
 CACHE_ROOT = PROCESSED_DIR / "report_cache"
@@ -37,8 +46,256 @@ class EvaluationMissing(RuntimeError):
     """The monitor could not evaluate a ward (its data are broken); the message says why."""
 
 
+def source_files(cfg: ReportConfig) -> dict[str, list[Path]]:
+    """The files of every delivered source (globs expanded, relative to ``data_dir``, sorted).
+
+    Raises
+    ------
+    ConfigError
+        When a pattern matches no file (names the source, the pattern and the folder).
+
+    Examples
+    --------
+    >>> from wijklib.report.settings import load_config
+    >>> [p.name for p in source_files(load_config("config/demo.yaml"))["politie"]]
+    ['politie_misdrijven.csv']
+    """
+    out: dict[str, list[Path]] = {}
+    for name, spec in cfg.gegevens.items():
+        files: list[Path] = []
+        for pattern in spec["bestanden"]:
+            from wijklib.report.settings import resolve_path
+
+            text = str(pattern)
+            base = cfg.data_dir if cfg.data_dir is not None else cfg.path.parent
+            full = resolve_path(text) if ("{" in text or Path(text).is_absolute()) else Path(base) / text
+            hits = sorted(Path(p) for p in _glob.glob(str(full)) if Path(p).is_file())
+            if not hits:
+                raise ConfigError(f"{cfg.path}: gegevens.{name}: no file matches {text!r} in {Path(full).parent} "
+                                  "(expected the delivered export there; check the path or the data folder)")
+            files += [h for h in hits if h not in files]
+        out[name] = files
+    return out
+
+
+def load_tables(cfg: ReportConfig) -> dict[str, pd.DataFrame]:
+    """Every delivered source of a run configuration, read and validated by its ``wijklib.load`` loader.
+
+    The ONE place the batch reads data (to be replaced by ``wijklib.sources.load``): the declared
+    coverage (``dekking``) is attached as ``df.attrs["coverage"]`` so that :func:`wijklib.panel.build`
+    marks months outside it missing, never zero. Sources the configuration does not list are absent
+    from the result; the monitor states them as not delivered.
+
+    Examples
+    --------
+    >>> from wijklib.report.settings import load_config
+    >>> sorted(load_tables(load_config("config/demo.yaml")))[:3]  # doctest: +SKIP
+    ['focusgebieden', 'handhaving', 'handhaving_uren']
+    """
+    from wijklib import load
+
+    out: dict[str, pd.DataFrame] = {}
+    for name, files in source_files(cfg).items():
+        loader = getattr(load, name)
+        df = loader([str(f) for f in files] if len(files) > 1 else str(files[0]))
+        if cfg.gegevens[name].get("dekking"):
+            df.attrs["coverage"] = dict(cfg.gegevens[name]["dekking"])
+        out[name] = df
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Geography:
+    """A city's report units: buurt -> unit hierarchy, unit names, outlines and (optional) population.
+
+    ``hierarchy`` has one row per buurt: ``buurt_code``, ``wijk_code``, ``wijkraad_id`` (the report unit,
+    whatever the city calls it) and ``wijkraad`` (its name). ``population`` is ``None`` when unknown.
+    """
+
+    name: str
+    hierarchy: pd.DataFrame
+    polygons: dict[str, Any] = field(default_factory=dict)
+    population: pd.DataFrame | None = None
+    schematic: bool = False
+    #: True for the package geography (``wijklib.geo``); panels then use it directly.
+    package: bool = False
+
+    def units(self) -> list[tuple[str, str]]:
+        u = self.hierarchy.drop_duplicates("wijkraad_id").sort_values("wijkraad_id")
+        return list(zip(u["wijkraad_id"].astype(str), u["wijkraad"].astype(str), strict=True))
+
+    def resolve(self, text: str) -> tuple[str, str]:
+        """A unit code or name (any case) -> ``(id, name)``; unknown values list the closest ones."""
+        import difflib
+
+        key = str(text).strip().lower()
+        for code, name in self.units():
+            if key in (code.lower(), name.lower()):
+                return code, name
+        names = [n for _, n in self.units()] + [c for c, _ in self.units()]
+        close = difflib.get_close_matches(str(text), names, n=3, cutoff=0.5)
+        raise ValueError(f"unknown unit {text!r} in the geography {self.name!r}; closest known: {close or names[:5]}")
+
+
+@functools.lru_cache(maxsize=4)
+def read_areas(path: str | Path) -> tuple[tuple[str, str, tuple[tuple[tuple[float, float], ...], ...]], ...]:
+    """Wijk outlines from an areas file: one line per wijk, ``code,name|lat,lon|lat,lon|...`` (WGS84;
+    ``^`` separates the rings of a multi-part wijk). Returns ``(code, name, rings)``, each ring a tuple of
+    (lon, lat) pairs (rings with fewer than 3 points are left out: they enclose nothing)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: wijk outline file not found (expected lines 'code,name|lat,lon|...')")
+    rows = []
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        head, _, rest = line.partition("|")
+        code, _, name = head.partition(",")
+        rings = [r.strip("|") for r in rest.split("^")]
+        try:
+            parsed = [tuple((float(p.split(",")[1]), float(p.split(",")[0]))  # (lon, lat)
+                            for p in ring.split("|") if p) for ring in rings]
+        except (IndexError, ValueError) as exc:
+            raise ValueError(f"{path}: line {lineno}: expected 'code,name|lat,lon|...', got {line[:60]!r}") from exc
+        rows.append((code.strip(), name.strip(), tuple(r for r in parsed if len(r) >= 3)))
+    return tuple(rows)
+
+
+def load_geography(cfg: ReportConfig, tables: dict[str, pd.DataFrame] | None = None) -> Geography:
+    """The geography of a run: ``geografie`` in the configuration, else the package geography.
+
+    ``geografie: {wijken: <areas file>, gemeente: "518", naam: ...}`` reads wijk outlines (lines
+    ``code,name|lat,lon|...``, as in the police reference data) and takes the buurten of each wijk
+    from the buurt codes of the delivered sources (CBS pattern ``BU`` + gemeente + wijk + buurt).
+    The ONE place the batch gets its geography (to be replaced by ``wijklib.geo.load``).
+    """
+    from wijklib import geo
+
+    if cfg.geografie is None:
+        h = geo.hierarchy()
+        return Geography(name="wijklib.geo", hierarchy=h, polygons=geo.polygons("wijkraad"),
+                         schematic=bool(getattr(geo, "POLYGONS_ARE_SCHEMATIC", False)), package=True)
+    spec = cfg.geografie
+    if "wijken" not in spec:
+        raise ConfigError(f"{cfg.path}: geografie: expected 'wijken' (file with wijk outlines) and 'gemeente'")
+    gemeente = str(spec.get("gemeente", "")).strip()
+    if not gemeente.isdigit():
+        raise ConfigError(f"{cfg.path}: geografie.gemeente: expected the CBS gemeente number (e.g. '518'), "
+                          f"found {spec.get('gemeente')!r}")
+    areas = read_areas(spec["wijken"])
+    tables = load_tables(cfg) if tables is None else tables
+    buurten: set[str] = set()
+    for df in tables.values():
+        if "buurt_code" in df.columns:
+            buurten |= set(df["buurt_code"].dropna().astype(str))
+    prefix = "BU" + gemeente.zfill(4)
+    rows = []
+    names = {c: n for c, n, _ in areas}
+    for b in sorted(x for x in buurten if x.startswith(prefix)):
+        wijk = b[3:3 + len(gemeente) + 2]  # BU0518 02 71 -> wijk 51802 (gemeente + 2-digit wijk)
+        rows.append({"buurt_code": b, "wijk_code": wijk, "wijk": names.get(wijk, f"Wijk {wijk}"),
+                     "wijkraad_id": wijk, "wijkraad": names.get(wijk, f"Wijk {wijk}"),
+                     "gemeente_code": "GM" + gemeente.zfill(4)})
+    if not rows:
+        raise ConfigError(f"{cfg.path}: geografie: no buurt code of gemeente {gemeente} ({prefix}...) in the "
+                          f"delivered sources {sorted(tables)}")
+    h = pd.DataFrame(rows)
+    # Every wijk of the gemeente is drawn, also those without data (they stay grey on the maps).
+    polys = {c: [list(r) for r in rings] for c, _, rings in areas
+             if c.startswith(gemeente) and len(c) == len(gemeente) + 2 and rings}
+    return Geography(name=str(spec.get("naam", cfg.naam)), hierarchy=h, polygons=polys)
+
+
+def restrict_to_geography(tables: dict[str, pd.DataFrame], geography: Geography) -> dict[str, pd.DataFrame]:
+    """Rows of buurt-keyed sources inside the geography's buurten (a police export covers a whole police
+    unit, the report one gemeente). The rows left out are counted per source in
+    ``df.attrs["outside_geography"]`` (and printed in the report's data log), never dropped unseen.
+    The package geography keeps every table as is (its loaders already checked the codes)."""
+    if geography.package:
+        return dict(tables)
+    inside = set(geography.hierarchy["buurt_code"].astype(str))
+    out = {}
+    for name, df in tables.items():
+        if "buurt_code" not in df.columns:
+            out[name] = df
+            continue
+        keep = df["buurt_code"].astype(str).isin(inside)
+        sub = df.loc[keep].copy()
+        sub.attrs = dict(df.attrs)
+        sub.attrs["outside_geography"] = int((~keep).sum())
+        out[name] = sub
+    return out
+
+
+#: Geographies per configuration file (its mtime): a batch kernel resolves many units of one run.
+_GEOGRAPHIES: dict[tuple[str, int], Geography] = {}
+
+
+def geography(cfg: ReportConfig) -> Geography:
+    """:func:`load_geography` of a run, read once per process and configuration file version."""
+    key = (str(cfg.path), cfg.path.stat().st_mtime_ns if cfg.path.is_file() else 0)
+    if key not in _GEOGRAPHIES:
+        _GEOGRAPHIES[key] = load_geography(cfg)
+    return _GEOGRAPHIES[key]
+
+
+def geography_units(cfg: ReportConfig) -> list[tuple[str, str]]:
+    """The report units ``(id, name)`` of a run's geography."""
+    if cfg.geografie is None:  # the package geography: no need to read any source
+        from wijklib import geo
+
+        u = geo.units("wijkraad")
+        return list(u[["wijkraad_id", "wijkraad"]].itertuples(index=False, name=None))
+    return geography(cfg).units()
+
+
+def resolve_unit(cfg: ReportConfig, text: str) -> tuple[str, str]:
+    """A unit code or name of the run's geography -> ``(id, name)`` (ValueError listing close ones)."""
+    if cfg.geografie is None:
+        from wijklib import geo
+
+        code = geo.normalize(text, level="wijkraad")
+        u = geo.units("wijkraad").set_index("wijkraad_id")
+        return code, str(u.loc[code, "wijkraad"])
+    return geography(cfg).resolve(text)
+
+
+def delivered(cfg: ReportConfig, year: int) -> list[str]:
+    """The sources the batch read (written by :func:`prepare`)."""
+    path = cache_dir(cfg, year) / "delivered.json"
+    if not path.is_file():
+        prepare(cfg, year)
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def intake(cfg: ReportConfig, year: int) -> dict[str, Any]:
+    """Rows read per source, rows outside the geography, whether the population is known (from :func:`prepare`)."""
+    path = cache_dir(cfg, year) / "intake.json"
+    if not path.is_file():
+        prepare(cfg, year)
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def build_panel(tables: dict[str, pd.DataFrame], geography: Geography) -> pd.DataFrame:
+    """The unit x month panel of the delivered panel sources on the run's geography."""
+    from wijklib import panel
+
+    if geography.package:
+        return panel.build(tables, level="wijkraad", freq="M")
+    with panel.using_geography(geography.hierarchy, geography.population):
+        out = panel.build(tables, level="wijkraad", freq="M")
+    if geography.population is None:
+        # No population: the monitor's models get a constant exposure of 1,000 per unit-month, so every
+        # ratio it estimates (ITS step, Poisson DiD, year-on-year development) is the ratio of counts
+        # (a constant offset is absorbed by the intercept / unit effects). Rates per 1,000 residents stay
+        # NaN (unknown) and `population_known` tells the report to print counts, never per-1,000 rates.
+        out["population"] = 1000.0
+        out["population_known"] = False
+    return out
+
+
 def fingerprint(cfg: ReportConfig, year: int) -> str:
-    """Hash of everything a demo batch's numbers depend on (data files, monitor config, year).
+    """Hash of everything a batch's numbers depend on (source files, configuration, monitor config, year, code).
 
     Examples
     --------
@@ -47,13 +304,16 @@ def fingerprint(cfg: ReportConfig, year: int) -> str:
     12
     """
     h = hashlib.sha1(f"year={year}".encode())
-    files = sorted(p for p in Path(cfg.data_dir).glob("*") if p.is_file()) if cfg.data_dir else []
+    h.update(cfg.path.read_bytes() if cfg.path.is_file() else b"")
+    files = sorted({p for fs in source_files(cfg).values() for p in fs}) if cfg.gegevens else []
+    if cfg.geografie and cfg.geografie.get("wijken"):
+        files.append(Path(cfg.geografie["wijken"]))
     for p in files:
         st = p.stat()
-        h.update(f"{p.name}:{st.st_size}:{st.st_mtime_ns}".encode())
+        h.update(f"{p}:{st.st_size}:{st.st_mtime_ns}".encode())
     if cfg.monitor_config is not None and cfg.monitor_config.is_file():
         h.update(cfg.monitor_config.read_bytes())
-    for mod in ("monitor", "panel", "did", "its", "load"):  # code changes give new numbers too
+    for mod in ("monitor", "panel", "did", "its", "load", "diagnostics"):  # code changes give new numbers too
         base = Path(__file__).resolve().parents[1]
         for p in sorted((base / mod).rglob("*.py")) if (base / mod).is_dir() else [base / f"{mod}.py"]:
             if p.is_file():
@@ -66,41 +326,75 @@ def fingerprint(cfg: ReportConfig, year: int) -> str:
 PINNED_ENV = "WIJKLIB_REPORT_CACHE_DIR"
 
 
+def _run_name(cfg: ReportConfig) -> str:
+    import re
+
+    return re.sub(r"[^a-z0-9]+", "-", cfg.path.stem.lower()).strip("-") or "run"
+
+
 def cache_dir(cfg: ReportConfig, year: int) -> Path:
-    """Folder of the cached evaluations of one batch (``data/processed/report_cache/demo_<year>_<key>``)."""
+    """Folder of the cached evaluations of one batch (``data/processed/report_cache/<config>_<year>_<key>``)."""
     pinned = os.environ.get(PINNED_ENV)
-    if pinned and Path(pinned).name.startswith(f"demo_{year}_"):
+    if pinned and Path(pinned).name.startswith(f"{_run_name(cfg)}_{year}_"):
         return Path(pinned)
-    return cache_root() / f"demo_{year}_{fingerprint(cfg, year)}"
+    return cache_root() / f"{_run_name(cfg)}_{year}_{fingerprint(cfg, year)}"
 
 
 def prepare(cfg: ReportConfig, year: int, wards: list[str] | None = None) -> Path:
     """Evaluate the city (or ``wards``) once and write the cache; returns the cache folder.
 
     Wards whose evaluation fails are recorded in ``failures.json`` with the monitor's message, so their
-    report fails with that readable reason while the other wards go on.
+    report fails with that readable reason while the other wards go on. With a declared placebo start
+    (``opties: placebo_start``) every unit is evaluated as the only one starting then
+    (:func:`wijklib.monitor.view.placebo_panel`), and ``placebo.json`` holds the share of 'significant'
+    placebo effects over all units (:func:`wijklib.monitor.view.placebo_summary`): that needs all units,
+    so a placebo run always evaluates every unit.
     """
-    from wijklib import monitor, panel
+    from wijklib import monitor
+    from wijklib.monitor import view
 
     folder = cache_dir(cfg, year)
     done = folder / "done.json"
     have: set[str] = set()
+    placebo = cfg.option("placebo_start")
+    if placebo is not None:
+        wards = None
     if done.is_file():
         state = json.loads(done.read_text(encoding="utf-8"))
         have = set(state["wards"])
         if (wards is None and state.get("complete")) or (wards is not None and set(wards) <= have):
             return folder
-    if cfg.data_dir is None or not Path(cfg.data_dir).is_dir():
-        raise FileNotFoundError(f"{cfg.data_dir}: demo data folder missing; run `make demo-data` first")
-    tables = panel.load_demo(cfg.data_dir)
-    ctx = monitor.Context(tables, config=cfg.monitor_config)
-    city = monitor.evaluate_city(year, context=ctx, wards=wards)
+    if cfg.data_dir is not None and not Path(cfg.data_dir).is_dir():
+        raise FileNotFoundError(f"{cfg.data_dir}: data folder of {cfg.path.name} missing"
+                                + ("; run `make demo-data` first" if cfg.demodata else ""))
+    geography = load_geography(cfg)
+    tables = restrict_to_geography(load_tables(cfg), geography)
+    pnl = build_panel(tables, geography)
+    if placebo is not None:
+        start = pd.Timestamp(str(placebo))
+        evs: dict[str, Any] = {}
+        fails: dict[str, str] = {}
+        for w, _ in geography.units():
+            ctx_w = monitor.Context(tables, view.placebo_panel(pnl, w, start), config=cfg.monitor_config,
+                                    hierarchy=geography.hierarchy)
+            try:
+                evs[w] = monitor.evaluate_ward(w, year, context=ctx_w)
+            except Exception as exc:  # noqa: BLE001 - recorded per ward like evaluate_city does
+                fails[w] = f"{type(exc).__name__}: {exc}"
+        summary = view.placebo_summary(evs, start)
+        atomic_write_text(folder / "placebo.json", json.dumps(summary, ensure_ascii=False, indent=1, sort_keys=True))
+        city = monitor.CityEvaluation(year=int(year), wards=evs, failures=fails,
+                                      config_fingerprint=ctx_w.config.fingerprint)
+        ctx = ctx_w
+    else:
+        ctx = monitor.Context(tables, pnl, config=cfg.monitor_config, hierarchy=geography.hierarchy)
+        city = monitor.evaluate_city(year, context=ctx, wards=wards)
     (folder / "evaluations").mkdir(parents=True, exist_ok=True)
     for w, ev in city.wards.items():
         text = json.dumps(ev.to_dict(), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
         atomic_write_text(folder / "evaluations" / f"{w}_{year}.json", text)
-    atomic_write(folder / "panel.pkl", lambda p: ctx.panel.to_pickle(p))
-    names = {w: ctx.ward_name(w) for w in ctx.wards()}
+    atomic_write(folder / "panel.pkl", lambda p: pnl.to_pickle(p))
+    names = dict(geography.units())
     failures_file = folder / "failures.json"
     failures = json.loads(failures_file.read_text(encoding="utf-8")) if failures_file.is_file() else {}
     failures.update(city.failures)
@@ -108,9 +402,22 @@ def prepare(cfg: ReportConfig, year: int, wards: list[str] | None = None) -> Pat
         failures.pop(w, None)
     atomic_write_text(failures_file, json.dumps(failures, ensure_ascii=False, indent=1, sort_keys=True))
     atomic_write_text(folder / "wards.json", json.dumps(names, ensure_ascii=False, indent=1))
+    atomic_write_text(folder / "delivered.json", json.dumps(sorted(tables), ensure_ascii=False))
+    intake = {"bronnen": {n: {"rijen": int(len(df)), "buiten_geografie": int(df.attrs.get("outside_geography", 0))}
+                          for n, df in sorted(tables.items())},
+              "geografie": geography.name, "inwoners_bekend": bool(geography.package or geography.population is not None)}
+    atomic_write_text(folder / "intake.json", json.dumps(intake, ensure_ascii=False, indent=1))
     state = {"wards": sorted(have | set(city.wards) | set(city.failures)), "complete": wards is None}
     atomic_write_text(done, json.dumps(state))
     return folder
+
+
+def load_placebo(cfg: ReportConfig, year: int) -> dict[str, Any] | None:
+    """The placebo summary of a run with a declared placebo start (None otherwise)."""
+    if cfg.option("placebo_start") is None:
+        return None
+    folder = prepare(cfg, year)
+    return json.loads((folder / "placebo.json").read_text(encoding="utf-8"))
 
 
 def read_evaluation(path: Path) -> Any:

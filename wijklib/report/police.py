@@ -1,7 +1,14 @@
-"""Police-only monitoring on REAL data (The Hague, 2011–2017) and the placebo check of the estimators.
+"""The placebo study of the estimators on REAL police data (The Hague, 2011–2017), and its wijk outlines.
+
+Not a report pipeline: the Hague ward reports come out of the one ward-report pipeline
+(``config/thehague.yaml``: politie only, through ``notebooks/wijkrapport.ipynb``), whose own placebo
+statement is :func:`wijklib.monitor.view.placebo_summary`. This module keeps what the benchmarks
+(``benchmarks/bench_reports.py --placebo``) and the reference tests need: the crime file per wijk
+(:func:`crime`, read by ``wijklib.load.politie``), the wijk names and outlines of ``areas.txt``
+(read by :func:`wijklib.report.evaluations.read_areas`) and the city-wide placebo fits.
 
 Data: ``REFERENCE_DATA_DIR/thehague_crime`` — police-registered crime per buurt per month for the
-Haaglanden police unit (see its SOURCE.md). A report unit is a *wijk* (5-digit district code = 3-digit
+Haaglanden police unit (see its SOURCE.md). A unit is a *wijk* (5-digit district code = 3-digit
 CBS gemeente code + 2-digit wijk); counts are summed from buurten to wijken.
 
 No intervention is known in these data, so an "effect" estimated at the start date of the run
@@ -25,7 +32,6 @@ from wijklib.labels import MISDRIJVEN
 
 CSV_NAME = "thehague_buurt_month_crime_2011_2017.csv.gz"
 AREAS_NAME = "areas.txt"
-_COLUMNS = ["year", "month", "district_code", "delict_code", "neighbourhood_code", "delicts"]
 
 
 class PoliceDataError(ValueError):
@@ -34,22 +40,16 @@ class PoliceDataError(ValueError):
 
 @functools.lru_cache(maxsize=4)
 def _read_crime(folder: str) -> pd.DataFrame:
+    """The crime file read by the one police loader (``wijklib.load.politie``, thehague_crime layout)."""
+    from wijklib import load
+
     path = Path(folder) / CSV_NAME
     if not path.is_file():
         raise PoliceDataError(f"{path}: police crime file not found (expected {CSV_NAME} in {folder})")
-    df = pd.read_csv(path, usecols=lambda c: c in _COLUMNS,
-                     dtype={"district_code": str, "delict_code": str, "neighbourhood_code": str})
-    missing = [c for c in _COLUMNS if c not in df.columns]
-    if missing:
-        raise PoliceDataError(f"{path}: column(s) {missing} missing; expected {_COLUMNS}")
-    bad = df["delicts"].isna() | (df["delicts"] < 0)
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0]) + 2  # 1-based incl. header line
-        raise PoliceDataError(
-            f"{path}: row {row}, column 'delicts': value {df['delicts'].iloc[row - 2]!r}; expected a count >= 0"
-        )
-    df["maand"] = pd.to_datetime({"year": df["year"], "month": df["month"], "day": 1})
-    return df
+    df = load.politie(str(path))
+    # District 51802 = WK051802: the wijk code of this study is the CBS wijk code without 'WK0'.
+    return pd.DataFrame({"district_code": df["gebied_code"].astype(str).str.slice(3), "delict_code": df["misdrijf_code"],
+                         "maand": df["maand"], "delicts": df["aantal"].astype("int64")})
 
 
 def crime(data_dir: str | Path, gemeente: str = "518") -> pd.DataFrame:
@@ -97,40 +97,11 @@ def crime(data_dir: str | Path, gemeente: str = "518") -> pd.DataFrame:
     return out
 
 
-def comparable_months(df: pd.DataFrame, year: int) -> list[int]:
-    """Calendar months with data in ``year``: year-on-year comparisons use only these months of every
-    year, so an incomplete last year is not compared with full years.
-
-    Examples
-    --------
-    >>> d = pd.DataFrame({"maand": pd.to_datetime(["2016-12-01", "2017-01-01", "2017-02-01"])})
-    >>> comparable_months(d, 2017)
-    [1, 2]
-    """
-    m = df.loc[df["maand"].dt.year == year, "maand"].dt.month
-    return sorted(int(x) for x in m.unique())
-
-
-@functools.lru_cache(maxsize=4)
 def _read_areas(folder: str) -> tuple[tuple[str, str, tuple[tuple[float, float], ...]], ...]:
-    path = Path(folder) / AREAS_NAME
-    if not path.is_file():
-        raise PoliceDataError(f"{path}: wijk outline file not found")
-    rows = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        head, _, rest = line.partition("|")
-        code, _, name = head.partition(",")
-        # '^' separates the rings of a multi-part wijk; the longest ring is drawn.
-        rings = [r.strip("|") for r in rest.split("^")]
-        try:
-            parsed = [tuple((float(p.split(",")[1]), float(p.split(",")[0]))  # (lon, lat)
-                            for p in ring.split("|") if p) for ring in rings]
-        except (IndexError, ValueError) as exc:
-            raise PoliceDataError(f"{path}: line {lineno}: expected 'code,name|lat,lon|...', got {line[:60]!r}") from exc
-        rows.append((code.strip(), name.strip(), max(parsed, key=len) if parsed else ()))
-    return tuple(rows)
+    """``(code, name, longest ring)`` per wijk of the folder's areas.txt."""
+    from wijklib.report.evaluations import read_areas
+
+    return tuple((c, n, max(rings, key=len) if rings else ()) for c, n, rings in read_areas(Path(folder) / AREAS_NAME))
 
 
 def wijken(data_dir: str | Path, gemeente: str = "518") -> pd.DataFrame:
@@ -182,48 +153,6 @@ def resolve(data_dir: str | Path, gemeente: str, text: str) -> tuple[str, str]:
             return code, name
     close = difflib.get_close_matches(str(text), list(w["wijk"]) + list(w["wijk_code"]), n=3, cutoff=0.5)
     raise ValueError(f"unknown wijk {text!r} in gemeente {gemeente}; closest known: {close or list(w['wijk'][:5])}")
-
-
-def city_series(df: pd.DataFrame) -> pd.DataFrame:
-    """City totals per crime type and month (sum over wijken) from :func:`crime` output.
-
-    Examples
-    --------
-    >>> d = pd.DataFrame({"wijk_code": ["a", "b"], "misdrijf_code": ["104", "104"], "misdrijf": ["W", "W"],
-    ...                   "maand": pd.to_datetime(["2015-01-01"] * 2), "aantal": [2, 3]})
-    >>> city_series(d)["aantal"].tolist()
-    [5]
-    """
-    return df.groupby(["misdrijf_code", "misdrijf", "maand"], as_index=False)["aantal"].sum()
-
-
-def yearly_index(df: pd.DataFrame, wijk_code: str) -> pd.DataFrame:
-    """Per crime type and year: the wijk's count, the city's count, and both as index (first year = 100).
-
-    Only the calendar months present in the last year are counted in every year (see
-    :func:`comparable_months`).
-
-    Examples
-    --------
-    >>> d = pd.DataFrame({"wijk_code": ["a", "b", "a", "b"], "misdrijf_code": ["104"] * 4,
-    ...                   "misdrijf": ["W"] * 4, "maand": pd.to_datetime(["2015-01-01"] * 2 + ["2016-01-01"] * 2),
-    ...                   "aantal": [10, 10, 5, 10]})
-    >>> yearly_index(d, "a")["index_wijk"].tolist()
-    [100.0, 50.0]
-    """
-    last = int(df["maand"].dt.year.max())
-    months = comparable_months(df, last)
-    d = df[df["maand"].dt.month.isin(months)].assign(jaar=lambda x: x["maand"].dt.year)
-    city = d.groupby(["misdrijf_code", "misdrijf", "jaar"], as_index=False)["aantal"].sum().rename(columns={"aantal": "stad"})
-    ward = (d[d["wijk_code"] == wijk_code].groupby(["misdrijf_code", "misdrijf", "jaar"], as_index=False)["aantal"]
-            .sum().rename(columns={"aantal": "wijk"}))
-    out = city.merge(ward, on=["misdrijf_code", "misdrijf", "jaar"], how="left").fillna({"wijk": 0})
-    first = out.groupby("misdrijf_code")["jaar"].transform("min")
-    base_w = out["wijk"].where(out["jaar"] == first).groupby(out["misdrijf_code"]).transform("max")
-    base_c = out["stad"].where(out["jaar"] == first).groupby(out["misdrijf_code"]).transform("max")
-    out["index_wijk"] = (100 * out["wijk"] / base_w.replace(0, np.nan)).round(1)
-    out["index_stad"] = (100 * out["stad"] / base_c.replace(0, np.nan)).round(1)
-    return out
 
 
 def _cache_file(name: str, data_dir: str, *key: str) -> Path:
@@ -319,21 +248,10 @@ def placebo_share(tests: pd.DataFrame, alpha: float = 0.05, *, by_type: bool = T
     >>> row["n_tests"], row["n_significant"], row["aandeel"]
     (20, 1, 0.05)
     """
-    from scipy import stats
+    from wijklib.monitor.view import significant_share
 
     def row(name: str, p: pd.Series) -> dict[str, object]:
-        p = p.dropna()
-        n, k = int(p.size), int((p < alpha).sum())
-        share = k / n if n else float("nan")
-        z = float(stats.norm.ppf(0.975))
-        if n:
-            centre = (share + z * z / (2 * n)) / (1 + z * z / n)
-            half = z * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-            lo, hi = max(0.0, centre - half), min(1.0, centre + half)
-        else:
-            lo = hi = float("nan")
-        return {"groep": name, "n_tests": n, "n_significant": k, "aandeel": round(share, 4),
-                "ci_low": round(lo, 4), "ci_high": round(hi, 4)}
+        return {"groep": name, **significant_share(p, alpha)}
 
     types = tests[tests["misdrijf_code"] != "totaal"]
     rows = [row("alle misdrijfsoorten", types["p_value"])]
@@ -344,25 +262,6 @@ def placebo_share(tests: pd.DataFrame, alpha: float = 0.05, *, by_type: bool = T
         if not tot.empty:
             rows.append(row("totaal (alle soorten samen)", tot["p_value"]))
     return pd.DataFrame(rows)
-
-
-def its_ward(data_dir: str | Path, gemeente: str, wijk_code: str, start: str, misdrijf_code: str | None = None):
-    """ITS fit (quasi-Poisson, HAC) of one wijk's monthly series (a crime type, or all types together).
-
-    Examples
-    --------
-    >>> from wijklib.config import REFERENCE_DATA_DIR
-    >>> r = its_ward(REFERENCE_DATA_DIR / "thehague_crime", "518", "51807", "2015-01")  # doctest: +SKIP
-    """
-    from wijklib import its
-
-    df = crime(data_dir, gemeente)
-    d = df[df["wijk_code"] == wijk_code]
-    if misdrijf_code is not None:
-        d = d[d["misdrijf_code"] == misdrijf_code]
-    series = d.groupby("maand", as_index=False)["aantal"].sum()
-    return its.fit(series, yname="aantal", tname="maand", start=pd.Timestamp(start), family="quasipoisson",
-                   seasonality=2, cov_type="hac")
 
 
 @functools.lru_cache(maxsize=4)

@@ -1,9 +1,13 @@
 """Run configuration of a report batch: one YAML file per run (``config/demo.yaml``, ``config/thehague.yaml``).
 
-``bron`` selects where the report units and shared data come from: ``demo`` (the wijkraden of the
-synthetic city, evaluated by ``wijklib.monitor``), ``thehague_crime`` (the wijken of a gemeente in the
-police reference data) or ``vast`` (a fixed list ``eenheden`` in the YAML itself, e.g. for a one-off
-report series or tests).
+Every run is a configuration of sources: ``gegevens`` names, per source (``meldingen``, ``politie``,
+``wijkprofiel``, ...), its files (a path or glob relative to ``data_dir``) and optionally the period it
+covers (``dekking``: ``start``, ``end``, ``missing_periods``, ``missing_weeks``). Any subset of sources
+may be delivered; the monitor states which are not. ``geografie`` names the city's geography (absent:
+the package geography of ``wijklib.geo``). ``placebo_start`` (in ``opties``) declares a fictitious start
+for data without a known intervention: every unit in turn is evaluated as if it started then.
+A fixed list ``eenheden`` in the YAML itself (one-off report series, tests) replaces the geography's
+units; such a run evaluates nothing in the parent.
 
 The YAML says *what* to build (which notebook, which geography level, which data, whether the data are
 synthetic); the command line says *for when and where* (year, wards, output folder). Paths in the YAML may
@@ -15,19 +19,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 
 from wijklib import config as wlconfig
 
-Bron = Literal["demo", "thehague_crime", "vast"]
-_BRONNEN = ("demo", "thehague_crime", "vast")
 _KNOWN_KEYS = {
     "naam", "titel", "demodata", "bron", "data_dir", "notebook", "overzicht_notebook", "eenheid",
-    "opties", "bronnen", "monitor_config", "jaar", "eenheden", "geografie",
+    "opties", "bronnen", "monitor_config", "jaar", "eenheden", "gegevens", "geografie",
 }
-_REQUIRED = {"naam", "demodata", "bron", "notebook", "eenheid"}
+_REQUIRED = {"naam", "demodata", "notebook", "eenheid"}
+#: Keys of one source under ``gegevens``.
+_SOURCE_KEYS = {"bestanden", "dekking"}
 
 
 class ConfigError(ValueError):
@@ -48,7 +52,6 @@ class ReportConfig:
     path: Path
     naam: str
     demodata: bool
-    bron: Bron
     notebook: Path
     eenheid: str
     titel: str = "Wijkrapport"
@@ -60,6 +63,10 @@ class ReportConfig:
     bronnen: list[dict[str, str]] = field(default_factory=list)
     #: Fixed list of report units ``(code, naam)`` for ``bron: vast`` (units listed in the YAML itself).
     eenheden: tuple[tuple[str, str], ...] = ()
+    #: Delivered sources: name -> ``{"bestanden": [glob, ...], "dekking": {...}}`` (paths as written).
+    gegevens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The city's geography (``None``: the package geography ``wijklib.geo``); paths resolved.
+    geografie: dict[str, Any] | None = None
 
     def option(self, key: str, default: Any = None) -> Any:
         """One entry of the ``opties:`` mapping (run-specific settings such as a placebo start)."""
@@ -100,8 +107,8 @@ def load_config(path: str | Path) -> ReportConfig:
 
     Examples
     --------
-    >>> load_config("config/thehague.yaml").bron
-    'thehague_crime'
+    >>> sorted(load_config("config/thehague.yaml").gegevens)
+    ['politie']
     """
     file = resolve_path(path)
     if not file.is_file():
@@ -120,19 +127,41 @@ def load_config(path: str | Path) -> ReportConfig:
         raise ConfigError(f"{file}: missing key(s) {sorted(missing)}")
     if not isinstance(raw["demodata"], bool):
         raise ConfigError(f"{file}: key 'demodata' must be true or false, found {raw['demodata']!r}")
-    if raw["bron"] not in _BRONNEN:
-        raise ConfigError(f"{file}: key 'bron' must be one of {list(_BRONNEN)}, found {raw['bron']!r}")
     eenheden = raw.get("eenheden") or []
-    if raw["bron"] == "vast" and not eenheden:
+    # 'bron' used to pick a pipeline per city (demo, thehague_crime); sources are now configured.
+    if "bron" in raw and raw["bron"] != "vast":
+        raise ConfigError(f"{file}: key 'bron' ({raw['bron']!r}) no longer exists: list the delivered sources "
+                          "under 'gegevens' (see config/demo.yaml) and the geography under 'geografie'")
+    if raw.get("bron") == "vast" and not eenheden:
         raise ConfigError(f"{file}: bron 'vast' needs a list 'eenheden' of {{code, naam}} mappings")
     if not isinstance(eenheden, list) or not all(isinstance(e, dict) and "code" in e for e in eenheden):
         raise ConfigError(f"{file}: key 'eenheden' must be a list of mappings with 'code' (and 'naam')")
     for key in ("opties",):
         if key in raw and not isinstance(raw[key], dict):
             raise ConfigError(f"{file}: key {key!r} must be a mapping, found {raw[key]!r}")
+    placebo = (raw.get("opties") or {}).get("placebo_start")
+    if placebo is not None:
+        import re
+
+        try:
+            ok = bool(re.fullmatch(r"\d{4}-\d{2}", str(placebo))) and 1 <= int(str(placebo)[5:]) <= 12
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ConfigError(f"{file}: opties.placebo_start: expected a month 'YYYY-MM' (e.g. \"2015-01\"), "
+                              f"found {placebo!r}")
     bronnen = raw.get("bronnen") or []
     if not isinstance(bronnen, list) or not all(isinstance(b, dict) for b in bronnen):
         raise ConfigError(f"{file}: key 'bronnen' must be a list of mappings (naam, datum, ...)")
+
+    gegevens = _sources(file, raw.get("gegevens"))
+    geografie = raw.get("geografie")
+    if geografie is not None and not isinstance(geografie, dict):
+        raise ConfigError(f"{file}: key 'geografie' must be a mapping (e.g. wijken: <file>), found {geografie!r}")
+    if geografie is not None:
+        geografie = {k: (resolve_path(v) if k in ("wijken", "bestand") else v) for k, v in geografie.items()}
+    if not eenheden and not gegevens:
+        raise ConfigError(f"{file}: no sources: list at least one under 'gegevens' (e.g. politie: {{bestanden: ...}})")
 
     def opt_path(key: str) -> Path | None:
         return resolve_path(raw[key]) if raw.get(key) else None
@@ -142,7 +171,6 @@ def load_config(path: str | Path) -> ReportConfig:
         naam=str(raw["naam"]),
         titel=str(raw.get("titel", "Wijkrapport")),
         demodata=raw["demodata"],
-        bron=raw["bron"],
         notebook=resolve_path(raw["notebook"]),
         eenheid=str(raw["eenheid"]),
         data_dir=opt_path("data_dir"),
@@ -152,4 +180,39 @@ def load_config(path: str | Path) -> ReportConfig:
         opties=dict(raw.get("opties") or {}),
         bronnen=[{str(k): str(v) for k, v in b.items()} for b in bronnen],
         eenheden=tuple((str(e["code"]), str(e.get("naam", e["code"]))) for e in eenheden),
+        gegevens=gegevens,
+        geografie=geografie,
     )
+
+
+def _sources(file: Path, raw: Any) -> dict[str, dict[str, Any]]:
+    """Check the ``gegevens`` mapping: known source names, ``bestanden`` (str or list), ``dekking`` mapping."""
+    from wijklib.report.evaluations import SOURCES
+
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{file}: key 'gegevens' must be a mapping source -> {{bestanden, dekking}}, found {raw!r}")
+    out = {}
+    for name, spec in raw.items():
+        if name not in SOURCES:
+            raise ConfigError(f"{file}: gegevens: unknown source {name!r}; expected some of {list(SOURCES)}")
+        if isinstance(spec, (str, list)):
+            spec = {"bestanden": spec}
+        if not isinstance(spec, dict) or "bestanden" not in spec:
+            raise ConfigError(f"{file}: gegevens.{name}: expected a mapping with 'bestanden' (path or glob), found {spec!r}")
+        extra = set(spec) - _SOURCE_KEYS
+        if extra:
+            raise ConfigError(f"{file}: gegevens.{name}: unknown key(s) {sorted(extra)}; expected some of {sorted(_SOURCE_KEYS)}")
+        files = spec["bestanden"]
+        files = [files] if isinstance(files, str) else files
+        if not isinstance(files, list) or not files or not all(isinstance(f, str) and f.strip() for f in files):
+            raise ConfigError(f"{file}: gegevens.{name}.bestanden: expected a path/glob or a list of them, found {files!r}")
+        dekking = spec.get("dekking")
+        if dekking is not None and not isinstance(dekking, dict):
+            raise ConfigError(f"{file}: gegevens.{name}.dekking: expected a mapping (start, end, missing_periods), "
+                              f"found {dekking!r}")
+        out[str(name)] = {"bestanden": list(files),
+                          "dekking": {k: (str(v) if not isinstance(v, list) else [str(x) for x in v])
+                                      for k, v in (dekking or {}).items()}}
+    return out
