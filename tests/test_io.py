@@ -115,7 +115,7 @@ def test_ragged_rows_name_file_and_separator(tmp_path):
     p.write_text("Wijkraad;Startdatum;Uren per week\ntarwewijk;01-01-2020;3\nbloemhof;01-01-2020;3;4;5\n")
     with pytest.raises(wio.DataError, match=r"x\.csv: rows do not split.*';'") as exc:
         wio.read_table(p, known_headers=["Wijkraad", "Startdatum", "Uren per week"])
-    assert "line 3" in str(exc.value)
+    assert "row 3" in str(exc.value) and "5 fields where the header (row 1) has 3" in str(exc.value)
 
 
 def test_resolve_paths_glob_list_and_errors(tmp_path):
@@ -174,10 +174,16 @@ def test_parse_dates_large_input_uses_distinct_values_and_agrees():
 
 
 def test_parse_decimal_dutch_and_point():
-    out, bad = wio.parse_decimal(pd.Series(["1.234,5", "92345,67", "12.5", " 7 ", "", "-3,25", "1,2,3"]))
+    out, bad = wio.parse_decimal(pd.Series(["1.234,5", "92345,67", "12,5", " 7 ", "", "-3,25", "1,2,3"]))
     assert out[:4].tolist() == [1234.5, 92345.67, 12.5, 7.0]
     assert pd.isna(out[4]) and out[5] == -3.25
     assert bad.tolist() == [False] * 6 + [True]
+    # A decimal point is read as such in a column that uses decimal points ...
+    out, bad = wio.parse_decimal(pd.Series(["12.5", "7", "0.25"]))
+    assert out.tolist() == [12.5, 7.0, 0.25] and not bad.any()
+    # ... but one column holds one format: '12.5' among Dutch decimal commas is refused, not guessed.
+    out, bad = wio.parse_decimal(pd.Series(["1.234,5", "92345,67", "12.5"]))
+    assert bad.tolist() == [False, False, True]
 
 
 def test_parse_int_rejects_fractions():
