@@ -774,6 +774,8 @@ def read_table(
     sheet: str | int | None = None,
     ragged: str = "error",
     file: str | None = None,
+    compact: bool = False,
+    columns: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """Read one export into a DataFrame of strings indexed by spreadsheet row number.
 
@@ -794,6 +796,14 @@ def read_table(
         ``attrs['ragged']`` (problems ``file, row, column, value, reason``) for the caller to report.
     file
         Name of the file in messages (default: the file name).
+    columns
+        Headers the caller uses (compared after :func:`~wijklib.schemas.normalize_header`): only these
+        columns (and unnamed ones) are read, which bounds memory on wide exports. ``attrs['all_columns']``
+        lists every header of the file.
+    compact
+        Hold columns with few distinct values (channel, category, buurt, status) as pandas
+        ``Categorical`` of the same strings: each distinct string is stored once, which is what keeps
+        a 1,000,000-row export within its memory budget (``benchmarks/results/loaders.md``).
 
     Returns
     -------
@@ -867,14 +877,32 @@ def read_table(
     utf16 = encoding.startswith("utf-16")
     source = chunks() if not utf16 else [b"".join(chunks()).decode(encoding).encode("utf-8")]
     counts, blank = _field_counts(source, sep.encode(), hdr)
+    all_columns: list[str] | None = None
+    options = dict(
+        sep=sep, keep_default_na=False, na_filter=False, skip_blank_lines=False, skiprows=hdr, header=None,
+        engine="c", quotechar='"', encoding=encoding, encoding_errors="strict", on_bad_lines="skip",
+        # The widest record decides the columns, so nothing is cut off; the counts say which rows are ragged.
+        names=range(int(counts.max())) if len(counts) else None,
+    )
+    width = int(counts[0]) if len(counts) else 0
+    if columns is not None and len(counts) and not ((counts[1:] != width) & ~blank[1:]).any():
+        # Read only the columns the caller can use (plus unnamed ones, whose values must be reported);
+        # skipped when rows are ragged, so that their messages can show every field.
+        wanted = {normalize_header(c) for c in columns}
+        fields = _split(lines[hdr], sep) if hdr < len(lines) else []
+        if len(fields) == width:
+            keep = [j for j, f in enumerate(fields) if not f.strip() or normalize_header(f) in wanted]
+            if 0 < len(keep) < width:
+                options["usecols"] = keep
+                all_columns = [f.strip() for f in fields]
+    dtype: dict | type = object
+    if compact and len(counts) > 20_000:
+        # Columns that repeat a few values (decided on the first 20,000 rows) are parsed straight into
+        # categories, so that a million cells share a handful of strings.
+        sample = pd.read_csv(path if kind == "text" else gzip.open(path, "rb"), dtype=object, nrows=20_000, **options)
+        dtype = {j: ("category" if sample[j].nunique() <= 2_000 else object) for j in sample.columns}
     try:
-        df = pd.read_csv(
-            path if kind == "text" else gzip.open(path, "rb"), sep=sep, dtype=object, keep_default_na=False,
-            na_filter=False, skip_blank_lines=False, skiprows=hdr, header=None, engine="c", quotechar='"',
-            encoding=encoding, encoding_errors="strict", on_bad_lines="skip",
-            # The widest record decides the columns, so nothing is cut off; the counts say which rows are ragged.
-            names=range(int(counts.max())) if len(counts) else None,
-        )
+        df = pd.read_csv(path if kind == "text" else gzip.open(path, "rb"), dtype=dtype, **options)
         # The header is read as a data row on purpose: with header=0 pandas silently turns the first
         # column into an index when the first data row has one field too many (a stray separator).
     except pd.errors.EmptyDataError as exc:
@@ -893,25 +921,27 @@ def read_table(
             f"{file}: the file's records could not be counted reliably ({len(df)} vs {len(counts)}); "
             "is a quote (\") unbalanced? Save the export again as CSV UTF-8"
         )
-    header = [str(c).strip() for c in df.iloc[0]]
-    width = int(counts[0])
-    named = max((i + 1 for i, c in enumerate(header[:width]) if c), default=0)
+    # Column labels are the fields' positions in the file (all of them, or those kept by usecols).
+    positions = [int(j) for j in df.columns]
+    header = {j: str(v).strip() for j, v in zip(positions, df.iloc[0], strict=True)}
+    named = max((j + 1 for j in positions if j < width and header[j]), default=0)
     df = df.iloc[1:]
     df.index = pd.RangeIndex(hdr + 2, hdr + 2 + len(df), name="row")
     body_counts, body_blank = counts[1:], blank[1:]
-    stray = _ragged_rows(df, body_counts, body_blank, width, header, file, hdr + 1, sep)
-    df = df.iloc[:, :width]
-    df.columns = header[:width]
+    stray = _ragged_rows(df, body_counts, body_blank, width, [header.get(j, "") for j in range(width)],
+                         file, hdr + 1, sep)
+    in_header = [j for j in positions if j < width]
     # Empty columns without a header (a trailing separator on every line) are dropped; a value in one is not.
-    for j in range(width):
+    for j in in_header:
         if not header[j]:
-            vals = df.iloc[:, j]
+            vals = df[j]
             filled = vals != ""
             for rr in vals.index[filled.to_numpy()][:50]:
                 stray.append({"file": file, "row": int(rr), "column": f"column {j + 1}", "value": vals[rr],
                               "reason": f"a value in column {j + 1}, which has no header (header row {hdr + 1})"})
-    if named < width:
-        df = df.iloc[:, [j for j in range(width) if header[j] or j < named]]
+    kept = [j for j in in_header if header[j] or j < named]
+    df = df[kept]
+    df.columns = [header[j] for j in kept]
     _check_separator_consistency(df, sep, file)
     # Completely empty lines (often at the end of an export) are no data, so dropping them loses nothing.
     if body_blank.any():
@@ -924,7 +954,7 @@ def read_table(
             if blank_rows.any():
                 df = df.loc[~blank_rows]
     df.attrs.update(file=file, path=str(path), format="csv", encoding=encoding, encoding_reason=evidence.reason,
-                    sep=sep, header_row=hdr + 1, ragged=stray)
+                    sep=sep, header_row=hdr + 1, ragged=stray, all_columns=all_columns or list(df.columns))
     if detected:
         df.attrs["detected"] = detected
     _raise_ragged(df, ragged)
@@ -939,7 +969,7 @@ def _ragged_rows(df: pd.DataFrame, counts: np.ndarray, blank: np.ndarray, width:
     for k in bad[:1000]:
         row = int(df.index[k])
         n = int(counts[k])
-        fields = df.iloc[k, :n].tolist()
+        fields = [df.iat[k, c] for c, j in enumerate(df.columns) if int(j) < n]
         shown = _short(sep.join(str(f) for f in fields), 60)
         if n < width:
             missing = ", ".join(f"'{h}'" for h in header[n:width][:3])
@@ -1179,34 +1209,42 @@ def _fast_dmy(values: np.ndarray) -> np.ndarray:
     out = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]")
     lengths = np.fromiter((len(v) for v in values), dtype=np.int64, count=len(values))
     for width in _DMY_LAYOUTS:
-        idx = np.flatnonzero(lengths == width)
-        if not len(idx):
-            continue
-        a = np.array(values[idx].tolist(), dtype=f"U{width}").view(np.int32).reshape(-1, width) - ord("0")
-        digits = [0, 1, 3, 4, 6, 7, 8, 9] + ([11, 12, 14, 15] if width == 16 else [])
-        # As unsigned, characters below '0' wrap to huge numbers: one comparison checks 0-9.
-        ok = (a[:, digits].astype(np.uint32) <= 9).all(axis=1)
-        ok &= (a[:, 2] == ord("-") - ord("0")) & (a[:, 5] == ord("-") - ord("0"))
-        if width == 16:
-            ok &= (a[:, 10] == ord(" ") - ord("0")) & (a[:, 13] == ord(":") - ord("0"))
-        day = a[:, 0] * 10 + a[:, 1]
-        month = a[:, 3] * 10 + a[:, 4]
-        year = a[:, 6] * 1000 + a[:, 7] * 100 + a[:, 8] * 10 + a[:, 9]
-        hour = a[:, 11] * 10 + a[:, 12] if width == 16 else np.zeros_like(day)
-        minute = a[:, 14] * 10 + a[:, 15] if width == 16 else np.zeros_like(day)
-        ok &= (month >= 1) & (month <= 12) & (day >= 1) & (hour < 24) & (minute < 60)
-        ok &= day <= _days_in_month(year, month)
-        sel = idx[ok]
-        if not len(sel):
-            continue
-        months = (year[ok] - 1970) * 12 + (month[ok] - 1)
-        stamp = months.astype("datetime64[M]").astype("datetime64[D]") + (day[ok] - 1).astype("timedelta64[D]")
-        out[sel] = (
-            stamp.astype("datetime64[ns]")
-            + hour[ok].astype("timedelta64[h]")
-            + minute[ok].astype("timedelta64[m]")
-        )
+        all_idx = np.flatnonzero(lengths == width)
+        # In blocks: the fixed-width character array takes 4 bytes a character, ~200 MB transient for a
+        # million timestamps at once; blocks keep it to a few MB.
+        for start in range(0, len(all_idx), _DMY_BLOCK):
+            _fast_dmy_block(values, all_idx[start:start + _DMY_BLOCK], width, out)
     return out
+
+
+_DMY_BLOCK = 65_536
+
+
+def _fast_dmy_block(values: np.ndarray, idx: np.ndarray, width: int, out: np.ndarray) -> None:
+    a = np.array(values[idx].tolist(), dtype=f"U{width}").view(np.int32).reshape(-1, width) - ord("0")
+    digits = [0, 1, 3, 4, 6, 7, 8, 9] + ([11, 12, 14, 15] if width == 16 else [])
+    # As unsigned, characters below '0' wrap to huge numbers: one comparison checks 0-9.
+    ok = (a[:, digits].astype(np.uint32) <= 9).all(axis=1)
+    ok &= (a[:, 2] == ord("-") - ord("0")) & (a[:, 5] == ord("-") - ord("0"))
+    if width == 16:
+        ok &= (a[:, 10] == ord(" ") - ord("0")) & (a[:, 13] == ord(":") - ord("0"))
+    day = a[:, 0] * 10 + a[:, 1]
+    month = a[:, 3] * 10 + a[:, 4]
+    year = a[:, 6] * 1000 + a[:, 7] * 100 + a[:, 8] * 10 + a[:, 9]
+    hour = a[:, 11] * 10 + a[:, 12] if width == 16 else np.zeros_like(day)
+    minute = a[:, 14] * 10 + a[:, 15] if width == 16 else np.zeros_like(day)
+    ok &= (month >= 1) & (month <= 12) & (day >= 1) & (hour < 24) & (minute < 60)
+    ok &= day <= _days_in_month(year, month)
+    sel = idx[ok]
+    if not len(sel):
+        return
+    months = (year[ok] - 1970) * 12 + (month[ok] - 1)
+    stamp = months.astype("datetime64[M]").astype("datetime64[D]") + (day[ok] - 1).astype("timedelta64[D]")
+    out[sel] = (
+        stamp.astype("datetime64[ns]")
+        + hour[ok].astype("timedelta64[h]")
+        + minute[ok].astype("timedelta64[m]")
+    )
 
 
 def _days_in_month(year: np.ndarray, month: np.ndarray) -> np.ndarray:
@@ -1352,18 +1390,27 @@ def _fast_numbers(s: pd.Series, joined: str, decimal: str | None):
     if has_dot and (decimal == "," or _AMBIGUOUS_DOT.search(joined)):
         return None
     if has_comma:
-        parts = joined.replace(",", ".").split("\x1f") if len(s) else []
-        text = pd.Series([p or None for p in parts], index=s.index, dtype=object)
+        dotted = joined.replace(",", ".")
+        fast = _floats_of_joined(dotted, len(s))
+        if fast is not None:
+            text = None
+        else:
+            parts = dotted.split("\x1f") if len(s) else []
+            text = pd.Series([p or None for p in parts], index=s.index, dtype=object)
         j = joined.index(",")
         k = joined.count("\x1f", 0, j)
         fmt = _CONVENTION_NAME[","] + f"; evidence: row {s.index[k]} '{s.iloc[k]}'"
     else:
-        text = s.where(s != "", None)
+        fast = _floats_of_joined(joined, len(s))
+        text = None if fast is not None else s.where(s != "", None)
         if has_dot:
             k = joined.count("\x1f", 0, joined.index("."))
             fmt = _CONVENTION_NAME["."] + f"; evidence: row {s.index[k]} '{s.iloc[k]}'"
         else:
             fmt = "whole numbers only" if decimal is None else _CONVENTION_NAME[decimal] + " (declared)"
+    if fast is not None:
+        num = pd.Series(fast, index=s.index)
+        return num, pd.Series(False, index=s.index), pd.Series(np.nan, index=s.index, dtype=object), fmt
     # Only digits, a sign and the decimal point may reach to_numeric ('inf', '1e5', '0x1' are no exports);
     # one search over the joined column decides whether any value needs a closer look.
     if _NOT_NUMERIC_CHAR.search(joined):
@@ -1372,6 +1419,28 @@ def _fast_numbers(s: pd.Series, joined: str, decimal: str | None):
     num = pd.to_numeric(text, errors="coerce").astype("float64")
     bad = num.isna() & text.notna()
     return num, bad, pd.Series(np.nan, index=s.index, dtype=object), fmt
+
+
+_EMPTY_FIELD = re.compile(r"(?:^|(?<=\x1f))(?=\x1f|$)")
+
+
+def _floats_of_joined(joined: str, n: int) -> np.ndarray | None:
+    """Floats of a joined column whose every value is a plain number or empty, without a Python
+    string per value (what keeps a million coordinates within the memory budget); else None.
+
+    Only digits, signs, points and separators may occur; numpy's reader stops at the first value it
+    cannot read ('1.2.3', '-'), so a count short of ``n`` sends the column to the per-value path.
+    """
+    if n == 0 or _NOT_NUMERIC_CHAR.search(joined) or "," in joined:
+        return None
+    text = _EMPTY_FIELD.sub("nan", joined).replace("\x1f", " ")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            out = np.fromstring(text, dtype=np.float64, sep=" ")
+    except ValueError:
+        return None
+    return out if len(out) == n else None
 
 
 def _slow_numbers(s: pd.Series, integer: bool, decimal: str | None):

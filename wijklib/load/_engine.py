@@ -471,19 +471,21 @@ def run(
     clash = len(set(names)) < len(names)
     for path in files:
         # Files are named by their name in messages; only equal names in different folders need the path.
-        raw = wio.read_table(path, known_headers=all_known, ragged="report", file=str(path) if clash else None)
+        raw = wio.read_table(path, known_headers=all_known, ragged="report", file=str(path) if clash else None,
+                             compact=True, columns=all_known)
+        found = raw.attrs.get("all_columns") or list(raw.columns)
         file = raw.attrs["file"]
         use_aliases, use_parse, use_required, use_decimal = aliases, parse, list(required), decimal
         for lay_aliases, lay_parse, lay_required, *lay_opts in layouts.values():
             try:
-                wio.match_headers(list(raw.columns), lay_aliases, file=file, required=lay_required)
+                wio.match_headers(found, lay_aliases, file=file, required=lay_required)
             except wio.DataError:
                 continue
             use_aliases, use_parse, use_required = lay_aliases, lay_parse, lay_required
             if decimal is None and lay_opts:
                 use_decimal = lay_opts[0].get("decimal")
             break
-        cols = wio.match_headers(list(raw.columns), use_aliases, file=file, required=use_required)
+        cols = wio.match_headers(found, use_aliases, file=file, required=use_required)
         if raw.empty:
             raise wio.DataError(
                 f"{file}: the file has a header (row {raw.attrs.get('header_row', 1)}) but no data rows"
@@ -503,7 +505,9 @@ def run(
         info = out.attrs.get("excluded", {})
         for k, v in info.items():
             excluded[k] = excluded.get(k, 0) + int(v)
-        out = out.assign(**{FILE: file, ROW: out.index.to_numpy(dtype="int64")})
+        # In place: a copy of a million-row table is what the memory budget cannot afford.
+        out[FILE] = file
+        out[ROW] = out.index.to_numpy(dtype="int64")
         parts.append(out)
         reports.append(
             {"file": file, "rows": n_in, "format": raw.attrs.get("format"), "encoding": raw.attrs.get("encoding"),
@@ -511,6 +515,8 @@ def run(
              "sheet": raw.attrs.get("sheet"), "sep": raw.attrs.get("sep"), "columns": dict(cols),
              "number_formats": dict(ctx.number_formats), "period": ctx.period_text}
         )
+        # The raw strings are no longer needed: free them before the next file and the validation.
+        del raw, ctx, out
     df = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
     if unique:
         duplicates(df, unique, log, header=headers, what=unique_what)
