@@ -252,3 +252,33 @@ def test_every_source_has_headers_and_schema():
         # One raw header must not mean two canonical columns within a source.
         dup = {k for k in keys if keys.count(k) > 1}
         assert not dup, (source, dup)
+
+
+def test_only_the_columns_a_loader_uses_are_read_but_all_are_listed(tmp_path):
+    p = tmp_path / "x.csv"
+    p.write_text("Wijkraad;Intern kenmerk;Startdatum;Opmerking\ntarwewijk;K1;01-01-2020;vrij\n")
+    df = wio.read_table(p, known_headers=["Wijkraad", "Startdatum"], columns=["wijkraad", "startdatum"])
+    assert list(df.columns) == ["Wijkraad", "Startdatum"]
+    assert df.attrs["all_columns"] == ["Wijkraad", "Intern kenmerk", "Startdatum", "Opmerking"]
+    # With a ragged row every column is read, so that the message can show the whole row.
+    p.write_text("Wijkraad;Intern kenmerk;Startdatum;Opmerking\ntarwewijk;K1;01-01-2020\n")
+    with pytest.raises(wio.DataError, match=r"row 2.*3 field\(s\) where the header \(row 1\) has 4"):
+        wio.read_table(p, columns=["wijkraad", "startdatum"])
+
+
+def test_compact_columns_hold_the_same_strings(tmp_path):
+    p = tmp_path / "x.csv"
+    rows = [f"{'tarwewijk' if i % 2 else 'bloemhof'};{i}" for i in range(25_000)]
+    p.write_text("Wijkraad;Nr\n" + "\n".join(rows) + "\n")
+    a = wio.read_table(p)
+    b = wio.read_table(p, compact=True)
+    assert str(b["Wijkraad"].dtype) == "category" and b["Nr"].dtype == object
+    assert b["Wijkraad"].astype(object).tolist() == a["Wijkraad"].tolist() and b.index.equals(a.index)
+
+
+def test_decide_encoding_reads_every_chunk():
+    # The stray byte sits far beyond the first chunk: the decision uses all of the file.
+    chunks = ["Wijk;Opmerking\nCarnisse;één\n".encode()] + [b"a;b\n" * 1000] * 3 + [b"x;caf\xe9\n"]
+    with pytest.raises(wio.DataError, match=r"mixed encodings.*row 2 holds UTF-8.*row 3003 holds byte 0xE9"):
+        wio.decide_encoding(chunks, "x.csv")
+    assert wio.decide_encoding([b"a;b\n", b"caf\xe9\n"]).encoding == "cp1252"
