@@ -115,7 +115,7 @@ def test_ragged_rows_name_file_and_separator(tmp_path):
     p.write_text("Wijkraad;Startdatum;Uren per week\ntarwewijk;01-01-2020;3\nbloemhof;01-01-2020;3;4;5\n")
     with pytest.raises(wio.DataError, match=r"x\.csv: rows do not split.*';'") as exc:
         wio.read_table(p, known_headers=["Wijkraad", "Startdatum", "Uren per week"])
-    assert "line 3" in str(exc.value)
+    assert "row 3" in str(exc.value) and "5 fields where the header (row 1) has 3" in str(exc.value)
 
 
 def test_resolve_paths_glob_list_and_errors(tmp_path):
@@ -174,10 +174,16 @@ def test_parse_dates_large_input_uses_distinct_values_and_agrees():
 
 
 def test_parse_decimal_dutch_and_point():
-    out, bad = wio.parse_decimal(pd.Series(["1.234,5", "92345,67", "12.5", " 7 ", "", "-3,25", "1,2,3"]))
+    out, bad = wio.parse_decimal(pd.Series(["1.234,5", "92345,67", "12,5", " 7 ", "", "-3,25", "1,2,3"]))
     assert out[:4].tolist() == [1234.5, 92345.67, 12.5, 7.0]
     assert pd.isna(out[4]) and out[5] == -3.25
     assert bad.tolist() == [False] * 6 + [True]
+    # A decimal point is read as such in a column that uses decimal points ...
+    out, bad = wio.parse_decimal(pd.Series(["12.5", "7", "0.25"]))
+    assert out.tolist() == [12.5, 7.0, 0.25] and not bad.any()
+    # ... but one column holds one format: '12.5' among Dutch decimal commas is refused, not guessed.
+    out, bad = wio.parse_decimal(pd.Series(["1.234,5", "92345,67", "12.5"]))
+    assert bad.tolist() == [False, False, True]
 
 
 def test_parse_int_rejects_fractions():
@@ -246,3 +252,33 @@ def test_every_source_has_headers_and_schema():
         # One raw header must not mean two canonical columns within a source.
         dup = {k for k in keys if keys.count(k) > 1}
         assert not dup, (source, dup)
+
+
+def test_only_the_columns_a_loader_uses_are_read_but_all_are_listed(tmp_path):
+    p = tmp_path / "x.csv"
+    p.write_text("Wijkraad;Intern kenmerk;Startdatum;Opmerking\ntarwewijk;K1;01-01-2020;vrij\n")
+    df = wio.read_table(p, known_headers=["Wijkraad", "Startdatum"], columns=["wijkraad", "startdatum"])
+    assert list(df.columns) == ["Wijkraad", "Startdatum"]
+    assert df.attrs["all_columns"] == ["Wijkraad", "Intern kenmerk", "Startdatum", "Opmerking"]
+    # With a ragged row every column is read, so that the message can show the whole row.
+    p.write_text("Wijkraad;Intern kenmerk;Startdatum;Opmerking\ntarwewijk;K1;01-01-2020\n")
+    with pytest.raises(wio.DataError, match=r"row 2.*3 field\(s\) where the header \(row 1\) has 4"):
+        wio.read_table(p, columns=["wijkraad", "startdatum"])
+
+
+def test_compact_columns_hold_the_same_strings(tmp_path):
+    p = tmp_path / "x.csv"
+    rows = [f"{'tarwewijk' if i % 2 else 'bloemhof'};{i}" for i in range(25_000)]
+    p.write_text("Wijkraad;Nr\n" + "\n".join(rows) + "\n")
+    a = wio.read_table(p)
+    b = wio.read_table(p, compact=True)
+    assert str(b["Wijkraad"].dtype) == "category" and b["Nr"].dtype == object
+    assert b["Wijkraad"].astype(object).tolist() == a["Wijkraad"].tolist() and b.index.equals(a.index)
+
+
+def test_decide_encoding_reads_every_chunk():
+    # The stray byte sits far beyond the first chunk: the decision uses all of the file.
+    chunks = ["Wijk;Opmerking\nCarnisse;één\n".encode()] + [b"a;b\n" * 1000] * 3 + [b"x;caf\xe9\n"]
+    with pytest.raises(wio.DataError, match=r"mixed encodings.*row 2 holds UTF-8.*row 3003 holds byte 0xE9"):
+        wio.decide_encoding(chunks, "x.csv")
+    assert wio.decide_encoding([b"a;b\n", b"caf\xe9\n"]).encoding == "cp1252"

@@ -84,14 +84,15 @@ def test_meldingen_cp1252_semicolon(tmp_path):
 
 
 def test_meldingen_several_files_glob_bom_and_xlsx(tmp_path):
-    meldingen_file(tmp_path, MELDINGEN_ROWS[:1], name="meldingen_2020.csv", encoding="utf-8-sig")
-    meldingen_file(tmp_path, MELDINGEN_ROWS[1:2], name="meldingen_2021.csv", sep=",", encoding="cp1252")
-    write_xlsx(tmp_path / "meldingen_2022.xlsx", raw_columns("meldingen"),
+    # Every file's dates lie in the year its name claims (a date outside it is refused).
+    meldingen_file(tmp_path, MELDINGEN_ROWS[:1], name="meldingen_2021_a.csv", encoding="utf-8-sig")
+    meldingen_file(tmp_path, MELDINGEN_ROWS[1:2], name="meldingen_2021_b.csv", sep=",", encoding="cp1252")
+    write_xlsx(tmp_path / "meldingen_2021_c.xlsx", raw_columns("meldingen"),
                [["M-3", dt.datetime(2021, 3, 7, 22, 40), None, "web", "Jeugd", "hangjongeren", "Tarwewijk",
                  None, None, "Open", None]])
     df = load.meldingen(str(tmp_path / "meldingen_*"))
     assert df["melding_id"].tolist() == ["M-1", "M-2", "M-3"]
-    assert df.attrs["files"] == ["meldingen_2020.csv", "meldingen_2021.csv", "meldingen_2022.xlsx"]
+    assert df.attrs["files"] == ["meldingen_2021_a.csv", "meldingen_2021_b.csv", "meldingen_2021_c.xlsx"]
     assert df.loc[2, "categorie"] == "jeugd" and df.loc[2, "buurt_code"] == "BU05991571"
     assert df.loc[2, "ontvangen"] == pd.Timestamp("2021-03-07 22:40")
     # The same three files as a list give the same table.
@@ -348,14 +349,14 @@ def test_bad_wrong_separator_garbage(tmp_path):
                  "'Partner' (partner)", "Columns found: 'Wijkraad#Partner#Kwartaal'")
     # Data rows with more fields than the header: the row is named.
     p.write_text("Wijkraad;Partner;Kwartaal;Vorm;Aantal\ntarwewijk;politie;2023-K2;schouw;3\ntarwewijk;politie;2023-K3;schouw;3;4,5\n")
-    assert_names(error_of(load.netwerk_samenwerking, p), "samen.csv", "line 3", "';'")
+    assert_names(error_of(load.netwerk_samenwerking, p), "samen.csv", "row 3", "';'", "6 fields where the header")
 
 
 def test_bad_unquoted_separator_in_first_row_is_not_shifted(tmp_path):
     # pandas would silently use the first column as an index here and shift every value left.
     p = tmp_path / "overleg.csv"
     p.write_text("Datum,Wijkraad,Soort overleg,Handhaving aanwezig\n12-05-2022,tarwewijk,overleg, extra,ja\n")
-    assert_names(error_of(load.netwerk_overleggen, p), "overleg.csv", "rows do not split", "','")
+    assert_names(error_of(load.netwerk_overleggen, p), "overleg.csv", "row 2", "does not split", "','")
 
 
 def test_bad_boolean_not_ja_nee(tmp_path):

@@ -20,20 +20,22 @@ Examples
 ['2021-03-05 14:07:00', '2021-03-05 00:00:00', 'NaT']
 >>> bad.tolist()
 [False, False, True]
->>> wio.parse_decimal(pd.Series(["1.234,5", "92345,67", "12.5"]))[0].tolist()
+>>> wio.parse_decimal(pd.Series(["1.234,5", "92345,67", "12,5"]))[0].tolist()
 [1234.5, 92345.67, 12.5]
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import glob
 import gzip
-import io as _io
+import itertools
 import re
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,42 +124,199 @@ def resolve_paths(paths: Paths) -> list[Path]:
 
 
 # --------------------------------------------------------------------------------------------
-# Reading
+# Reading: what a file is, its encoding (with evidence), its layout
 # --------------------------------------------------------------------------------------------
-def detect_encoding(data: bytes) -> str:
-    """Encoding of an export: ``utf-16`` (BOM), ``utf-8-sig`` when the bytes are valid UTF-8, else ``cp1252``.
+#: Hostile-file guards. An xlsx is a zip of XML: its declared sizes are checked before anything is
+#: decompressed (zipfile never inflates a member past its declared size), then the sheet's declared
+#: dimension, then rows and cells while reading. A real export beyond these limits belongs in a CSV.
+MAX_XLSX_UNCOMPRESSED = 200 * 2**20
+MAX_XLSX_RATIO = 100
+MAX_XLSX_COLUMNS = 1_000
+MAX_XLSX_CELLS = 10_000_000
+MAX_XLSX_ROWS = 1_048_576
+#: A gzip export is decompressed in streaming passes; these bound what it may expand to.
+MAX_GZIP_UNCOMPRESSED = 4 * 2**30
+MAX_GZIP_RATIO = 200
+_CHUNK = 16 * 2**20
 
-    Windows-1252 decodes almost any byte string, so it is the fall-back, never the first guess.
+# Magic numbers of the files that turn up under a .csv/.xlsx/.xls name.
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_MAGIC: tuple[tuple[bytes, str, str], ...] = (
+    (b"%PDF", "a PDF document", "export the table itself as CSV UTF-8 or .xlsx, not a printout"),
+    (b"BZh", "a bzip2-compressed file", "unpack it and pass the CSV inside"),
+    (b"\xfd7zXZ\x00", "an xz-compressed file", "unpack it and pass the CSV inside"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", "unpack it and pass the CSV or .xlsx inside"),
+    (b"Rar!\x1a\x07", "a RAR archive", "unpack it and pass the CSV or .xlsx inside"),
+    (b"\x89PNG", "a PNG image", "export the table as CSV UTF-8 or .xlsx"),
+    (b"\xff\xd8\xff", "a JPEG image", "export the table as CSV UTF-8 or .xlsx"),
+)
+
+
+def _what_is(head: bytes, path: Path, zip_names: Sequence[str] | None = None) -> tuple[str, str | None]:
+    """(kind, error message or None) of a file from its first bytes: ``xlsx``, ``gzip``, ``text``, ...
+
+    The extension is only a hint: a ``.csv`` that is really a workbook or a gzip file is read as what it
+    is; a file that is none of the readable kinds is refused saying what it is and what to do.
+    """
+    name = path.name
+    if not head:
+        return "empty", f"{name}: empty file (0 bytes); expected a header row and data rows"
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        names = list(zip_names or ())
+        if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
+            return "xlsx", None
+        if "mimetype" in names and b"opendocument.spreadsheet" in head[:200]:
+            return "ods", (f"{name}: is an OpenDocument spreadsheet (.ods), not .xlsx or CSV; "
+                           "open it in LibreOffice and save it as .xlsx or as CSV UTF-8")
+        if any(n.startswith("word/") for n in names):
+            return "docx", f"{name}: is a Word document (.docx), not a table export; export the table as CSV UTF-8 or .xlsx"
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        return "zip", (f"{name}: is a zip archive holding {len(names)} file(s) ({shown or 'none'}), not a "
+                       "CSV or .xlsx; unpack it and pass the export inside")
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip", None
+    if head.startswith(_OLE2):
+        if "EncryptedPackage".encode("utf-16-le") in head or b"EncryptedPackage" in head:
+            return "encrypted", (f"{name}: is a password-protected (encrypted) Excel workbook; remove the "
+                                 "password in Excel (File > Info > Protect workbook) and save it again as .xlsx")
+        return "xls", (f"{name}: is an old Excel 97-2003 workbook (.xls, binary); open it in Excel or "
+                       "LibreOffice and save it as .xlsx or as CSV UTF-8")
+    for magic, what, todo in _MAGIC:
+        if head.startswith(magic):
+            return "binary", f"{name}: is {what}, not a CSV or .xlsx export; {todo}"
+    text = head.lstrip(b"\xef\xbb\xbf\xff\xfe \t\r\n").lower()
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        text = head[2:].decode("utf-16-le" if head[:2] == b"\xff\xfe" else "utf-16-be", "ignore").lstrip().lower().encode()
+    if text.startswith((b"<!doctype html", b"<html", b"<table", b"<head", b"<body", b"<meta")) or (
+        text.startswith(b"<?xml") and b"<html" in text[:2000]
+    ):
+        return "html", (f"{name}: is an HTML page (a web export or a 'save as web page' with a "
+                        f"{path.suffix or 'table'} name), not a spreadsheet; open it in Excel and save it as .xlsx "
+                        "or as CSV UTF-8, or export the table again as CSV")
+    if text.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in text[:4000]:
+        return "xml2003", (f"{name}: is an Excel 2003 XML spreadsheet, not .xlsx; open it in Excel and "
+                           "save it as .xlsx or as CSV UTF-8")
+    if text.startswith(b"{\\rtf"):
+        return "binary", f"{name}: is an RTF document, not a table export; export the table as CSV UTF-8 or .xlsx"
+    return "text", None
+
+
+@dataclass(frozen=True)
+class EncodingEvidence:
+    """The encoding chosen for a text file and why (kept in ``attrs['encoding_reason']``)."""
+
+    encoding: str
+    reason: str
+
+
+
+
+def decide_encoding(chunks: Iterable[bytes], file: str = "file") -> EncodingEvidence:
+    """Encoding of a text export from *all* of its bytes, with the evidence.
+
+    * a BOM decides (UTF-8 or UTF-16);
+    * valid UTF-8 throughout -> UTF-8;
+    * bytes >= 0x80 none of which forms a UTF-8 sequence -> Windows-1252 (which reads latin-1 text too);
+    * valid UTF-8 multi-byte characters *and* bytes invalid as UTF-8 -> :class:`DataError` naming the
+      first bad row: decoding such a file either way turns part of it into mojibake.
+
+    Examples
+    --------
+    >>> decide_encoding(["Coördinaat;x\\n".encode("utf-8")]).encoding
+    'utf-8'
+    >>> decide_encoding(["Coördinaat;x\\n".encode("cp1252")]).encoding
+    'cp1252'
+    """
+    it = iter(chunks)
+    first = next(it, b"")
+    if first.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return EncodingEvidence("utf-16", "UTF-16 byte order mark at the start of the file")
+    if len(first) >= 4 and first[1:2] == b"\x00" and first[3:4] == b"\x00" and first[0:1] != b"\x00":
+        return EncodingEvidence("utf-16-le", "UTF-16 (little-endian) without byte order mark: every second byte is 0")
+    if len(first) >= 4 and first[0:1] == b"\x00" and first[2:3] == b"\x00" and first[1:2] != b"\x00":
+        return EncodingEvidence("utf-16-be", "UTF-16 (big-endian) without byte order mark: every other byte is 0")
+    bom = first.startswith(b"\xef\xbb\xbf")
+    if bom:
+        first = first[3:]  # the mark itself is no evidence about the text
+    dec = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+    n_multi = n_bad = 0
+    first_bad: tuple[int, str] | None = None   # (row, byte shown)
+    first_good: tuple[int, str] | None = None  # (row, character)
+    not1252: tuple[int, int] | None = None
+    lines_before = 0
+    for chunk in itertools.chain([first], it):
+        if chunk.isascii() and not dec.getstate()[0]:
+            lines_before += chunk.count(b"\n")
+            continue
+        text = dec.decode(chunk)
+        if not text.isascii():
+            # Undecodable bytes come back as lone surrogates U+DC80..U+DCFF (surrogateescape).
+            bad = _SURROGATES.findall(text)
+            if bad:
+                n_bad += len(bad)
+                if first_bad is None:
+                    m = _SURROGATES.search(text)
+                    first_bad = (lines_before + text.count("\n", 0, m.start()) + 1, f"0x{ord(m.group()) - 0xDC00:02X}")
+                m = _C1_BYTES.search(text) if not1252 is None else None
+                if m:
+                    not1252 = (lines_before + text.count("\n", 0, m.start()) + 1, ord(m.group()) - 0xDC00)
+            good = _GOOD_NON_ASCII.findall(text)
+            if good:
+                n_multi += len(good)
+                if first_good is None:
+                    m = _GOOD_NON_ASCII.search(text)
+                    first_good = (lines_before + text.count("\n", 0, m.start()) + 1, m.group())
+        lines_before += chunk.count(b"\n")
+    if dec.decode(b"", final=True):
+        n_bad += 1
+        first_bad = first_bad or (lines_before + 1, "an incomplete UTF-8 sequence at the end of the file")
+    if n_bad == 0:
+        if n_multi == 0:
+            return EncodingEvidence("utf-8-sig" if bom else "utf-8", "ASCII only (every byte below 0x80)")
+        return EncodingEvidence(
+            "utf-8-sig" if bom else "utf-8",
+            f"valid UTF-8 throughout ({n_multi} multi-byte character(s), first '{first_good[1]}' in row "
+            f"{first_good[0]}){'; UTF-8 byte order mark' if bom else ''}",
+        )
+    if bom or n_multi:
+        why = "it starts with a UTF-8 byte order mark" if bom else (
+            f"row {first_good[0]} holds UTF-8 ('{first_good[1]}', {n_multi} such character(s))")
+        raise DataError(
+            f"{file}: mixed encodings: {why}, but row {first_bad[0]} holds byte {first_bad[1]}, which is "
+            f"not valid UTF-8 ({n_bad} such byte(s)); decoding the file either way would garble part of "
+            "its text. Fix that row (e.g. retype the character) or save the whole export again as CSV UTF-8"
+        )
+    # Only single bytes >= 0x80 and none forms UTF-8: an 8-bit code page. Latin-1 text is a subset of
+    # Windows-1252 except for the C1 control bytes, which are no text in either.
+    if not1252 is not None:
+        raise DataError(
+            f"{file}: row {not1252[0]} holds byte 0x{not1252[1]:02X}, which is neither UTF-8 nor a character "
+            "in Windows-1252; save the export again as CSV UTF-8"
+        )
+    return EncodingEvidence(
+        "cp1252",
+        f"not UTF-8: {n_bad} byte(s) >= 0x80 and none forms a UTF-8 sequence (first {first_bad[1]} in row "
+        f"{first_bad[0]}); read as Windows-1252",
+    )
+
+
+_SURROGATES = re.compile("[\udc80-\udcff]")
+_C1_BYTES = re.compile("[\udc81\udc8d\udc8f\udc90\udc9d]")
+_GOOD_NON_ASCII = re.compile("[\x80-\udc7f\udd00-\U0010ffff]")
+
+
+def detect_encoding(data: bytes) -> str:
+    """Encoding of an export's bytes: ``utf-16`` (BOM), ``utf-8-sig`` when valid UTF-8, else ``cp1252``.
+
+    See :func:`decide_encoding` for the evidence (and the error for files that mix encodings).
 
     Examples
     --------
     >>> detect_encoding("Coördinaat".encode("utf-8")), detect_encoding("Coördinaat".encode("cp1252"))
     ('utf-8-sig', 'cp1252')
     """
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    try:
-        data.decode("utf-8-sig")
-        return "utf-8-sig"
-    except UnicodeDecodeError:
-        return "cp1252"
-
-
-def _decode(data: bytes, file: str) -> tuple[str, str]:
-    """(encoding, text): UTF-16 with BOM, else UTF-8 (BOM stripped), else Windows-1252 — decoding once."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16", data.decode("utf-16")
-    try:
-        return "utf-8-sig", data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return "cp1252", data.decode("cp1252")
-    except UnicodeDecodeError as exc:
-        raise DataError(
-            f"{file}: text is neither UTF-8 nor Windows-1252 (undecodable byte at position {exc.start}); "
-            "save the export as CSV UTF-8"
-        ) from exc
+    enc = decide_encoding([data]).encoding
+    return "utf-8-sig" if enc == "utf-8" else enc
 
 
 def _header_score(fields: Sequence[str], known: set[str]) -> int:
@@ -217,6 +376,82 @@ def sniff_layout(lines: Sequence[str], known_headers: Iterable[str] = ()) -> tup
     return -best[2], best[3]
 
 
+def _field_counts(
+    chunks: Iterable[bytes], sep: bytes, skip_lines: int, *, cr_only: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fields per record and whether the record is blank, from the raw bytes (quotes respected).
+
+    ``skip_lines`` physical lines (title lines above the header) are passed over; record 0 is the header.
+    A separator or line break between double quotes is content (RFC 4180; a doubled quote keeps the
+    parity), so the parity of the running quote count tells which ones split fields. Works on bytes
+    of UTF-8 and Windows-1252 alike (separators, quotes and line breaks are ASCII in both).
+    """
+    counts: list[np.ndarray] = []
+    blanks: list[np.ndarray] = []
+    parity = 0          # quotes seen so far, mod 2
+    seps_open = 0       # separators of the record still open at the end of the previous chunk
+    nonblank_open = False
+    skipped = 0
+    sep_b, nl, quote, cr = sep[0], 10, 34, 13
+    for chunk in chunks:
+        if not chunk:
+            continue
+        a = np.frombuffer(chunk, dtype=np.uint8)
+        start = 0
+        if skipped < skip_lines:
+            # Title lines are short and unquoted: skip them by line breaks.
+            brk = b"\r" if cr_only else b"\n"
+            while skipped < skip_lines and start < len(chunk):
+                j = chunk.find(brk, start)
+                if j < 0:
+                    start = len(chunk)
+                    break
+                start = j + 1
+                skipped += 1
+            if skipped < skip_lines:
+                continue
+            a = a[start:]
+        if not len(a):
+            continue
+        if cr_only:
+            a = np.where(a == cr, np.uint8(nl), a)
+        nl_pos = np.flatnonzero(a == nl)
+        sep_pos = np.flatnonzero(a == sep_b)
+        q_pos = np.flatnonzero(a == quote)
+        if parity or len(q_pos):
+            # A byte is inside quotes when an odd number of quotes precedes it (this chunk and before).
+            nl_pos = nl_pos[(np.searchsorted(q_pos, nl_pos) + parity) % 2 == 0]
+            sep_pos = sep_pos[(np.searchsorted(q_pos, sep_pos) + parity) % 2 == 0]
+            parity = (parity + len(q_pos)) % 2
+        bounds = np.concatenate([[-1], nl_pos])
+        n_sep = np.diff(np.searchsorted(sep_pos, bounds + 1))
+        # A blank line is empty or holds only the '\r' of a CRLF.
+        length = np.diff(bounds) - 1
+        n_content = length.copy()
+        ends_cr = length >= 1
+        ends_cr[ends_cr] = a[nl_pos[ends_cr] - 1] == cr
+        n_content[ends_cr] -= 1
+        if len(nl_pos):
+            n_sep = n_sep.copy()
+            n_sep[0] += seps_open
+            first_nonblank = n_content[0] > 0 or nonblank_open
+            counts.append(n_sep + 1)
+            nb = n_content > 0
+            nb[0] = first_nonblank
+            blanks.append(~nb)
+            seps_open = int(len(sep_pos) - np.searchsorted(sep_pos, nl_pos[-1]))
+            nonblank_open = bool(len(a) - nl_pos[-1] - 1 > 0 and (a[nl_pos[-1] + 1:] != cr).any())
+        else:
+            seps_open += len(sep_pos)
+            nonblank_open = nonblank_open or bool(((a != cr) & (a != nl)).any())
+    if seps_open or nonblank_open:
+        counts.append(np.array([seps_open + 1]))
+        blanks.append(np.array([not nonblank_open]))
+    if not counts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    return np.concatenate(counts), np.concatenate(blanks)
+
+
 def _cell_to_str(value: object) -> str:
     """Excel cell -> the string a CSV export would have held (dates ISO, whole floats without '.0')."""
     if value is None:
@@ -249,42 +484,235 @@ def _xlsx_header_row(rows: Sequence[Sequence[str]], known: set[str]) -> tuple[in
     return best, best_score
 
 
-def _read_xlsx(path: Path, known_headers: Iterable[str], sheet: str | int | None) -> pd.DataFrame:
+def _col_letter(n: int) -> str:
+    out = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def _check_xlsx_zip(zf: zipfile.ZipFile, file: str) -> None:
+    """Refuse a workbook whose zip would expand beyond the limits, before anything is decompressed."""
+    infos = zf.infolist()
+    total = sum(i.file_size for i in infos)
+    if total > MAX_XLSX_UNCOMPRESSED:
+        big = max(infos, key=lambda i: i.file_size)
+        raise DataError(
+            f"{file}: refused: the workbook expands to {total / 2**20:,.0f} MB of XML (largest part "
+            f"'{big.filename}': {big.file_size / 2**20:,.0f} MB from {big.compress_size / 2**20:,.1f} MB); the limit "
+            f"is {MAX_XLSX_UNCOMPRESSED / 2**20:,.0f} MB. A real export that large belongs in a CSV: save it "
+            "as CSV UTF-8 (or check where the file came from: this is how a zip bomb looks)"
+        )
+    for i in infos:
+        if i.file_size > 2**20 and i.file_size > MAX_XLSX_RATIO * max(i.compress_size, 1):
+            raise DataError(
+                f"{file}: refused: part '{i.filename}' expands {i.file_size / max(i.compress_size, 1):,.0f}-fold "
+                f"({i.compress_size / 2**10:,.0f} KB to {i.file_size / 2**20:,.0f} MB); real sheets compress "
+                f"at most ~{MAX_XLSX_RATIO}-fold. Save the data again as CSV UTF-8 (or check where the file came "
+                "from: this is how a zip bomb looks)"
+            )
+
+
+_DIM = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]{1,3})?(\d+)?(?::([A-Z]{1,3})(\d+))?\"")
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _col_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _check_dimension(ws, file: str) -> None:
+    """Refuse a sheet whose declared dimension is beyond the limits (openpyxl would pad every row to it)."""
+    try:
+        max_row, max_col = ws.max_row, ws.max_column
+    except (ValueError, TypeError):  # no or unreadable <dimension>: the row guards still apply
+        return
+    if not max_row or not max_col:
+        return
+    if max_col > MAX_XLSX_COLUMNS or max_row > MAX_XLSX_ROWS or max_row * max_col > MAX_XLSX_CELLS:
+        ref = f"A1:{_col_letter(max_col)}{max_row}"
+        raise DataError(
+            f"{file} (sheet '{ws.title}'): refused: the sheet declares the range {ref} "
+            f"({max_row:,} rows x {max_col:,} columns = {max_row * max_col:,} cells); the limits are "
+            f"{MAX_XLSX_COLUMNS:,} columns and {MAX_XLSX_CELLS:,} cells. Usually a stray cell far below or to "
+            f"the right of the table (e.g. {_col_letter(max_col)}{max_row}): delete the empty rows and columns "
+            "after the data and save again, or save the sheet as CSV UTF-8"
+        )
+
+
+def _formulas_without_value(zf: zipfile.ZipFile, member: str) -> list[str]:
+    """References of cells holding a formula but no cached value (the workbook was never recalculated)."""
+    from xml.etree.ElementTree import iterparse
+
+    with zf.open(member) as fh:
+        found = False
+        tail = b""
+        while True:
+            block = fh.read(_CHUNK)
+            if not block:
+                break
+            if _FORMULA.search(tail + block):
+                found = True
+                break
+            tail = block[-16:]
+    if not found:
+        return []
+    cells: list[str] = []
+    with zf.open(member) as fh:
+        cell_ref, cell_type, has_f, has_v = None, None, False, False
+        for event, el in iterparse(fh, events=("start", "end")):
+            tag = el.tag.rsplit("}", 1)[-1]
+            if event == "start":
+                if tag == "c":
+                    cell_ref, cell_type, has_f, has_v = el.get("r"), el.get("t"), False, False
+                continue
+            if tag == "f":
+                has_f = True
+            elif tag == "v":
+                # Tools that write formulas without computing them leave <v/> empty; an empty text result
+                # of a computed formula is typed t="str".
+                has_v = bool(el.text) or cell_type == "str"
+            elif tag == "is":
+                has_v = True
+            elif tag == "c":
+                if has_f and not has_v:
+                    cells.append(cell_ref or "?")
+                el.clear()
+            elif tag == "row":
+                el.clear()
+    return cells
+
+
+def _open_workbook(path: Path, file: str):
+    """Guarded read-only openpyxl workbook (any file name: content, not extension, made it an xlsx)."""
     import openpyxl
 
+    fh = open(path, "rb")
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise DataError(f"{path.name}: cannot be opened as an .xlsx workbook ({exc})") from exc
+        with zipfile.ZipFile(fh) as zf:
+            _check_xlsx_zip(zf, file)
+        fh.seek(0)
+        wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+    except DataError:
+        fh.close()
+        raise
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError) as exc:
+        fh.close()
+        raise DataError(f"{file}: refused: cannot be opened as an .xlsx workbook (damaged, incomplete or forged "
+                        f"file: {exc}); open it in Excel or LibreOffice and save it again") from exc
+    return wb, fh
+
+
+def _read_xlsx(path: Path, known_headers: Iterable[str], sheet: str | int | None, file: str | None = None) -> pd.DataFrame:
+    file = file or path.name
+    try:
+        return _read_xlsx_guarded(path, known_headers, sheet, file)
+    except (zipfile.BadZipFile, zlib.error, EOFError, KeyError) as exc:
+        # A part that does not inflate to its declared size (or CRC) is damaged or forged.
+        raise DataError(
+            f"{file}: refused: the workbook is damaged or forged ({type(exc).__name__}: {exc}); a part of it "
+            "expands to something other than it declares. Open it in Excel or LibreOffice and save it again"
+        ) from exc
+
+
+def _read_xlsx_guarded(path: Path, known_headers: Iterable[str], sheet: str | int | None, file: str) -> pd.DataFrame:
+    wb, fh = _open_workbook(path, file)
     try:
         if sheet is not None:
             try:
                 sheets = [wb[sheet] if isinstance(sheet, str) else wb.worksheets[sheet]]
             except (KeyError, IndexError) as exc:
-                raise DataError(f"{path.name}: no sheet {sheet!r}; sheets found: {wb.sheetnames}") from exc
+                raise DataError(f"{file}: no sheet {sheet!r}; sheets found: {wb.sheetnames}") from exc
         else:
             sheets = list(wb.worksheets)
         known = {normalize_header(h) for h in known_headers}
         chosen = None
+        # The header is among the first rows: pick the sheet from those, read only that sheet fully.
         for ws in sheets:
-            rows = [tuple(_cell_to_str(v) for v in r) for r in ws.iter_rows(min_row=1, values_only=True)]
-            hdr, score = _xlsx_header_row(rows, known)
+            if not hasattr(ws, "iter_rows"):  # chart sheets
+                continue
+            _check_dimension(ws, file)
+            ws.reset_dimensions()  # the declared size may lie: read what is there, with our own guards
+            top = [tuple(_cell_to_str(v) for v in r) for r in itertools.islice(ws.iter_rows(values_only=True), 25)]
+            hdr, score = _xlsx_header_row(top, known)
             if chosen is None or score > chosen[0]:
-                chosen = (score, ws.title, rows, hdr)
+                chosen = (score, ws, hdr)
             if known and score == len(known):
                 break
+        if chosen is None:
+            raise DataError(f"{file}: the workbook has no worksheet with cells")
+        _, ws, hdr = chosen
+        title = ws.title
+        rows: list[tuple] = []
+        typed: dict[int, list[int]] = {}
+        cells = 0
+        for i, r in enumerate(ws.iter_rows(values_only=True)):
+            if i >= MAX_XLSX_ROWS:
+                raise DataError(f"{file} (sheet '{title}'): refused: more than {MAX_XLSX_ROWS:,} rows")
+            if len(r) > MAX_XLSX_COLUMNS and any(v is not None for v in r[MAX_XLSX_COLUMNS:]):
+                col = MAX_XLSX_COLUMNS + next(j for j, v in enumerate(r[MAX_XLSX_COLUMNS:]) if v is not None) + 1
+                raise DataError(
+                    f"{file} (sheet '{title}'): refused: row {i + 1} has a cell in column {_col_letter(col)}, "
+                    f"beyond the limit of {MAX_XLSX_COLUMNS:,} columns; delete the stray cells and save again"
+                )
+            cells += len(r)
+            if cells > MAX_XLSX_CELLS:
+                raise DataError(f"{file} (sheet '{title}'): refused: more than {MAX_XLSX_CELLS:,} cells; save it as CSV UTF-8")
+            for j, v in enumerate(r):
+                # Fractional numbers typed in Excel are unambiguous; the number parser must not weigh
+                # their Python spelling ('1.234') as a text format.
+                if isinstance(v, float) and not v.is_integer():
+                    typed.setdefault(j, []).append(i + 1)
+            rows.append(tuple(_cell_to_str(v) for v in r))
+        member = getattr(ws, "_worksheet_path", None)
+        fh.seek(0)
+        uncached: list[str] = []
+        if member:
+            with zipfile.ZipFile(fh) as zf:
+                uncached = _formulas_without_value(zf, member.lstrip("/"))
     finally:
         wb.close()
-    _, title, rows, hdr = chosen
-    if not rows or not any(c.strip() for c in rows[hdr]):
-        raise DataError(f"{path.name} (sheet '{title}'): empty sheet, no header row found")
+        fh.close()
+    if uncached:
+        shown = ", ".join(uncached[:8]) + (f" and {len(uncached) - 8} more" if len(uncached) > 8 else "")
+        raise DataError(
+            f"{file} (sheet '{title}'): {len(uncached)} cell(s) hold a formula without a calculated value "
+            f"(cell {shown}); the workbook was saved without recalculating (e.g. generated by a script). "
+            "Open it in Excel or LibreOffice, let it recalculate, and save it again (or paste the values)"
+        )
+    if not rows or hdr >= len(rows) or not any(c.strip() for c in rows[hdr]):
+        raise DataError(f"{file} (sheet '{title}'): empty sheet, no header row found")
     header = [c.strip() for c in rows[hdr]]
-    # Trailing unnamed columns are formatting leftovers; keep named columns only.
+    # Trailing unnamed columns are formatting leftovers when empty; a value there is reported below.
     width = max((i + 1 for i, c in enumerate(header) if c), default=0)
-    body = [list(r[:width]) + [""] * (width - len(r)) for r in rows[hdr + 1:]]
-    df = pd.DataFrame(body, columns=header[:width], dtype=str)
+    body = rows[hdr + 1:]
+    stray: list[dict] = []
+    for k, r in enumerate(body):
+        for j in range(width, len(r)):
+            if r[j].strip():
+                stray.append({"file": file, "row": hdr + 2 + k, "column": _col_letter(j + 1),
+                              "value": r[j], "reason": f"a value in column {_col_letter(j + 1)}, which has no header "
+                              f"(the header row {hdr + 1} ends at column {_col_letter(width)})"})
+    body = [list(r[:width]) + [""] * (width - len(r)) for r in body]
+    df = pd.DataFrame(body, columns=header[:width], dtype=object)
     df.index = pd.RangeIndex(hdr + 2, hdr + 2 + len(df), name="row")
-    df.attrs.update(file=path.name, path=str(path), format="xlsx", sheet=title, header_row=hdr + 1)
+    for j, name in enumerate(header[:width]):
+        if not name:
+            vals = df.iloc[:, j]
+            for rr in vals.index[vals.str.strip() != ""][:50]:
+                stray.append({"file": file, "row": int(rr), "column": _col_letter(j + 1), "value": vals[rr],
+                              "reason": f"a value in column {_col_letter(j + 1)}, which has no header"})
+    df.attrs.update(
+        file=file, path=str(path), format="xlsx", sheet=title, header_row=hdr + 1,
+        typed_numbers={header[j]: tuple(x for x in rows_ if x > hdr + 1) for j, rows_ in typed.items() if j < width},
+        ragged=stray,
+    )
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        df.attrs["detected"] = f"an .xlsx workbook named {path.suffix or '(no extension)'}"
     return df
 
 
@@ -308,33 +736,87 @@ def _check_separator_consistency(df: pd.DataFrame, sep: str, file: str) -> None:
             )
 
 
+def _gzip_chunks(path: Path, file: str):
+    """Decompressed chunks of a gzip file, refusing a bomb (size or ratio) while streaming."""
+    packed = max(path.stat().st_size, 1)
+    total = 0
+    try:
+        with gzip.open(path, "rb") as fh:
+            while True:
+                block = fh.read(_CHUNK)
+                if not block:
+                    return
+                total += len(block)
+                if total > MAX_GZIP_UNCOMPRESSED or (total > 64 * 2**20 and total > MAX_GZIP_RATIO * packed):
+                    raise DataError(
+                        f"{file}: refused: the gzip file expands beyond {total / 2**20:,.0f} MB from "
+                        f"{packed / 2**20:,.1f} MB (more than {MAX_GZIP_RATIO}-fold); not a plausible export "
+                        "(check where the file came from), or unpack it yourself and pass the CSV"
+                    )
+                yield block
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DataError(f"{file}: not a valid gzip file ({exc}); unpack it (or download it again)") from exc
+
+
+def _file_chunks(path: Path):
+    with open(path, "rb") as fh:
+        while True:
+            block = fh.read(_CHUNK)
+            if not block:
+                return
+            yield block
+
+
 def read_table(
     path: PathLike,
     *,
     known_headers: Iterable[str] = (),
     sheet: str | int | None = None,
+    ragged: str = "error",
+    file: str | None = None,
+    compact: bool = False,
+    columns: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """Read one export into a DataFrame of strings indexed by spreadsheet row number.
 
     Parameters
     ----------
     path
-        ``.csv``/``.txt``/``.tsv`` (optionally ``.gz``) or ``.xlsx``.
+        A CSV/text export (optionally gzip-compressed) or an ``.xlsx`` workbook. What the file *is*
+        decides how it is read, not its name: a workbook named ``.csv`` is read as a workbook, a CSV
+        named ``.xlsx`` as text; HTML pages, old ``.xls``, zip archives, PDFs and empty files are
+        refused saying what they are and what to do.
     known_headers
         Headers the file may hold; used to find the header line and the separator.
     sheet
         Worksheet name or position for ``.xlsx`` (default: the sheet whose header matches best).
+    ragged
+        Rows with fewer or more fields than the header (a separator missing or too many): ``"error"``
+        (default) raises :class:`DataError` naming them; ``"report"`` leaves them in
+        ``attrs['ragged']`` (problems ``file, row, column, value, reason``) for the caller to report.
+    file
+        Name of the file in messages (default: the file name).
+    columns
+        Headers the caller uses (compared after :func:`~wijklib.schemas.normalize_header`): only these
+        columns (and unnamed ones) are read, which bounds memory on wide exports. ``attrs['all_columns']``
+        lists every header of the file.
+    compact
+        Hold columns with few distinct values (channel, category, buurt, status) as pandas
+        ``Categorical`` of the same strings: each distinct string is stored once, which is what keeps
+        a 1,000,000-row export within its memory budget (``benchmarks/results/loaders.md``).
 
     Returns
     -------
     DataFrame with every cell as ``str`` (empty cell = ``""``), index ``row`` = the row number as a
     spreadsheet shows it (header = row 1 unless title lines precede it), fully empty rows removed.
-    ``attrs`` hold ``file``, ``format``, ``encoding``, ``sep``, ``header_row``.
+    ``attrs`` hold ``file``, ``format``, ``encoding`` and ``encoding_reason`` (the evidence),
+    ``sep``, ``header_row``, ``ragged``, and ``detected`` when the content differs from the name.
 
     Raises
     ------
     DataError
-        Empty file, no header, binary content or rows that do not split into the header's columns.
+        Empty file, not a table, mixed encodings, hostile workbooks, formulas without values, or
+        (with ``ragged="error"``) rows that do not split into the header's columns.
 
     Examples
     --------
@@ -346,58 +828,178 @@ def read_table(
     ('cp1252', ';', '91,5')
     """
     path = Path(path)
+    file = file or path.name
     known_headers = list(known_headers)
-    data = path.read_bytes()
-    if path.suffix.lower() == ".gz":
+    with open(path, "rb") as fh:
+        head = fh.read(65536)
+    zip_names = None
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise DataError(f"{path.name}: not a valid gzip file ({exc})") from exc
-    if path.suffix.lower() in (".xlsx", ".xlsm") or data[:4] == b"PK\x03\x04":
-        return _read_xlsx(path, known_headers, sheet)
-    if path.suffix.lower() == ".xls":
-        raise DataError(f"{path.name}: old .xls workbooks are not supported; save it as .xlsx or .csv")
-    if not data.strip():
-        raise DataError(f"{path.name}: empty file (0 data bytes); expected a header row and data rows")
-    encoding, text = _decode(data, path.name)
-    if "\x00" in text[:10000]:
-        raise DataError(f"{path.name}: binary content, not a text export (NUL bytes found)")
-    # Only the top of the file is needed to find the header and the separator.
-    lines = text[:200_000].splitlines()[:25]
+            with zipfile.ZipFile(path) as zf:
+                zip_names = zf.namelist()
+        except zipfile.BadZipFile as exc:
+            raise DataError(f"{file}: starts like a zip/.xlsx file but is damaged ({exc}); save it again") from exc
+    kind, problem = _what_is(head, path, zip_names)
+    if problem:
+        raise DataError(problem)
+    if kind == "xlsx":
+        df = _read_xlsx(path, known_headers, sheet, file)
+        _raise_ragged(df, ragged)
+        return df
+    detected = None
+    if kind == "gzip":
+        chunks = lambda: _gzip_chunks(path, file)  # noqa: E731
+        inner = next(chunks(), b"")
+        ikind, iproblem = _what_is(inner[:65536], Path(path.stem))
+        if ikind != "text" or iproblem:
+            raise DataError(f"{file}: a gzip file holding {iproblem.split(': ', 1)[-1] if iproblem else ikind}; "
+                            "unpack it and pass the CSV or .xlsx inside")
+        head = inner[:262144]
+        if not path.name.lower().endswith(".gz"):
+            detected = f"gzip-compressed text named {path.suffix or '(no extension)'}"
+    else:
+        chunks = lambda: _file_chunks(path)  # noqa: E731
+        if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+            detected = f"a text (CSV) file named {path.suffix}"
+        with open(path, "rb") as fh:
+            head = fh.read(262144)
+    if not head.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise DataError(f"{file}: empty file (only blank lines or spaces); expected a header row and data rows")
+    evidence = decide_encoding(chunks(), file)
+    encoding = evidence.encoding
+    top = head.decode(encoding, errors="replace")
+    if "\x00" in top[:10000]:
+        raise DataError(f"{file}: binary content, not a text export (NUL bytes found)")
+    # Only the top of the file is needed to find the header and the separator. pandas counts lines by
+    # '\n' (and a lone '\r'), so split the same way rather than with str.splitlines.
+    lines = re.split(r"\r\n|\n|\r", top)[:25]
     hdr, sep = sniff_layout(lines, known_headers)
+    utf16 = encoding.startswith("utf-16")
+    source = chunks() if not utf16 else [b"".join(chunks()).decode(encoding).encode("utf-8")]
+    counts, blank = _field_counts(source, sep.encode(), hdr)
+    all_columns: list[str] | None = None
+    options = dict(
+        sep=sep, keep_default_na=False, na_filter=False, skip_blank_lines=False, skiprows=hdr, header=None,
+        engine="c", quotechar='"', encoding=encoding, encoding_errors="strict", on_bad_lines="skip",
+        # The widest record decides the columns, so nothing is cut off; the counts say which rows are ragged.
+        names=range(int(counts.max())) if len(counts) else None,
+    )
+    width = int(counts[0]) if len(counts) else 0
+    if columns is not None and len(counts) and not ((counts[1:] != width) & ~blank[1:]).any():
+        # Read only the columns the caller can use (plus unnamed ones, whose values must be reported);
+        # skipped when rows are ragged, so that their messages can show every field.
+        wanted = {normalize_header(c) for c in columns}
+        fields = _split(lines[hdr], sep) if hdr < len(lines) else []
+        if len(fields) == width:
+            keep = [j for j, f in enumerate(fields) if not f.strip() or normalize_header(f) in wanted]
+            if 0 < len(keep) < width:
+                options["usecols"] = keep
+                all_columns = [f.strip() for f in fields]
+    dtype: dict | type = object
+    if compact and len(counts) > 20_000:
+        # Columns that repeat a few values (decided on the first 20,000 rows) are parsed straight into
+        # categories, so that a million cells share a handful of strings.
+        sample = pd.read_csv(path if kind == "text" else gzip.open(path, "rb"), dtype=object, nrows=20_000, **options)
+        dtype = {j: ("category" if sample[j].nunique() <= 2_000 else object) for j in sample.columns}
     try:
-        df = pd.read_csv(
-            _io.StringIO(text), sep=sep, dtype=object, keep_default_na=False, na_filter=False,
-            skip_blank_lines=False, skiprows=hdr, header=None, engine="c", quotechar='"',
-        )
+        df = pd.read_csv(path if kind == "text" else gzip.open(path, "rb"), dtype=dtype, **options)
         # The header is read as a data row on purpose: with header=0 pandas silently turns the first
-        # column into an index when the first data row has one field too many (a stray separator),
-        # shifting every value one column to the left. As a data row it fixes the field count instead.
+        # column into an index when the first data row has one field too many (a stray separator).
     except pd.errors.EmptyDataError as exc:
-        raise DataError(f"{path.name}: empty file, no header row found") from exc
+        raise DataError(f"{file}: empty file, no header row found") from exc
     except pd.errors.ParserError as exc:
         raise DataError(
-            f"{path.name}: rows do not split into the header's columns with separator {sep!r} "
-            f"({exc}; line numbers count from the header line {hdr + 1}). Is the separator mixed, "
-            "or is a text field with that separator not quoted?"
+            f"{file}: rows do not split into the header's columns with separator {sep!r} ({exc}); is a text "
+            "field with that separator not quoted?"
         ) from exc
+    except UnicodeDecodeError as exc:  # pragma: no cover - decide_encoding read every byte already
+        raise DataError(f"{file}: cannot be decoded as {encoding} ({exc})") from exc
     if df.empty:
-        raise DataError(f"{path.name}: empty file, no header row found")
-    df.columns = [str(c).strip() for c in df.iloc[0]]
+        raise DataError(f"{file}: empty file, no header row found")
+    if len(df) != len(counts):
+        raise DataError(  # pragma: no cover - the two readers must agree on the records
+            f"{file}: the file's records could not be counted reliably ({len(df)} vs {len(counts)}); "
+            "is a quote (\") unbalanced? Save the export again as CSV UTF-8"
+        )
+    # Column labels are the fields' positions in the file (all of them, or those kept by usecols).
+    positions = [int(j) for j in df.columns]
+    header = {j: str(v).strip() for j, v in zip(positions, df.iloc[0], strict=True)}
+    named = max((j + 1 for j in positions if j < width and header[j]), default=0)
     df = df.iloc[1:]
     df.index = pd.RangeIndex(hdr + 2, hdr + 2 + len(df), name="row")
-    _check_separator_consistency(df, sep, path.name)
+    body_counts, body_blank = counts[1:], blank[1:]
+    stray = _ragged_rows(df, body_counts, body_blank, width, [header.get(j, "") for j in range(width)],
+                         file, hdr + 1, sep)
+    in_header = [j for j in positions if j < width]
+    # Empty columns without a header (a trailing separator on every line) are dropped; a value in one is not.
+    for j in in_header:
+        if not header[j]:
+            vals = df[j]
+            filled = vals != ""
+            for rr in vals.index[filled.to_numpy()][:50]:
+                stray.append({"file": file, "row": int(rr), "column": f"column {j + 1}", "value": vals[rr],
+                              "reason": f"a value in column {j + 1}, which has no header (header row {hdr + 1})"})
+    kept = [j for j in in_header if header[j] or j < named]
+    df = df[kept]
+    df.columns = [header[j] for j in kept]
+    _check_separator_consistency(df, sep, file)
     # Completely empty lines (often at the end of an export) are no data, so dropping them loses nothing.
+    if body_blank.any():
+        df = df.loc[~body_blank]
     if len(df.columns) and len(df):
-        # Check the first column everywhere and the other columns only where it is empty.
         maybe = (df.iloc[:, 0] == "").to_numpy()
         if maybe.any():
-            blank = np.zeros(len(df), dtype=bool)
-            blank[maybe] = (df.iloc[maybe] == "").all(axis=1).to_numpy()
-            if blank.any():
-                df = df.loc[~blank]
-    df.attrs.update(file=path.name, path=str(path), format="csv", encoding=encoding, sep=sep, header_row=hdr + 1)
+            blank_rows = np.zeros(len(df), dtype=bool)
+            blank_rows[maybe] = (df.iloc[maybe] == "").all(axis=1).to_numpy()
+            if blank_rows.any():
+                df = df.loc[~blank_rows]
+    df.attrs.update(file=file, path=str(path), format="csv", encoding=encoding, encoding_reason=evidence.reason,
+                    sep=sep, header_row=hdr + 1, ragged=stray, all_columns=all_columns or list(df.columns))
+    if detected:
+        df.attrs["detected"] = detected
+    _raise_ragged(df, ragged)
     return df
+
+
+def _ragged_rows(df: pd.DataFrame, counts: np.ndarray, blank: np.ndarray, width: int, header: list[str],
+                 file: str, header_row: int, sep: str) -> list[dict]:
+    """Problems for records with fewer or more fields than the header (blank lines are no records)."""
+    bad = np.flatnonzero((counts != width) & ~blank)
+    out: list[dict] = []
+    for k in bad[:1000]:
+        row = int(df.index[k])
+        n = int(counts[k])
+        fields = [df.iat[k, c] for c, j in enumerate(df.columns) if int(j) < n]
+        shown = _short(sep.join(str(f) for f in fields), 60)
+        if n < width:
+            missing = ", ".join(f"'{h}'" for h in header[n:width][:3])
+            reason = (f"does not split into the header's columns with separator {sep!r}: "
+                      f"{n} field(s) where the header (row {header_row}) has {width}: a separator is missing "
+                      f"or the row was cut off ({missing} would be empty); expected {width} fields")
+            column = header[n] if n < len(header) else f"column {n + 1}"
+        else:
+            extra = [v for v in fields[width:] if str(v).strip()]
+            reason = (f"does not split into the header's columns with separator {sep!r}: "
+                      f"{n} fields where the header (row {header_row}) has {width}: a separator too many (an "
+                      f"unquoted separator in a text or a decimal comma in a comma-separated file?); extra "
+                      f"value(s) {', '.join(repr(_short(v, 20)) for v in extra[:3]) or '(empty)'}; expected {width} fields")
+            column = f"column {width + 1}"
+        out.append({"file": file, "row": row, "column": column, "value": shown, "reason": reason})
+    return out
+
+
+def _raise_ragged(df: pd.DataFrame, ragged: str) -> None:
+    stray = df.attrs.get("ragged") or []
+    if ragged == "report" or not stray:
+        return
+    log = ProblemLog()
+    log.add_frame(pd.DataFrame(stray))
+    how = f" with separator {df.attrs['sep']!r}" if df.attrs.get("sep") else ""
+    raise DataError(
+        f"{df.attrs.get('file')}: rows do not split into the header's columns{how}:\n"
+        + log.message(lenient_hint=False).split("\n", 1)[1],
+        problems=log.frame(),
+    )
 
 
 def match_headers(
@@ -515,7 +1117,9 @@ def parse_dates(
 ) -> tuple[pd.Series, pd.Series]:
     """Parse Dutch and ISO dates (with or without time), vectorised: one format at a time.
 
-    Returns ``(datetime64[ns] Series, bad)``; empty cells are NaT and not bad.
+    Returns ``(datetime64[ns] Series, bad)``; empty cells are NaT and not bad. Two-digit years are
+    read the Python way (00-68 -> 20xx); loaders accept them only with evidence, see
+    :func:`parse_dates_detail`.
 
     Examples
     --------
@@ -523,9 +1127,73 @@ def parse_dates(
     >>> [str(x) for x in d], bad.tolist()
     (['2017-02-01 00:00:00', 'NaT', '2017-02-01 09:05:00', 'NaT'], [False, False, False, True])
     """
+    out, bad, _ = parse_dates_detail(raw, formats, stripped=stripped)
+    return out, bad
+
+
+def parse_dates_detail(
+    raw: pd.Series, formats: Sequence[str] = DATE_FORMATS, *, stripped: bool = False
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """:func:`parse_dates` plus a mask of the values read with a two-digit year (``15-06-00``).
+
+    Examples
+    --------
+    >>> parse_dates_detail(pd.Series(["15-06-00", "15-06-2000"]))[2].tolist()
+    [True, False]
+    """
     if len(raw) > 64:
         return map_unique(raw, lambda u: _parse_dates(u, formats))
     return _parse_dates(raw, formats)
+
+
+def period_from_name(name: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The period a file name claims: one year (``meldingen_2025.csv``) or a range (``..._2011_2017``).
+
+    Returns ``(start, end)`` with ``end`` exclusive, or None when the name holds no year or years
+    that do not form one period.
+
+    Examples
+    --------
+    >>> period_from_name("meldingen_2025.csv")
+    (Timestamp('2025-01-01 00:00:00'), Timestamp('2026-01-01 00:00:00'))
+    >>> period_from_name("thehague_crime_2011_2017.csv.gz")[1].year
+    2018
+    >>> period_from_name("export_v2.csv") is None
+    True
+    """
+    years = sorted({int(y) for y in re.findall(r"(?<!\d)(19[89]\d|20\d\d)(?!\d)", name)})
+    if not years or len(years) > 2:
+        return None
+    return pd.Timestamp(years[0], 1, 1), pd.Timestamp(years[-1] + 1, 1, 1)
+
+
+def as_period(period: object) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """A declared period -> ``(start, end exclusive)``: a year (2025 or "2025"), "2024-2025",
+    a ``(start, end)`` pair of dates (end inclusive), or a pandas Period.
+
+    Examples
+    --------
+    >>> as_period(2025)[1]
+    Timestamp('2026-01-01 00:00:00')
+    >>> as_period(("2025-03-01", "2025-06-30"))[1]
+    Timestamp('2025-07-01 00:00:00')
+    """
+    if period is None:
+        return None
+    if isinstance(period, pd.Period):
+        return period.start_time.normalize(), (period.end_time + pd.Timedelta(1)).normalize()
+    if isinstance(period, (int, np.integer)):
+        return pd.Timestamp(int(period), 1, 1), pd.Timestamp(int(period) + 1, 1, 1)
+    if isinstance(period, str):
+        m = re.fullmatch(r"\s*(\d{4})\s*(?:[-/]|t/m|tot)?\s*(\d{4})?\s*", period)
+        if m:
+            a, b = int(m.group(1)), int(m.group(2) or m.group(1))
+            return pd.Timestamp(min(a, b), 1, 1), pd.Timestamp(max(a, b) + 1, 1, 1)
+        raise ValueError(f"period {period!r}: expected a year ('2025'), a range ('2024-2025') or (start, end) dates")
+    if isinstance(period, (tuple, list)) and len(period) == 2:
+        start, end = pd.Timestamp(period[0]), pd.Timestamp(period[1])
+        return start.normalize(), end.normalize() + pd.Timedelta(days=1)
+    raise ValueError(f"period {period!r}: expected a year ('2025'), a range ('2024-2025') or (start, end) dates")
 
 
 _DMY_LAYOUTS = {16: "dd-mm-yyyy HH:MM", 10: "dd-mm-yyyy"}
@@ -541,34 +1209,42 @@ def _fast_dmy(values: np.ndarray) -> np.ndarray:
     out = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]")
     lengths = np.fromiter((len(v) for v in values), dtype=np.int64, count=len(values))
     for width in _DMY_LAYOUTS:
-        idx = np.flatnonzero(lengths == width)
-        if not len(idx):
-            continue
-        a = np.array(values[idx].tolist(), dtype=f"U{width}").view(np.int32).reshape(-1, width) - ord("0")
-        digits = [0, 1, 3, 4, 6, 7, 8, 9] + ([11, 12, 14, 15] if width == 16 else [])
-        # As unsigned, characters below '0' wrap to huge numbers: one comparison checks 0-9.
-        ok = (a[:, digits].astype(np.uint32) <= 9).all(axis=1)
-        ok &= (a[:, 2] == ord("-") - ord("0")) & (a[:, 5] == ord("-") - ord("0"))
-        if width == 16:
-            ok &= (a[:, 10] == ord(" ") - ord("0")) & (a[:, 13] == ord(":") - ord("0"))
-        day = a[:, 0] * 10 + a[:, 1]
-        month = a[:, 3] * 10 + a[:, 4]
-        year = a[:, 6] * 1000 + a[:, 7] * 100 + a[:, 8] * 10 + a[:, 9]
-        hour = a[:, 11] * 10 + a[:, 12] if width == 16 else np.zeros_like(day)
-        minute = a[:, 14] * 10 + a[:, 15] if width == 16 else np.zeros_like(day)
-        ok &= (month >= 1) & (month <= 12) & (day >= 1) & (hour < 24) & (minute < 60)
-        ok &= day <= _days_in_month(year, month)
-        sel = idx[ok]
-        if not len(sel):
-            continue
-        months = (year[ok] - 1970) * 12 + (month[ok] - 1)
-        stamp = months.astype("datetime64[M]").astype("datetime64[D]") + (day[ok] - 1).astype("timedelta64[D]")
-        out[sel] = (
-            stamp.astype("datetime64[ns]")
-            + hour[ok].astype("timedelta64[h]")
-            + minute[ok].astype("timedelta64[m]")
-        )
+        all_idx = np.flatnonzero(lengths == width)
+        # In blocks: the fixed-width character array takes 4 bytes a character, ~200 MB transient for a
+        # million timestamps at once; blocks keep it to a few MB.
+        for start in range(0, len(all_idx), _DMY_BLOCK):
+            _fast_dmy_block(values, all_idx[start:start + _DMY_BLOCK], width, out)
     return out
+
+
+_DMY_BLOCK = 65_536
+
+
+def _fast_dmy_block(values: np.ndarray, idx: np.ndarray, width: int, out: np.ndarray) -> None:
+    a = np.array(values[idx].tolist(), dtype=f"U{width}").view(np.int32).reshape(-1, width) - ord("0")
+    digits = [0, 1, 3, 4, 6, 7, 8, 9] + ([11, 12, 14, 15] if width == 16 else [])
+    # As unsigned, characters below '0' wrap to huge numbers: one comparison checks 0-9.
+    ok = (a[:, digits].astype(np.uint32) <= 9).all(axis=1)
+    ok &= (a[:, 2] == ord("-") - ord("0")) & (a[:, 5] == ord("-") - ord("0"))
+    if width == 16:
+        ok &= (a[:, 10] == ord(" ") - ord("0")) & (a[:, 13] == ord(":") - ord("0"))
+    day = a[:, 0] * 10 + a[:, 1]
+    month = a[:, 3] * 10 + a[:, 4]
+    year = a[:, 6] * 1000 + a[:, 7] * 100 + a[:, 8] * 10 + a[:, 9]
+    hour = a[:, 11] * 10 + a[:, 12] if width == 16 else np.zeros_like(day)
+    minute = a[:, 14] * 10 + a[:, 15] if width == 16 else np.zeros_like(day)
+    ok &= (month >= 1) & (month <= 12) & (day >= 1) & (hour < 24) & (minute < 60)
+    ok &= day <= _days_in_month(year, month)
+    sel = idx[ok]
+    if not len(sel):
+        return
+    months = (year[ok] - 1970) * 12 + (month[ok] - 1)
+    stamp = months.astype("datetime64[M]").astype("datetime64[D]") + (day[ok] - 1).astype("timedelta64[D]")
+    out[sel] = (
+        stamp.astype("datetime64[ns]")
+        + hour[ok].astype("timedelta64[h]")
+        + minute[ok].astype("timedelta64[m]")
+    )
 
 
 def _days_in_month(year: np.ndarray, month: np.ndarray) -> np.ndarray:
@@ -577,12 +1253,13 @@ def _days_in_month(year: np.ndarray, month: np.ndarray) -> np.ndarray:
     return ((first + 1).astype("datetime64[D]") - first.astype("datetime64[D]")).astype(np.int64)
 
 
-def _parse_dates(raw: pd.Series, formats: Sequence[str]) -> tuple[pd.Series, pd.Series]:
+def _parse_dates(raw: pd.Series, formats: Sequence[str]) -> tuple[pd.Series, pd.Series, pd.Series]:
     s = clean_text(raw)
     values = s.to_numpy(dtype=object)
     fast = _fast_dmy(values)
     out = pd.Series(fast, index=s.index, dtype="datetime64[ns]")
     todo = pd.Series((values != "") & np.isnat(fast), index=s.index)
+    two = pd.Series(False, index=s.index)
     for fmt in formats:
         if not todo.any():
             break
@@ -591,62 +1268,300 @@ def _parse_dates(raw: pd.Series, formats: Sequence[str]) -> tuple[pd.Series, pd.
         if ok.any():
             out.loc[ok[ok].index] = parsed[ok].astype("datetime64[ns]")
             todo.loc[ok[ok].index] = False
-    return out, todo
+            if "%y" in fmt:
+                two.loc[ok[ok].index] = True
+    return out, todo, two
 
 
-def parse_decimal(raw: pd.Series, *, stripped: bool = False) -> tuple[pd.Series, pd.Series]:
-    """Numbers with a decimal comma or point, Dutch thousands dots allowed when a comma is present.
+# Number spellings, classified per value; the column's convention is decided from all of them.
+_NUM_CLASSES: tuple[tuple[str, str], ...] = (
+    ("int", r"[-+]?\d+"),
+    ("dot1", r"[-+]?\d{1,3}\.\d{3}"),             # 1.234: thousands dot or decimal point?
+    ("dotN", r"[-+]?\d{1,3}(?:\.\d{3}){2,}"),     # 1.234.567: thousands dots (Dutch)
+    ("comma1", r"[-+]?\d{1,3},\d{3}"),            # 1,234: decimal comma or thousands comma?
+    ("commaN", r"[-+]?\d{1,3}(?:,\d{3}){2,}"),    # 1,234,567: thousands commas (English)
+    ("nl", r"[-+]?(?:\d{1,3}(?:\.\d{3})+|\d*),\d+"),  # 12,5 / 1.234,5: decimal comma
+    ("en", r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d*)\.\d+"),  # 12.5 / 1,234.5: decimal point
+)
+_NL_EVIDENCE = ("dotN", "nl")
+_EN_EVIDENCE = ("commaN", "en")
+_CONVENTION_NAME = {",": "decimal comma (thousands dot)", ".": "decimal point (thousands comma)"}
+_NOT_NUMERIC_CHAR = re.compile(r"[^0-9.,+\-\x1f]")
+_AMBIGUOUS_DOT = re.compile(r"(?:^|\x1f)[-+]?\d{1,3}(?:\.\d{3})+(?=\x1f|$)")
+_AMBIGUOUS_COMMA = re.compile(r"(?:^|\x1f)[-+]?\d{1,3}(?:,\d{3})+(?=\x1f|$)")
 
-    ``"1.234,5"`` -> 1234.5; ``"92345,67"`` -> 92345.67; ``"12.5"`` -> 12.5 (a lone point is a
-    decimal point, as Excel writes it). Spaces inside numbers are ignored. Empty cells -> NaN, not bad.
+
+@dataclass(frozen=True)
+class NumberParse:
+    """Result of :func:`parse_number`: values, bad mask, a reason per bad value, the column's format."""
+
+    values: pd.Series
+    bad: pd.Series
+    reasons: pd.Series
+    format: str
+
+
+def _classify_numbers(s: pd.Series) -> pd.Series:
+    kind = pd.Series("bad", index=s.index, dtype=object)
+    kind[s == ""] = "empty"
+    todo = s != ""
+    for name, pattern in _NUM_CLASSES:
+        if not todo.any():
+            break
+        hit = s[todo].str.fullmatch(pattern).fillna(False).astype(bool)
+        idx = hit.index[hit.to_numpy()]
+        kind[idx] = name
+        todo[idx] = False
+    return kind
+
+
+def _row_of(s: pd.Series, mask: pd.Series) -> tuple[object, str]:
+    """(row label, value) of the first cell where ``mask`` holds."""
+    i = int(np.argmax(mask.to_numpy()))
+    return s.index[i], s.iloc[i]
+
+
+def parse_number(
+    raw: pd.Series,
+    *,
+    integer: bool = False,
+    decimal: str | None = None,
+    typed: pd.Series | None = None,
+    stripped: bool = False,
+) -> NumberParse:
+    """Numbers of one column, with the column's decimal convention decided from *all* its values.
+
+    A value such as ``1.234`` is a Dutch thousands separator (1234) or a decimal point (1.234)
+    depending on the file. The column decides: a decimal comma anywhere (``12,5``, ``1.234,5``) or
+    two thousands dots (``1.234.567``) make it Dutch, a decimal point with other than three digits
+    (``12.5``) or ``1,234.5`` make it English. In a column of whole numbers (``integer=True``) a
+    reading that would be a fraction is excluded (``1.234`` counts can only be 1234). A value whose
+    reading is still open (a lone ``1.234`` among whole numbers) is refused as ambiguous, never
+    guessed; so is a value that contradicts the column's convention (``1.5`` among ``12,5``).
+
+    Parameters
+    ----------
+    decimal
+        The convention the source layout declares: ``","`` (decimal comma, thousands dot) or ``"."``
+        (decimal point, thousands comma); ``None`` = decide from the values.
+    typed
+        Boolean mask of cells that were typed numbers in a workbook (written as Python floats):
+        parsed as such and not taken as evidence about the text format.
 
     Examples
     --------
-    >>> parse_decimal(pd.Series(["3,5", "", "twee"]))[1].tolist()
-    [False, False, True]
+    >>> r = parse_number(pd.Series(["12,5", "1.234", ""]))
+    >>> r.values.tolist()[:2], r.format
+    ([12.5, 1234.0], "decimal comma (thousands dot); evidence: row 0 '12,5'")
+    >>> parse_number(pd.Series(["3", "1.234"])).reasons[1].split(":")[0]
+    'ambiguous number'
     """
-    raw = raw if stripped else clean_text(raw)
-    if len(raw) > 64:
-        return map_unique(raw, _parse_decimal)
-    return _parse_decimal(raw)
-
-
-def _decimal_text(v: str) -> str | None:
-    if not v:
-        return None
-    if " " in v or "\u00a0" in v:
-        v = v.replace(" ", "").replace("\u00a0", "")
-    if "," in v:
-        v = v.replace(".", "").replace(",", ".")
-    return v
-
-
-def _parse_decimal(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    values = s.to_numpy(dtype=object)
-    joined = "\x1f".join(values)
-    if "." not in joined and " " not in joined and "\u00a0" not in joined:
-        # Only decimal commas (the usual Dutch export): one replace over the whole column.
-        parts = joined.replace(",", ".").split("\x1f") if len(values) else []
-        text = pd.Series([p or None for p in parts], index=s.index, dtype=object)
-    else:
-        text = pd.Series([_decimal_text(v) for v in values], index=s.index, dtype=object)
-    num = pd.to_numeric(text, errors="coerce").astype("float64")
-    # 'inf'/'nan' are words to pandas, not numbers in an export.
+    if decimal not in (None, ",", "."):
+        raise ValueError(f"decimal must be ',', '.' or None, not {decimal!r}")
+    s = raw if stripped else clean_text(raw)
+    s = s.astype(object)
+    typed_vals = None
+    if typed is not None and typed.any():
+        typed = typed.reindex(s.index, fill_value=False).astype(bool)
+        typed_vals = pd.to_numeric(s.where(typed), errors="coerce")
+        s = s.where(~typed, "")
+    joined = "\x1f".join(s.to_numpy(dtype=object))
+    if " " in joined or "\u00a0" in joined:
+        # Spaces (also non-breaking) group thousands in some exports: '1 234,5'.
+        s = s.str.replace(r"[ \u00a0]", "", regex=True)
+        joined = "\x1f".join(s.to_numpy(dtype=object))
+    out = _fast_numbers(s, joined, decimal)
+    if out is None:
+        out = _slow_numbers(s, integer, decimal)
+    num, bad, reasons, fmt = out
+    if typed_vals is not None:
+        num = num.where(typed_vals.isna(), typed_vals)
     num = num.where(np.isfinite(num))
+    return NumberParse(num, bad, reasons, fmt)
+
+
+def _fast_numbers(s: pd.Series, joined: str, decimal: str | None):
+    """The usual columns (only decimal commas, only decimal points, only whole numbers) in C speed."""
+    has_dot, has_comma = "." in joined, "," in joined
+    if has_dot and has_comma:
+        return None
+    if has_comma and (decimal == "." or _AMBIGUOUS_COMMA.search(joined)):
+        return None
+    if has_dot and (decimal == "," or _AMBIGUOUS_DOT.search(joined)):
+        return None
+    if has_comma:
+        dotted = joined.replace(",", ".")
+        fast = _floats_of_joined(dotted, len(s))
+        if fast is not None:
+            text = None
+        else:
+            parts = dotted.split("\x1f") if len(s) else []
+            text = pd.Series([p or None for p in parts], index=s.index, dtype=object)
+        j = joined.index(",")
+        k = joined.count("\x1f", 0, j)
+        fmt = _CONVENTION_NAME[","] + f"; evidence: row {s.index[k]} '{s.iloc[k]}'"
+    else:
+        fast = _floats_of_joined(joined, len(s))
+        text = None if fast is not None else s.where(s != "", None)
+        if has_dot:
+            k = joined.count("\x1f", 0, joined.index("."))
+            fmt = _CONVENTION_NAME["."] + f"; evidence: row {s.index[k]} '{s.iloc[k]}'"
+        else:
+            fmt = "whole numbers only" if decimal is None else _CONVENTION_NAME[decimal] + " (declared)"
+    if fast is not None:
+        num = pd.Series(fast, index=s.index)
+        return num, pd.Series(False, index=s.index), pd.Series(np.nan, index=s.index, dtype=object), fmt
+    # Only digits, a sign and the decimal point may reach to_numeric ('inf', '1e5', '0x1' are no exports);
+    # one search over the joined column decides whether any value needs a closer look.
+    if _NOT_NUMERIC_CHAR.search(joined):
+        ok_text = text.str.fullmatch(r"[-+]?(?:\d+\.?\d*|\.\d+)").fillna(True).astype(bool)
+        text = text.where(ok_text, "x")
+    num = pd.to_numeric(text, errors="coerce").astype("float64")
     bad = num.isna() & text.notna()
-    return num, bad
+    return num, bad, pd.Series(np.nan, index=s.index, dtype=object), fmt
 
 
-def parse_int(raw: pd.Series, *, stripped: bool = False) -> tuple[pd.Series, pd.Series]:
-    """Whole numbers (``"12"``, ``"12,0"``) -> nullable ``Int64``; fractions and text are bad.
+_EMPTY_FIELD = re.compile(r"(?:^|(?<=\x1f))(?=\x1f|$)")
+
+
+def _floats_of_joined(joined: str, n: int) -> np.ndarray | None:
+    """Floats of a joined column whose every value is a plain number or empty, without a Python
+    string per value (what keeps a million coordinates within the memory budget); else None.
+
+    Only digits, signs, points and separators may occur; numpy's reader stops at the first value it
+    cannot read ('1.2.3', '-'), so a count short of ``n`` sends the column to the per-value path.
+    """
+    if n == 0 or _NOT_NUMERIC_CHAR.search(joined) or "," in joined:
+        return None
+    text = _EMPTY_FIELD.sub("nan", joined).replace("\x1f", " ")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            out = np.fromstring(text, dtype=np.float64, sep=" ")
+    except ValueError:
+        return None
+    return out if len(out) == n else None
+
+
+def _slow_numbers(s: pd.Series, integer: bool, decimal: str | None):
+    if len(s) > 64:
+        codes, uniques = pd.factorize(s, use_na_sentinel=False)
+        u = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+        kind_u = _classify_numbers(u)
+        kind = kind_u.take(codes).set_axis(s.index)
+    else:
+        kind = _classify_numbers(s)
+    k = kind.to_numpy(dtype=object)
+    text = s.to_numpy(dtype=object)
+    if integer:
+        # A fractional reading is no count: 1.234 / 1,234 in a count column can only be thousands.
+        frac1 = np.array([t[-3:] != "000" for t in text], dtype=bool) if len(text) else np.zeros(0, bool)
+        dot_int = (k == "dot1") & frac1
+        comma_int = (k == "comma1") & frac1
+    else:
+        dot_int = comma_int = np.zeros(len(k), dtype=bool)
+    nl_ev = np.isin(k, _NL_EVIDENCE) | dot_int
+    en_ev = np.isin(k, _EN_EVIDENCE) | comma_int
+    reasons = pd.Series(np.nan, index=s.index, dtype=object)
+    convention = decimal
+    if convention is None:
+        if nl_ev.any() and en_ev.any():
+            convention = "," if nl_ev.sum() >= en_ev.sum() else "."
+        elif nl_ev.any():
+            convention = ","
+        elif en_ev.any():
+            convention = "."
+    if convention is None:
+        fmt = "whole numbers only"
+    else:
+        ev = nl_ev if convention == "," else en_ev
+        if decimal is not None:
+            fmt = _CONVENTION_NAME[convention] + " (declared by the source layout)"
+        else:
+            row, val = _row_of(s, pd.Series(ev, index=s.index))
+            fmt = _CONVENTION_NAME[convention] + f"; evidence: row {row} '{val}'"
+    num = np.full(len(k), np.nan)
+    ints = k == "int"
+    if ints.any():
+        num[ints] = pd.to_numeric(pd.Series(text[ints]), errors="coerce").to_numpy(dtype="float64")
+    if convention == ",":
+        ok = np.isin(k, ["dot1", "dotN", "nl", "comma1"])
+        vals = [t.replace(".", "").replace(",", ".") for t in text[ok]]
+        wrong = np.isin(k, ["commaN", "en"])
+    elif convention == ".":
+        ok = np.isin(k, ["comma1", "commaN", "en", "dot1"])
+        vals = [t.replace(",", "") for t in text[ok]]
+        wrong = np.isin(k, ["dotN", "nl"])
+    else:
+        ok = np.zeros(len(k), dtype=bool)
+        vals = []
+        wrong = np.zeros(len(k), dtype=bool)
+    if ok.any():
+        num[ok] = pd.to_numeric(pd.Series(vals, dtype=object), errors="coerce").to_numpy(dtype="float64")
+    if wrong.any():
+        declared = "the source layout declares" if decimal is not None else "this column uses"
+        where = fmt.split("; evidence: ")[-1] if decimal is None else ""
+        reasons[wrong] = (
+            f"mixed number formats: {declared} a {_CONVENTION_NAME[convention]}"
+            + (f" (e.g. {where})" if where else "")
+            + f", this value is written with a {'decimal point' if convention == ',' else 'decimal comma'}; "
+            "expected one format per column: correct the value (or declare the layout's format)"
+        )
+    if convention is None:
+        amb = np.isin(k, ["dot1", "comma1"])
+        if amb.any():
+            sub = pd.Series(text[amb], index=s.index[amb])
+            sep_ch = sub.str.contains(".", regex=False)
+            as_thousands = sub.str.replace(r"[.,]", "", regex=True)
+            as_decimal = sub.str.replace(",", ".", regex=False)
+            reasons[amb] = (
+                "ambiguous number: '" + sub + "' is " + as_thousands + " with a thousands "
+                + sep_ch.map({True: "dot", False: "comma"}) + " or " + as_decimal + " with a decimal "
+                + sep_ch.map({True: "point", False: "comma"})
+                + ", and no other value in this column says which; write it without a thousands separator, "
+                "or declare the column's number format (decimal=',' or '.') for this source layout"
+            )
+    bad = pd.Series(np.isnan(num) & (k != "empty"), index=s.index)
+    return pd.Series(num, index=s.index), bad, reasons, fmt
+
+
+def parse_decimal(
+    raw: pd.Series, *, stripped: bool = False, decimal: str | None = None
+) -> tuple[pd.Series, pd.Series]:
+    """Numbers with a decimal comma or point; the column's convention decided from all its values.
+
+    ``"1.234,5"`` -> 1234.5; ``"92345,67"`` -> 92345.67; ``"12.5"`` alone -> 12.5. A column that mixes
+    conventions, or a value whose reading is open (``"1.234"`` among whole numbers), is bad; see
+    :func:`parse_number` for the reasons. Spaces inside numbers are ignored. Empty cells -> NaN, not bad.
 
     Examples
     --------
-    >>> v, bad = parse_int(pd.Series(["12", "3,5", "", "7.0"]))
+    >>> parse_decimal(pd.Series(["3,5", "", "twee", "1.234,5"]))
+    (0       3.5
+    1       NaN
+    2       NaN
+    3    1234.5
+    dtype: float64, 0    False
+    1    False
+    2     True
+    3    False
+    dtype: bool)
+    """
+    r = parse_number(raw, stripped=stripped, decimal=decimal)
+    return r.values, r.bad
+
+
+def parse_int(raw: pd.Series, *, stripped: bool = False, decimal: str | None = None) -> tuple[pd.Series, pd.Series]:
+    """Whole numbers (``"12"``, ``"12,0"``, ``"1.234"`` as thousands) -> nullable ``Int64``; fractions and text are bad.
+
+    Examples
+    --------
+    >>> v, bad = parse_int(pd.Series(["12", "3,5", "", "7,0"]))
     >>> v.tolist(), bad.tolist()
     ([12, <NA>, <NA>, 7], [False, True, False, False])
     """
-    num, bad = parse_decimal(raw, stripped=stripped)
+    r = parse_number(raw, stripped=stripped, decimal=decimal, integer=True)
+    num, bad = r.values, r.bad
     frac = num.notna() & (num != np.round(num))
     bad = bad | frac
     out = num.where(~bad).astype("Int64")
@@ -751,6 +1666,12 @@ class ProblemLog:
         """Record ready-made problems (columns ``file, row, column, value, reason``)."""
         if len(frame):
             self._parts.append(frame[PROBLEM_COLUMNS])
+
+    def discard(self, file: str, rows: Iterable[int]) -> None:
+        """Forget the problems recorded for ``rows`` of ``file`` (their cause is reported instead)."""
+        drop = set(int(r) for r in rows)
+        self._parts = [p[~((p["file"] == file) & p["row"].isin(drop))] for p in self._parts]
+        self._parts = [p for p in self._parts if len(p)]
 
     def __bool__(self) -> bool:
         return bool(self._parts)

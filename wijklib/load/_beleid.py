@@ -9,8 +9,9 @@ from wijklib.load._engine import FileContext, run
 
 
 def _parse_focus(ctx: FileContext) -> pd.DataFrame:
-    start = ctx.date("start")
-    eind = ctx.date("eind", required=False, not_future=False)
+    # Designations run over years: only plausible bounds, not the file's period.
+    start = ctx.date("start", period=None)
+    eind = ctx.date("eind", required=False, not_future=False, period=None)
     ctx.flag(eind < start, "eind", "end date before the start date ('" + ctx.header("start") + "' = " + ctx.raw("start") + ")")
     return pd.DataFrame(
         {"wijk_code": ctx.unit("wijk_code", "wijk"), "niveau": ctx.category("niveau", "niveau"), "start": start, "eind": eind},
@@ -24,6 +25,8 @@ def focusgebieden(
     lenient: bool = False,
     geography_year: int | None = None,
     validate_units: bool = True,
+    period: object = None,
+    decimal: str | None = None,
 ) -> pd.DataFrame:
     """Load focus-area designations (CSV ``;`` UTF-8).
 
@@ -47,6 +50,7 @@ def focusgebieden(
         "focusgebieden", paths, _parse_focus,
         required=["wijk_code", "niveau", "start"],
         lenient=lenient, geography_year=geography_year, validate_units=validate_units,
+        period=period, decimal=decimal,
         unique=["wijk_code", "niveau", "start"], unique_what="designation (wijk, level, start)",
         unit_column="wijk_code",
     )
@@ -74,6 +78,8 @@ def wijkakkoorden(
     lenient: bool = False,
     geography_year: int | None = None,
     validate_units: bool = True,
+    period: object = None,
+    decimal: str | None = None,
 ) -> pd.DataFrame:
     """Load wijkakkoord priorities (CSV ``;`` UTF-8 with BOM).
 
@@ -99,6 +105,7 @@ def wijkakkoorden(
         "wijkakkoorden", paths, _parse_akkoord,
         required=["jaar", "wijkraad_id", "thema", "indicator", "bron", "richting"],
         lenient=lenient, geography_year=geography_year, validate_units=validate_units,
+        period=period, decimal=decimal,
         unique=["jaar", "wijkraad_id", "thema", "indicator"], unique_what="priority (year, wijkraad, theme, indicator)",
         unit_column="wijkraad_id",
     )
@@ -106,7 +113,7 @@ def wijkakkoorden(
 
 def _parse_interventie(ctx: FileContext) -> pd.DataFrame:
     # A start in the future is a planned start, not an error.
-    start = ctx.date("start", required=False, not_future=False)
+    start = ctx.date("start", required=False, not_future=False, period=None)
     uren = ctx.number("uren_per_week", required=False, minimum=0, what="a number of hours per week")
     ctx.flag(
         start.notna() & (ctx.raw("uren_per_week") == ""), "uren_per_week",
@@ -124,6 +131,8 @@ def interventie(
     lenient: bool = False,
     geography_year: int | None = None,
     validate_units: bool = True,
+    period: object = None,
+    decimal: str | None = None,
 ) -> pd.DataFrame:
     """Load the intervention schedule: when ward-based enforcement started per wijkraad (CSV ``;``).
 
@@ -147,5 +156,6 @@ def interventie(
         "interventie", paths, _parse_interventie,
         required=["wijkraad_id", "start", "uren_per_week"],
         lenient=lenient, geography_year=geography_year, validate_units=validate_units,
+        period=period, decimal=decimal,
         unique=["wijkraad_id"], unique_what="wijkraad", unit_column="wijkraad_id",
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import inspect
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -137,6 +138,8 @@ class FileContext:
         *,
         geography_year: int | None = None,
         validate_units: bool = True,
+        period: object = None,
+        decimal: str | Mapping[str, str] | None = None,
     ) -> None:
         self.raw_frame = raw
         self.columns = columns
@@ -148,6 +151,21 @@ class FileContext:
         self._raw_cache: dict = {}
         #: Buurt codes of an older geography met in this file (kept as written).
         self.historic: set[str] = set()
+        #: The period the dates must lie in: declared by the caller (``period=``), else claimed by the
+        #: file name (``meldingen_2025.csv``), else None (then only plausibility checks apply).
+        self.period = wio.as_period(period)
+        if self.period is not None:
+            self.period_why = "the period declared for this source (period=...)"
+        else:
+            self.period = wio.period_from_name(Path(self.file).name)
+            self.period_why = f"the period in the file name '{Path(self.file).name}'"
+        self.period_text = None if self.period is None else (
+            f"{self.period[0]:%d-%m-%Y} to {self.period[1] - pd.Timedelta(days=1):%d-%m-%Y} ({self.period_why})"
+        )
+        #: Declared number format: one decimal mark for the layout, or per canonical column.
+        self.decimal = decimal
+        #: Number format decided per column (raw header -> description with its evidence).
+        self.number_formats: dict[str, str] = {}
 
     # -- helpers ---------------------------------------------------------------------------
     def has(self, col: str) -> bool:
@@ -196,9 +214,18 @@ class FileContext:
         not_future: bool = True,
         earliest: pd.Timestamp = wio.EARLIEST_DATE,
         today: pd.Timestamp | None = None,
+        period: str | None = "within",
+        tolerance_days: int = 0,
     ) -> pd.Series:
+        """Dates of a canonical column, checked for form, plausibility and the file's period.
+
+        ``period``: ``"within"`` (event dates: every date in the period of the file), ``"after"``
+        (e.g. a closing date: not before the period starts; may lie after it) or None (designations
+        and plans, only the plausible bounds). ``tolerance_days`` widens the period at its start
+        (a week that starts on 29-12 belongs to the next year's first week).
+        """
         s = self.raw(col)
-        out, bad = wio.parse_dates(s, stripped=True)
+        out, bad, two = wio.parse_dates_detail(s, stripped=True)
         if self.raw_frame.attrs.get("format") == "xlsx" and bad.any():
             # A date cell without date formatting reaches us as Excel's day number (e.g. 44200).
             serial = pd.to_numeric(s.where(bad), errors="coerce")
@@ -210,12 +237,84 @@ class FileContext:
         self.flag(bad, col, f"expected {wio.DATE_EXPECTED}")
         if required:
             self._required(col, self.empty(col), "a date")
-        early = out < earliest
+        flagged = bad.copy()
+        if two.any():
+            out, refused = self._two_digit_years(out, two, col)
+            flagged |= refused
+        early = (out < earliest) & ~flagged
         self.flag(early, col, f"date before {earliest:%d-%m-%Y} is implausible (typo in the year?)")
+        flagged |= early
         if not_future:
             limit = (today or pd.Timestamp.now()).normalize() + pd.Timedelta(days=1)
-            self.flag(out >= limit, col, f"date in the future (after {limit - pd.Timedelta(days=1):%d-%m-%Y})")
+            future = (out >= limit) & ~flagged
+            self.flag(future, col, f"date in the future (after {limit - pd.Timedelta(days=1):%d-%m-%Y})")
+            flagged |= future
+        if period is not None:
+            self.check_period(out.where(~flagged), col, how=period, tolerance_days=tolerance_days)
         return out
+
+    def check_period(self, dates: pd.Series, col: str, *, how: str = "within", tolerance_days: int = 0) -> None:
+        """Flag dates outside the file's period (declared or in its name); without one, isolated outliers."""
+        if self.period is not None:
+            lo, hi = self.period
+            lo_t = lo - pd.Timedelta(days=tolerance_days)
+            outside = dates < lo_t
+            if how == "within":
+                outside |= dates >= hi
+            expected = f"expected a date from {lo_t:%d-%m-%Y}" + (
+                f" to {hi - pd.Timedelta(days=1):%d-%m-%Y}" if how == "within" else " on")
+            self.flag(outside.fillna(False), col,
+                      f"date outside {self.period_why}; {expected} (pass period=... if the file covers more)")
+            return
+        if how != "within":
+            return
+        # No declared period: a date years away from all the others (1999 in a file of 2025) is a typo.
+        years = dates.dt.year.dropna().astype(int)
+        if len(years) < 3:
+            return
+        counts = years.value_counts().sort_index()
+        ys = counts.index.to_numpy()
+        breaks = np.flatnonzero(np.diff(ys) > 2)
+        if not len(breaks):
+            return
+        groups = np.split(np.arange(len(ys)), breaks + 1)
+        sizes = [int(counts.iloc[g].sum()) for g in groups]
+        main = int(np.argmax(sizes))
+        span = f"{ys[groups[main][0]]}-{ys[groups[main][-1]]}"
+        for gi, g in enumerate(groups):
+            if gi == main:
+                continue
+            gap = min(abs(int(ys[g[0]]) - int(ys[groups[main][-1]])), abs(int(ys[groups[main][0]]) - int(ys[g[-1]])))
+            if sizes[gi] <= 0.02 * len(years) or (gap >= 10 and sizes[gi] < 0.1 * len(years)):
+                mask = dates.dt.year.isin(ys[g].tolist())
+                self.flag(mask, col, f"date {gap} years away from every other date in this column (they lie in "
+                          f"{span}): a typo in the year? If it is right, pass period=... to the loader")
+
+    def _two_digit_years(self, out: pd.Series, two: pd.Series, col: str) -> tuple[pd.Series, pd.Series]:
+        """Place two-digit years in a century only with evidence (the period, or the column's 4-digit years)."""
+        refused = pd.Series(False, index=out.index)
+        if self.period is not None:
+            lo, hi = self.period
+            for century_shift in (0, -100, 100):
+                cand = out[two] + pd.DateOffset(years=century_shift) if century_shift else out[two]
+                fits = (cand >= lo - pd.Timedelta(days=7)) & (cand < hi)
+                out.loc[fits[fits].index] = cand[fits]
+                two = two & ~fits.reindex(two.index, fill_value=False)
+            # Left over: no century puts them in the period; check_period names them.
+            return out, refused
+        four = out[~two].dropna()
+        if len(four):
+            lo, hi = four.min() - pd.DateOffset(years=1), four.max() + pd.DateOffset(years=1)
+            fits = two & (out >= lo) & (out <= hi)
+            bad = two & ~fits
+            read_as = out.dt.year.astype("Int64").astype("str")
+            self.flag(bad, col, "two-digit year read as " + read_as + f", outside the years of the other dates in "
+                      f"this column ({four.min():%Y}-{four.max():%Y}); write the year in four digits (dd-mm-jjjj) "
+                      "or pass period=... to the loader")
+            return out, bad
+        self.flag(two, col, "two-digit year: the century cannot be told without evidence; write the year in "
+                  "four digits (dd-mm-jjjj) or pass period=... to the loader")
+        return out, two.copy()
 
     def number(
         self,
@@ -226,11 +325,25 @@ class FileContext:
         minimum: float | None = None,
         maximum: float | None = None,
         what: str | None = None,
+        raw: pd.Series | None = None,
     ) -> pd.Series:
-        s = self.raw(col)
-        out, bad = (wio.parse_int if integer else wio.parse_decimal)(s, stripped=True)
+        """Numbers of a canonical column; the column's decimal convention is decided from all its values
+        (or declared for the layout, ``decimal=``), see :func:`wijklib.io.parse_number`."""
+        s = self.raw(col) if raw is None else raw
+        header = self.columns.get(col)
+        typed_rows = self.raw_frame.attrs.get("typed_numbers", {}).get(header) if header else None
+        typed = pd.Series(self.index.isin(list(typed_rows)), index=self.index) if typed_rows else None
+        decimal = self.decimal.get(col) if isinstance(self.decimal, Mapping) else self.decimal
+        res = wio.parse_number(s, integer=integer, decimal=decimal, typed=typed, stripped=True)
+        if header:
+            self.number_formats[header] = res.format
         kind = what or ("a whole number" if integer else "a number (decimal comma or point)")
-        self.flag(bad, col, f"expected {kind}")
+        out, bad = res.values, res.bad
+        self.flag(bad, col, res.reasons.where(res.reasons.notna(), f"expected {kind}"))
+        if integer:
+            frac = out.notna() & (out != np.round(out))
+            self.flag(frac, col, f"expected {kind}; found a fraction")
+            out = out.where(~(bad | frac)).astype("Int64")
         if required:
             self._required(col, self.empty(col), kind)
         if minimum is not None:
@@ -329,11 +442,19 @@ def run(
     unique: Sequence[str] | None = None,
     unique_what: str = "id",
     aliases: dict[str, list[str]] | None = None,
-    layouts: dict[str, tuple[dict[str, list[str]], ParseFn, list[str]]] | None = None,
+    layouts: dict[str, tuple] | None = None,
     unit_column: str | None = None,
     schema_name: str | None = None,
+    period: object = None,
+    decimal: str | Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Read, parse, check and validate every file of one source; see the public loaders."""
+    """Read, parse, check and validate every file of one source; see the public loaders.
+
+    ``period`` (a year, ``"2024-2025"``, or ``(start, end)``) is the period the files cover; without
+    it a period in a file's name (``meldingen_2025.csv``) is used. ``decimal`` declares the number
+    format (``","`` or ``"."``, or per canonical column); a layout in ``layouts`` may declare its own
+    as a fourth element ``{"decimal": ...}``.
+    """
     files = wio.resolve_paths(paths)
     log = wio.ProblemLog()
     aliases = aliases if aliases is not None else RAW_HEADERS[source]
@@ -344,43 +465,58 @@ def run(
     excluded: dict[str, int] = {}
     historic: set[str] = set()
     all_known = [h for a in aliases.values() for h in a] + list(aliases)
-    for lay_aliases, _, _ in layouts.values():
+    for lay_aliases, *_ in layouts.values():
         all_known += [h for a in lay_aliases.values() for h in a] + list(lay_aliases)
     names = [p.name for p in files]
-    # Files are named by their name in messages; only equal names in different folders need the path.
     clash = len(set(names)) < len(names)
     for path in files:
-        raw = wio.read_table(path, known_headers=all_known)
-        if clash:
-            raw.attrs["file"] = str(path)
+        # Files are named by their name in messages; only equal names in different folders need the path.
+        raw = wio.read_table(path, known_headers=all_known, ragged="report", file=str(path) if clash else None,
+                             compact=True, columns=all_known)
+        found = raw.attrs.get("all_columns") or list(raw.columns)
         file = raw.attrs["file"]
-        use_aliases, use_parse, use_required = aliases, parse, list(required)
-        for lay_aliases, lay_parse, lay_required in layouts.values():
+        use_aliases, use_parse, use_required, use_decimal = aliases, parse, list(required), decimal
+        for lay_aliases, lay_parse, lay_required, *lay_opts in layouts.values():
             try:
-                wio.match_headers(list(raw.columns), lay_aliases, file=file, required=lay_required)
+                wio.match_headers(found, lay_aliases, file=file, required=lay_required)
             except wio.DataError:
                 continue
             use_aliases, use_parse, use_required = lay_aliases, lay_parse, lay_required
+            if decimal is None and lay_opts:
+                use_decimal = lay_opts[0].get("decimal")
             break
-        cols = wio.match_headers(list(raw.columns), use_aliases, file=file, required=use_required)
+        cols = wio.match_headers(found, use_aliases, file=file, required=use_required)
         if raw.empty:
             raise wio.DataError(
                 f"{file}: the file has a header (row {raw.attrs.get('header_row', 1)}) but no data rows"
             )
         headers.update({c: h for c, h in cols.items()})
-        ctx = FileContext(raw, cols, log, geography_year=geography_year, validate_units=validate_units)
+        ctx = FileContext(raw, cols, log, geography_year=geography_year, validate_units=validate_units,
+                          period=period, decimal=use_decimal)
         out = use_parse(ctx)
+        if raw.attrs.get("ragged"):
+            # Short and long rows are bad rows like any other: reported (or skipped when lenient) by row.
+            # Their cells are shifted, so the cell-level problems they cause would only mislead.
+            ragged = pd.DataFrame(raw.attrs["ragged"])
+            log.discard(file, ragged["row"])
+            log.add_frame(ragged)
         historic |= ctx.historic
         n_in = len(out)
         info = out.attrs.get("excluded", {})
         for k, v in info.items():
             excluded[k] = excluded.get(k, 0) + int(v)
-        out = out.assign(**{FILE: file, ROW: out.index.to_numpy(dtype="int64")})
+        # In place: a copy of a million-row table is what the memory budget cannot afford.
+        out[FILE] = file
+        out[ROW] = out.index.to_numpy(dtype="int64")
         parts.append(out)
         reports.append(
             {"file": file, "rows": n_in, "format": raw.attrs.get("format"), "encoding": raw.attrs.get("encoding"),
-             "sep": raw.attrs.get("sep"), "columns": dict(cols)}
+             "encoding_reason": raw.attrs.get("encoding_reason"), "detected": raw.attrs.get("detected"),
+             "sheet": raw.attrs.get("sheet"), "sep": raw.attrs.get("sep"), "columns": dict(cols),
+             "number_formats": dict(ctx.number_formats), "period": ctx.period_text}
         )
+        # The raw strings are no longer needed: free them before the next file and the validation.
+        del raw, ctx, out
     df = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
     if unique:
         duplicates(df, unique, log, header=headers, what=unique_what)

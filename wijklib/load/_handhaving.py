@@ -30,6 +30,8 @@ def handhaving(
     lenient: bool = False,
     geography_year: int | None = None,
     validate_units: bool = True,
+    period: object = None,
+    decimal: str | None = None,
 ) -> pd.DataFrame:
     """Load enforcement actions (CSV ``,`` UTF-8 with BOM, or any layout :func:`wijklib.io.read_table` reads).
 
@@ -56,12 +58,14 @@ def handhaving(
         "handhaving", paths, _parse_acties,
         required=["actie_id", "datum", "buurt_code", "thema", "actie", "overtreding"],
         lenient=lenient, geography_year=geography_year, validate_units=validate_units,
+        period=period, decimal=decimal,
         unique=["actie_id"], unique_what="zaaknummer", unit_column="buurt_code",
     )
 
 
 def _parse_uren(ctx: FileContext) -> pd.DataFrame:
-    week = ctx.date("week")
+    # The first week of a year may start on a Monday in late December.
+    week = ctx.date("week", tolerance_days=6)
     not_monday = week.notna() & (week.dt.day_of_week != 0)
     day = week.dt.day_of_week.map(dict(enumerate(_DAYS))).astype("str")
     ctx.flag(not_monday, "week", "expected the date of the Monday of the week; this date is a " + day)
@@ -81,6 +85,8 @@ def handhaving_uren(
     lenient: bool = False,
     geography_year: int | None = None,
     validate_units: bool = True,
+    period: object = None,
+    decimal: str | None = None,
 ) -> pd.DataFrame:
     """Load enforcement hours per wijkraad per week (.xlsx; CSV works too).
 
@@ -104,5 +110,6 @@ def handhaving_uren(
         "handhaving_uren", paths, _parse_uren,
         required=["wijkraad_id", "week", "uren"],
         lenient=lenient, geography_year=geography_year, validate_units=validate_units,
+        period=period, decimal=decimal,
         unique=["wijkraad_id", "week"], unique_what="wijkraad and week", unit_column="wijkraad_id",
     )

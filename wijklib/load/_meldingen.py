@@ -19,7 +19,8 @@ def _parse(ctx: FileContext) -> pd.DataFrame:
             f"'Y-coördinaat'. Columns found: {', '.join(repr(c) for c in ctx.raw_frame.columns)}"
         )
     ontvangen = ctx.date("ontvangen")
-    afgehandeld = ctx.date("afgehandeld", required=False)
+    # A melding of December may be closed in January: closing dates only must not precede the period.
+    afgehandeld = ctx.date("afgehandeld", required=False, period="after")
     ctx.flag(
         afgehandeld < ontvangen,
         "afgehandeld",
@@ -64,6 +65,8 @@ def meldingen(
     lenient: bool = False,
     geography_year: int | None = None,
     validate_units: bool = True,
+    period: object = None,
+    decimal: str | None = None,
 ) -> pd.DataFrame:
     """Load public reports (meldingen) from one or more exports (CSV ``;`` cp1252, or .xlsx).
 
@@ -114,5 +117,6 @@ def meldingen(
         "meldingen", paths, _parse,
         required=["melding_id", "ontvangen", "kanaal", "categorie"],
         lenient=lenient, geography_year=geography_year, validate_units=validate_units,
+        period=period, decimal=decimal,
         unique=["melding_id"], unique_what="melding number", unit_column="buurt_code",
     )

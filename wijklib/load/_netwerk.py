@@ -26,6 +26,8 @@ def netwerk_overleggen(
     lenient: bool = False,
     geography_year: int | None = None,
     validate_units: bool = True,
+    period: object = None,
+    decimal: str | None = None,
 ) -> pd.DataFrame:
     """Load network meetings (CSV ``,`` Windows-1252).
 
@@ -50,6 +52,7 @@ def netwerk_overleggen(
         "netwerk_overleggen", paths, _parse_overleg,
         required=["datum", "wijkraad_id", "type", "handhaving_aanwezig"],
         lenient=lenient, geography_year=geography_year, validate_units=validate_units,
+        period=period, decimal=decimal,
         unit_column="wijkraad_id",
     )
 
@@ -75,6 +78,7 @@ def _parse_samenwerking(ctx: FileContext) -> pd.DataFrame:
     ctx.flag(ctx.raw("periode") == "", "periode", "expected a quarter such as 2023-K2; the cell is empty")
     limit = pd.Timestamp.now().normalize()
     ctx.flag(periode > limit, "periode", "quarter in the future")
+    ctx.check_period(periode.where(~(periode > limit)), "periode")
     return pd.DataFrame(
         {
             "wijkraad_id": ctx.unit("wijkraad_id", "wijkraad"),
@@ -94,6 +98,8 @@ def netwerk_samenwerking(
     lenient: bool = False,
     geography_year: int | None = None,
     validate_units: bool = True,
+    period: object = None,
+    decimal: str | None = None,
 ) -> pd.DataFrame:
     """Load joint activities with partners per quarter (CSV ``;``).
 
@@ -118,6 +124,7 @@ def netwerk_samenwerking(
         "netwerk_samenwerking", paths, _parse_samenwerking,
         required=["wijkraad_id", "partner", "periode", "vorm", "aantal"],
         lenient=lenient, geography_year=geography_year, validate_units=validate_units,
+        period=period, decimal=decimal,
         unique=["wijkraad_id", "partner", "periode", "vorm"], unique_what="row (wijkraad, partner, quarter, form)",
         unit_column="wijkraad_id",
     )
@@ -145,6 +152,8 @@ def signalen(
     lenient: bool = False,
     geography_year: int | None = None,
     validate_units: bool = True,
+    period: object = None,
+    decimal: str | None = None,
 ) -> pd.DataFrame:
     """Load qualitative signals (CSV ``;`` UTF-8).
 
@@ -172,5 +181,6 @@ def signalen(
         "signalen", paths, _parse_signalen,
         required=["signaal_id", "datum", "wijkraad_id", "bron", "thema", "toon", "publiceerbaar"],
         lenient=lenient, geography_year=geography_year, validate_units=validate_units,
+        period=period, decimal=decimal,
         unique=["signaal_id"], unique_what="signal number", unit_column="wijkraad_id",
     )

@@ -34,12 +34,12 @@ def _parse_cbs(ctx: FileContext) -> pd.DataFrame:
     code = ctx.raw("misdrijf_code").str.strip()
     ctx.flag(code == "", "misdrijf_code", "expected a crime code such as 1.1.1; the cell is empty")
     crime_total = code.str.fullmatch(r"0(\.0)*")
+    ctx.check_period(maand, "maand")
     raw_n = ctx.raw("aantal")
     # CBS writes '.' for "not available": that is missing, not zero.
     not_available = raw_n.isin([".", "x", "-"])
-    aantal, bad_n = wio.parse_int(raw_n.where(~not_available, ""))
-    ctx.flag(bad_n, "aantal", "expected a whole number of crimes (or '.' for not available)")
-    ctx.flag(aantal < 0, "aantal", "expected a count >= 0 (negative count)")
+    aantal = ctx.number("aantal", required=False, integer=True, minimum=0, raw=raw_n.where(~not_available, ""),
+                        what="a whole number of crimes (or '.' for not available)")
     ctx.flag((raw_n == "") & is_buurt, "aantal", "expected a whole number of crimes (or '.'); the cell is empty")
     # Region/period/crime totals would double count in a buurt x month panel: left out by design,
     # counted in df.attrs["report"].excluded (never silently).
@@ -85,6 +85,7 @@ def _parse_thehague(ctx: FileContext) -> pd.DataFrame:
     ctx.flag(~month.between(1, 12).fillna(False), "month", "expected a month number 1-12")
     ym = pd.DataFrame({"year": year.astype("float64"), "month": month.where(month.between(1, 12)).astype("float64"), "day": 1.0})
     maand = pd.to_datetime(ym, errors="coerce").astype("datetime64[ns]")
+    ctx.check_period(maand, "year")
     ok_nb, buurt_code, nb_prefix = wio.map_unique(
         ctx.raw("neighbourhood_code"),
         lambda u: (u.str.fullmatch(r"\d{7,8}").astype(bool), "BU" + u.str.zfill(8), u.str.zfill(8).str.slice(0, 6)),
@@ -123,6 +124,8 @@ def politie(
     lenient: bool = False,
     geography_year: int | None = None,
     validate_units: bool | None = None,
+    period: object = None,
+    decimal: str | None = None,
 ) -> pd.DataFrame:
     """Load police-registered crime per buurt per month.
 
@@ -167,6 +170,7 @@ def politie(
         "politie", paths, _parse_cbs,
         required=["misdrijf_code", "buurt_code", "maand", "aantal"],
         lenient=lenient, geography_year=geography_year, validate_units=validate_units,
+        period=period, decimal=decimal,
         layouts={"thehague": (lay, _parse_thehague, list(lay))},
         unique=["buurt_code", "maand", "misdrijf_code"], unique_what="buurt, month and crime code",
         unit_column="buurt_code" if validate_units is not False else None,

@@ -40,6 +40,8 @@ def wijkprofiel(
     lenient: bool = False,
     geography_year: int | None = None,
     validate_units: bool = True,
+    period: object = None,
+    decimal: str | None = None,
 ) -> pd.DataFrame:
     """Load Wijkprofiel scores (.xlsx; CSV works too).
 
@@ -67,6 +69,7 @@ def wijkprofiel(
         "wijkprofiel", paths, _parse,
         required=["editie", "wijk_code", "index", "deel", "indicator", "waarde"],
         lenient=lenient, geography_year=geography_year, validate_units=validate_units,
+        period=period, decimal=decimal,
         unique=["editie", "wijk_code", "index", "thema", "deel", "indicator"],
         unique_what="score (edition, wijk, index, theme, part, indicator)",
         unit_column="wijk_code",
@@ -79,6 +82,8 @@ def veiligheidsindex(
     lenient: bool = False,
     geography_year: int | None = None,
     validate_units: bool = True,
+    period: object = None,
+    decimal: str | None = None,
 ) -> pd.DataFrame:
     """The veiligheid (safety) index rows of the Wijkprofiel: :func:`wijkprofiel` with ``index == "veiligheid"``.
 
@@ -92,7 +97,8 @@ def veiligheidsindex(
     >>> len(veiligheidsindex(p, validate_units=False))
     1
     """
-    df = wijkprofiel(paths, lenient=lenient, geography_year=geography_year, validate_units=validate_units)
+    df = wijkprofiel(paths, lenient=lenient, geography_year=geography_year, validate_units=validate_units,
+                     period=period, decimal=decimal)
     out = df.loc[df["index"] == "veiligheid"].reset_index(drop=True)
     out.attrs = dict(df.attrs)
     return out
