@@ -16,6 +16,7 @@ import datetime as _dt
 import html
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -1318,31 +1319,43 @@ class CityReport:
         self.cfg = load_config(config_path)
         self.jaar = int(jaar)
         self.evs, self.failures = evaluations.load_city(self.cfg, self.jaar)
+        self._evaluations = evaluations
 
     def table(self) -> pd.DataFrame:
         """One row per wijkraad: priorities, verdict counts, overall verdict, network score, herijk."""
         rows = []
+        failures = dict(self.failures)
         for w, ev in sorted(self.evs.items(), key=lambda kv: kv[1].wijkraad):
-            h = ev.headline()
-            c = h["verdicts"]
-            pr = ev.to_frame("priorities")
-            main = pr.iloc[0] if not pr.empty else None
-            rows.append({
-                "wijkraad": ev.wijkraad, "wijkraad_id": w,
-                "prioriteit": f"{main['thema']}: {main['indicator']}" if main is not None else "–",
-                "effect": (html.escape(priority_effect_text(main))
-                           if main is not None else "–"),
-                "op_koers": c.get("op koers", 0), "geen_verandering": c.get("geen aantoonbare verandering", 0),
-                "ongunstig": c.get("ongunstige ontwikkeling", 0), "onvoldoende": c.get("onvoldoende gegevens", 0),
-                "oordeel": overall_verdict(c), "netwerkscore": h["network_score"],
-                "herijk": ", ".join(x["thema"] + (" (eerst meetbaar maken)" if x.get("advies") == "eerst meetbaar maken"
-                                                  else "") for x in ev.herijk) or "–",
-            })
-        for w, reason in sorted(self.failures.items()):
-            rows.append({"wijkraad": w, "wijkraad_id": w, "prioriteit": "–", "effect": "–", "op_koers": 0,
-                         "geen_verandering": 0, "ongunstig": 0, "onvoldoende": 0, "oordeel": "niet geëvalueerd",
-                         "netwerkscore": float("nan"), "herijk": reason[:80]})
+            try:  # one ward whose evaluation cannot be summarised is listed as failed, not fatal
+                rows.append(self._row(w, ev))
+            except Exception as exc:  # noqa: BLE001 - reported in the table with its reason
+                failures[w] = f"{type(exc).__name__}: {exc}"
+        names = self._evaluations.ward_names(self.cfg, self.jaar)
+        for w, reason in sorted(failures.items()):
+            rows.append({"wijkraad": names.get(w, w), "wijkraad_id": w, "prioriteit": "–", "effect": "–",
+                         "op_koers": 0, "geen_verandering": 0, "ongunstig": 0, "onvoldoende": 0,
+                         "oordeel": "niet geëvalueerd", "netwerkscore": float("nan"), "herijk": "–",
+                         "reden": short_reason(reason)})
         return pd.DataFrame(rows)
+
+    def _row(self, w: str, ev: Any) -> dict[str, Any]:
+        """One ward's row of :meth:`table`."""
+        h = ev.headline()
+        c = h["verdicts"]
+        pr = ev.to_frame("priorities")
+        main = pr.iloc[0] if not pr.empty else None
+        return {
+            "wijkraad": ev.wijkraad, "wijkraad_id": w,
+            "prioriteit": f"{main['thema']}: {main['indicator']}" if main is not None else "–",
+            "effect": (html.escape(priority_effect_text(main))
+                       if main is not None else "–"),
+            "op_koers": c.get("op koers", 0), "geen_verandering": c.get("geen aantoonbare verandering", 0),
+            "ongunstig": c.get("ongunstige ontwikkeling", 0), "onvoldoende": c.get("onvoldoende gegevens", 0),
+            "oordeel": overall_verdict(c), "netwerkscore": h["network_score"],
+            "herijk": ", ".join(x["thema"] + (" (eerst meetbaar maken)" if x.get("advies") == "eerst meetbaar maken"
+                                              else "") for x in ev.herijk) or "–",
+            "reden": "",
+        }
 
     def cover(self) -> None:
         """Display the cover page of the city overview."""
@@ -1383,6 +1396,9 @@ class CityReport:
                    note="Oordelen: aantal prioriteiten op koers / geen aantoonbare verandering / ongunstige "
                         "ontwikkeling / onvoldoende gegevens. Netwerk: netwerkscore 0–100 (niveau 3). "
                         "Herijk: prioriteiten met herijk-advies.")
+        failed = t[t["oordeel"] == "niet geëvalueerd"]
+        if not failed.empty:  # which wards are missing from the verdicts, and why
+            show_table(failed[["wijkraad", "reden"]], caption="Niet geëvalueerde wijkraden en de reden")
 
     def map(self) -> None:
         """Schematic map of the wards coloured by their overall verdict."""
@@ -1408,6 +1424,18 @@ class CityReport:
     def sources(self) -> None:
         """Sources with dates."""
         show_html(sources_html(self.cfg))
+
+
+def short_reason(reason: str, limit: int = 300) -> str:
+    """A failure reason for a report table: folders dropped from file paths, at most ``limit`` characters.
+
+    Examples
+    --------
+    >>> short_reason("ValueError: /tmp/x/cache/evaluations/kralingen_2025.json: not a valid evaluation JSON")
+    'ValueError: kralingen_2025.json: not a valid evaluation JSON'
+    """
+    text = re.sub(r"(?:/[^/\s:]+)+/([^/\s:]+)", r"\1", str(reason))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def stadsoverzicht(jaar: int, config_path: str) -> CityReport:
