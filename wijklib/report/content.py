@@ -124,11 +124,60 @@ def show_html(markup: str) -> None:
     _display(HTML(markup))
 
 
-def show_md(text: str) -> None:
-    """Display Markdown text generated from numbers (the narrative of a section)."""
-    from IPython.display import Markdown
+#: Markdown that would turn data into markup: raw HTML (``<script>``, ``<img onerror=...>``, autolinks)
+#: and link/image syntax (``[tekst](url)``, ``![x](url)``). Report text never uses either on purpose.
+_MD_MARKUP = str.maketrans({"<": "&lt;", ">": "&gt;", "[": "\\[", "]": "\\]"})
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~<>-])")
 
-    _display(Markdown(text))
+
+def md_safe(text: str) -> str:
+    """Markdown text with raw HTML and link/image syntax neutralised (shown literally, never rendered).
+
+    :func:`show_md` applies this to everything it displays, so a ward name, theme or quote holding
+    ``<script>`` or ``[klik](https://...)`` is printed as text in HTML and PDF.
+
+    Examples
+    --------
+    >>> md_safe("**Let op:** <script>x</script> [klik](https://evil.example)")
+    '**Let op:** &lt;script&gt;x&lt;/script&gt; \\\\[klik\\\\](https&#58;//evil.example)'
+    """
+    # "://" -> "&#58;//": the Markdown renderer of nbconvert turns bare URLs into links otherwise.
+    return str(text).translate(_MD_MARKUP).replace("://", "&#58;//")
+
+
+def md_escape(text: str) -> str:
+    """A data-derived string for inside generated Markdown: every Markdown-special character escaped
+    (emphasis, headings, code, tables too), on top of what :func:`md_safe` does.
+
+    Examples
+    --------
+    >>> print(md_escape("*vet* _en_ `code`"))
+    \\*vet\\* \\_en\\_ \\`code\\`
+    """
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def show_md(text: str) -> None:
+    """Display Markdown text generated from numbers (the narrative of a section).
+
+    Raw HTML and link syntax are neutralised (:func:`md_safe`): the narrative holds data-derived strings
+    (ward names, themes, error messages), which must never become markup.
+    """
+    _display(_Markdown(md_safe(text)))
+
+
+class _Markdown:
+    """Markdown for ``display``. Not ``IPython.display.Markdown``: that one treats a text starting with
+    ``http`` as a URL to download, or an existing path as a file to read, instead of as the text."""
+
+    def __init__(self, data: str) -> None:
+        self.data = data
+
+    def _repr_markdown_(self) -> str:
+        return self.data
+
+    def __repr__(self) -> str:
+        return self.data
 
 
 def _is_year_column(col: object) -> bool:

@@ -443,6 +443,20 @@ def _flat(result: JobResult) -> dict[str, Any]:
     return row
 
 
+def csv_cell(value: Any) -> Any:
+    """A manifest cell safe to open in a spreadsheet: text starting with ``= + - @`` (or a tab/CR) would
+    run as a formula there, so it gets a leading apostrophe; numbers stay numbers.
+
+    Examples
+    --------
+    >>> print(csv_cell("=1+1"), csv_cell("-0,5"), csv_cell(-0.5), csv_cell("Tarwewijk"))
+    '=1+1 '-0,5 -0.5 Tarwewijk
+    """
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def write_manifest(out_dir: Path, year: int, results: Sequence[JobResult]) -> None:
     """Write ``manifest.json`` and ``manifest.csv``; rows of wards not in this run are kept (merged)."""
     path = out_dir / "manifest.json"
@@ -466,7 +480,7 @@ def write_manifest(out_dir: Path, year: int, results: Sequence[JobResult]) -> No
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(flat)
+    writer.writerows([{k: csv_cell(v) for k, v in row.items()} for row in flat])
     atomic_write_text(out_dir / "manifest.csv", buf.getvalue())
 
 
