@@ -197,7 +197,7 @@ def find_personal_data(text: str) -> list[tuple[str, str]]:
 FIELDS: dict[str, dict[str, str]] = {
     "meldingen": {"omschrijving": "nooit", "subcategorie": "label", "melding_id": "intern"},
     "handhaving": {"thema": "categorie", "actie_id": "intern"},
-    "politie": {"misdrijf": "label", "misdrijf_code": "label"},
+    "politie": {"misdrijf": "label", "misdrijf_code": "label", "buurt": "label"},
     "wijkprofiel": {"thema": "label", "indicator": "label"},
     "wijkakkoorden": {"thema": "label", "indicator": "label", "bron": "label"},
     "netwerk_overleggen": {"type": "categorie"},
