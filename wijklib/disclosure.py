@@ -2,14 +2,12 @@
 
 Rule of the reports: a count of 1 to 4 is shown as ``"<5"`` (0 stays 0: an empty cell reveals nobody);
 free text is never published unless it is marked publishable, and then only after scrubbing names,
-addresses, phone numbers and e-mail addresses. The scrubbing itself lives in
-:mod:`wijklib.monitor.privacy` when that module is present; a compatible fallback is kept here so the
-report layer never depends on the monitor for its own safety net.
+addresses, phone numbers and e-mail addresses. The scrubbing itself is :mod:`wijklib.monitor.privacy`
+(one scrubber for the whole project; :func:`scrub` here is the same function).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 import numpy as np
@@ -21,16 +19,6 @@ THRESHOLD = 5
 SUPPRESSED = "<5"
 #: Columns that may hold free text or direct identifiers; never published as such.
 PERSONAL_COLUMNS = frozenset({"omschrijving", "tekst", "naam", "adres", "telefoon", "email", "melder", "bsn"})
-
-_FALLBACK_PATTERNS = [
-    re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
-    re.compile(r"\b(?:https?://|www\.)\S+", re.I),
-    re.compile(r"(?<![\w])(?:\+|00)?\d(?:[\s.\-/()]*\d){8,12}(?![\w])"),
-    re.compile(r"\b\d{4}\s?[A-Za-z]{2}\b(?:\s*,?\s*\d{1,5}(?:\s?[A-Za-z]\b)?)?"),
-    re.compile(r"\b[A-Z][\w'-]*(?:straat|laan|weg|plein|kade|singel|dijk|hof|gracht|dreef|steeg)\s+\d{1,5}[a-zA-Z]?\b"),
-    re.compile(r"(?i:\b(?:meneer|mevrouw|mevr|mw|dhr|familie|fam)\b\.?)\s+(?:[A-Z]\.\s*)*[A-Z][\w'-]*"),
-]
-
 
 def format_count(value: float | int | None, threshold: int = THRESHOLD) -> str:
     """Format one count for publication: ``1..threshold-1`` become ``"<5"``; thousands get a dot.
@@ -78,27 +66,18 @@ def suppress_small(
 
 
 def scrub(text: str | None) -> str:
-    """Remove personal data (e-mail, phone, postcode + number, street + number, titled names) from text.
-
-    Uses :func:`wijklib.monitor.privacy.scrub` when available (one rule set for the whole project).
+    """Remove personal data from text: the project's one scrubber, :func:`wijklib.monitor.privacy.scrub`.
 
     Examples
     --------
     >>> scrub("Bel mevr. Jansen op 06-12345678 of mail a.b@example.nl")
     'Bel [verwijderd] op [verwijderd] of mail [verwijderd]'
     """
-    if text is None:
-        return ""
-    try:
-        from wijklib.monitor.privacy import scrub as monitor_scrub
-    except ImportError:  # monitor absent or still being written: use the local rule set
-        monitor_scrub = None
-    if monitor_scrub is not None:
-        return str(monitor_scrub(text))
-    out = str(text)
-    for pattern in _FALLBACK_PATTERNS:
-        out = pattern.sub("[verwijderd]", out)
-    return out
+    from wijklib.monitor.privacy import (
+        scrub as _scrub,  # one rule set; no second copy that could drift
+    )
+
+    return _scrub(text)
 
 
 def drop_personal(df: pd.DataFrame) -> pd.DataFrame:

@@ -52,6 +52,8 @@ _RC = {
     "savefig.bbox": "tight",
     # Text stays text in the SVG: sharp at any zoom, searchable in the PDF, and small files.
     "svg.fonttype": "none",
+    # Chart labels carry data (ward names, themes): "$" must print as "$", never start mathtext.
+    "text.parse_math": False,
     "axes.formatter.use_locale": False,
 }
 

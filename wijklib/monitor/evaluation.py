@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from wijklib.monitor import design as dsg
+from wijklib.monitor import privacy
 from wijklib.monitor.level1 import (
     Level1,
     change_frame,
@@ -136,7 +137,9 @@ class Context:
 
         if tables is None and panel is None:
             tables = panel_mod.load_demo()
-        self.tables: dict[str, pd.DataFrame] = dict(tables or {})
+        # Free text and categorical fields pass the privacy rules once, here, so nothing downstream (panel,
+        # evaluations, their JSON, the reports) ever holds an unscrubbed or unknown value.
+        self.tables: dict[str, pd.DataFrame] = privacy.sanitize_tables(dict(tables or {}))
         if panel is None:
             panel = panel_mod.build(self.tables, level="wijkraad", freq="M")
         for col in ("unit", "period", "population"):

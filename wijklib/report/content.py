@@ -16,6 +16,7 @@ import datetime as _dt
 import html
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -126,11 +127,60 @@ def show_html(markup: str) -> None:
     _display(HTML(markup))
 
 
-def show_md(text: str) -> None:
-    """Display Markdown text generated from numbers (the narrative of a section)."""
-    from IPython.display import Markdown
+#: Markdown that would turn data into markup: raw HTML (``<script>``, ``<img onerror=...>``, autolinks)
+#: and link/image syntax (``[tekst](url)``, ``![x](url)``). Report text never uses either on purpose.
+_MD_MARKUP = str.maketrans({"<": "&lt;", ">": "&gt;", "[": "\\[", "]": "\\]"})
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~<>-])")
 
-    _display(Markdown(text))
+
+def md_safe(text: str) -> str:
+    """Markdown text with raw HTML and link/image syntax neutralised (shown literally, never rendered).
+
+    :func:`show_md` applies this to everything it displays, so a ward name, theme or quote holding
+    ``<script>`` or ``[klik](https://...)`` is printed as text in HTML and PDF.
+
+    Examples
+    --------
+    >>> md_safe("**Let op:** <script>x</script> [klik](https://evil.example)")
+    '**Let op:** &lt;script&gt;x&lt;/script&gt; \\\\[klik\\\\](https&#58;//evil.example)'
+    """
+    # "://" -> "&#58;//": the Markdown renderer of nbconvert turns bare URLs into links otherwise.
+    return str(text).translate(_MD_MARKUP).replace("://", "&#58;//")
+
+
+def md_escape(text: str) -> str:
+    """A data-derived string for inside generated Markdown: every Markdown-special character escaped
+    (emphasis, headings, code, tables too), on top of what :func:`md_safe` does.
+
+    Examples
+    --------
+    >>> print(md_escape("*vet* _en_ `code`"))
+    \\*vet\\* \\_en\\_ \\`code\\`
+    """
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def show_md(text: str) -> None:
+    """Display Markdown text generated from numbers (the narrative of a section).
+
+    Raw HTML and link syntax are neutralised (:func:`md_safe`): the narrative holds data-derived strings
+    (ward names, themes, error messages), which must never become markup.
+    """
+    _display(_Markdown(md_safe(text)))
+
+
+class _Markdown:
+    """Markdown for ``display``. Not ``IPython.display.Markdown``: that one treats a text starting with
+    ``http`` as a URL to download, or an existing path as a file to read, instead of as the text."""
+
+    def __init__(self, data: str) -> None:
+        self.data = data
+
+    def _repr_markdown_(self) -> str:
+        return self.data
+
+    def __repr__(self) -> str:
+        return self.data
 
 
 def _is_year_column(col: object) -> bool:
@@ -1116,31 +1166,43 @@ class CityReport:
         self.cfg = load_config(config_path)
         self.jaar = int(jaar)
         self.evs, self.failures = evaluations.load_city(self.cfg, self.jaar)
+        self._evaluations = evaluations
 
     def table(self) -> pd.DataFrame:
         """One row per wijkraad: priorities, verdict counts, overall verdict, network score, herijk."""
         rows = []
+        failures = dict(self.failures)
         for w, ev in sorted(self.evs.items(), key=lambda kv: kv[1].wijkraad):
-            h = ev.headline()
-            c = h["verdicts"]
-            pr = ev.to_frame("priorities")
-            main = pr.iloc[0] if not pr.empty else None
-            rows.append({
-                "wijkraad": ev.wijkraad, "wijkraad_id": w,
-                "prioriteit": f"{main['thema']}: {main['indicator']}" if main is not None else "–",
-                "effect": (html.escape(priority_effect_text(main))
-                           if main is not None else "–"),
-                "op_koers": c.get("op koers", 0), "geen_verandering": c.get("geen aantoonbare verandering", 0),
-                "ongunstig": c.get("ongunstige ontwikkeling", 0), "onvoldoende": c.get("onvoldoende gegevens", 0),
-                "oordeel": overall_verdict(c), "netwerkscore": h["network_score"],
-                "herijk": ", ".join(x["thema"] + (" (eerst meetbaar maken)" if x.get("advies") == "eerst meetbaar maken"
-                                                  else "") for x in ev.herijk) or "–",
-            })
-        for w, reason in sorted(self.failures.items()):
-            rows.append({"wijkraad": w, "wijkraad_id": w, "prioriteit": "–", "effect": "–", "op_koers": 0,
-                         "geen_verandering": 0, "ongunstig": 0, "onvoldoende": 0, "oordeel": "niet geëvalueerd",
-                         "netwerkscore": float("nan"), "herijk": reason[:80]})
+            try:  # one ward whose evaluation cannot be summarised is listed as failed, not fatal
+                rows.append(self._row(w, ev))
+            except Exception as exc:  # noqa: BLE001 - reported in the table with its reason
+                failures[w] = f"{type(exc).__name__}: {exc}"
+        names = self._evaluations.ward_names(self.cfg, self.jaar)
+        for w, reason in sorted(failures.items()):
+            rows.append({"wijkraad": names.get(w, w), "wijkraad_id": w, "prioriteit": "–", "effect": "–",
+                         "op_koers": 0, "geen_verandering": 0, "ongunstig": 0, "onvoldoende": 0,
+                         "oordeel": "niet geëvalueerd", "netwerkscore": float("nan"), "herijk": "–",
+                         "reden": short_reason(reason)})
         return pd.DataFrame(rows)
+
+    def _row(self, w: str, ev: Any) -> dict[str, Any]:
+        """One ward's row of :meth:`table`."""
+        h = ev.headline()
+        c = h["verdicts"]
+        pr = ev.to_frame("priorities")
+        main = pr.iloc[0] if not pr.empty else None
+        return {
+            "wijkraad": ev.wijkraad, "wijkraad_id": w,
+            "prioriteit": f"{main['thema']}: {main['indicator']}" if main is not None else "–",
+            "effect": (html.escape(priority_effect_text(main))
+                       if main is not None else "–"),
+            "op_koers": c.get("op koers", 0), "geen_verandering": c.get("geen aantoonbare verandering", 0),
+            "ongunstig": c.get("ongunstige ontwikkeling", 0), "onvoldoende": c.get("onvoldoende gegevens", 0),
+            "oordeel": overall_verdict(c), "netwerkscore": h["network_score"],
+            "herijk": ", ".join(x["thema"] + (" (eerst meetbaar maken)" if x.get("advies") == "eerst meetbaar maken"
+                                              else "") for x in ev.herijk) or "–",
+            "reden": "",
+        }
 
     def cover(self) -> None:
         """Display the cover page of the city overview."""
@@ -1181,6 +1243,9 @@ class CityReport:
                    note="Oordelen: aantal prioriteiten op koers / geen aantoonbare verandering / ongunstige "
                         "ontwikkeling / onvoldoende gegevens. Netwerk: netwerkscore 0–100 (niveau 3). "
                         "Herijk: prioriteiten met herijk-advies.")
+        failed = t[t["oordeel"] == "niet geëvalueerd"]
+        if not failed.empty:  # which wards are missing from the verdicts, and why
+            show_table(failed[["wijkraad", "reden"]], caption="Niet geëvalueerde wijkraden en de reden")
 
     def map(self) -> None:
         """Schematic map of the wards coloured by their overall verdict."""
@@ -1212,6 +1277,18 @@ class CityReport:
     def sources(self) -> None:
         """Sources with dates."""
         show_html(sources_html(self.cfg))
+
+
+def short_reason(reason: str, limit: int = 300) -> str:
+    """A failure reason for a report table: folders dropped from file paths, at most ``limit`` characters.
+
+    Examples
+    --------
+    >>> short_reason("ValueError: /tmp/x/cache/evaluations/kralingen_2025.json: not a valid evaluation JSON")
+    'ValueError: kralingen_2025.json: not a valid evaluation JSON'
+    """
+    text = re.sub(r"(?:/[^/\s:]+)+/([^/\s:]+)", r"\1", str(reason))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def stadsoverzicht(jaar: int, config_path: str) -> CityReport:

@@ -37,16 +37,51 @@ def atomic_write(path: str | Path, writer: Callable[[Path], object]) -> Path:
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=final.suffix, dir=final.parent)
+    # The temp name carries the final name, so the batch can remove exactly the temp files of a worker
+    # that was killed without touching those of the workers still writing.
+    fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(final), suffix=final.suffix, dir=final.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         writer(tmp)
+        # mkstemp creates the file -rw-------; a report on a shared drive must be readable like any file
+        # the user writes, so apply the umask as open() would.
+        os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, final)
     except BaseException:  # also KeyboardInterrupt: never leave the temp file behind
         tmp.unlink(missing_ok=True)
         raise
     return final
+
+
+def temp_prefix(final: str | Path) -> str:
+    """Prefix of the temporary files :func:`atomic_write` uses for ``final`` (same folder).
+
+    Examples
+    --------
+    >>> temp_prefix("reports/2025/wijkrapport_2025_a.pdf")
+    '.wijklib-tmp-wijkrapport_2025_a.pdf.'
+    """
+    return f"{TMP_PREFIX}{Path(final).name}."
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it where the OS allows (Linux ``/proc``).
+
+    Examples
+    --------
+    >>> 0 <= current_umask() <= 0o777
+    True
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: read by setting and restoring (not thread-safe, hence last resort)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:

@@ -2,15 +2,21 @@
 
 Design (why it looks like this):
 
-- papermill runs through its Python API inside a :class:`concurrent.futures.ProcessPoolExecutor`; each
-  worker process keeps ONE Jupyter kernel alive and reuses it for the wards it gets. Starting a kernel
+- papermill runs through its Python API in a small pool of worker processes (:class:`_Pool`); each
+  worker keeps ONE Jupyter kernel alive and reuses it for the wards it gets. Starting a kernel
   and importing pandas/statsmodels/matplotlib costs ~2 s, more than most wards need to compute, so it is
   paid once per worker instead of once per ward. Every notebook starts with a hidden cell that clears the
   kernel's namespace, and a kernel that saw a failure is replaced, so wards cannot leak into each other.
+- The parent knows which ward each worker holds: a worker that dies (SIGKILL, out of memory) fails only
+  that ward, with the signal as reason, and is replaced; the other workers go on.
 - HTML export (nbconvert, template ``wijkrapport``, no input, no prompts) and the PDF (WeasyPrint) run in
   the same worker process, right after execution.
-- Every file is written atomically (temp file + ``os.replace``); the manifest is rewritten after every
-  finished ward, so an interrupted run still documents what it finished.
+- Every file is written atomically (temp file + ``os.replace``, normal permissions under the umask); the
+  manifest is rewritten after every finished ward. A ward that does not finish leaves no output and no
+  temp file, so after any interrupt the manifest and the disk agree (:func:`check_outputs`).
+- Ctrl-C: no new wards start, running ones finish and are recorded; a second Ctrl-C stops those too.
+- Each manifest row records what its report was computed from (:func:`job_key`) and the checksum of each
+  file; a rerun keeps reports that are current (``--force`` rebuilds), so an interrupted batch resumes.
 - A ward that fails is reported with a readable reason (the exception of the failing cell) and a log
   file; the others go on; the exit status is non-zero when any ward failed.
 """
@@ -18,6 +24,7 @@ Design (why it looks like this):
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import logging
@@ -28,13 +35,18 @@ import sys
 import time
 import unicodedata
 from collections.abc import Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from wijklib import config as wlconfig
-from wijklib.report.pdf import atomic_write_text, html_to_pdf, remove_stale_temp_files
+from wijklib.report.pdf import (
+    TMP_PREFIX,
+    atomic_write_text,
+    html_to_pdf,
+    remove_stale_temp_files,
+    temp_prefix,
+)
 from wijklib.report.settings import ReportConfig, load_config
 
 #: Kernel the batch uses; installed into the running interpreter's prefix (the .venv) when missing.
@@ -87,6 +99,11 @@ class JobResult:
     log: str = ""
     outputs: dict[str, str] = field(default_factory=dict)
     headline: dict[str, Any] = field(default_factory=dict)
+    #: Fingerprint of what the report was computed from (see :func:`job_key`) and SHA-256 per output.
+    input_key: str = ""
+    checksums: dict[str, str] = field(default_factory=dict)
+    #: True when a rerun kept this report because its outputs were current.
+    reused: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,7 +126,9 @@ class RunSummary:
     def text(self) -> str:
         """Closing summary printed at the end of a run (Dutch, like the reports)."""
         ok = len(self.results) - len(self.failed)
-        lines = [f"{ok} van {len(self.results)} rapporten gereed in {self.wall_s:.1f} s -> {self.out_dir}"]
+        reused = sum(r.reused for r in self.results)
+        lines = [f"{ok} van {len(self.results)} rapporten gereed in {self.wall_s:.1f} s -> {self.out_dir}"
+                 + (f" ({reused} ongewijzigd overgenomen; --force maakt ze opnieuw)" if reused else "")]
         for r in self.failed:
             lines.append(f"  MISLUKT {r.ward} ({r.ward_id}): {r.reason}  [log: {r.log}]")
         return "\n".join(lines)
@@ -417,11 +436,25 @@ def _version() -> str:
 
 # --------------------------------------------------------------------------------------------- manifest
 def _flat(result: JobResult) -> dict[str, Any]:
-    row = {k: v for k, v in asdict(result).items() if k not in ("outputs", "headline")}
+    row = {k: v for k, v in asdict(result).items() if k not in ("outputs", "headline", "checksums")}
     row.update({f"bestand_{k}": v for k, v in result.outputs.items()})
     for key, value in result.headline.items():
         row[key] = value if isinstance(value, str | int | float | bool) or value is None else json.dumps(value)
     return row
+
+
+def csv_cell(value: Any) -> Any:
+    """A manifest cell safe to open in a spreadsheet: text starting with ``= + - @`` (or a tab/CR) would
+    run as a formula there, so it gets a leading apostrophe; numbers stay numbers.
+
+    Examples
+    --------
+    >>> print(csv_cell("=1+1"), csv_cell("-0,5"), csv_cell(-0.5), csv_cell("Tarwewijk"))
+    '=1+1 '-0,5 -0.5 Tarwewijk
+    """
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def write_manifest(out_dir: Path, year: int, results: Sequence[JobResult]) -> None:
@@ -439,22 +472,300 @@ def write_manifest(out_dir: Path, year: int, results: Sequence[JobResult]) -> No
     ordered = sorted(rows.values(), key=lambda r: (r["kind"] != "wijk", r["ward_id"]))
     doc = {"year": year, "generated_by": f"wijklib {_version()}", "reports": ordered}
     atomic_write_text(path, json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
-    flat = [_flat(JobResult(**r)) for r in ordered]
+    known = JobResult.__dataclass_fields__
+    flat = [_flat(JobResult(**{k: v for k, v in r.items() if k in known})) for r in ordered]
     columns: list[str] = []
     for row in flat:
         columns += [c for c in row if c not in columns]
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(flat)
+    writer.writerows([{k: csv_cell(v) for k, v in row.items()} for row in flat])
     atomic_write_text(out_dir / "manifest.csv", buf.getvalue())
+
+
+# ------------------------------------------------------------------------------------- outputs on disk
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _job_files(job: Job) -> dict[str, Path]:
+    """Every output a job may write (whatever the formats asked), keyed like ``JobResult.outputs``."""
+    out = Path(job.out_dir)
+    return {"ipynb": out / "notebooks" / f"{job.stem}.ipynb", "html": out / f"{job.stem}.html",
+            "pdf": out / f"{job.stem}.pdf"}
+
+
+def _discard_outputs(job: Job) -> None:
+    """Remove what a job that did not finish left behind: its outputs and its temp files, nothing else.
+
+    A ward whose (re)run failed must not keep a report on disk that the manifest calls failed, and the temp
+    files of the other workers (still writing) must stay.
+    """
+    for path in _job_files(job).values():
+        path.unlink(missing_ok=True)
+        for tmp in path.parent.glob(f"{temp_prefix(path)}*"):
+            tmp.unlink(missing_ok=True)
+
+
+def code_fingerprint() -> str:
+    """Hash of the wijklib source, report templates and stylesheet (a code change makes reports stale).
+
+    Examples
+    --------
+    >>> len(code_fingerprint())
+    16
+    """
+    base = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for path in sorted(base.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".tpl", ".j2", ".css", ".html", ".json", ".yaml", ".csv"):
+            h.update(str(path.relative_to(base)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def _data_fingerprint(folder: Path | None) -> str:
+    """Content hash of the run's data folder (every file under it)."""
+    h = hashlib.sha256()
+    if folder is not None and Path(folder).is_dir():
+        for path in sorted(Path(folder).rglob("*")):
+            if path.is_file():
+                h.update(str(path.relative_to(folder)).encode() + b"\0" + _sha256(path).encode())
+    return h.hexdigest()[:16]
+
+
+def job_key(job: Job, cfg: ReportConfig, data_fp: str, code_fp: str, env: dict[str, str]) -> str:
+    """What a report is computed from: notebook, parameters, formats, run and monitor configuration,
+    data (content hash), code and the shared cache of the batch. Equal key + intact files = current."""
+    parts = {
+        "notebook": _sha256(Path(job.notebook)), "parameters": job.parameters, "formats": sorted(job.formats),
+        "title": job.title, "config": _sha256(cfg.path),
+        "monitor_config": _sha256(cfg.monitor_config) if cfg.monitor_config and cfg.monitor_config.is_file() else "",
+        "data": data_fp, "code": code_fp, "version": _version(),
+        "shared": {k: Path(v).name for k, v in sorted(env.items())},
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _previous_rows(out_dir: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    path = out_dir / "manifest.json"
+    if not path.is_file():
+        return {}
+    try:
+        return {(r["kind"], r["ward_id"]): r for r in json.loads(path.read_text(encoding="utf-8"))["reports"]}
+    except (ValueError, KeyError, TypeError):
+        return {}
+
+
+def _current(job: Job, key: str, row: dict[str, Any] | None) -> JobResult | None:
+    """The previous result of ``job`` when its outputs are current (same key, files intact), else None."""
+    if not row or row.get("status") != "ok" or row.get("input_key") != key:
+        return None
+    outputs, sums = row.get("outputs") or {}, row.get("checksums") or {}
+    out = Path(job.out_dir)
+    for fmt in ("ipynb", *job.formats):
+        rel = outputs.get(fmt)
+        if not rel or not (out / rel).is_file() or sums.get(fmt) != _sha256(out / rel):
+            return None
+    fields = {k: v for k, v in row.items() if k in JobResult.__dataclass_fields__}
+    return JobResult(**{**fields, "reused": True})
+
+
+def check_outputs(out_dir: str | Path) -> list[str]:
+    """Compare the manifest with the files in ``out_dir``; returns the disagreements (empty = they agree).
+
+    Checked: every ``ok`` row's outputs exist with the recorded checksum; every report file on disk
+    (``*.pdf``, ``*.html``, ``notebooks/*.ipynb``) belongs to an ``ok`` row; no temporary files remain.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> check_outputs(tempfile.mkdtemp())
+    []
+    """
+    out = Path(out_dir)
+    problems = [f"temporary file left: {p.relative_to(out)}" for p in out.rglob(f"{TMP_PREFIX}*")]
+    rows = _previous_rows(out).values()
+    listed: set[str] = set()
+    for r in rows:
+        for fmt, rel in (r.get("outputs") or {}).items():
+            listed.add(rel)
+            if r.get("status") != "ok":
+                problems.append(f"{r['ward_id']}: status {r.get('status')!r} but output {rel} listed")
+            elif not (out / rel).is_file():
+                problems.append(f"{r['ward_id']}: {rel} in the manifest but not on disk")
+            elif (r.get("checksums") or {}).get(fmt) != _sha256(out / rel):
+                problems.append(f"{r['ward_id']}: {rel} differs from the file the manifest records")
+    on_disk = [*out.glob("*.pdf"), *out.glob("*.html"), *(out / "notebooks").glob("*.ipynb")]
+    for p in on_disk:
+        rel = str(p.relative_to(out))
+        if rel not in listed and not p.name.startswith(TMP_PREFIX):
+            problems.append(f"{rel} on disk but not in the manifest")
+    return problems
+
+
+# ------------------------------------------------------------------------------------- process pool
+def _worker_main(conn: Any, log_dir: str) -> None:
+    """Worker process: take jobs from ``conn`` until ``None``; send one JobResult back per job."""
+    _init_worker(log_dir)
+    try:
+        while True:
+            try:
+                job = conn.recv()
+            except (EOFError, OSError):  # the parent is gone
+                break
+            if job is None:
+                break
+            conn.send(run_job(job))
+    finally:
+        _shutdown_kernel()
+
+
+@dataclass
+class _Slot:
+    process: Any
+    conn: Any
+    job: Job | None = None
+    started: float = 0.0
+
+
+class _Pool:
+    """A fixed number of worker processes, each running one job at a time.
+
+    Unlike :class:`concurrent.futures.ProcessPoolExecutor` (which marks the whole pool broken and fails
+    every pending job when one worker dies), the parent knows which job each worker holds: a worker that
+    dies fails only its own job, with the signal that killed it, and is replaced.
+    """
+
+    def __init__(self, n: int, log_dir: str) -> None:
+        # 'fork' is fine here (workers start before any kernel exists in the parent) and saves ~1 s per
+        # worker; 'spawn' elsewhere.
+        self.ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+        self.log_dir = log_dir
+        self.slots = [self._spawn() for _ in range(n)]
+
+    def _spawn(self) -> _Slot:
+        parent, child = self.ctx.Pipe()
+        proc = self.ctx.Process(target=_worker_main, args=(child, self.log_dir), daemon=True)
+        proc.start()
+        child.close()
+        return _Slot(proc, parent)
+
+    def idle(self) -> list[_Slot]:
+        return [s for s in self.slots if s.job is None]
+
+    def busy(self) -> list[_Slot]:
+        return [s for s in self.slots if s.job is not None]
+
+    def submit(self, slot: _Slot, job: Job) -> None:
+        slot.job, slot.started = job, time.perf_counter()
+        slot.conn.send(job)
+
+    def collect(self, timeout: float) -> list[tuple[Job, JobResult | None, str]]:
+        """Finished jobs as ``(job, result, "")``, or ``(job, None, reason)`` when the worker died."""
+        from multiprocessing.connection import wait as mp_wait
+
+        busy = self.busy()
+        if not busy:
+            return []
+        ready = set(mp_wait([s.conn for s in busy] + [s.process.sentinel for s in busy], timeout=timeout))
+        done = []
+        for i, slot in enumerate(self.slots):
+            if slot.job is None or (slot.conn not in ready and slot.process.sentinel not in ready):
+                continue
+            job, result = slot.job, None
+            try:
+                if slot.conn.poll():
+                    result = slot.conn.recv()
+            except (EOFError, OSError):
+                result = None
+            if result is not None:
+                slot.job = None
+                done.append((job, result, ""))
+                continue
+            slot.process.join(timeout=5)
+            done.append((job, None, _death_reason(slot.process.exitcode)))
+            slot.conn.close()
+            self.slots[i] = self._spawn()  # the pool is rebuilt; the other workers go on untouched
+        return done
+
+    def kill(self) -> list[Job]:
+        """Kill every worker now (second Ctrl-C); returns the jobs they held."""
+        held = [s.job for s in self.slots if s.job is not None]
+        for s in self.slots:
+            if s.process.is_alive():
+                s.process.kill()
+        for s in self.slots:
+            s.process.join(timeout=5)
+            s.job = None
+        return held
+
+    def close(self) -> None:
+        for s in self.slots:
+            try:
+                s.conn.send(None)
+            except (OSError, ValueError):
+                pass
+        for s in self.slots:
+            s.process.join(timeout=30)
+            if s.process.is_alive():
+                s.process.kill()
+                s.process.join(timeout=5)
+            s.conn.close()
+
+
+def _death_reason(exitcode: int | None) -> str:
+    import signal
+
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        return f"WorkerKilled: het werkproces van dit rapport is gestopt door {name}; het rapport is niet gemaakt"
+    return f"WorkerDied: het werkproces van dit rapport stopte onverwacht (exitcode {exitcode}); het rapport is niet gemaakt"
+
+
+class _Interrupts:
+    """Ctrl-C handling of a batch: the first stops handing out wards (running ones finish and are
+    recorded), the second stops the running wards too. The handler only sets a counter, so an interrupt
+    can never land halfway through writing the manifest or receiving a result."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.previous: Any = None
+
+    def __enter__(self) -> _Interrupts:
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.count += 1
+        msg = ("\nafbreken (Ctrl-C): er worden geen nieuwe rapporten gestart; lopende rapporten maken we af "
+               "(nogmaals Ctrl-C breekt ook die af)" if self.count == 1 else
+               "\nafbreken (Ctrl-C): lopende rapporten worden gestopt")
+        print(msg, file=sys.stderr, flush=True)
+
+    def __exit__(self, *exc: Any) -> None:
+        import signal
+
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
 
 
 # ------------------------------------------------------------------------------------------------- run
 def run(
     config_path: str | Path, year: int | None = None, wards: str | Sequence[str] = "all", *,
     jobs: int | None = None, formats: Sequence[str] = FORMATS, out: str | Path | None = None,
-    overview: bool | None = None, progress: bool = True,
+    overview: bool | None = None, progress: bool = True, force: bool = False,
 ) -> RunSummary:
     """Build the reports of one run configuration.
 
@@ -476,11 +787,20 @@ def run(
         Also build the city overview (default: only when ``wards == "all"``).
     progress
         Show a tqdm progress bar on stderr.
+    force
+        Rebuild every report; by default a report whose outputs are current (same notebook, parameters,
+        configuration, data, code; files as recorded in the manifest) is kept, so an interrupted batch
+        resumes where it stopped.
 
     Returns
     -------
     RunSummary
         ``exit_code`` is non-zero when any report failed; ``text()`` is the closing summary.
+
+    Raises
+    ------
+    KeyboardInterrupt
+        After Ctrl-C, once the manifest records exactly the reports on disk.
 
     Examples
     --------
@@ -500,53 +820,78 @@ def run(
     if not out_root.is_absolute():
         out_root = wlconfig.PROJECT_ROOT / out_root
     out_dir = out_root / str(year)
-    (out_dir / "logs").mkdir(parents=True, exist_ok=True)
-    remove_stale_temp_files(out_dir)
-    ensure_kernel()
     from wijklib.report import content
 
     units = resolve_wards(cfg, year, wards)
     if overview is None:
         overview = _parse_wards(wards) is None
-    # Shared work (city-wide fits, placebo fits) once, in this process, before the workers start.
+    # Shared work (city-wide fits, placebo fits) once, in this process, before the workers start; it
+    # also refuses a year the data do not cover, before anything is written.
     env = content.prepare(cfg, year, None if overview else [u for u, _ in units])
+    (out_dir / "logs").mkdir(parents=True, exist_ok=True)
+    remove_stale_temp_files(out_dir)
+    ensure_kernel()
     job_list = build_jobs(cfg, year, units, out_dir, formats, overview)
-    n_workers = max(1, min(jobs or os.cpu_count() or 1, len(job_list)))
+    data_fp, code_fp = _data_fingerprint(cfg.data_dir), code_fingerprint()
+    keys = {(j.kind, j.unit_id): job_key(j, cfg, data_fp, code_fp, env) for j in job_list}
+    previous = _previous_rows(out_dir)
     results: list[JobResult] = []
+    todo: list[Job] = []
+    for job in job_list:
+        kept = None if force else _current(job, keys[(job.kind, job.unit_id)], previous.get((job.kind, job.unit_id)))
+        if kept is not None:
+            results.append(kept)
+        else:
+            todo.append(job)
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(job_list), desc=f"rapporten {year}", unit="rapport", file=sys.stderr)
-    # 'spawn' would re-import everything per worker; 'fork' is fine here (workers start before any
-    # kernel or thread exists in the parent) and saves ~1 s per worker.
+        bar = tqdm(total=len(job_list), initial=len(results), desc=f"rapporten {year}", unit="rapport",
+                   file=sys.stderr)
+
+    def record(job: Job, res: JobResult) -> None:
+        res.input_key = keys[(job.kind, job.unit_id)]
+        if res.status == "ok":
+            res.checksums = {fmt: _sha256(Path(job.out_dir) / rel) for fmt, rel in res.outputs.items()}
+        else:
+            _discard_outputs(job)  # the manifest says failed: no report of this ward may stay on disk
+            res.outputs, res.checksums = {}, {}
+        results.append(res)
+        if bar is not None:
+            bar.set_postfix_str(f"{res.ward}: {'ok' if res.status == 'ok' else 'MISLUKT'}")
+            bar.update(1)
+        write_manifest(out_dir, year, results)
+
+    def died(job: Job, reason: str) -> JobResult:
+        log = Path(job.out_dir) / "logs" / f"{job.stem}.log"
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} ERROR {reason}\n")
+        return JobResult(kind=job.kind, ward_id=job.unit_id, ward=job.unit_name, status="failed",
+                         duration_s=0.0, reason=reason, log=str(log.relative_to(job.out_dir)))
+
     saved_env = {k: os.environ.get(k) for k in env}
     os.environ.update(env)  # inherited by the workers and their kernels; restored below
-    ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_init_worker,
-                               initargs=(str(out_dir / "logs"),))
+    interrupted = False
+    pool = _Pool(max(1, min(jobs or os.cpu_count() or 1, len(todo))), str(out_dir / "logs")) if todo else None
     try:
-        pending = {pool.submit(run_job, job): job for job in job_list}
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                job = pending.pop(fut)
-                try:
-                    res = fut.result()
-                except Exception as exc:  # noqa: BLE001 - e.g. a worker killed by the OS
-                    res = JobResult(kind=job.kind, ward_id=job.unit_id, ward=job.unit_name,
-                                    status="failed", duration_s=0.0, reason=_reason(exc))
-                results.append(res)
-                if bar is not None:
-                    bar.set_postfix_str(f"{res.ward}: {'ok' if res.status == 'ok' else 'MISLUKT'}")
-                    bar.update(1)
-                write_manifest(out_dir, year, results)
-    except KeyboardInterrupt:
-        pool.shutdown(wait=False, cancel_futures=True)
-        write_manifest(out_dir, year, results)
-        raise
+        with _Interrupts() as stop:
+            queue = list(todo)
+            while pool is not None and ((queue and not stop.count) or pool.busy()):
+                if stop.count >= 2:
+                    for job in pool.kill():
+                        record(job, died(job, "KeyboardInterrupt: afgebroken met Ctrl-C terwijl dit rapport liep"))
+                    break
+                while queue and not stop.count and pool.idle():
+                    pool.submit(pool.idle()[0], queue.pop(0))
+                for job, res, reason in pool.collect(timeout=0.25):
+                    record(job, res if res is not None else died(job, reason))
+            interrupted = stop.count > 0
     finally:
-        pool.shutdown(wait=True)
+        if pool is not None:
+            pool.close()
+        remove_stale_temp_files(out_dir)  # every worker has stopped: nothing is being written any more
+        write_manifest(out_dir, year, results)
         if bar is not None:
             bar.close()
         for k, v in saved_env.items():
@@ -554,6 +899,8 @@ def run(
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+    if interrupted:
+        raise KeyboardInterrupt
     order = {(j.kind, j.unit_id): i for i, j in enumerate(job_list)}
     results.sort(key=lambda r: order[(r.kind, r.ward_id)])
     return RunSummary(year=year, out_dir=out_dir, results=tuple(results), wall_s=time.perf_counter() - t0)
@@ -575,6 +922,8 @@ def build_parser() -> Any:
     p.add_argument("--out", default=None, help="output root (default: reports/); files go to <out>/<year>/")
     p.add_argument("--no-overview", action="store_true", help="skip the city overview")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--force", action="store_true",
+                   help="rebuild every report, also those whose outputs are current for the same inputs and code")
     return p
 
 
@@ -584,7 +933,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     try:
         summary = run(args.config, args.year, args.wards, jobs=args.jobs, formats=formats, out=args.out,
-                      overview=False if args.no_overview else None, progress=not args.no_progress)
+                      overview=False if args.no_overview else None, progress=not args.no_progress,
+                      force=args.force)
     except KeyboardInterrupt:
         print("afgebroken (Ctrl-C); afgeronde rapporten staan in het manifest", file=sys.stderr)
         return 130
