@@ -126,7 +126,7 @@ def render(table: pd.DataFrame, args: argparse.Namespace, seconds: float) -> str
     out = [f"<!-- bench_verdicts --tag {args.tag} --draws {args.draws}; commit {_commit()}; "
            f"{platform.python_version()}; {seconds:.0f} s -->", ""]
     keep = ["oordeel: op koers", "oordeel: ongunstige ontwikkeling", "wijken met een 'op koers'",
-            "wijken met een 'ongunstige ontwikkeling'"]
+            "wijken met een 'ongunstige ontwikkeling'", "dekking interval", "interval sluit 1 uit"]
     dev = [m for m in table["maat"].unique() if m.startswith("oordeel: ") and m[9:] not in
            ("op koers", "ongunstige ontwikkeling", "geen aantoonbare verandering", "onvoldoende gegevens")]
     out += ["| scenario | groep | maat | n | aandeel | 95%-interval |", "|---|---|---|---:|---:|---|"]

@@ -273,6 +273,10 @@ def evaluate_draw(panel: pd.DataFrame, year: int, outcomes: Sequence[str], *,
                 "soort": p.measure.kind if p.measure is not None else None,
                 "cohortgrootte": e.cohort_size if e is not None else 0,
                 "p_value": p.measure.p_value if p.measure is not None else math.nan,
+                "schatting": p.measure.estimate if p.measure is not None else math.nan,
+                "conf_low": p.measure.conf_low if p.measure is not None else math.nan,
+                "conf_high": p.measure.conf_high if p.measure is not None else math.nan,
+                "schaal": p.measure.scale if p.measure is not None else None,
                 "zin": p.sentence,
             })
     return pd.DataFrame(rows)
@@ -307,6 +311,7 @@ def run(
         treated = sorted(w for w, s in starts.items() if s <= end)
         fr = evaluate_draw(pnl, year, outcomes, config=cfg, wards=treated if treated_only else None)
         fr["draw"] = d
+        fr["waarheid"] = np.where(fr["wijk"].isin(treated), effect if effect is not None else 1.0, math.nan)
         fr["groep"] = np.where(fr["wijk"].isin(treated), "behandeld", "onbehandeld")
         fr["start"] = fr["wijk"].map(lambda w: f"{starts[w]:%Y-%m}" if w in starts else None)
         frames.append(fr)
@@ -332,6 +337,15 @@ def summarise(rows: pd.DataFrame, *, by: Sequence[str] = ("groep",)) -> pd.DataF
         n = len(g)
         for v in ALL_VERDICTS:
             out.append({**base, "maat": f"oordeel: {v}", "n": n, **_share(int((g["oordeel"] == v).sum()), n)})
+        # The estimators behind the verdicts: interval coverage of the true rate ratio and rejection of
+        # "no change" at 5% before the Holm step (effect measures on the ratio scale only).
+        eff = g.loc[(g["soort"] == "effect") & (g["schaal"] == "ratio") & g["waarheid"].notna()
+                    & np.isfinite(g["conf_low"].astype(float)) & np.isfinite(g["conf_high"].astype(float))]
+        if len(eff):
+            cov = (eff["conf_low"] <= eff["waarheid"]) & (eff["waarheid"] <= eff["conf_high"])
+            out.append({**base, "maat": "dekking interval", "n": len(eff), **_share(int(cov.sum()), len(eff))})
+            rej = (eff["conf_low"] > 1) | (eff["conf_high"] < 1)
+            out.append({**base, "maat": "interval sluit 1 uit", "n": len(eff), **_share(int(rej.sum()), len(eff))})
         per_ward = g.groupby(["draw", "wijk"])["oordeel"]
         for v, name in (("op koers", "wijken met een 'op koers'"),
                         ("ongunstige ontwikkeling", "wijken met een 'ongunstige ontwikkeling'")):
