@@ -20,6 +20,7 @@ from wijklib.monitor.verdict import (
     ONGUNSTIG,
     ONVOLDOENDE,
     OP_KOERS,
+    VERBETERD,
     Measure,
     judge,
     rules_text,
@@ -218,8 +219,10 @@ def test_verdict_rule_thresholds_come_from_config():
 def test_rules_text_prints_the_configured_thresholds():
     text = rules_text(load_config({"herijk": {"years": 3}, "verdict": {"min_events": 33}}))
     for word in ("op koers", "geen aantoonbare verandering", "ongunstige ontwikkeling", "onvoldoende gegevens",
-                 "3 evaluatiejaren", "minder dan 33", "95%", "minstens 10 wijken"):
+                 "3 evaluatiejaren", "minder dan 33", "95%", "minstens 5 wijken", "Holm", "randomisatietoets"):
         assert word in text, word
+    # The wild-bootstrap Poisson DiD states the cohort size it needs (issue 10: counted in the cohort).
+    assert "cohort minstens 10 wijken" in rules_text(load_config({"design": {"did_inference": "poisson"}}))
     assert "{" not in text and "}" not in text  # no unformatted placeholders
     synth = rules_text(load_config({"design": {"single_ward": "synth", "min_donors_synth": 7}}))
     assert "synthetische controle (minstens 7 donorwijken)" in synth
@@ -251,11 +254,15 @@ def test_design_follows_the_data(city):
     p24 = design.upto(panel, 2024)
     starts = design.treatment_starts(panel)
     cohort = design.estimate_outcome(p24, "w00", "afval", 2024, starts)
-    assert cohort.design == "did" and cohort.cohort_size == 10 and cohort.n_controls == 6
+    # Comparison wards are the 5 untreated during the whole window (w10 starts in 2022-04, inside the
+    # cohort's post period, so it cannot serve as a comparison for it): randomisation inference (issue 10).
+    assert cohort.design == "did" and cohort.cohort_size == 10 and cohort.n_controls == 5
     assert cohort.measure.conf_high < 1 and cohort.measure.kind == "effect"
     assert "cohort" in cohort.why
     single = design.estimate_outcome(p24, "w10", "afval", 2024, starts)
-    assert single.design == "its_controlled" and single.n_controls == 5 and "1 wijk" in single.why
+    # The single ward's default design is its change against the untreated wards, placebo inference
+    # (config design.single_ward: placebo, chosen by the placebo runs of issue 10).
+    assert single.design == "placebo" and single.n_controls == 5 and "1 wijk" in single.why
     assert 0.4 < single.measure.estimate < 0.85
     untreated = design.estimate_outcome(p24, "w12", "afval", 2024, starts)
     assert untreated.design == "ontwikkeling" and untreated.measure.kind == "ontwikkeling"
@@ -284,8 +291,14 @@ def test_single_ward_synthetic_control_when_configured(city):
 def test_few_treated_wards_get_the_single_ward_design(city):
     _, _, panel, _ = city
     few = panel.loc[~panel["unit"].isin([f"w{i:02d}" for i in range(3, 10)])]  # 3 + 1 treated wards left
-    e = design.estimate_outcome(design.upto(few, 2024), "w00", "afval", 2024, design.treatment_starts(few))
-    assert e.design == "its_controlled" and "4 wijken met wijkgericht handhaven" in e.why
+    starts = design.treatment_starts(few)
+    # Randomisation inference is valid for the 3 wards behind the cohort estimate (issue 10): a DiD.
+    e = design.estimate_outcome(design.upto(few, 2024), "w00", "afval", 2024, starts)
+    assert e.design == "did" and e.cohort_size == 3 and "gestudentiseerd" in e.inference
+    # The wild-bootstrap Poisson DiD counts the wards behind the estimate (the cohort's 3), not the city's 4.
+    cfg = load_config({"design": {"did_inference": "poisson", "single_ward": "its_controlled"}})
+    e = design.estimate_outcome(design.upto(few, 2024), "w00", "afval", 2024, starts, config=cfg)
+    assert e.design == "its_controlled" and "3 wijken in het startcohort" in e.why
 
 
 def test_development_matches_hand_computed_rate_ratio(city):
@@ -392,7 +405,8 @@ def test_ward_evaluation_priorities_and_headline(ev_w00):
     v = dict(zip(fr["indicator"], fr["oordeel"], strict=True))
     assert v["meldingen afval"] == OP_KOERS  # true effect 0.6 on afval
     assert v["meldingen grofvuil"] != OP_KOERS  # no true effect
-    assert v["naleving"] == OP_KOERS  # compliance 0.60 -> 0.85
+    # compliance 0.60 -> 0.85: no comparison group, so a development word, not "op koers" (issue 10)
+    assert v["naleving"] == VERBETERD
     # Survey: 2024 vs 2022, both editions after the start (true change 0, noise sd 1 vs margin ~4.7).
     assert v["% ervaart overlast"] == GEEN_VERANDERING
     h = ev_w00.headline()
@@ -479,8 +493,8 @@ def test_city_evaluation_collects_failures(city):
     assert set(c.wards) == {"w00", "w12"} and "nope" in c.failures
     assert c.headline()["n_wards"] == 2
     assert set(c.to_frame()["wijkraad_id"]) == {"w00", "w12"}
-    # The city-wide DiD was fitted once per outcome and year and reused.
-    assert ("did", "afval", 2024) in ctx._cache
+    # Randomisation inference needs no city-wide Poisson fit (it stays available: design.did_inference).
+    assert ("did", "afval", 2024) not in ctx._cache
 
 
 def test_priority_resolution_and_theme_rule():
@@ -509,7 +523,7 @@ def test_index_margin_only_with_a_known_respondent_spread():
     assert r["marge"] == pytest.approx(1.959964 * 30 / 20, rel=1e-5)
     assert r["marge_verschil"] == pytest.approx(math.sqrt(2) * 1.959964 * 30 / 20, rel=1e-5)
     m, insufficient, _ = monitor.evaluation._survey_measure(known, "veiligheidsbeleving subjectief", 0.05)
-    assert not insufficient and judge(m, "omhoog")[0] == OP_KOERS  # +6 points, margin +-4.2
+    assert not insufficient and judge(m, "omhoog")[0] == VERBETERD  # +6 points, margin +-4.2 (a development)
 
 
 def test_quality_flags_and_level2_helpers():

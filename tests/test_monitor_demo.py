@@ -84,7 +84,8 @@ def test_effect_verdicts_match_the_truth(demo_city):
     sizes = df.drop_duplicates("ward").groupby("start").size()
     assert set(df.loc[df["start"].map(sizes) >= 2, "design"]) == {"did"}
     single = df.loc[df["start"].map(sizes) == 1]
-    assert set(single["design"]) == {"its_controlled"} and single["why"].str.contains("1 wijk").all()
+    # (single-ward default since issue 10: the ward against the untreated wards, placebo inference)
+    assert set(single["design"]) == {"placebo"} and single["why"].str.contains("1 wijk").all()
     # Strong true effect (rate ratio 0.80): on course in the clear majority of DiD wards, never unfavourable.
     strong = df.loc[(df["truth"] <= 0.80) & (df["design"] == "did")]
     share = (strong["verdict"] == OP_KOERS).mean()

@@ -7,6 +7,12 @@ import pandas as pd
 import pytest
 
 from wijklib.monitor import design
+from wijklib.monitor.settings import load_config
+
+# These tests are about the city-wide Poisson DiD and the controlled ITS (design.did_inference: poisson,
+# single_ward: its_controlled); the default randomisation designs sum counts over the whole window and
+# have no monthly zero cells to leave out.
+LEGACY = load_config({"design": {"did_inference": "poisson", "single_ward": "its_controlled", "min_treated_did": 10}})
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
@@ -34,7 +40,7 @@ def test_did_leaves_out_months_without_comparison_counts_and_says_so():
     panel = ward_panel(starts)
     zero = panel["unit"].str.startswith("c") & panel["period"].isin(pd.date_range("2023-03-01", periods=3, freq="MS"))
     panel.loc[zero, "n_x"] = 0.0
-    eff = design.estimate_outcome(panel, "t0", "x", 2025, starts_series(starts))
+    eff = design.estimate_outcome(panel, "t0", "x", 2025, starts_series(starts), config=LEGACY)
     assert eff.design == "did"
     assert np.isfinite(eff.measure.conf_low) and np.isfinite(eff.measure.conf_high)
     assert any("3 maand(en) na de start niet meegenomen" in n for n in eff.notes)
@@ -45,7 +51,7 @@ def test_single_ward_without_counts_after_start_has_no_estimate_and_a_reason():
     panel = ward_panel(starts, rate=0.2)
     panel.loc[(panel["unit"] == "alone") & (panel["period"] >= "2023-01-01"), "n_x"] = 0.0
     panel.loc[(panel["unit"] == "alone") & (panel["period"] == "2020-05-01"), "n_x"] = 2.0
-    eff = design.estimate_outcome(panel, "alone", "x", 2025, starts_series(starts))
+    eff = design.estimate_outcome(panel, "alone", "x", 2025, starts_series(starts), config=LEGACY)
     assert eff.design == "geen" and eff.measure is None
     # before the fix the reason was "math range error" (an overflow in exp of a coefficient of -700)
     assert any("zero in every period from the start on" in n for n in eff.notes)
@@ -61,7 +67,7 @@ def test_sparse_cohort_does_not_use_monthly_did():
         3.0, int(panel["unit"].str.startswith("c").sum())).astype(float)
     share = design._cohort_zero_month_share(panel, [f"t{i}" for i in range(12)], "x", start)
     assert share > design.MAX_ZERO_MONTH_SHARE_DID
-    eff = design.estimate_outcome(panel, "t0", "x", 2025, starts_series(starts))
+    eff = design.estimate_outcome(panel, "t0", "x", 2025, starts_series(starts), config=LEGACY)
     assert eff.design != "did"
     assert any("difference-in-differences niet gebruikt" in n for n in eff.notes)
 

@@ -59,6 +59,7 @@ DESIGN_LABELS = {
     "its_controlled": "onderbroken tijdreeks met controlereeks (niet-behandelde wijken)",
     "synth": "synthetische controle",
     "its": "onderbroken tijdreeks zonder controlegroep",
+    "placebo": "voor/na-verschil tegen de wijken zonder wijkgericht handhaven, placebo-inferentie",
     "ontwikkeling": "ontwikkeling ten opzichte van vorig jaar (geen effectschatting)",
     "geen": "geen schatting mogelijk",
 }
@@ -326,9 +327,18 @@ def estimate_outcome(
     end = year_end(year)
     start = starts.get(ward, pd.NaT)
     if pd.isna(start) or start > end:
-        m = development(panel_y, ward, outcome, year, alpha)
         why = ("geen wijkgericht handhaven in deze wijk" if pd.isna(start)
                else f"wijkgericht handhaven start pas {start:%Y-%m}")
+        others = sorted(str(u) for u in starts.index if str(u) != ward)
+        if len(others) >= dsg["min_controls_did"]:
+            try:
+                m = development_vs_city(panel_y, ward, others, outcome, year, alpha)
+                return OutcomeEffect(outcome, "ontwikkeling", why + ": alleen de ontwikkeling is te beschrijven, "
+                                     f"tegen die van de {len(others)} andere wijken", m,
+                                     n_controls=len(others), inference="placebo-in-ruimte over de andere wijken")
+            except ValueError:
+                pass
+        m = development(panel_y, ward, outcome, year, alpha)
         return OutcomeEffect(outcome, "ontwikkeling", why + ": alleen de ontwikkeling is te beschrijven", m)
 
     s = ward_series(panel_y, ward, outcome)
@@ -350,16 +360,34 @@ def estimate_outcome(
     pre_mean = float(s.loc[ok & (s["period"] < start), "y"].mean())
     notes: list[str] = []
 
-    # 3. staggered DiD
+    # 3a. staggered DiD, inference at the level of the cohort: randomisation over comparison wards
+    if dsg["did_inference"] == "randomisation":
+        if len(cohort) >= dsg["min_cohort_did"] and len(untreated_all) >= dsg["min_controls_did"]:
+            try:
+                m, ri = _randomization(panel_y, cohort, untreated_all, outcome, start, end, alpha, pre_mean,
+                                       DESIGN_LABELS["did"])
+                why = (f"startcohort {start:%Y-%m} telt {len(cohort)} wijken en er zijn {len(untreated_all)} "
+                       "vergelijkingswijken zonder wijkgericht handhaven in de hele periode: gespreide "
+                       "difference-in-differences; het effect is dat van het hele cohort"
+                       + (" (" + ", ".join(cohort) + ")" if len(cohort) > 1 else ""))
+                return OutcomeEffect(outcome, "did", why, m, inference=ri.describe(), notes=tuple(notes),
+                                     **{**base, "n_controls": len(untreated_all)})
+            except ValueError as exc:
+                notes.append(f"difference-in-differences niet gelukt: {exc}")
+        n_treated = len(cohort)  # the wards behind the estimate, not the city's treated wards
+    # 3b. staggered DiD (Wooldridge Poisson, city-wide fit; min_treated_did counts the cohort's wards)
     zero_share = _cohort_zero_month_share(panel_y, cohort, outcome, start)
     sparse_cohort = zero_share > MAX_ZERO_MONTH_SHARE_DID
-    if (len(cohort) >= dsg["min_cohort_did"] and n_controls >= dsg["min_controls_did"]
+    if dsg["did_inference"] == "poisson":
+        n_treated = len(cohort)
+    use_poisson = dsg["did_inference"] == "poisson"
+    if (use_poisson and len(cohort) >= dsg["min_cohort_did"] and n_controls >= dsg["min_controls_did"]
             and n_treated >= dsg["min_treated_did"] and sparse_cohort):
         notes.append(
             f"difference-in-differences niet gebruikt: in {zero_share:.0%} van de maanden sinds de start had het "
             f"cohort samen nul meldingen (maximaal {MAX_ZERO_MONTH_SHARE_DID:.0%}); de Poisson-DiD per maand laat "
             "die maanden weg en zou het effect dan te hoog schatten")
-    elif (len(cohort) >= dsg["min_cohort_did"] and n_controls >= dsg["min_controls_did"]
+    elif (use_poisson and len(cohort) >= dsg["min_cohort_did"] and n_controls >= dsg["min_controls_did"]
             and n_treated >= dsg["min_treated_did"]):
         try:
             agg, res = did_fit(outcome) if did_fit is not None else fit_city_did(panel_y, outcome, starts, year, config=cfg)
@@ -392,10 +420,13 @@ def estimate_outcome(
         reason_single = f"startcohort {start:%Y-%m} bestaat uit {len(cohort)} wijk(en)"
     elif n_controls < dsg["min_controls_did"]:
         reason_single = f"maar {n_controls} vergelijkingswijken (minimaal {dsg['min_controls_did']} voor DiD)"
-    elif n_treated < dsg["min_treated_did"]:
-        reason_single = (f"maar {n_treated} wijken met wijkgericht handhaven in de stad (minimaal "
-                         f"{dsg['min_treated_did']} voor geldige intervallen bij DiD)")
-    elif sparse_cohort:
+    elif use_poisson and n_treated < dsg["min_treated_did"]:
+        reason_single = (f"maar {n_treated} wijken in het startcohort (minimaal "
+                         f"{dsg['min_treated_did']} voor geldige intervallen bij de Poisson-DiD)")
+    elif len(untreated_all) < dsg["min_controls_did"]:
+        reason_single = (f"maar {len(untreated_all)} wijken zonder wijkgericht handhaven in de hele periode "
+                         f"(minimaal {dsg['min_controls_did']} voor DiD)")
+    elif use_poisson and sparse_cohort:
         reason_single = f"te weinig meldingen voor difference-in-differences per maand ({zero_share:.0%} maanden nul)"
     else:
         reason_single = "difference-in-differences gaf geen bruikbaar interval"
@@ -412,7 +443,18 @@ def estimate_outcome(
             notes.append("synthetische controle gaf geen interval")
         except Exception as exc:  # noqa: BLE001
             notes.append(f"synthetische controle niet gelukt: {exc}")
-    # 4b. controlled ITS
+    # 4b. the ward alone against the comparison wards, randomisation inference (placebo in space)
+    if dsg["single_ward"] == "placebo" and len(controls) >= dsg["min_controls_did"]:
+        try:
+            m, ri = _randomization(panel_y, [ward], controls, outcome, start, end, alpha, pre_mean,
+                                   DESIGN_LABELS["placebo"])
+            why = (f"{reason_single}: de wijk alleen tegen de {len(controls)} wijken zonder wijkgericht "
+                   "handhaven in de hele periode (voor/na-verschil, placebo-inferentie over die wijken)")
+            return OutcomeEffect(outcome, "placebo", why, m, inference=ri.describe(), notes=tuple(notes),
+                                 **{**base, "n_controls": len(controls)})
+        except ValueError as exc:
+            notes.append(f"placebo-opzet niet gelukt: {exc}")
+    # 4c. controlled ITS
     if controls:
         try:
             m = _its(s, start, alpha, control=pooled_series(panel_y, controls, outcome), pre_mean=pre_mean)
@@ -483,6 +525,31 @@ def _its(s: pd.DataFrame, start: pd.Timestamp, alpha: float, *, control: pd.Data
     return Measure(float(e.estimate), float(e.conf_low), float(e.conf_high), scale="ratio", baseline=pre_mean,
                    method=label + " (gemiddelde verschuiving sinds de start)", kind="effect",
                    p_value=float(e.p_value), n=int(data.loc[data["period"] >= start, "y"].sum()))
+
+
+def _randomization(panel_y, treated, controls, outcome, start, end, alpha, pre_mean, label):
+    from wijklib.monitor.randomization import randomization_did
+
+    ri = randomization_did(panel_y, treated, controls, outcome, start, end, alpha=alpha)
+    m = Measure(ri.estimate, ri.conf_low, ri.conf_high, scale="ratio", baseline=pre_mean,
+                method=f"{label} ({ri.describe()})", kind="effect", p_value=ri.p_value, n=int(ri.y_after))
+    return m, ri
+
+
+def development_vs_city(panel_y: pd.DataFrame, ward: str, others: list[str], outcome: str, year: int,
+                        alpha: float = 0.05) -> Measure:
+    """This year vs last year in ``ward`` relative to the same change in ``others`` (the rest of the city):
+    a ratio of rate ratios with placebo-in-space inference over the other wards. A development, never an
+    effect: the measure has ``kind="ontwikkeling"`` and ``reference="stad"``."""
+    from wijklib.monitor.randomization import randomization_did
+
+    ri = randomization_did(panel_y, [ward], others, outcome, pd.Timestamp(f"{year}-01-01"), year_end(year),
+                           alpha=alpha, before_start=pd.Timestamp(f"{year - 1}-01-01"))
+    s = ward_series(panel_y, ward, outcome)
+    n = float(s.loc[s["period"].dt.year == year, "y"].sum())
+    return Measure(ri.estimate, ri.conf_low, ri.conf_high, scale="ratio",
+                   method=f"{year} t.o.v. {year - 1}, verhouding tot dezelfde verandering in de andere wijken "
+                   f"({ri.describe()})", kind="ontwikkeling", n=int(n), p_value=ri.p_value, reference="stad")
 
 
 def _synth(panel_y, ward, outcome, start, controls, alpha, pre_mean):

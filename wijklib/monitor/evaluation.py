@@ -43,13 +43,17 @@ from wijklib.monitor.priorities import (
 from wijklib.monitor.serialize import clean_value
 from wijklib.monitor.settings import MonitorConfig, load_config
 from wijklib.monitor.verdict import (
+    ALL_VERDICTS,
+    FAVOURABLE,
     ONVOLDOENDE,
-    OP_KOERS,
-    VERDICTS,
     Measure,
+    fmt_num,
     fmt_pct,
+    holm,
     judge,
+    measure_p_value,
     priority_sentence,
+    vocabulary,
 )
 from wijklib.monitor.view import delivered_sources, missing_source_reason
 
@@ -81,7 +85,8 @@ def herijk_advice(verdicts: list[str], years: int) -> str | None:
     True
     """
     last = verdicts[-years:]
-    if len(verdicts) < years or any(v == OP_KOERS for v in last):
+    # Any desired-side word counts: "op koers" for an effect, its development counterparts otherwise.
+    if len(verdicts) < years or any(v in FAVOURABLE for v in last):
         return None
     return ADVIES_MEETBAAR if all(v == ONVOLDOENDE for v in last) else ADVIES_HERIJKEN
 
@@ -346,7 +351,7 @@ class WardEvaluation:
     def headline(self) -> dict[str, Any]:
         """Small dict of key numbers (report manifest, end-to-end test): verdict counts, per priority the
         estimate, interval and verdict, the network score and the herijk list."""
-        counts = {v: 0 for v in VERDICTS}
+        counts = {v: 0 for v in ALL_VERDICTS}
         prio: dict[str, Any] = {}
         for p in self.priorities:
             counts[p.verdict] += 1
@@ -477,7 +482,7 @@ class CityEvaluation:
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def headline(self) -> dict[str, Any]:
-        counts = {v: 0 for v in VERDICTS}
+        counts = {v: 0 for v in ALL_VERDICTS}
         for ev in self.wards.values():
             for p in ev.priorities:
                 counts[p.verdict] += 1
@@ -662,6 +667,7 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
                 "conf_high": clean_value(p.measure.conf_high) if p.measure else None,
             })
     verdicts: list[PriorityVerdict] = []
+    pending: list[tuple[Any, ...]] = []
     for r in priorities_of(ctx.tables.get("wijkakkoorden"), ward, year).itertuples():
         res = resolve_indicator(r.indicator, r.bron, panel_outcomes=panel_outcomes, wijkprofiel_indicators=wp_inds,
                                 crime_names=ctx.crime_names())
@@ -703,6 +709,22 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
         else:
             insufficient.append(res.note)
         verdict, reason = judge(measure, r.richting, cfg, insufficient=insufficient)
+        pending.append((r, res, measure, design, why, verdict, reason))
+
+    # ---- multiplicity within the ward: Holm over its judged priorities ---------------------------
+    judged = [i for i, x in enumerate(pending) if x[5] != ONVOLDOENDE]
+    if cfg.verdict["multiplicity"] == "holm" and len(judged) > 1:
+        raw = [measure_p_value(pending[i][2]) for i in judged]
+        adj = holm(raw)
+        for i, p_raw, p_adj in zip(judged, raw, adj, strict=True):
+            r, res, measure, design, why, verdict, reason = pending[i]
+            good, neutral, bad = vocabulary(measure)
+            if verdict in (good, bad) and not (p_adj < alpha):
+                reason = (f"{reason}, maar na correctie voor {len(judged)} beoordeelde prioriteiten van deze wijk "
+                          f"(Holm) is dat niet aantoonbaar (p = {fmt_num(p_raw, 3)}, gecorrigeerd "
+                          f"{fmt_num(p_adj, 3)})")
+                pending[i] = (r, res, measure, design, why, neutral, reason)
+    for r, res, measure, design, why, verdict, reason in pending:
         sentence = priority_sentence(
             r.thema, _label(res.kind, res.key, r.indicator), r.richting, measure, verdict, reason,
             start=f"{start:%Y-%m}" if start is not None and measure is not None and measure.kind == "effect" else None,

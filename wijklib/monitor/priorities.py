@@ -22,6 +22,9 @@ from typing import Any
 import pandas as pd
 
 from wijklib.monitor.verdict import (
+    FAVOURABLE,
+    UNFAVOURABLE,
+    ZOALS_STAD,
     GEEN_VERANDERING,
     ONGUNSTIG,
     ONVOLDOENDE,
@@ -152,13 +155,14 @@ def combine_verdicts(verdicts: list[str]) -> str:
     """
     if not verdicts:
         return ONVOLDOENDE
-    if ONGUNSTIG in verdicts:
-        return ONGUNSTIG
-    if OP_KOERS in verdicts:
-        return OP_KOERS
+    # Effect words first; a theme whose indicators are only developments keeps a development word.
+    for group in ((ONGUNSTIG,), UNFAVOURABLE, (OP_KOERS,), FAVOURABLE):
+        hit = [v for v in verdicts if v in group]
+        if hit:
+            return hit[0]
     if all(v == ONVOLDOENDE for v in verdicts):
         return ONVOLDOENDE
-    return GEEN_VERANDERING
+    return GEEN_VERANDERING if GEEN_VERANDERING in verdicts or ZOALS_STAD not in verdicts else ZOALS_STAD
 
 
 def priorities_of(wijkakkoorden: pd.DataFrame | None, ward: str, year: int) -> pd.DataFrame:

@@ -27,6 +27,7 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "min_pre_periods": int,
         "min_post_periods": int,
         "min_respondents": int,
+        "multiplicity": str,
     },
     "herijk": {"years": int},
     "design": {
@@ -35,6 +36,7 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "min_cohort_did": int,
         "min_treated_did": int,
         "control_group": str,
+        "did_inference": str,
         "single_ward": str,
         "comparable_k": int,
     },
@@ -117,10 +119,18 @@ def _validate(data: Mapping[str, Any], source: str) -> None:
             f"{source}: design.control_group = {data['design']['control_group']!r}; "
             "expected 'notyettreated' or 'nevertreated'"
         )
-    if data["design"]["single_ward"] not in ("its_controlled", "synth"):
+    if data["design"]["single_ward"] not in ("placebo", "its_controlled", "synth"):
         raise ValueError(
-            f"{source}: design.single_ward = {data['design']['single_ward']!r}; expected 'its_controlled' or 'synth'"
+            f"{source}: design.single_ward = {data['design']['single_ward']!r}; "
+            "expected 'placebo', 'its_controlled' or 'synth'"
         )
+    if data["design"]["did_inference"] not in ("randomisation", "poisson"):
+        raise ValueError(
+            f"{source}: design.did_inference = {data['design']['did_inference']!r}; "
+            "expected 'randomisation' or 'poisson'"
+        )
+    if v["multiplicity"] not in ("holm", "none"):
+        raise ValueError(f"{source}: verdict.multiplicity = {v['multiplicity']!r}; expected 'holm' or 'none'")
     w = data["level3"]["weights"]
     if set(w) != {"aanwezigheid", "breedte", "regelmaat"} or abs(sum(float(x) for x in w.values()) - 1) > 1e-9:
         raise ValueError(

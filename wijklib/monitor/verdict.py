@@ -17,8 +17,42 @@ OP_KOERS = "op koers"
 GEEN_VERANDERING = "geen aantoonbare verandering"
 ONGUNSTIG = "ongunstige ontwikkeling"
 ONVOLDOENDE = "onvoldoende gegevens"
-#: All verdicts, in report order.
+#: Effect verdicts (a causal design since the start of ward-based enforcement), in report order.
 VERDICTS = (OP_KOERS, GEEN_VERANDERING, ONGUNSTIG, ONVOLDOENDE)
+
+# A development is never described with the effect words (issue 10: "trend is not effect"). A ward
+# without ward-based enforcement is compared with the rest of the city; enforcement's own results and
+# survey scores, which have no comparison group, say only that they improved or worsened.
+GUNSTIGER_DAN_STAD = "gunstiger dan de rest van de stad"
+ZOALS_STAD = "geen aantoonbaar verschil met de rest van de stad"
+ONGUNSTIGER_DAN_STAD = "ongunstiger dan de rest van de stad"
+VERBETERD = "verbeterd (ontwikkeling, geen effectmeting)"
+VERSLECHTERD = "verslechterd (ontwikkeling, geen effectmeting)"
+#: Development verdicts (no causal claim).
+DEVELOPMENT_VERDICTS = (GUNSTIGER_DAN_STAD, ZOALS_STAD, ONGUNSTIGER_DAN_STAD, VERBETERD, VERSLECHTERD)
+#: Every verdict word the monitor can give.
+ALL_VERDICTS = (*VERDICTS, *DEVELOPMENT_VERDICTS)
+#: The desired-side words (herijk: a priority that shows none of them in ``herijk.years`` years).
+FAVOURABLE = (OP_KOERS, GUNSTIGER_DAN_STAD, VERBETERD)
+#: The undesired-side words.
+UNFAVOURABLE = (ONGUNSTIG, ONGUNSTIGER_DAN_STAD, VERSLECHTERD)
+#: "Nothing shown" words.
+NEUTRAL = (GEEN_VERANDERING, ZOALS_STAD)
+
+
+def vocabulary(measure: Measure | None) -> tuple[str, str, str]:
+    """(favourable, neutral, unfavourable) words for a measure: effect words only for an effect.
+
+    Examples
+    --------
+    >>> vocabulary(Measure(0.9, 0.8, 1.0, kind="ontwikkeling", reference="stad"))[0]
+    'gunstiger dan de rest van de stad'
+    """
+    if measure is None or measure.kind == "effect":
+        return OP_KOERS, GEEN_VERANDERING, ONGUNSTIG
+    if measure.reference == "stad":
+        return GUNSTIGER_DAN_STAD, ZOALS_STAD, ONGUNSTIGER_DAN_STAD
+    return VERBETERD, GEEN_VERANDERING, VERSLECHTERD
 
 Richting = Literal["omlaag", "omhoog"]
 
@@ -54,6 +88,9 @@ class Measure:
     kind: Literal["effect", "ontwikkeling"] = "effect"
     n: int | None = None
     p_value: float | None = None
+    #: What a development is compared with: ``"stad"`` (the ward's change against the other wards'), or
+    #: ``None`` (the ward's own change only).
+    reference: str | None = None
 
     @property
     def null(self) -> float:
@@ -136,11 +173,54 @@ def judge(
         )
     m = v["min_relative_change"]
     desired_down = richting == "omlaag"
+    good, neutral, bad = vocabulary(measure)
     if (desired_down and hi < -m) or (not desired_down and lo > m):
-        return OP_KOERS, "het hele interval ligt aan de gewenste kant"
+        return good, "het hele interval ligt aan de gewenste kant"
     if (desired_down and lo > m) or (not desired_down and hi < -m):
-        return ONGUNSTIG, "het hele interval ligt aan de ongewenste kant"
-    return GEEN_VERANDERING, "het interval omvat geen verandering (of een te kleine)"
+        return bad, "het hele interval ligt aan de ongewenste kant"
+    return neutral, "het interval omvat geen verandering (of een te kleine)"
+
+
+def measure_p_value(measure: Measure | None) -> float:
+    """Two-sided p-value of "no change" for a measure: its own when it has one, else from its interval
+    (normal approximation on the log scale for a ratio, on the measured scale for a difference)."""
+    from scipy import stats
+
+    if measure is None:
+        return math.nan
+    if _finite(measure.p_value):
+        return float(measure.p_value)
+    if not _finite(measure.estimate, measure.conf_low, measure.conf_high):
+        return math.nan
+    z = stats.norm.ppf(0.975)
+    if measure.scale == "ratio":
+        if min(measure.estimate, measure.conf_low, measure.conf_high) <= 0:
+            return math.nan
+        est, lo, hi = math.log(measure.estimate), math.log(measure.conf_low), math.log(measure.conf_high)
+    else:
+        est, lo, hi = measure.estimate, measure.conf_low, measure.conf_high
+    se = (hi - lo) / (2 * z)
+    if not se > 0:
+        return math.nan
+    return float(2 * stats.norm.sf(abs(est) / se))
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm (1979) step-down adjusted p-values (NaN stays NaN and does not count as a test).
+
+    Examples
+    --------
+    >>> [round(x, 3) for x in holm([0.01, 0.04, 0.03, float("nan")])]
+    [0.03, 0.06, 0.06, nan]
+    """
+    idx = [i for i, p in enumerate(p_values) if _finite(p)]
+    m = len(idx)
+    out = [math.nan] * len(p_values)
+    running = 0.0
+    for rank, i in enumerate(sorted(idx, key=lambda j: p_values[j])):
+        running = max(running, min(1.0, (m - rank) * float(p_values[i])))
+        out[i] = running
+    return out
 
 
 def fmt_pct(x: float, *, signed: bool = True, digits: int = 0) -> str:
@@ -202,13 +282,27 @@ def rules_text(config: MonitorConfig | None = None) -> str:
             f"{v['min_respondents']} respondenten of een onbekende steekproefomvang.",
             "",
             "Welke schatting: in een wijk met wijkgericht handhaven het effect sinds de start, met de opzet die "
-            "de gegevens dragen: gespreide difference-in-differences (Poisson, Wooldridge 2023) op de maandcijfers "
-            f"van alle wijken, als er minstens {d['min_controls_did']} vergelijkingswijken zijn "
-            f"({'nog niet' if d['control_group'] == 'notyettreated' else 'nooit'} behandeld), het startcohort "
-            f"minstens {d['min_cohort_did']} wijken telt en minstens {d['min_treated_did']} wijken in de stad met "
-            "wijkgericht handhaven werken (het effect is dat van het startcohort; minder behandelde wijken geven "
-            "geen geldig interval); anders, voor een wijk die alleen staat, "
             + (
+                "de gegevens dragen: een verschil-in-verschillen van het startcohort (de verandering van vóór naar "
+                f"na de start, afgezet tegen die in de minstens {d['min_controls_did']} wijken zonder wijkgericht "
+                f"handhaven in de hele periode), als het cohort minstens {d['min_cohort_did']} wijken telt. Het "
+                "interval en de p-waarde komen uit een randomisatietoets: de verandering van het cohort wordt "
+                "vergeleken met die van elke andere groep van evenveel wijken (gestudentiseerd, zodat wijken met "
+                "veel toevallige schommeling niet zwaarder tellen). Zo is de onzekerheid geldig voor het aantal "
+                "wijken waarop de schatting rust, ook als dat er maar een paar zijn. "
+                if d["did_inference"] == "randomisation" else
+                "de gegevens dragen: gespreide difference-in-differences (Poisson, Wooldridge 2023) op de "
+                f"maandcijfers van alle wijken, als er minstens {d['min_controls_did']} vergelijkingswijken zijn, en "
+                f"het startcohort minstens {max(d['min_cohort_did'], d['min_treated_did'])} wijken telt "
+                "(minder wijken achter de schatting geven geen geldig interval). "
+            )
+            + "Voor een wijk die alleen start: "
+            + (
+                "de verandering van de wijk tegen die van de wijken zonder wijkgericht handhaven, met als "
+                "onzekerheid de spreiding van dezelfde verandering over die wijken (placebo-in-ruimte, "
+                "t-verdeling; met minder dan 40 vergelijkingswijken kan een rangtoets alleen de 2,5% niet halen, "
+                "de methoderegel van elke schatting noemt de kleinst haalbare p-waarde)"
+                if d["single_ward"] == "placebo" else
                 "een onderbroken tijdreeks tegen de samengevoegde wijken zonder wijkgericht handhaven "
                 "(Newey-West-intervallen over de maanden)"
                 if d["single_ward"] == "its_controlled"
@@ -216,14 +310,31 @@ def rules_text(config: MonitorConfig | None = None) -> str:
                 "onderbroken tijdreeks tegen de wijken zonder wijkgericht handhaven"
             )
             + "; een onderbroken tijdreeks zonder controlegroep als laatste mogelijkheid. In een wijk zonder "
-            "wijkgericht handhaven de ontwikkeling: dit jaar tegenover vorig jaar (geen effectschatting). "
+            "wijkgericht handhaven is er geen effect te meten: de ontwikkeling (dit jaar tegenover vorig jaar) "
+            "wordt afgezet tegen die in de rest van de stad en beschreven als 'gunstiger dan', 'ongunstiger dan' "
+            "of 'geen aantoonbaar verschil met de rest van de stad', nooit met de effectwoorden 'op koers' of "
+            "'ongunstige ontwikkeling'. "
             "Resultaten van handhaving zelf (naleving, overtredingen, doorlooptijd van meldingen): dit jaar "
             "tegenover het jaar vóór de start (of vorig jaar), met Wilson-/Newcombe-intervallen of een bootstrap "
             "over meldingen. Enquête-indicatoren: verschil met de vorige editie van het Wijkprofiel, met de "
             "enquêtemarge "
             + ("(bekend voor percentages; voor indexscores onbekend zolang de spreiding per respondent niet "
                "bekend is)." if cfg.level2["index_sd"] is None else
-               f"(indexscores: spreiding per respondent {fmt_num(cfg.level2['index_sd'], 1)} indexpunten)."),
+               f"(indexscores: spreiding per respondent {fmt_num(cfg.level2['index_sd'], 1)} indexpunten).")
+            + " Deze hebben geen vergelijkingsgroep: hun oordeel zegt 'verbeterd' of 'verslechterd' "
+            "(ontwikkeling, geen effectmeting), niet 'op koers'.",
+            "",
+            (
+                "Meer prioriteiten per wijk: met vier prioriteiten is de kans dat er toevallig minstens één "
+                "'op koers' uitkomt bijna vier keer zo groot. Daarom staat een oordeel aan de gewenste of "
+                "ongewenste kant alleen als het na de Holm-correctie over de beoordeelde prioriteiten van de "
+                f"wijk nog significant is (kans op minstens één onterecht oordeel per wijk hoogstens "
+                f"{fmt_pct(v['alpha'], signed=False)}); anders luidt het 'geen aantoonbare verandering', met de "
+                "reden."
+                if v["multiplicity"] == "holm" else
+                "Meer prioriteiten per wijk worden elk afzonderlijk beoordeeld (geen correctie voor het aantal)."
+            ),
+            error_rates_text(),
             "",
             "Een thema met meer indicatoren is 'ongunstige ontwikkeling' als één indicator dat is, 'op koers' als "
             "minstens één indicator op koers is en geen enkele ongunstig, 'onvoldoende gegevens' als geen enkele "
@@ -239,6 +350,52 @@ def rules_text(config: MonitorConfig | None = None) -> str:
             f"wijk en jaar heet 'kleine aantallen'; ontbrekende maanden en grenswijzigingen worden gemeld.",
         ]
     )
+
+
+#: Measured false-verdict rates and power, written by ``benchmarks/bench_verdicts.py --write-json``.
+ERROR_RATES_FILE = __import__("pathlib").Path(__file__).resolve().parents[1] / "data" / "verdict_error_rates.json"
+
+
+def error_rates() -> dict[str, Any] | None:
+    """The measured verdict error rates (``wijklib/data/verdict_error_rates.json``), or None if absent."""
+    import json
+
+    if not ERROR_RATES_FILE.is_file():
+        return None
+    try:
+        return json.loads(ERROR_RATES_FILE.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{ERROR_RATES_FILE}: not valid JSON (line {exc.lineno}: {exc.msg})") from exc
+
+
+def error_rates_text() -> str:
+    """Dutch sentence quoting the measured false-verdict rate and power (empty when not measured)."""
+    er = error_rates()
+    if not er:
+        return ""
+    rows = er.get("rows", [])
+
+    def pick(scen: str, groep: str, maat: str) -> dict[str, Any] | None:
+        return next((r for r in rows if r["scenario"] == scen and r["groep"] == groep and r["maat"] == maat), None)
+
+    null_name = er.get("null_scenario", "hague: 3 cohorten van 4, willekeurig")
+    null = pick(null_name, "behandeld", "oordeel: op koers")
+    ward = pick(null_name, "behandeld", "wijken met een 'op koers'")
+    parts = []
+    if null:
+        parts.append(
+            f"Gemeten op echte politiecijfers zonder ingreep (denkbeeldige startdata): 'op koers' in "
+            f"{fmt_pct(null['aandeel'], signed=False, digits=1)} van de oordelen (95%-interval tot "
+            f"{fmt_pct(null['ci_high'], signed=False, digits=1)})"
+            + (f", in {fmt_pct(ward['aandeel'], signed=False, digits=1)} van de wijken minstens één" if ward else "")
+            + ".")
+    for k in (1, 4, 10):
+        r = pick(er.get("power_scenario", "hague: cohort van {k}, effect -20%").format(k=k), "behandeld",
+                 "oordeel: op koers")
+        if r:
+            parts.append(f"Een daling van 20% wordt met een startcohort van {k} wijk(en) in "
+                         f"{fmt_pct(r['aandeel'], signed=False, digits=0)} van de gevallen gezien.")
+    return " ".join(parts)
 
 
 DIRECTION_WORD = {"omlaag": "daling", "omhoog": "stijging"}
@@ -272,6 +429,8 @@ def priority_sentence(
     if measure.kind == "effect":
         since = f" sinds de start van wijkgericht handhaven ({start})" if start else ""
         what = f"Het geschatte effect{since} is"
+    elif measure.reference == "stad":
+        what = "De ontwikkeling tegenover vorig jaar, afgezet tegen die in de rest van de stad, is"
     else:
         what = "De ontwikkeling is"
     if _finite(rel):
@@ -287,4 +446,5 @@ def priority_sentence(
     else:
         num += " (interval onbekend)"
     how = f", gemeten met {measure.method}" if measure.method else ""
-    return f"{doel} {what} {num}{how}. Oordeel: {verdict}, want {reason}."
+    tail = "" if measure.kind == "effect" else " Dit beschrijft een ontwikkeling, geen effect van wijkgericht handhaven."
+    return f"{doel} {what} {num}{how}. Oordeel: {verdict}, want {reason}.{tail}"

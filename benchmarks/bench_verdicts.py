@@ -1,0 +1,155 @@
+"""The monitor's verdicts under the null and with a planted effect (issue 10): placebo grid.
+
+Runs :mod:`wijklib.monitor.placebo` on the real police panel of 's-Gravenhage (37 wijken, 2011-2017;
+no intervention known) and on simulated cities with known truth, with four "omlaag" priorities per ward,
+and writes
+
+- ``benchmarks/results/verdicts.md`` (``--tag`` other than ``final``: ``verdicts_<tag>.md``), and
+- ``wijklib/data/verdict_error_rates.json`` (only with ``--write-json``): the measured false-verdict rates
+  and power the report's method section quotes.
+
+Usage::
+
+    PYTHONPATH=. .venv/bin/python -m benchmarks.bench_verdicts                  # full grid (minutes)
+    PYTHONPATH=. .venv/bin/python -m benchmarks.bench_verdicts --draws 5 --tag quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from wijklib.monitor import placebo as pl
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+JSON_OUT = ROOT / "wijklib" / "data" / "verdict_error_rates.json"
+
+HAGUE_STARTS = ("2014-01", "2014-07", "2015-01")
+SIM_STARTS = ("2020-01", "2020-07", "2021-01")
+
+
+def grid(draws: int, power_draws: int) -> list[tuple[str, pl.Scenario]]:
+    """(name, scenario) pairs of the full grid."""
+    h, s = HAGUE_STARTS, SIM_STARTS
+    null = [
+        ("hague: 3 cohorten van 4, willekeurig", pl.Scenario("hague", pl.RollOut((4, 4, 4), h), 2016, n_draws=draws)),
+        ("hague: 1 wijk", pl.Scenario("hague", pl.RollOut((1,), h[2:]), 2016, n_draws=draws)),
+        ("hague: 3 cohorten van 4, slechtste scores", pl.Scenario(
+            "hague", pl.RollOut((4, 4, 4), h, selection="worst", select_on="totaal"), 2016, n_draws=draws)),
+        ("hague: 3 cohorten van 4, luidruchtigste wijken", pl.Scenario(
+            "hague", pl.RollOut((4, 4, 4), h, selection="noise", select_on="misdrijf_104"), 2016, n_draws=draws)),
+        ("sim: 3 cohorten van 4, willekeurig", pl.Scenario("sim", pl.RollOut((4, 4, 4), s), 2022, n_draws=draws)),
+        ("sim: 3 cohorten van 4, luidruchtigste wijken", pl.Scenario(
+            "sim", pl.RollOut((4, 4, 4), s, selection="noise", select_on="a"), 2022, n_draws=draws)),
+    ]
+    power = []
+    for src, st, yr in (("hague", h[2], 2016), ("sim", s[2], 2022)):
+        for k in (1, 4, 10):
+            power.append((f"{src}: cohort van {k}, effect -20%", pl.Scenario(
+                src, pl.RollOut((k,), (st,)), yr, effect=0.8, n_draws=power_draws, treated_only=True)))
+    return null + power
+
+
+def _panel(source: str, seed: int) -> tuple[pd.DataFrame, list[str]]:
+    if source == "hague":
+        return pl.hague_panel(), list(pl.HAGUE_PRIORITIES)
+    return pl.simulate_city(37, start="2017-01", months=72, seed=seed), ["a", "b", "c", "d"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--draws", type=int, default=50, help="placebo draws per null scenario")
+    ap.add_argument("--power-draws", type=int, default=None, help="draws per power scenario (default --draws)")
+    ap.add_argument("--tag", default="final", help="result file suffix; 'final' writes verdicts.md")
+    ap.add_argument("--only", default=None, help="run only scenarios whose name contains this text")
+    ap.add_argument("--write-json", action="store_true", help="write wijklib/data/verdict_error_rates.json")
+    ap.add_argument("--seed", type=int, default=20261203)
+    args = ap.parse_args(argv)
+    warnings.simplefilter("ignore")
+    rows, raw = [], []
+    t_all = time.perf_counter()
+    for i, (name, sc) in enumerate(grid(args.draws, args.power_draws or args.draws)):
+        if args.only and args.only not in name:
+            continue
+        panel, outcomes = _panel(sc.source, args.seed + i)
+        t0 = time.perf_counter()
+        r = pl.run(panel, sc.rollout, year=sc.year, outcomes=outcomes, n_draws=sc.n_draws, seed=args.seed + 100 * i,
+                   effect=sc.effect, treated_only=sc.treated_only)
+        dt = time.perf_counter() - t0
+        r["scenario"] = name
+        raw.append(r)
+        summ = pl.summarise(r)
+        summ["scenario"], summ["effect"], summ["draws"], summ["seconds"] = name, sc.effect, sc.n_draws, dt
+        rows.append(summ)
+        print(f"{name}: {dt:.0f} s", file=sys.stderr, flush=True)
+        # Written after every scenario, so an interrupted run keeps what it measured.
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        partial = "verdicts" if args.tag == "final" else f"verdicts_{args.tag}"
+        (RESULTS / f"{partial}.md").write_text(render(pd.concat(rows, ignore_index=True), args,
+                                                      time.perf_counter() - t_all), encoding="utf-8")
+    table = pd.concat(rows, ignore_index=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stem = "verdicts" if args.tag == "final" else f"verdicts_{args.tag}"
+    work = ROOT / "benchmarks" / "_work"  # raw verdict rows: scratch, not committed
+    work.mkdir(parents=True, exist_ok=True)
+    pd.concat(raw, ignore_index=True).drop(columns=["zin"]).to_csv(work / f"{stem}_rows.csv", index=False)
+    md = render(table, args, time.perf_counter() - t_all)
+    (RESULTS / f"{stem}.md").write_text(md, encoding="utf-8")
+    if args.write_json:
+        JSON_OUT.write_text(json.dumps(to_json(table, args), ensure_ascii=False, indent=1, sort_keys=True) + "\n",
+                            encoding="utf-8")
+    print(md)
+    return 0
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except Exception:  # noqa: BLE001 - not a git checkout
+        return "unknown"
+
+
+def render(table: pd.DataFrame, args: argparse.Namespace, seconds: float) -> str:
+    def pct(x: float) -> str:
+        return "" if pd.isna(x) else f"{100 * x:.1f}%"
+
+    out = [f"<!-- bench_verdicts --tag {args.tag} --draws {args.draws}; commit {_commit()}; "
+           f"{platform.python_version()}; {seconds:.0f} s -->", ""]
+    keep = ["oordeel: op koers", "oordeel: ongunstige ontwikkeling", "wijken met een 'op koers'",
+            "wijken met een 'ongunstige ontwikkeling'", "dekking interval", "interval sluit 1 uit"]
+    dev = [m for m in table["maat"].unique() if m.startswith("oordeel: ") and m[9:] not in
+           ("op koers", "ongunstige ontwikkeling", "geen aantoonbare verandering", "onvoldoende gegevens")]
+    out += ["| scenario | groep | maat | n | aandeel | 95%-interval |", "|---|---|---|---:|---:|---|"]
+    for r in table.itertuples():
+        if r.maat not in keep and r.maat not in dev and not r.maat.endswith("onvoldoende gegevens"):
+            continue
+        out.append(f"| {r.scenario} | {r.groep} | {r.maat} | {r.n} | {pct(r.aandeel)} | "
+                   f"{pct(r.ci_low)} – {pct(r.ci_high)} |")
+    return "\n".join(out) + "\n"
+
+
+def to_json(table: pd.DataFrame, args: argparse.Namespace) -> dict:
+    recs = []
+    for r in table.itertuples():
+        recs.append({"scenario": r.scenario, "groep": r.groep, "maat": r.maat, "n": int(r.n),
+                     "aandeel": None if pd.isna(r.aandeel) else round(float(r.aandeel), 4),
+                     "ci_low": None if pd.isna(r.ci_low) else round(float(r.ci_low), 4),
+                     "ci_high": None if pd.isna(r.ci_high) else round(float(r.ci_high), 4),
+                     "effect": None if pd.isna(r.effect) else float(r.effect), "draws": int(r.draws)})
+    return {"command": f"python -m benchmarks.bench_verdicts --draws {args.draws} --write-json",
+            "commit": _commit(), "null_scenario": "hague: 3 cohorten van 4, willekeurig",
+            "power_scenario": "hague: cohort van {k}, effect -20%", "rows": recs}
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
