@@ -86,10 +86,14 @@ def test_effect_verdicts_match_the_truth(demo_city):
     single = df.loc[df["start"].map(sizes) == 1]
     # (single-ward default since issue 10: the ward against the untreated wards, placebo inference)
     assert set(single["design"]) == {"placebo"} and single["why"].str.contains("1 wijk").all()
-    # Strong true effect (rate ratio 0.80): on course in the clear majority of DiD wards, never unfavourable.
+    # Strong true effect (rate ratio 0.80): on course in most DiD wards, never unfavourable. Since issue 10
+    # a ward's verdict rests on its cohort's studentised randomisation test (size 1-2% on the real Hague
+    # placebo data instead of 7-10%), so the verdicts of a cohort move together and power is what a valid
+    # test with 5-7 wards per cohort has: 31 of 48 (0.65) at seed 20260122, scale 0.3
+    # (benchmarks/results/verdicts.md: 40% with 4 wards, 70% with 10 at this effect size).
     strong = df.loc[(df["truth"] <= 0.80) & (df["design"] == "did")]
     share = (strong["verdict"] == OP_KOERS).mean()
-    assert share >= 0.75, strong.groupby(["outcome", "start"])["verdict"].first()
+    assert share >= 0.6, strong.groupby(["outcome", "start"])["verdict"].first()
     assert not (df.loc[df["truth"] < 1, "verdict"] == ONGUNSTIG).any()
     # No true effect: not "op koers" in at least 90% of the treated wards, per outcome.
     null = df.loc[df["truth"] == 1.0]

@@ -93,7 +93,7 @@ def test_config_of_sources_errors_name_the_key_and_value(tmp_path):
     cfg = load_config(_write(tmp_path, gegevens={"politie": {"bestanden": "politie_*.csv"}}))
     from wijklib.report import evaluations
 
-    with pytest.raises(ConfigError, match=r"gegevens\.politie: no file matches 'politie_\*\.csv'"):
+    with pytest.raises(ConfigError, match=r"gegevens\.politie\.bestanden = \['politie_\*\.csv'\]: no files match"):
         evaluations.load_tables(cfg)
 
 

@@ -182,6 +182,7 @@ def check(
     html: str | Path | None = "default",
     sources: Sequence[str] | None = None,
     data_root: str | Path | None = None,
+    geography: Any = None,
 ) -> CheckResult:
     """Load every configured source and judge whether a batch can run.
 
@@ -194,6 +195,9 @@ def check(
         or None for none.
     sources, data_root
         As in :func:`wijklib.sources.load`.
+    geography
+        The city whose buurten reports are placed in (a :class:`wijklib.geo.Geography` or anything
+        :func:`wijklib.geo.load` reads); default the config's ``geografie:``, else the active one.
 
     Returns
     -------
@@ -207,14 +211,34 @@ def check(
     >>> res.ok, "does not exist" in res.sources["interventie"].error
     (False, True)
     """
+    from wijklib import geo
+
     name = str(config) if isinstance(config, (str, Path)) else "<config>"
     try:
-        cfg = _sources.parse(config, data_root=data_root)
-    except _sources.ConfigError as exc:
+        if isinstance(config, _sources.RunConfig):
+            cfg, name = config, config.name
+        elif isinstance(config, (str, Path)) and _is_report_config(Path(config)):
+            # A report run config: its sources and its city's geography, as the batch reads them.
+            from wijklib.report import evaluations
+            from wijklib.report.settings import load_config
+
+            rc = load_config(config)
+            cfg = rc.sources
+            if cfg is None:
+                raise _sources.ConfigError(f"{config}: no sources configured")
+            if geography is None and rc.geografie is not None:
+                geography = evaluations.geography(rc).geo
+        else:
+            cfg = _sources.parse(config, data_root=data_root)
+            raw_geo = cfg.raw.get("geografie") if geography is None else None
+            if raw_geo is not None:
+                base = cfg.path.parent if cfg.path is not None else Path.cwd()
+                geography = geo.load({"map": raw_geo} if isinstance(raw_geo, str) else raw_geo, base_dir=base)
+    except (_sources.ConfigError, ValueError) as exc:
         res = CheckResult(config=name, sources={}, blockers={"config": [str(exc)]})
         _write_html(res, html, config)
         return res
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), geo.using(geography):
         warnings.simplefilter("ignore", UserWarning)  # the report states the same, per source
         tables = _sources.load(cfg, sources=sources, errors="collect")
     res = CheckResult(config=name, sources=dict(tables.reports))
@@ -225,12 +249,23 @@ def check(
         from wijklib import panel
 
         try:
-            res.breaks = panel.platform_breaks(tables)
+            with geo.using(geography):
+                res.breaks = panel.platform_breaks(tables)
         except (ValueError, KeyError) as exc:
             for src in tables.platforms:
                 res.blockers.setdefault(src, []).append(f"platform calendar: {exc}")
     _write_html(res, html, config)
     return res
+
+
+def _is_report_config(path: Path) -> bool:
+    import yaml
+
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return False
+    return isinstance(raw, Mapping) and ("gegevens" in raw or {"notebook", "eenheid"} <= set(raw))
 
 
 def _write_html(res: CheckResult, html: str | Path | None, config: Any) -> None:

@@ -190,6 +190,11 @@ def pretrend_power(
     if not post.any():
         raise ValueError("no post-period coefficients")
     sd_all = np.sqrt(np.diag(V))
+    bad = ~np.isfinite(sd_all) | (sd_all <= 0)
+    if bad.any():
+        # A zero or undefined standard error (e.g. an all-zero series) leaves no test to have power.
+        raise ValueError(f"standard errors at event times {et[bad].tolist()} are zero or not finite; "
+                         "the pre-test has no defined power there")
     z = stats.norm.ppf(1 - alpha / 2)
     rng = np.random.default_rng(seed)
     # joint draws of (pre, post) estimation errors

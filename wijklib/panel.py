@@ -685,7 +685,10 @@ def population(units: Sequence[str], periods: pd.DatetimeIndex, level: Level = "
             grid["population"] = np.nan  # the geography has no population: unknown, not zero
             return grid
         pop = custom[1][["unit", "year", "population"]].astype({"unit": "str"})
-        out = grid.assign(year=grid["period"].dt.year).merge(pop, on=["unit", "year"], how="left")
+        known = sorted(int(y) for y in pop["year"].unique())
+        # As for the package geography: years outside the kwb tables take the nearest year they have.
+        year = grid["period"].dt.year.map(lambda y: min(max(int(y), known[0]), known[-1]) if known else y)
+        out = grid.assign(year=year).merge(pop, on=["unit", "year"], how="left")
         return out.drop(columns="year").astype({"population": float})
     years = sorted(set(per.year))
     known = list(getattr(geo, "POPULATION_YEARS", years))

@@ -290,7 +290,9 @@ def value_lookup(vocabulary: str) -> dict[str, str]:
 _DT = "datetime64[ns]"
 _BUURT = r"^BU\d{8}$"
 _WK = r"^WK\d{6}$"
-_SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+#: A report unit's id: whatever the city's geography uses (the demo's slugs such as ``tarwewijk``, CBS
+#: wijk codes such as ``WK051802``, a city's own numbers); one token, no spaces or punctuation runs.
+_SLUG = r"^[A-Za-z0-9]+([._-][A-Za-z0-9]+)*$"
 
 
 def _matches(pattern: str) -> pa.Check:

@@ -73,6 +73,8 @@ class Part:
     lenient: bool = False
     label: str = ""
     key: str = ""  # config key path, for messages (``sources.meldingen.parts[1]``)
+    #: False when the config named no layout: the files' headers may then pick another layout of the source.
+    layout_given: bool = True
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,20 @@ class RunConfig:
     def name(self) -> str:
         """The config file name for messages (``<dict>`` when given as a mapping)."""
         return str(self.path) if self.path is not None else "<config>"
+
+    def files(self) -> dict[str, list[Path]]:
+        """The files of every configured source (patterns expanded; raises :class:`ConfigError` when a
+        pattern matches nothing). What a run's numbers depend on, e.g. for a cache fingerprint."""
+        out: dict[str, list[Path]] = {}
+        for name, sc in self.sources.items():
+            found: list[Path] = []
+            for part in sc.parts:
+                groups = part.files.items() if isinstance(part.files, Mapping) else [("", part.files)]
+                for table, pats in groups:
+                    key = f"{part.key}.files" + (f".{table}" if table else "")
+                    found += [p for p in _resolve(pats, self.data_root, self.name, key) if p not in found]
+            out[name] = found
+        return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -167,6 +183,7 @@ def _part(source: str, spec: Mapping[str, Any], cfg: str, key: str, default_layo
                     f"unknown key; expected some of {', '.join(PART_KEYS)}{_suggest(unknown[0], PART_KEYS)}")
     known = load.layouts_for(source)
     layout = spec.get("layout", default_layout)
+    layout_given = layout is not None
     if layout is None:
         layout = "wijklib" if "wijklib" in known else sorted(known)[0]
     layout = str(layout)
@@ -230,7 +247,7 @@ def _part(source: str, spec: Mapping[str, Any], cfg: str, key: str, default_layo
         raise _fail(cfg, f"{key}.lenient", lenient, "expected true or false")
     return Part(layout=layout, files=files, columns=dict(columns),
                 values={k: dict(v) for k, v in values.items()}, options=dict(options), lenient=lenient,
-                label=str(spec.get("label", "")), key=key)
+                label=str(spec.get("label", "")), key=key, layout_given=layout_given)
 
 
 def _gaps(value: Any, cfg: str, key: str) -> tuple[Gap, ...]:
@@ -588,6 +605,15 @@ def _read_part(source: str, part: Part, root: Path, cfg: str) -> pd.DataFrame:
 
     sig = LAYOUT_SIGNATURE.get((source, part.layout))
     rep = df.attrs.get("report")
+    if sig and rep is not None and not part.layout_given:
+        # No layout named: the headers decide between the source's layouts (one signature column each).
+        heads = [set(f.get("columns", {})) for f in rep.files]
+        fits = [lay_name for (src, lay_name), col in LAYOUT_SIGNATURE.items()
+                if src == source and heads and all(col in h for h in heads)]
+        if len(fits) == 1 and fits[0] != part.layout:
+            import dataclasses
+
+            return _read_part(source, dataclasses.replace(part, layout=fits[0], layout_given=True), root, cfg)
     if sig and rep is not None:
         for f in rep.files:
             if sig not in f.get("columns", {}):

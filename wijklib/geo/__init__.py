@@ -28,6 +28,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -58,7 +59,7 @@ __all__ = [
     "Geography", "load", "use", "active", "DEMO_GEOGRAPHY_DIR",
     "ADJACENCY_TOLERANCE_M", "ADJACENCY_MIN_BORDER_M", "CROSSWALK_MIN_SHARE",
     "UnknownUnitError", "AmbiguousUnitError", "GeoDataError", "MissingGeoDataError",
-    "hierarchy", "units", "name", "members", "normalize", "normalize_series", "population", "aggregate",
+    "using", "hierarchy", "units", "name", "members", "normalize", "normalize_series", "population", "aggregate",
     "crosswalk", "recode", "detect_year", "codes_in_year", "adjacency", "neighbours",
     "centroids", "polygons", "to_geojson", "locate", "rd_to_wgs84", "wgs84_to_rd", "slugify", "name_key",
 ]
@@ -121,6 +122,28 @@ def use(geography: Geography | str | Path | Mapping[str, Any] | None, *,
         geography = load(geography, base_dir=base_dir)
     _ACTIVE = geography
     return geography
+
+
+@contextlib.contextmanager
+def using(geography: Geography | str | Path | Mapping[str, Any] | None, *, base_dir: str | Path | None = None):
+    """Make ``geography`` the active one inside a ``with`` block (the previous one comes back after).
+
+    Loaders that place reports by point or name (MOR, Signalen, MSB) and the panel use the active
+    geography; a run on another city reads its sources inside ``with geo.using(city):``.
+    ``None`` keeps the active geography.
+
+    Examples
+    --------
+    >>> with using(DEMO_GEOGRAPHY_DIR) as g:
+    ...     g.gemeente_code
+    'GM0599'
+    """
+    global _ACTIVE
+    before = _ACTIVE
+    try:
+        yield use(geography, base_dir=base_dir) if geography is not None else active()
+    finally:
+        _ACTIVE = before
 
 
 def _default_source() -> Path:

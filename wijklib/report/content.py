@@ -18,6 +18,7 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -352,8 +353,43 @@ def prepare(cfg: ReportConfig, year: int, wards: Sequence[str] | None = None) ->
         return {}  # nothing shared to compute: each notebook reads its own inputs
     from wijklib.report import evaluations
 
+    intake_check(cfg, year)
     folder = evaluations.prepare(cfg, year, wards=None if wards is None else list(wards))
     return {evaluations.PINNED_ENV: str(folder)}
+
+
+class IntakeCheckFailed(RuntimeError):
+    """``wijklib check`` found a source the batch cannot use; the message holds its full text."""
+
+
+def intake_check(cfg: ReportConfig, year: int) -> Path | None:
+    """Run ``wijklib check`` on the run's sources before any evaluation; stop the batch when it fails.
+
+    The page (``gegevenscontrole.html``) is written next to the batch's cache; a passed check is
+    remembered there, so a rerun on the same inputs (same cache fingerprint) does not read them again.
+
+    Raises
+    ------
+    IntakeCheckFailed
+        With the check's text (per source what is wrong) and where the page is.
+    """
+    from wijklib import check as wcheck
+    from wijklib.report import evaluations
+
+    if cfg.sources is None:
+        return None
+    folder = evaluations.cache_dir(cfg, year)
+    passed = folder / "check.ok"
+    page = folder / "gegevenscontrole.html"
+    if passed.is_file():
+        return page
+    folder.mkdir(parents=True, exist_ok=True)
+    res = wcheck.check(cfg.sources, html=page, geography=evaluations.geography(cfg).geo)
+    if not res.ok:
+        raise IntakeCheckFailed(f"{cfg.path}: the data intake check failed, no report was made "
+                                f"(details: {page}):\n{res.text()}")
+    passed.write_text(res.text(), encoding="utf-8")
+    return page
 
 
 def setup_notebook() -> None:

@@ -17,8 +17,8 @@ batch (pinned cache) the ward fails with the reason.
 
 from __future__ import annotations
 
+import copy
 import functools
-import glob as _glob
 import hashlib
 import json
 import os
@@ -29,7 +29,7 @@ from typing import Any
 
 import pandas as pd
 
-from wijklib.config import PROCESSED_DIR
+from wijklib.config import PROCESSED_DIR, PROJECT_ROOT
 from wijklib.report.pdf import atomic_write, atomic_write_text
 from wijklib.report.settings import ConfigError, ReportConfig
 
@@ -53,44 +53,38 @@ class EvaluationMissing(RuntimeError):
 
 
 def source_files(cfg: ReportConfig) -> dict[str, list[Path]]:
-    """The files of every delivered source (globs expanded, relative to ``data_dir``, sorted).
+    """The files of every delivered source (globs expanded, sorted), per :class:`wijklib.sources.RunConfig`.
 
     Raises
     ------
     ConfigError
-        When a pattern matches no file (names the source, the pattern and the folder).
+        When a pattern matches no file (names the config, the key, the pattern and the folder).
 
     Examples
     --------
     >>> from wijklib.report.settings import load_config
-    >>> [p.name for p in source_files(load_config("config/demo.yaml"))["politie"]]
-    ['politie_misdrijven.csv']
+    >>> [p.name for p in source_files(load_config("config/thehague.yaml"))["politie"]]
+    ['thehague_buurt_month_crime_2011_2017.csv.gz']
     """
-    out: dict[str, list[Path]] = {}
-    for name, spec in cfg.gegevens.items():
-        files: list[Path] = []
-        for pattern in spec["bestanden"]:
-            from wijklib.report.settings import resolve_path
+    from wijklib import sources
 
-            text = str(pattern)
-            base = cfg.data_dir if cfg.data_dir is not None else cfg.path.parent
-            full = resolve_path(text) if ("{" in text or Path(text).is_absolute()) else Path(base) / text
-            hits = sorted(Path(p) for p in _glob.glob(str(full)) if Path(p).is_file())
-            if not hits:
-                raise ConfigError(f"{cfg.path}: gegevens.{name}: no file matches {text!r} in {Path(full).parent} "
-                                  "(expected the delivered export there; check the path or the data folder)")
-            files += [h for h in hits if h not in files]
-        out[name] = files
-    return out
+    if cfg.sources is None:
+        return {}
+    try:
+        return cfg.sources.files()
+    except sources.ConfigError as exc:
+        raise ConfigError(_in_config_keys(cfg, str(exc))) from exc
 
 
-def load_tables(cfg: ReportConfig) -> dict[str, pd.DataFrame]:
-    """Every delivered source of a run configuration, read and validated by its ``wijklib.load`` loader.
+def load_tables(cfg: ReportConfig) -> Any:
+    """Every delivered source of a run configuration, read by :func:`wijklib.sources.load`.
 
-    The ONE place the batch reads data (to be replaced by ``wijklib.sources.load``): the declared
-    coverage (``dekking``) is attached as ``df.attrs["coverage"]`` so that :func:`wijklib.panel.build`
-    marks months outside it missing, never zero. Sources the configuration does not list are absent
-    from the result; the monitor states them as not delivered.
+    The one place the batch reads data: each source's layout, column and value maps, declared period
+    and gaps come from the configuration (``sources:``, or ``gegevens:`` in Dutch keys), and the declared
+    coverage is in ``df.attrs["coverage"]`` so that :func:`wijklib.panel.build` marks months outside it
+    missing, never zero. Sources the configuration does not list are absent from the result; the monitor
+    states them as not delivered. Returns :class:`wijklib.sources.Tables` (a dict with ``.coverage``,
+    ``.reports`` and ``.platforms``).
 
     Examples
     --------
@@ -98,16 +92,20 @@ def load_tables(cfg: ReportConfig) -> dict[str, pd.DataFrame]:
     >>> sorted(load_tables(load_config("config/demo.yaml")))[:3]  # doctest: +SKIP
     ['focusgebieden', 'handhaving', 'handhaving_uren']
     """
-    from wijklib import load
+    from wijklib import sources
 
-    out: dict[str, pd.DataFrame] = {}
-    for name, files in source_files(cfg).items():
-        loader = getattr(load, name)
-        df = loader([str(f) for f in files] if len(files) > 1 else str(files[0]))
-        if cfg.gegevens[name].get("dekking"):
-            df.attrs["coverage"] = dict(cfg.gegevens[name]["dekking"])
-        out[name] = df
-    return out
+    if cfg.sources is None:
+        return sources.Tables()
+    try:
+        return sources.load(cfg.sources)
+    except sources.ConfigError as exc:
+        raise ConfigError(_in_config_keys(cfg, str(exc))) from exc
+
+
+def _in_config_keys(cfg: ReportConfig, message: str) -> str:
+    from wijklib.report.settings import dutch_keys
+
+    return dutch_keys(message) if cfg.gegevens else message
 
 
 @dataclass(frozen=True, eq=False)
@@ -125,6 +123,8 @@ class Geography:
     schematic: bool = False
     #: True for the package geography (``wijklib.geo``); panels then use it directly.
     package: bool = False
+    #: The :class:`wijklib.geo.Geography` behind it (maps, point placement, names).
+    geo: Any = None
 
     def units(self) -> list[tuple[str, str]]:
         u = self.hierarchy.drop_duplicates("wijkraad_id").sort_values("wijkraad_id")
@@ -168,48 +168,71 @@ def read_areas(path: str | Path) -> tuple[tuple[str, str, tuple[tuple[tuple[floa
 
 
 def load_geography(cfg: ReportConfig, tables: dict[str, pd.DataFrame] | None = None) -> Geography:
-    """The geography of a run: ``geografie`` in the configuration, else the package geography.
-
-    ``geografie: {wijken: <areas file>, gemeente: "518", naam: ...}`` reads wijk outlines (lines
-    ``code,name|lat,lon|...``, as in the police reference data) and takes the buurten of each wijk
-    from the buurt codes of the delivered sources (CBS pattern ``BU`` + gemeente + wijk + buurt).
-    The ONE place the batch gets its geography (to be replaced by ``wijklib.geo.load``).
+    """The geography of a run, read by :func:`wijklib.geo.load`: ``geografie`` in the configuration (a
+    folder of CBS/PDOK files with its ``geografie.yaml``, the manifest's content, or ``{haaglanden:
+    GM0518}``), else the active package geography (the demo city). The one place the batch gets its
+    geography; the report unit is the level named by ``eenheid``.
     """
     from wijklib import geo
 
     if cfg.geografie is None:
         h = geo.hierarchy()
         return Geography(name="wijklib.geo", hierarchy=h, polygons=geo.polygons("wijkraad"),
-                         schematic=bool(getattr(geo, "POLYGONS_ARE_SCHEMATIC", False)), package=True)
-    spec = cfg.geografie
-    if "wijken" not in spec:
-        raise ConfigError(f"{cfg.path}: geografie: expected 'wijken' (file with wijk outlines) and 'gemeente'")
-    gemeente = str(spec.get("gemeente", "")).strip()
-    if not gemeente.isdigit():
-        raise ConfigError(f"{cfg.path}: geografie.gemeente: expected the CBS gemeente number (e.g. '518'), "
-                          f"found {spec.get('gemeente')!r}")
-    areas = read_areas(spec["wijken"])
-    tables = load_tables(cfg) if tables is None else tables
-    buurten: set[str] = set()
-    for df in tables.values():
-        if "buurt_code" in df.columns:
-            buurten |= set(df["buurt_code"].dropna().astype(str))
-    prefix = "BU" + gemeente.zfill(4)
-    rows = []
-    names = {c: n for c, n, _ in areas}
-    for b in sorted(x for x in buurten if x.startswith(prefix)):
-        wijk = b[3:3 + len(gemeente) + 2]  # BU0518 02 71 -> wijk 51802 (gemeente + 2-digit wijk)
-        rows.append({"buurt_code": b, "wijk_code": wijk, "wijk": names.get(wijk, f"Wijk {wijk}"),
-                     "wijkraad_id": wijk, "wijkraad": names.get(wijk, f"Wijk {wijk}"),
-                     "gemeente_code": "GM" + gemeente.zfill(4)})
-    if not rows:
-        raise ConfigError(f"{cfg.path}: geografie: no buurt code of gemeente {gemeente} ({prefix}...) in the "
-                          f"delivered sources {sorted(tables)}")
-    h = pd.DataFrame(rows)
-    # Every wijk of the gemeente is drawn, also those without data (they stay grey on the maps).
-    polys = {c: [list(r) for r in rings] for c, _, rings in areas
-             if c.startswith(gemeente) and len(c) == len(gemeente) + 2 and rings}
-    return Geography(name=str(spec.get("naam", cfg.naam)), hierarchy=h, polygons=polys)
+                         schematic=bool(getattr(geo, "POLYGONS_ARE_SCHEMATIC", False)), package=True,
+                         geo=geo.active())
+    return _from_geo(cfg, tables)
+
+
+def _from_geo(cfg: ReportConfig, tables: dict[str, pd.DataFrame] | None) -> Geography:
+    """A ``geografie:`` section in :mod:`wijklib.geo`'s format (a CBS/PDOK folder, its manifest, or the
+    manifest's content) as the batch's geography; the report unit is the level named by ``eenheid``.
+
+    When the geography's finest level is the CBS wijk (polygons without buurten), the buurten are
+    taken from the delivered sources' CBS buurt codes (``BU`` gggg ww bb lies in ``WK`` gggg ww)."""
+    from wijklib import geo
+
+    spec = dict(cfg.geografie or {})
+    shown = spec.pop("naam", None)  # the name the reports use; the rest is wijklib.geo's
+    try:
+        g = geo.load(spec, base_dir=PROJECT_ROOT)
+    except (geo.GeoDataError, OSError, ValueError) as exc:
+        raise ConfigError(f"{cfg.path}: geografie: {exc}") from exc
+    level = cfg.eenheid
+    if level not in g.levels:
+        raise ConfigError(f"{cfg.path}: eenheid: {level!r} is no level of the geography {g.source} "
+                          f"(levels: {', '.join(g.levels)})")
+    key, name = g.key_columns[level], g.name_columns[level]
+    h = g.hierarchy().copy()
+    if "buurt_code" not in h.columns:
+        finest = g.levels[0]
+        if g.cbs_levels.get("wijk") != finest:
+            raise ConfigError(f"{cfg.path}: geografie: the finest level {finest!r} is neither a CBS buurt nor a "
+                              "CBS wijk level, so the sources' buurt codes cannot be placed in it")
+        tables = load_tables(cfg) if tables is None else tables
+        codes = sorted({c for df in tables.values() if "buurt_code" in df.columns
+                        for c in df["buurt_code"].dropna().astype(str)})
+        wk = pd.DataFrame({"buurt_code": codes, g.key_columns[finest]: ["WK" + c[2:8] for c in codes]})
+        h = wk.merge(h, on=g.key_columns[finest], how="inner")
+        if h.empty:
+            raise ConfigError(f"{cfg.path}: geografie: no buurt code of the delivered sources "
+                              f"({sorted(tables)}) lies in a wijk of {g.gemeente_code}")
+    h["wijkraad_id"] = h[key].astype(str)
+    h["wijkraad"] = h[name].astype(str)
+    if "wijk_code" not in h.columns:
+        h["wijk_code"] = h["wijkraad_id"]
+    pop = None
+    if g.population_years:
+        pop = g.population(level).rename(columns={key: "unit"})[["unit", "year", "population"]]
+    polys = g.polygons(level) if g.has_polygons(level) else {}
+    return Geography(name=str(shown or g.gemeente_naam or cfg.naam), hierarchy=h, polygons=polys,
+                     population=pop, schematic=bool(g.has_polygons(level) and g.polygons_approximate(level)), geo=g)
+
+
+def activated(geography: Geography):
+    """Make the run's :mod:`wijklib.geo` geography the active one while sources are read and placed."""
+    from wijklib import geo
+
+    return geo.using(None if geography.package else geography.geo)
 
 
 def restrict_to_geography(tables: dict[str, pd.DataFrame], geography: Geography) -> dict[str, pd.DataFrame]:
@@ -218,9 +241,9 @@ def restrict_to_geography(tables: dict[str, pd.DataFrame], geography: Geography)
     ``df.attrs["outside_geography"]`` (and printed in the report's data log), never dropped unseen.
     The package geography keeps every table as is (its loaders already checked the codes)."""
     if geography.package:
-        return dict(tables)
+        return tables
     inside = set(geography.hierarchy["buurt_code"].astype(str))
-    out = {}
+    out = copy.copy(tables)  # a Tables keeps its coverage, reports and platform calendar
     for name, df in tables.items():
         if "buurt_code" not in df.columns:
             out[name] = df
@@ -316,6 +339,21 @@ def _file_sha_cached(path: str, size: int, mtime_ns: int) -> str:
     return h.hexdigest()
 
 
+def geography_files(cfg: ReportConfig) -> list[Path]:
+    """The files a run's geography is read from (a changed boundary file gives new numbers too)."""
+    spec = cfg.geografie or {}
+    out: list[Path] = []
+    if spec.get("map"):
+        root = Path(spec["map"])
+        folder = root if root.is_dir() else root.parent
+        out += sorted(p for p in folder.rglob("*") if p.is_file())
+    if spec.get("haaglanden"):
+        from wijklib.geo import haaglanden
+
+        out += [haaglanden.AREAS, haaglanden.CRIME]
+    return [p for p in out if p.is_file()]
+
+
 def input_fingerprint(cfg: ReportConfig) -> str:
     """Content hash of the run's data files (names and bytes; a copied or touched file keeps its hash).
 
@@ -326,9 +364,8 @@ def input_fingerprint(cfg: ReportConfig) -> str:
     16
     """
     h = hashlib.sha256()
-    files = sorted({p for fs in source_files(cfg).values() for p in fs}) if cfg.gegevens else []
-    if cfg.geografie:
-        files += [Path(v) for k, v in sorted(cfg.geografie.items()) if k in ("wijken", "bestand") and v]
+    files = sorted({p for fs in source_files(cfg).values() for p in fs})
+    files += geography_files(cfg)
     for p in files:
         h.update(f"{p.name}:{_file_sha(p)}\n".encode())
     return h.hexdigest()[:16]
@@ -495,8 +532,9 @@ def prepare(cfg: ReportConfig, year: int, wards: list[str] | None = None) -> Pat
         raise FileNotFoundError(f"{cfg.data_dir}: data folder of {cfg.path.name} missing"
                                 + ("; run `make demo-data` first" if cfg.demodata else ""))
     geography = load_geography(cfg)
-    tables = restrict_to_geography(load_tables(cfg), geography)
-    pnl = build_panel(tables, geography)
+    with activated(geography):  # reports with only a point or a name are placed in THIS city's buurten
+        tables = restrict_to_geography(load_tables(cfg), geography)
+        pnl = build_panel(tables, geography)
     years = data_years(pnl)
     if year not in years:
         span = f"{years[0]}–{years[-1]}" if years else "geen enkel jaar"

@@ -10,24 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from wijklib.report.content import show_md
 
 
 def use_config_geography(config_path: str | Path):
-    """Activate the ``geografie:`` section of a run config (if any); returns the active geography."""
+    """The :mod:`wijklib.geo` geography of a run config (its ``geografie:``, else the active one), activated."""
     from wijklib import geo
-    from wijklib.report.settings import resolve_path
+    from wijklib.report import evaluations
+    from wijklib.report.settings import load_config
 
-    file = resolve_path(config_path)
-    raw = yaml.safe_load(Path(file).read_text(encoding="utf-8")) or {}
-    section = raw.get("geografie")
-    if section is None:
-        return geo.active()
-    if isinstance(section, str):
-        section = {"map": section}
-    return geo.use(section, base_dir=resolve_path("."))
+    g = evaluations.geography(load_config(config_path)).geo
+    return geo.use(g) if g is not None else geo.active()
 
 
 def _show(fig: Any) -> None:

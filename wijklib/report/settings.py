@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from wijklib import config as wlconfig
@@ -28,6 +29,7 @@ from wijklib import config as wlconfig
 _KNOWN_KEYS = {
     "naam", "titel", "demodata", "bron", "data_dir", "notebook", "overzicht_notebook", "eenheid",
     "opties", "bronnen", "monitor_config", "jaar", "eenheden", "gegevens", "geografie",
+    "sources", "data_root", "platforms",
 }
 _REQUIRED = {"naam", "demodata", "notebook", "eenheid"}
 #: Keys of one source under ``gegevens``.
@@ -67,6 +69,9 @@ class ReportConfig:
     gegevens: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: The city's geography (``None``: the package geography ``wijklib.geo``); paths resolved.
     geografie: dict[str, Any] | None = None
+    #: The parsed sources (:class:`wijklib.sources.RunConfig`): from ``sources:`` (wijklib.sources'
+    #: format, also read by ``wijklib check``) or translated from ``gegevens:``; None without sources.
+    sources: Any = None
 
     def option(self, key: str, default: Any = None) -> Any:
         """One entry of the ``opties:`` mapping (run-specific settings such as a placebo start)."""
@@ -154,14 +159,23 @@ def load_config(path: str | Path) -> ReportConfig:
     if not isinstance(bronnen, list) or not all(isinstance(b, dict) for b in bronnen):
         raise ConfigError(f"{file}: key 'bronnen' must be a list of mappings (naam, datum, ...)")
 
+    if raw.get("sources") is not None and raw.get("gegevens") is not None:
+        raise ConfigError(f"{file}: give the sources either under 'sources' (wijklib.sources format) or under "
+                          "'gegevens', not both")
     gegevens = _sources(file, raw.get("gegevens"))
+    data_dir = resolve_path(raw["data_dir"]) if raw.get("data_dir") else None
+    run_sources = _run_sources(file, raw, gegevens, data_dir)
     geografie = raw.get("geografie")
+    if isinstance(geografie, str):
+        geografie = {"map": geografie}
     if geografie is not None and not isinstance(geografie, dict):
-        raise ConfigError(f"{file}: key 'geografie' must be a mapping (e.g. wijken: <file>), found {geografie!r}")
+        raise ConfigError(f"{file}: key 'geografie' must be a folder of CBS/PDOK files (with geografie.yaml) or a "
+                          f"mapping (map: <folder>, or haaglanden: GM0518), found {geografie!r}")
     if geografie is not None:
-        geografie = {k: (resolve_path(v) if k in ("wijken", "bestand") else v) for k, v in geografie.items()}
-    if not eenheden and not gegevens:
-        raise ConfigError(f"{file}: no sources: list at least one under 'gegevens' (e.g. politie: {{bestanden: ...}})")
+        geografie = {k: (resolve_path(v) if k in ("map", "bestand") else v) for k, v in geografie.items()}
+    if not eenheden and run_sources is None:
+        raise ConfigError(f"{file}: no sources: list at least one under 'sources' (or 'gegevens'), "
+                          "e.g. politie: {files: ...}")
 
     def opt_path(key: str) -> Path | None:
         return resolve_path(raw[key]) if raw.get(key) else None
@@ -182,7 +196,66 @@ def load_config(path: str | Path) -> ReportConfig:
         eenheden=tuple((str(e["code"]), str(e.get("naam", e["code"]))) for e in eenheden),
         gegevens=gegevens,
         geografie=geografie,
+        sources=run_sources,
     )
+
+
+def _run_sources(file: Path, raw: dict[str, Any], gegevens: dict[str, dict[str, Any]],
+                 data_dir: Path | None) -> Any:
+    """The run's sources as a :class:`wijklib.sources.RunConfig` (None when the run has none).
+
+    ``sources:`` is read by :func:`wijklib.sources.parse` exactly as ``wijklib check`` reads it (file
+    patterns relative to ``data_root``, else ``data_dir``, else the config's folder); ``gegevens:``
+    (``bestanden``/``dekking``) is the same thing in Dutch keys and is translated to it.
+    """
+    from wijklib import sources
+
+    if raw.get("sources") is not None:
+        # A sources file of its own (``sources: ../data/sources.yaml``) says where its files are.
+        own = raw.get("data_root") is not None or isinstance(raw["sources"], str)
+        root = None if own else (data_dir or file.parent)
+        try:
+            return sources.parse(file, data_root=root)
+        except sources.ConfigError as exc:
+            raise ConfigError(str(exc)) from exc
+    if not gegevens:
+        return None
+    mapping: dict[str, Any] = {}
+    for name, spec in gegevens.items():
+        out: dict[str, Any] = {"files": [_anchor(f) for f in spec["bestanden"]]}
+        dek = spec.get("dekking") or {}
+        if dek.get("start") and dek.get("end"):
+            out["period"] = {"start": dek["start"], "end": dek["end"]}
+        gaps: list[Any] = list(dek.get("missing_periods") or [])
+        for week in dek.get("missing_weeks") or []:
+            monday = pd.Timestamp(week)
+            gaps.append({"start": f"{monday:%Y-%m-%d}", "end": f"{monday + pd.Timedelta(days=6):%Y-%m-%d}",
+                         "reason": "week niet geleverd"})
+        if gaps:
+            out["gaps"] = gaps
+        mapping[name] = out
+    import dataclasses
+
+    try:
+        parsed = sources.parse({"sources": mapping}, data_root=data_dir or file.parent)
+    except sources.ConfigError as exc:
+        raise ConfigError(dutch_keys(str(exc)).replace("<config>", str(file))) from exc
+    return dataclasses.replace(parsed, path=file)
+
+
+def dutch_keys(message: str) -> str:
+    """A :mod:`wijklib.sources` message in the keys of a ``gegevens:`` config (what the user wrote)."""
+    import re
+
+    message = re.sub(r"\bsources\.(\w+)\.files\b", r"gegevens.\1.bestanden", message)
+    message = re.sub(r"\bsources\.(\w+)\.(?:period|gaps)\b", r"gegevens.\1.dekking", message)
+    return re.sub(r"\bsources\.(\w+)", r"gegevens.\1", message)
+
+
+def _anchor(pattern: str) -> str:
+    """A file pattern with ``{PROJECT_ROOT}``/``{REFERENCE_DATA_DIR}`` expanded (else as written)."""
+    text = str(pattern)
+    return str(resolve_path(text)) if "{" in text else text
 
 
 def _sources(file: Path, raw: Any) -> dict[str, dict[str, Any]]:
