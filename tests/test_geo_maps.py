@@ -100,11 +100,12 @@ def test_run_config_geografie_section(tmp_path):
     from wijklib.report.maps import use_config_geography
 
     cfg = tmp_path / "run.yaml"
-    cfg.write_text(f"naam: x\ngeografie: {geo.DEMO_GEOGRAPHY_DIR}\n", encoding="utf-8")
+    base = "naam: x\ndemodata: false\nnotebook: notebooks/wijkrapport.ipynb\ngegevens: {interventie: x.csv}\n"
+    cfg.write_text(base + f"eenheid: wijkraad\ngeografie: {geo.DEMO_GEOGRAPHY_DIR}\n", encoding="utf-8")
     try:
         g = use_config_geography(cfg)
         assert g is geo.active() and g.gemeente_code == "GM0599"
-        cfg.write_text("naam: x\ngeografie: {haaglanden: GM0518, buurten: false}\n", encoding="utf-8")
+        cfg.write_text(base + "eenheid: wijk\ngeografie: {haaglanden: GM0518, buurten: false}\n", encoding="utf-8")
         from wijklib.config import REFERENCE_DATA_DIR
         if (REFERENCE_DATA_DIR / "thehague_crime" / "areas.txt").is_file():
             assert use_config_geography(cfg).gemeente_code == "GM0518"

@@ -71,3 +71,35 @@ def test_check_reports_the_breaks(demo_tables):
     assert res.breaks is not None and res.breaks["unit"].nunique() == 39
     assert "reporting breaks (platform migration):" in res.text()
     assert "MSB" in res.text() or "msb" in res.text()
+
+
+def test_migration_alone_gives_no_effect_verdict(demo_tables):
+    """A priority on a migrated outcome whose months straddle the ward's (relative) switch is
+    'onvoldoende gegevens' with the registration break as the reason, never 'op koers'/'ongunstig'."""
+    import warnings
+
+    from wijklib import monitor
+    from wijklib.monitor.evaluation import platform_break_reason
+
+    _, tables, _ = demo_tables
+    p = panel.build(tables)
+    wards = sorted(p["unit"].unique())
+    akk = pd.DataFrame([{"wijkraad_id": w, "jaar": 2024, "thema": "grofvuil", "indicator": "grofvuil",
+                         "bron": "meldingen", "richting": "omlaag"} for w in wards])
+    t = dict(tables)
+    t["wijkakkoorden"] = akk.astype({c: tables["wijkakkoorden"][c].dtype for c in akk.columns
+                                     if c in tables["wijkakkoorden"].columns})
+    ctx = monitor.Context(t, p, config="config/monitor.yaml")
+    gebied = geo.hierarchy().drop_duplicates("wijkraad_id").set_index("wijkraad_id")["gebied"]
+    flagged = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for w in [u for u in wards if gebied[u] in ("Delfshaven", "Charlois")]:
+            ev = monitor.evaluate_ward(w, 2024, context=ctx)
+            v = [x for x in ev.priorities if x.indicator == "grofvuil"][0]
+            if "registratiebreuk" in (v.reason or ""):
+                flagged += 1
+                assert v.verdict == monitor.ONVOLDOENDE
+    # The break is real in these wards (the calendar moved grofvuil there at other dates than elsewhere).
+    assert flagged >= 1
+    assert platform_break_reason(p, wards[0], "jeugd", pd.Timestamp("2023-01-01"), pd.Timestamp("2024-12-01")) is None

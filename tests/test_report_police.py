@@ -74,7 +74,7 @@ def test_hague_config_is_a_normal_config_of_real_sources(hague):
     geo = evaluations.load_geography(cfg)
     assert len(geo.units()) == 37  # the wijken with crime data ...
     assert {u for u, _ in geo.units()} < set(geo.polygons)  # ... drawn among all wijken of the gemeente
-    assert geo.resolve("scheveningen") == ("51807", "Scheveningen")
+    assert geo.resolve("scheveningen") == ("WK051807", "Scheveningen")
     tables = evaluations.restrict_to_geography(evaluations.load_tables(cfg), geo)
     # Haaglanden's other gemeenten are left out, and counted (the report's data log prints the number).
     assert tables["politie"].attrs["outside_geography"] > 0
@@ -105,8 +105,8 @@ def test_hague_wijk_report_through_the_ward_report_notebook(hague, tmp_path, mon
     summary = runner.run("config/thehague.yaml", 2017, "Scheveningen", jobs=1, out=tmp_path, progress=False)
     assert summary.exit_code == 0, summary.text()
     out = tmp_path / "2017"
-    assert (out / "wijkrapport_2017_51807.pdf").is_file()
-    text = _html_text(out / "wijkrapport_2017_51807.html")  # the PDF is printed from this HTML
+    assert (out / "wijkrapport_2017_wk051807.pdf").is_file()
+    text = _html_text(out / "wijkrapport_2017_wk051807.html")  # the PDF is printed from this HTML
     flat = " ".join(text.split())
     for heading in ("In het kort", "Niveau 1", "Niveau 2", "Niveau 3", "Wijkakkoord en herijking",
                     "Methode en kanttekeningen", "Bronnen"):
@@ -121,8 +121,8 @@ def test_hague_wijk_report_through_the_ward_report_notebook(hague, tmp_path, mon
     cfg = load_config("config/thehague.yaml")
     geo = evaluations.load_geography(cfg)
     tables = evaluations.restrict_to_geography(evaluations.load_tables(cfg), geo)
-    pnl = view.placebo_panel(evaluations.build_panel(tables, geo), "51807", "2015-01")
-    ev = monitor.evaluate_ward("51807", 2017, context=monitor.Context(tables, pnl, config=cfg.monitor_config,
+    pnl = view.placebo_panel(evaluations.build_panel(tables, geo), "WK051807", "2015-01")
+    ev = monitor.evaluate_ward("WK051807", 2017, context=monitor.Context(tables, pnl, config=cfg.monitor_config,
                                                                       hierarchy=geo.hierarchy))
     row = ev.to_frame("effects").set_index("uitkomst").loc["misdrijven"]
     assert _squash(effect_text(row["schaal"], row["schatting"], row["conf_low"], row["conf_high"])) in _squash(text)

@@ -227,7 +227,7 @@ def check(
             if cfg is None:
                 raise _sources.ConfigError(f"{config}: no sources configured")
             if geography is None and rc.geografie is not None:
-                geography = evaluations.geography(rc).geo
+                geography = evaluations.geo_of(rc)
         else:
             cfg = _sources.parse(config, data_root=data_root)
             raw_geo = cfg.raw.get("geografie") if geography is None else None

@@ -676,6 +676,11 @@ def _points_in_own_buurt(rng, df: pd.DataFrame, true_buurt: pd.Series, hier: pd.
     if todo.size:
         todo = wrong(todo)
         x[todo], y[todo] = np.round(ax[pos[todo]], 2), np.round(ay[pos[todo]], 2)
+    if todo.size:
+        # A buurt whose declared (approximate) point the geography places in another unit cannot be
+        # reached by a point at all: these reports keep no pin, so the export places them by number/name.
+        todo = wrong(todo)
+        x[todo], y[todo] = np.nan, np.nan
     df["x"], df["y"] = x, y
 
 

@@ -66,6 +66,56 @@ ADVIES_HERIJKEN = "herijken"
 ADVIES_MEETBAAR = "eerst meetbaar maken"
 
 
+def platform_break_reason(panel: pd.DataFrame, ward: str, outcome: str, first: pd.Timestamp,
+                          last: pd.Timestamp, max_shift: float = 0.1, *, relative: bool = True) -> str | None:
+    """Why a count outcome's verdict cannot rest on these months: a platform migration inside them.
+
+    Uses the panel's ``platform_<outcome>`` share (reports on a non-default system, from the sources'
+    platform calendar). The share in the first 12 months of ``first``..``last`` is compared with the
+    last 12. For a measure against other wards (``relative``: DiD, "vs rest of the city") the ward's
+    shift minus the other units' mean shift must stay within ``max_shift`` (a city-wide migration
+    cancels); for a measure of the ward alone its own shift. None when there is no calendar or no break.
+
+    Examples
+    --------
+    >>> per = pd.date_range("2022-01-01", "2024-12-01", freq="MS")
+    >>> p = pd.DataFrame({"unit": ["a"] * 36 + ["b"] * 36, "period": list(per) * 2,
+    ...                   "platform_afval": [0.0] * 30 + [1.0] * 6 + [0.0] * 36})
+    >>> platform_break_reason(p, "a", "afval", per[0], per[-1])[:35]
+    'registratiebreuk: in deze wijk ging'
+    >>> platform_break_reason(p, "b", "afval", per[0], per[-1], relative=False) is None
+    True
+    """
+    col = f"platform_{outcome.removeprefix('n_').removeprefix('rate_')}"
+    if col not in panel.columns:
+        return None
+    p = panel.loc[(panel["period"] >= first) & (panel["period"] <= last), ["unit", "period", col]]
+    if p.empty:
+        return None
+    months = sorted(p["period"].unique())
+    head, tail = set(months[:12]), set(months[-12:])
+    own = p["unit"].astype(str) == str(ward)
+
+    def shift(rows: pd.DataFrame) -> float:
+        a = rows.loc[rows["period"].isin(head), col].mean()
+        b = rows.loc[rows["period"].isin(tail), col].mean()
+        return float(b - a) if pd.notna(a) and pd.notna(b) else 0.0
+
+    mine, others = shift(p[own]), shift(p[~own])
+    if relative:
+        # Against other wards: a migration that moves every ward alike cancels; the difference counts.
+        if abs(mine - others) <= max_shift:
+            return None
+        where = (f"in deze wijk ging {abs(mine):.0%} en in de vergelijkingswijken gemiddeld {abs(others):.0%}")
+    else:
+        if abs(mine) <= max_shift:
+            return None
+        where = f"in deze wijk ging {abs(mine):.0%}"
+    return (f"registratiebreuk: {where} van deze meldingen naar een ander meldsysteem "
+            f"({pd.Timestamp(months[0]):%Y-%m} tot {pd.Timestamp(months[-1]):%Y-%m}); een verandering in de "
+            "aantallen kan uit de nieuwe registratie komen, niet uit de straat")
+
+
 def herijk_advice(verdicts: list[str], years: int) -> str | None:
     """Herijk advice for a theme from its verdicts of consecutive years (oldest first, this year last).
 
@@ -690,6 +740,14 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
                 n_ev, span = float(s_.loc[s_["period"].dt.year == year, "y"].sum()), f"in {year}"
             if n_ev < cfg.verdict["min_events"]:
                 insufficient.append(f"{int(n_ev)} gebeurtenissen {span} (minimaal {cfg.verdict['min_events']})")
+            if measure is not None:
+                lo = (start - pd.DateOffset(months=12)) if measure.kind == "effect" and start is not None \
+                    else pd.Timestamp(f"{base_year}-01-01")
+                brk = platform_break_reason(panel_y, ward, res.key, lo, pd.Timestamp(f"{year}-12-01"),
+                                            float(cfg.quality.get("max_platform_shift", 0.1)),
+                                            relative=measure.kind == "effect" or bool(getattr(measure, "reference", None)))
+                if brk is not None:
+                    insufficient.append(brk)
         elif res.kind == "handhaving":
             measure = changes.get((res.key, res.thema))
             design = "ontwikkeling"

@@ -261,7 +261,9 @@ def evaluate_draw(panel: pd.DataFrame, year: int, outcomes: Sequence[str], *,
     from wijklib.monitor.evaluation import Context, evaluate_ward
 
     all_wards = sorted(panel["unit"].astype(str).unique())
-    tables = {"wijkakkoorden": wijkakkoord(all_wards, year, outcomes)}
+    # The panel's outcomes are counts of the police source: it is delivered (an empty table marks it).
+    tables = {"wijkakkoorden": wijkakkoord(all_wards, year, outcomes),
+              "politie": pd.DataFrame(columns=["buurt_code", "maand", "misdrijf_code", "misdrijf", "aantal"])}
     ctx = Context(tables, panel, config=config, hierarchy=_hierarchy(all_wards), outcomes=list(outcomes))
     rows = []
     for w in wards or all_wards:

@@ -384,7 +384,7 @@ def intake_check(cfg: ReportConfig, year: int) -> Path | None:
     if passed.is_file():
         return page
     folder.mkdir(parents=True, exist_ok=True)
-    res = wcheck.check(cfg.sources, html=page, geography=evaluations.geography(cfg).geo)
+    res = wcheck.check(cfg.sources, html=page, geography=evaluations.geo_of(cfg) if cfg.geografie else None)
     if not res.ok:
         raise IntakeCheckFailed(f"{cfg.path}: the data intake check failed, no report was made "
                                 f"(details: {page}):\n{res.text()}")

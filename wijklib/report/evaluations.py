@@ -183,6 +183,25 @@ def load_geography(cfg: ReportConfig, tables: dict[str, pd.DataFrame] | None = N
     return _from_geo(cfg, tables)
 
 
+def geo_of(cfg: ReportConfig) -> Any:
+    """The run's :class:`wijklib.geo.Geography` (its ``geografie:``, else the active one), cached per process."""
+    from wijklib import geo
+
+    if cfg.geografie is None:
+        return geo.active()
+    spec = {k: v for k, v in cfg.geografie.items() if k != "naam"}
+    key = repr(sorted((k, str(v)) for k, v in spec.items()))
+    if key not in _GEOS:
+        try:
+            _GEOS[key] = geo.load(spec, base_dir=PROJECT_ROOT)
+        except (geo.GeoDataError, OSError, ValueError) as exc:
+            raise ConfigError(f"{cfg.path}: geografie: {exc}") from exc
+    return _GEOS[key]
+
+
+_GEOS: dict[str, Any] = {}
+
+
 def _from_geo(cfg: ReportConfig, tables: dict[str, pd.DataFrame] | None) -> Geography:
     """A ``geografie:`` section in :mod:`wijklib.geo`'s format (a CBS/PDOK folder, its manifest, or the
     manifest's content) as the batch's geography; the report unit is the level named by ``eenheid``.
@@ -191,12 +210,8 @@ def _from_geo(cfg: ReportConfig, tables: dict[str, pd.DataFrame] | None) -> Geog
     taken from the delivered sources' CBS buurt codes (``BU`` gggg ww bb lies in ``WK`` gggg ww)."""
     from wijklib import geo
 
-    spec = dict(cfg.geografie or {})
-    shown = spec.pop("naam", None)  # the name the reports use; the rest is wijklib.geo's
-    try:
-        g = geo.load(spec, base_dir=PROJECT_ROOT)
-    except (geo.GeoDataError, OSError, ValueError) as exc:
-        raise ConfigError(f"{cfg.path}: geografie: {exc}") from exc
+    shown = (cfg.geografie or {}).get("naam")  # the name the reports use; the rest is wijklib.geo's
+    g = geo_of(cfg)
     level = cfg.eenheid
     if level not in g.levels:
         raise ConfigError(f"{cfg.path}: eenheid: {level!r} is no level of the geography {g.source} "
@@ -224,6 +239,15 @@ def _from_geo(cfg: ReportConfig, tables: dict[str, pd.DataFrame] | None) -> Geog
     if g.population_years:
         pop = g.population(level).rename(columns={key: "unit"})[["unit", "year", "population"]]
     polys = g.polygons(level) if g.has_polygons(level) else {}
+    if polys:
+        import shapely
+
+        # Areas of the kaart that are no unit here (no buurt with data, port) are drawn as context.
+        ctx = g.context(crs="EPSG:4326")
+        for code, geom in zip(ctx["code"], ctx.geometry, strict=True):
+            rings = [list(p.exterior.coords) for p in shapely.get_parts(geom) if p.geom_type == "Polygon"]
+            if rings and str(code) not in polys:
+                polys[str(code)] = rings
     return Geography(name=str(shown or g.gemeente_naam or cfg.naam), hierarchy=h, polygons=polys,
                      population=pop, schematic=bool(g.has_polygons(level) and g.polygons_approximate(level)), geo=g)
 

@@ -19,8 +19,8 @@ def use_config_geography(config_path: str | Path):
     from wijklib.report import evaluations
     from wijklib.report.settings import load_config
 
-    g = evaluations.geography(load_config(config_path)).geo
-    return geo.use(g) if g is not None else geo.active()
+    cfg = load_config(config_path)
+    return geo.use(evaluations.geo_of(cfg)) if cfg.geografie is not None else geo.active()
 
 
 def _show(fig: Any) -> None:

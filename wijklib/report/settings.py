@@ -208,12 +208,28 @@ def _run_sources(file: Path, raw: dict[str, Any], gegevens: dict[str, dict[str, 
     patterns relative to ``data_root``, else ``data_dir``, else the config's folder); ``gegevens:``
     (``bestanden``/``dekking``) is the same thing in Dutch keys and is translated to it.
     """
+    import dataclasses
+
     from wijklib import sources
 
+    if isinstance(raw.get("sources"), str):
+        # A sources file of its own (``sources: sources.yaml``, as the demo writes it with its data): it
+        # lies in ``data_dir`` (relative paths), and its own folder is where its file patterns start.
+        text = str(raw["sources"])
+        if "{" in text or Path(text).is_absolute() or data_dir is None:
+            spath = resolve_path(text)
+        else:
+            spath = data_dir / text
+        if not spath.is_file():
+            raise ConfigError(f"{file}: sources = {text!r}: no sources file {spath} (relative paths are taken "
+                              f"from data_dir{'' if data_dir else ', here the repository root'})")
+        try:
+            parsed = sources.parse(spath)
+        except sources.ConfigError as exc:
+            raise ConfigError(str(exc)) from exc
+        return dataclasses.replace(parsed, path=file, raw=raw)
     if raw.get("sources") is not None:
-        # A sources file of its own (``sources: ../data/sources.yaml``) says where its files are.
-        own = raw.get("data_root") is not None or isinstance(raw["sources"], str)
-        root = None if own else (data_dir or file.parent)
+        root = None if raw.get("data_root") is not None else (data_dir or file.parent)
         try:
             return sources.parse(file, data_root=root)
         except sources.ConfigError as exc:
@@ -234,8 +250,6 @@ def _run_sources(file: Path, raw: dict[str, Any], gegevens: dict[str, dict[str, 
         if gaps:
             out["gaps"] = gaps
         mapping[name] = out
-    import dataclasses
-
     try:
         parsed = sources.parse({"sources": mapping}, data_root=data_dir or file.parent)
     except sources.ConfigError as exc:
