@@ -189,3 +189,17 @@ def test_batch_writes_pdfs_for_the_second_city(city, monkeypatch, tmp_path):
         assert WIJKEN[w][0] in text
         assert "Proefstad" in text
         assert "Afrikaanderwijk" not in text and "Rotterdam" not in text
+
+
+def test_batch_stops_before_any_report_when_the_check_fails(city, monkeypatch, tmp_path):
+    from wijklib.report import runner
+    from wijklib.report.content import IntakeCheckFailed
+
+    monkeypatch.setenv("WIJKLIB_REPORT_CACHE", str(tmp_path / "cache"))
+    root, cfg = city
+    bad = cfg.with_name("kapot.yaml")
+    bad.write_text(cfg.read_text(encoding="utf-8").replace("locatie.buurtnaam: naam_buurt", "locatie.buurtnaam: buurt"),
+                   encoding="utf-8")
+    with pytest.raises(IntakeCheckFailed, match=r"(?s)check failed, no report was made.*BLOCKING"):
+        runner.run(bad, 2024, "WK999801", jobs=1, out=tmp_path / "out", progress=False, formats=("html",))
+    assert not list((tmp_path / "out").rglob("*.html"))

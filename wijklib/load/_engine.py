@@ -119,7 +119,7 @@ def detect_geography_year(codes: pd.Series) -> int | None:
     try:
         year = fn(values)
     except (ValueError, LookupError):
-        # Codes from another municipality (e.g. the thehague reference set) fit no Rotterdam year.
+        # Codes of another municipality than the active geography fit none of its years.
         return None
     return None if year is None else int(year)
 

@@ -358,7 +358,7 @@ def prepare(cfg: ReportConfig, year: int, wards: Sequence[str] | None = None) ->
     return {evaluations.PINNED_ENV: str(folder)}
 
 
-class IntakeCheckFailed(RuntimeError):
+class IntakeCheckFailed(ValueError):
     """``wijklib check`` found a source the batch cannot use; the message holds its full text."""
 
 
