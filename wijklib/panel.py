@@ -1027,6 +1027,11 @@ def build(
     _check_freq(freq)
     if tables is None:
         tables = load_demo()
+    from wijklib.monitor import privacy
+
+    # The panel is a processed file: it is built from sanitized tables only (a code column holding free
+    # text, e.g. a police "misdrijf" code with a name in it, would otherwise become a column name).
+    tables = privacy.sanitize_tables(tables)
     wanted = list(sources) if sources is not None else [s for s in SOURCES if s in tables]
     unknown = [s for s in wanted if s not in SOURCES]
     if unknown:

@@ -194,7 +194,7 @@ class Context:
             tables = panel_mod.load_demo()
         # Free text and categorical fields pass the privacy rules once, here, so nothing downstream (panel,
         # evaluations, their JSON, the reports) ever holds an unscrubbed or unknown value.
-        self.tables: dict[str, pd.DataFrame] = privacy.sanitize_tables(dict(tables or {}))
+        self.tables: dict[str, pd.DataFrame] = privacy.sanitize_tables(tables if tables is not None else {})
         if panel is None:
             panel = panel_mod.build(self.tables, level="wijkraad", freq="M")
         for col in ("unit", "period", "population"):

@@ -309,6 +309,12 @@ def _like(new: pd.Series, old: pd.Series) -> pd.Series:
 def sanitize_tables(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """:func:`sanitize_table` for every table of a ``{source: frame}`` mapping (a new dict).
 
-    Idempotent: sanitizing sanitized tables changes nothing.
+    Idempotent: sanitizing sanitized tables changes nothing. A :class:`wijklib.sources.Tables` stays one
+    (its declared coverage, source reports and platform calendar are kept).
     """
-    return {name: sanitize_table(df, name) if isinstance(df, pd.DataFrame) else df for name, df in tables.items()}
+    import copy
+
+    out = copy.copy(tables) if isinstance(tables, dict) and type(tables) is not dict else dict(tables)
+    for name, df in tables.items():
+        out[name] = sanitize_table(df, name) if isinstance(df, pd.DataFrame) else df
+    return out
