@@ -55,3 +55,33 @@ def test_report_tables_apply_the_rule():
 
     html = table_html(pd.DataFrame({"wijk": ["A", "B"], "aantal": [2, 40]}), counts=["aantal"])
     assert "&lt;5" in html and ">40<" in html and ">2<" not in html
+
+
+def test_no_small_count_can_be_derived_from_published_totals():
+    """Secondary disclosure: with the row and column totals published (chart, text), no line of the
+    table holds exactly one hidden cell next to shown non-zero cells, and every small count is hidden."""
+    import numpy as np
+
+    from wijklib.disclosure import suppression_mask
+
+    rng = np.random.default_rng(4)
+    for _ in range(300):
+        t = pd.DataFrame(rng.choice([0, 1, 2, 3, 4, 5, 6, 9, 14, 30], size=(rng.integers(1, 7), rng.integers(1, 5))))
+        hide = suppression_mask(t).to_numpy()
+        v = t.to_numpy()
+        assert hide[(v > 0) & (v < 5)].all()
+        for lines_h, lines_v in ((hide, v), (hide.T, v.T)):
+            for h, x in zip(lines_h, lines_v, strict=True):
+                if h.sum() == 1:
+                    # the only way a single hidden cell is allowed: nothing else in the line to subtract
+                    assert not ((~h) & (x > 0)).any(), (t, hide)
+
+
+def test_signal_table_hides_the_complement_of_a_lone_small_count():
+    from wijklib.disclosure import suppression_mask
+    from wijklib.report.content import table_html
+
+    w = pd.DataFrame({"thema": ["afval", "jeugd"], "2024": [3, 10], "2025": [6, 12]})
+    hide = suppression_mask(w.set_index("thema")).reset_index(drop=True)
+    out = table_html(w, counts=["2024", "2025"], hidden=hide)
+    assert "&lt;5" in out and ">x<" in out and ">6<" not in out

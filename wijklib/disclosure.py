@@ -36,6 +36,57 @@ def format_count(value: float | int | None, threshold: int = THRESHOLD) -> str:
     return f"{n:,.0f}".replace(",", ".")
 
 
+#: How a count hidden only to protect a small one (secondary suppression) looks in a table.
+SECONDARY = "x"
+
+
+def suppression_mask(
+    table: pd.DataFrame, threshold: int = THRESHOLD, *, rows: bool = True, columns: bool = True,
+) -> pd.DataFrame:
+    """Cells of a count table that must not be shown, so that no small count can be derived.
+
+    Primary: counts ``0 < n < threshold``. Secondary: a published total (the row sums when ``rows``,
+    e.g. a chart of the themes' totals; the column sums when ``columns``, e.g. a year's total in the text)
+    minus the shown cells of that line would give a suppressed cell exactly whenever the line has only
+    ONE hidden cell; then its smallest other non-zero cell is hidden as well, until no line has a single
+    hidden cell beside shown non-zero ones (the standard complementary-suppression rule). A line whose
+    only non-zero cell is small has a small total: that total must not be published either (the callers
+    leave such themes out of charts).
+
+    Returns a boolean frame like ``table``: True = hide (primary cells show ``<5``, the others ``x``).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"2024": [3, 10], "2025": [6, 12]}, index=["afval", "jeugd"])
+    >>> suppression_mask(t).values.tolist()   # 3 is small; 6 would give it away from the row total 9
+    [[True, True], [True, True]]
+    >>> suppression_mask(t, columns=False).values.tolist()
+    [[True, True], [False, False]]
+    """
+    vals = table.apply(pd.to_numeric, errors="coerce").fillna(0).to_numpy(dtype=float)
+    hide = (vals > 0) & (vals < threshold)
+    changed = True
+    while changed:
+        changed = False
+        lines = ([("r", i) for i in range(vals.shape[0])] if rows else []) + \
+                ([("c", j) for j in range(vals.shape[1])] if columns else [])
+        for kind, k in lines:
+            h = hide[k, :] if kind == "r" else hide[:, k]
+            v = vals[k, :] if kind == "r" else vals[:, k]
+            if h.sum() != 1:
+                continue
+            free = np.flatnonzero(~h & (v > 0))
+            if free.size == 0:
+                continue
+            pick = free[np.argmin(v[free])]
+            if kind == "r":
+                hide[k, pick] = True
+            else:
+                hide[pick, k] = True
+            changed = True
+    return pd.DataFrame(hide, index=table.index, columns=table.columns)
+
+
 def suppress_small(
     df: pd.DataFrame, columns: Iterable[str] | None = None, threshold: int = THRESHOLD
 ) -> pd.DataFrame:

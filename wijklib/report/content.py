@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wijklib.disclosure import format_count
+from wijklib.disclosure import SECONDARY, format_count, suppression_mask
 from wijklib.labels import label
 from wijklib.labels import outcome as outcome_label
 from wijklib.report.settings import ReportConfig, load_config
@@ -199,7 +199,7 @@ def _is_year_column(col: object) -> bool:
 def table_html(
     df: pd.DataFrame, *, counts: Iterable[str] = (), digits: Mapping[str, int] | None = None,
     caption: str | None = None, pct: Iterable[str] = (), raw_html: Iterable[str] = (),
-    note: str | None = None,
+    note: str | None = None, hidden: pd.DataFrame | None = None,
 ) -> str:
     """An HTML table with Dutch column labels, Dutch numbers and small counts shown as ``<5``.
 
@@ -215,6 +215,9 @@ def table_html(
         Columns holding fractions, shown as percentages.
     raw_html
         Columns whose values are trusted HTML (e.g. verdict chips made by :func:`chip`).
+    hidden
+        Boolean frame (row positions x count columns) from :func:`wijklib.disclosure.suppression_mask`:
+        those cells are hidden too (``<5`` when small, else ``x``: hidden so a small count cannot be derived).
 
     Examples
     --------
@@ -228,12 +231,14 @@ def table_html(
         for c in df.columns
     )
     body = []
-    for row in df.itertuples(index=False, name=None):
+    for i, row in enumerate(df.itertuples(index=False, name=None)):
         cells = []
         for col, v in zip(df.columns, row, strict=True):
             numeric = pd.api.types.is_numeric_dtype(df[col]) and not isinstance(v, str)
             if col in raw_html:
                 text = str(v)
+            elif col in counts and hidden is not None and col in hidden.columns and bool(hidden[col].iloc[i]):
+                text = html.escape(format_count(v) if 0 < float(v) < 5 else SECONDARY)
             elif col in counts:
                 text = html.escape(format_count(v))
             elif col in pct:
@@ -985,8 +990,12 @@ class WardReport:
                 show_md(note)
             w = sg.pivot_table(index="thema", columns="jaar", values="aantal", aggfunc="sum").fillna(0).astype(int)
             w.columns = [str(c) for c in w.columns]
-            show_table(w.reset_index(), counts=list(w.columns), caption="Signalen per thema en jaar",
-                       note="Aantallen van 1 tot en met 4 staan als <5.")
+            # The chart publishes each theme's total (rows) and the text the yearly totals (columns):
+            # a single hidden cell in a line could be derived from it, so complements are hidden too.
+            hide = suppression_mask(w).reset_index(drop=True)
+            show_table(w.reset_index(), counts=list(w.columns), caption="Signalen per thema en jaar", hidden=hide,
+                       note="Aantallen van 1 tot en met 4 staan als <5; x = verborgen zodat een klein aantal niet uit "
+                            "een totaal in de grafiek of de tekst is af te leiden.")
         ri = self.ev.to_frame("rising")
         if not ri.empty:
             show_md("**Opvallend stijgende thema's:** " + "; ".join(
@@ -1022,7 +1031,11 @@ class WardReport:
                        caption="Verankering in het wijknetwerk per jaar")
         pa = self.ev.to_frame("partners")
         if not pa.empty:
-            show_table(pa, counts=["aantal"], caption=f"Samenwerking met partners in {self.jaar}")
+            # The year's number of collaborations (the network table) is the column's total: complements hidden.
+            hide = suppression_mask(pa[["aantal"]], rows=False, columns=True).reset_index(drop=True)
+            show_table(pa.reset_index(drop=True), counts=["aantal"], caption=f"Samenwerking met partners in {self.jaar}",
+                       hidden=hide, note="x = verborgen zodat een klein aantal niet uit het jaartotaal is af te leiden."
+                       if (hide["aantal"] & (pa["aantal"].reset_index(drop=True) >= 5)).any() else None)
         show_md(f"Netwerkscore {self.jaar}: **{nl_number(self.ev.level3.score, 0)}** van 100.")
 
     def akkoord(self) -> None:
