@@ -113,7 +113,7 @@ def test_manifest_csv_cells_cannot_run_as_formulas(tmp_path):
     res = runner.JobResult(kind="wijk", ward_id="a", ward="=HYPERLINK(\"https://evil.example\",\"x\")",
                            status="ok", duration_s=1.0, headline={"thema": "+cmd|' /C calc'!A0", "n": -3})
     runner.write_manifest(tmp_path, 2025, [res])
-    rows = list(__import__("csv").DictReader((tmp_path / "manifest.csv").open(encoding="utf-8")))
+    rows = list(__import__("csv").DictReader((tmp_path / "manifest.csv").open(encoding="utf-8-sig"), delimiter=";"))
     assert rows[0]["ward"].startswith("'=") and rows[0]["thema"].startswith("'+")
     assert rows[0]["n"] == "-3"
     assert json.loads((tmp_path / "manifest.json").read_text())["reports"][0]["ward"].startswith("=")  # JSON as is

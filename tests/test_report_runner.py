@@ -96,9 +96,11 @@ def test_manifest_has_status_duration_and_headline(batch):
     assert rows["b"]["headline"]["totaal"] == 32
     assert rows["kapot"]["status"] == "failed" and rows["kapot"]["headline"] == {}
     assert all(r["duration_s"] > 0 for r in rows.values())
-    csv = (out / "manifest.csv").read_text()
-    assert csv.splitlines()[0].startswith("kind,ward_id,ward,status,duration_s")
+    csv = (out / "manifest.csv").read_text(encoding="utf-8")
+    assert csv.startswith("\ufeff")  # Dutch Excel: BOM, ';', decimal commas
+    assert csv.splitlines()[0].lstrip("\ufeff").startswith("kind;ward_id;ward;status;duration_s")
     assert len(csv.splitlines()) == 4
+    assert "," in csv.splitlines()[1].split(";")[4]  # duration_s with a decimal comma
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) not installed")

@@ -14,7 +14,8 @@ import sys
 from collections.abc import Sequence
 
 USAGE = ("usage: wijklib report [options]   (wijklib report --help for the options)\n"
-         "       wijklib check --config <yaml> [--html PATH]")
+         "       wijklib check --config <yaml> [--html PATH]\n"
+         "       wijklib --version")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -27,6 +28,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     0
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in ("--version", "-V", "version"):
+        from wijklib import __version__
+
+        print(f"wijklib {__version__}")
+        return 0
     if not args or args[0] in ("-h", "--help", "help"):
         print(USAGE)
         return 0 if args else 2

@@ -478,10 +478,16 @@ def write_manifest(out_dir: Path, year: int, results: Sequence[JobResult]) -> No
     for row in flat:
         columns += [c for c in row if c not in columns]
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    # As Dutch Excel opens a CSV by double-click: ';' between fields, a BOM so it reads UTF-8, decimal commas.
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\r\n", delimiter=";")
     writer.writeheader()
-    writer.writerows([{k: csv_cell(v) for k, v in row.items()} for row in flat])
-    atomic_write_text(out_dir / "manifest.csv", buf.getvalue())
+    writer.writerows([{k: _excel_nl(csv_cell(v)) for k, v in row.items()} for row in flat])
+    atomic_write_text(out_dir / "manifest.csv", "\ufeff" + buf.getvalue())
+
+
+def _excel_nl(value: Any) -> Any:
+    """A float with a decimal comma (Dutch Excel reads ``12.5`` as a date or text); other values as they are."""
+    return str(value).replace(".", ",") if isinstance(value, float) else value
 
 
 # ------------------------------------------------------------------------------------- outputs on disk
