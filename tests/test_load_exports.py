@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wijklib import geo, io as wio, sources
+from wijklib import geo, sources
+from wijklib import io as wio
 from wijklib.demo._platforms import write_mor
 
 

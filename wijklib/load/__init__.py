@@ -50,8 +50,14 @@ LOADERS: dict[str, Callable[..., pd.DataFrame]] = {
 }
 
 
-from wijklib.load._layouts import LAYOUTS, Layout, layouts_for, register, split_tables  # noqa: E402
-from wijklib.load._layouts import _register_builtins  # noqa: E402
+from wijklib.load._layouts import (  # noqa: E402
+    LAYOUTS,
+    Layout,
+    _register_builtins,  # noqa: E402
+    layouts_for,
+    register,
+    split_tables,
+)
 
 _register_builtins()
 from wijklib.load import _mor, _msb, _signalen  # noqa: E402,F401  (register layouts mor, msb, signalen)

@@ -40,7 +40,16 @@ import pandas as pd
 
 from wijklib import io as wio
 from wijklib.load._engine import FILE, ROW
-from wijklib.load._exports import NL_LAT, NL_LON, Table, assign_units, finish, kanaal, map_values, overig_note
+from wijklib.load._exports import (
+    NL_LAT,
+    NL_LON,
+    Table,
+    assign_units,
+    finish,
+    kanaal,
+    map_values,
+    overig_note,
+)
 from wijklib.load._layouts import Layout, register
 
 #: The MOR subject taxonomy (onderwerpen fixture: 10 groups, 53 subjects; plus the 7 subjects that

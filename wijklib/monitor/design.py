@@ -40,7 +40,7 @@ import pandas as pd
 
 from wijklib.monitor.settings import MonitorConfig, load_config
 from wijklib.monitor.stats import poisson_rate_ratio
-from wijklib.monitor.verdict import Measure
+from wijklib.monitor.verdict import Measure, count_noun
 
 #: Largest share of the cohort's post-start months with zero counts summed over the cohort for which
 #: the city-wide Poisson DiD is used. Its (cohort, month) cells with zero counts now enter the
@@ -406,7 +406,7 @@ def estimate_outcome(
             )
             left_out = _periods_left_out(res, start)
             if left_out:
-                notes.append(f"{left_out} maand(en) na de start niet meegenomen: alle vergelijkingswijken hadden "
+                notes.append(f"{count_noun(left_out, 'maand', 'maanden')} na de start niet meegenomen: alle vergelijkingswijken hadden "
                              "daar nul meldingen, dus geen vergelijking mogelijk")
             m = Measure(float(row["estimate"]), float(row["conf_low"]), float(row["conf_high"]), scale="ratio",
                         baseline=pre_mean, method=DESIGN_LABELS["did"], kind="effect",
@@ -417,7 +417,7 @@ def estimate_outcome(
             notes.append(f"difference-in-differences niet gelukt: {exc}")
 
     if len(cohort) < dsg["min_cohort_did"]:
-        reason_single = f"startcohort {start:%Y-%m} bestaat uit {len(cohort)} wijk(en)"
+        reason_single = f"startcohort {start:%Y-%m} bestaat uit {count_noun(len(cohort), 'wijk', 'wijken')}"
     elif n_controls < dsg["min_controls_did"]:
         reason_single = f"maar {n_controls} vergelijkingswijken (minimaal {dsg['min_controls_did']} voor DiD)"
     elif use_poisson and n_treated < dsg["min_treated_did"]:

@@ -47,7 +47,7 @@ from wijklib.monitor.verdict import (
     FAVOURABLE,
     ONVOLDOENDE,
     Measure,
-    fmt_num,
+    fmt_p,
     fmt_pct,
     holm,
     judge,
@@ -64,6 +64,12 @@ _HISTORY_YEARS = 10
 #: it measurable.
 ADVIES_HERIJKEN = "herijken"
 ADVIES_MEETBAAR = "eerst meetbaar maken"
+
+
+def _p_eq(p: float) -> str:
+    """``= 0,031`` or ``< 0,001`` (the p-value after "p")."""
+    text = fmt_p(p)
+    return text if text.startswith("<") else f"= {text}"
 
 
 def platform_break_reason(panel: pd.DataFrame, ward: str, outcome: str, first: pd.Timestamp,
@@ -779,8 +785,8 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
             good, neutral, bad = vocabulary(measure)
             if verdict in (good, bad) and not (p_adj < alpha):
                 reason = (f"{reason}, maar na correctie voor {len(judged)} beoordeelde prioriteiten van deze wijk "
-                          f"(Holm) is dat niet aantoonbaar (p = {fmt_num(p_raw, 3)}, gecorrigeerd "
-                          f"{fmt_num(p_adj, 3)})")
+                          f"(Holm) is dat niet aantoonbaar (p {_p_eq(p_raw)}, gecorrigeerd "
+                          f"{fmt_p(p_adj)})")
                 pending[i] = (r, res, measure, design, why, neutral, reason)
     for r, res, measure, design, why, verdict, reason in pending:
         sentence = priority_sentence(

@@ -29,7 +29,7 @@ import pandas as pd
 
 from wijklib.monitor.settings import MonitorConfig, load_config
 from wijklib.monitor.stats import bootstrap_quantile, newcombe_diff, wilson
-from wijklib.monitor.verdict import Measure
+from wijklib.monitor.verdict import Measure, count_noun
 
 #: Report categories (14010/MeldR); outcomes with these names are report-based.
 MELDING_CATEGORIES = (
@@ -405,7 +405,7 @@ def quality_flags(
         miss = int(_bool(wp.loc[in_year, col]).sum())
         if miss > q["max_missing_months"]:
             rows.append({"code": "ontbrekende_maanden", "uitkomst": col.removeprefix("missing_"), "rag": "R" if miss >= 3 else "A",
-                         "toelichting": f"{miss} maand(en) zonder gegevens van deze bron in {year}"})
+                         "toelichting": f"{count_noun(miss, 'maand', 'maanden')} zonder gegevens van deze bron in {year}"})
     months_in_year = int(in_year.sum())
     if 0 < months_in_year < 12:
         rows.append({"code": "onvolledig_jaar", "uitkomst": "", "rag": "A",

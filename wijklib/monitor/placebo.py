@@ -315,7 +315,7 @@ def run(
         fr["draw"] = d
         fr["waarheid"] = np.where(fr["wijk"].isin(treated), effect if effect is not None else 1.0, math.nan)
         fr["groep"] = np.where(fr["wijk"].isin(treated), "behandeld", "onbehandeld")
-        fr["start"] = fr["wijk"].map(lambda w: f"{starts[w]:%Y-%m}" if w in starts else None)
+        fr["start"] = fr["wijk"].map(lambda w, st=starts: f"{st[w]:%Y-%m}" if w in st else None)
         frames.append(fr)
     out = pd.concat(frames, ignore_index=True)
     out.attrs["rollout"] = rollout.name

@@ -23,12 +23,12 @@ import pandas as pd
 
 from wijklib.monitor.verdict import (
     FAVOURABLE,
-    UNFAVOURABLE,
-    ZOALS_STAD,
     GEEN_VERANDERING,
     ONGUNSTIG,
     ONVOLDOENDE,
     OP_KOERS,
+    UNFAVOURABLE,
+    ZOALS_STAD,
     Measure,
 )
 

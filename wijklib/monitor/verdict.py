@@ -247,6 +247,30 @@ def fmt_num(x: float, digits: int = 1) -> str:
     return f"{float(x):,.{digits}f}".replace(",", "_").replace(".", ",").replace("_", ".")
 
 
+def fmt_p(p: float, digits: int = 3) -> str:
+    """A p-value for a Dutch reader: ``< 0,001`` below it, never ``0,000``.
+
+    Examples
+    --------
+    >>> fmt_p(0.00002), fmt_p(0.0312)
+    ('< 0,001', '0,031')
+    """
+    if not _finite(p):
+        return "onbekend"
+    return "< 0,001" if float(p) < 0.001 else fmt_num(p, digits)
+
+
+def count_noun(n: int, singular: str, plural: str) -> str:
+    """``n`` with the right form of the noun: ``1 maand``, ``3 maanden`` (never ``maand(en)``).
+
+    Examples
+    --------
+    >>> count_noun(1, "maand", "maanden"), count_noun(4, "wijk", "wijken")
+    ('1 maand', '4 wijken')
+    """
+    return f"{n} {singular if n == 1 else plural}"
+
+
 def rules_text(config: MonitorConfig | None = None) -> str:
     """The verdict rule and its thresholds as Dutch text for the method section of a report.
 
@@ -393,7 +417,7 @@ def error_rates_text() -> str:
         r = pick(er.get("power_scenario", "hague: cohort van {k}, effect -20%").format(k=k), "behandeld",
                  "oordeel: op koers")
         if r:
-            parts.append(f"Een daling van 20% wordt met een startcohort van {k} wijk(en) in "
+            parts.append(f"Een daling van 20% wordt met een startcohort van {count_noun(k, 'wijk', 'wijken')} in "
                          f"{fmt_pct(r['aandeel'], signed=False, digits=0)} van de gevallen gezien.")
     return " ".join(parts)
 

@@ -208,7 +208,6 @@ def _from_geo(cfg: ReportConfig, tables: dict[str, pd.DataFrame] | None) -> Geog
 
     When the geography's finest level is the CBS wijk (polygons without buurten), the buurten are
     taken from the delivered sources' CBS buurt codes (``BU`` gggg ww bb lies in ``WK`` gggg ww)."""
-    from wijklib import geo
 
     shown = (cfg.geografie or {}).get("naam")  # the name the reports use; the rest is wijklib.geo's
     g = geo_of(cfg)
