@@ -43,7 +43,7 @@ def test_did_leaves_out_months_without_comparison_counts_and_says_so():
     eff = design.estimate_outcome(panel, "t0", "x", 2025, starts_series(starts), config=LEGACY)
     assert eff.design == "did"
     assert np.isfinite(eff.measure.conf_low) and np.isfinite(eff.measure.conf_high)
-    assert any("3 maand(en) na de start niet meegenomen" in n for n in eff.notes)
+    assert any("3 maanden na de start niet meegenomen" in n for n in eff.notes)
 
 
 def test_single_ward_without_counts_after_start_has_no_estimate_and_a_reason():

@@ -397,8 +397,9 @@ class FileContext:
 
 _UNIT_PATTERNS = {
     "buurt": (r"BU\d{8}", "a CBS buurt code BU + 8 digits"),
-    "wijk": (r"BU\d{8}", "a wijk code (BU code of its primary buurt)"),
-    "wijkraad": (r"[a-z0-9]+(-[a-z0-9]+)*", "a wijkraad id (lowercase slug such as 'tarwewijk')"),
+    "wijk": (r"WK\d{6}|BU\d{8}", "a CBS wijk code WK + 6 digits (the demo keys its wijken by a BU code)"),
+    "wijkraad": (r"[A-Za-z0-9]+([._-][A-Za-z0-9]+)*",
+                 "a report unit id (one token: a slug such as 'tarwewijk' or a code such as 'WK051802')"),
     "gebied": (r"WK\d{6}", "a CBS wijk code WK + 6 digits"),
 }
 
