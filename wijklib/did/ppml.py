@@ -709,6 +709,11 @@ def poisson(
         assumption, less noisy with monthly data and less sensitive to one unusual month before the
         start. ``"last"``: Wooldridge's form, relative to period ``g-1`` only (on the demo city,
         overlast: 0.67 [0.55, 0.81] with "last", 0.79 [0.73, 0.84] with "average", true 0.80).
+        Measured on sparse staggered panels (``benchmarks/bench_poisson_defaults.py``, results in
+        ``benchmarks/results/poisson_defaults.md``; true ratio 0.80, 0.7 counts per ward-month):
+        nevertreated + "average" 0.787 (power 22%), nevertreated + "last" 0.687 (5%), notyettreated
+        0.793 (30%); with 2 per ward-month 0.794 / 0.742 / 0.795 (power 53% / 22% / 65%). Hence the
+        default here, and ``control_group: notyettreated`` in the monitor's configuration.
 
     Returns
     -------
