@@ -129,6 +129,7 @@ sources:
     layout: cbs_statline
     files: politie/statline_*.csv
     period: {{start: 2021-01, end: 2024-12}}
+    gaps: ["2024-03"]       # a month the police did not deliver: missing for every wijk, never zero
   interventie:
     files: beleid/starts.csv
     columns: {{wijkraad_id: Wijk}}
@@ -168,6 +169,9 @@ def test_evaluations_are_about_the_second_city(city, monkeypatch, tmp_path):
     assert sorted(evs) == list(WIJKEN)
     pnl = evaluations.load_panel(cfg, 2024)
     assert pnl["unit"].nunique() == 12 and pnl["population"].notna().all()
+    march = pnl[pnl["period"] == pd.Timestamp("2024-03-01")]
+    assert len(march) == 12 and march["n_misdrijven"].isna().all()  # not delivered: missing, never zero
+    assert pnl.loc[pnl["period"] == pd.Timestamp("2024-04-01"), "n_misdrijven"].notna().all()
     # Every report is counted in its own wijk: the panel's total is the export's row count.
     assert pnl["n_meldingen"].sum() == len(pd.read_csv(next((city[0] / "exports" / "mor_dwh").glob("*melding.csv"))))
 
@@ -189,6 +193,7 @@ def test_batch_writes_pdfs_for_the_second_city(city, monkeypatch, tmp_path):
         assert WIJKEN[w][0] in text
         assert "Proefstad" in text
         assert "Afrikaanderwijk" not in text and "Rotterdam" not in text
+        assert "1 maand zonder gegevens van deze bron in 2024" in text  # the undelivered month, in the report
 
 
 def test_batch_stops_before_any_report_when_the_check_fails(city, monkeypatch, tmp_path):
