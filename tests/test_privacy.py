@@ -152,11 +152,14 @@ def free_text_fields(tables: dict[str, pd.DataFrame]) -> list[tuple[str, str]]:
     return [(s, c) for s, cols in privacy.FIELDS.items() for c in cols if s in tables and c in tables[s].columns]
 
 
-def plant(tables: dict[str, pd.DataFrame], wards: list[str]) -> dict[str, list[str]]:
-    """Append a canary to every free-text field (of the rows of ``wards`` where a table has wards, every
-    third row elsewhere); returns the secrets per field."""
+def plant(tables: dict[str, pd.DataFrame], wards: list[str],
+          skip: set[tuple[str, str]] = frozenset()) -> dict[str, list[str]]:
+    """Append a canary to every free-text field but ``skip`` (of the rows of ``wards`` where a table has
+    wards, every third row elsewhere); returns the secrets per field."""
     planted = {}
     for i, (source, col) in enumerate(free_text_fields(tables)):
+        if (source, col) in skip:
+            continue
         df = tables[source]
         text, secrets = canary(i)
         rows = df["wijkraad_id"].isin(wards) if "wijkraad_id" in df.columns else (pd.RangeIndex(len(df)) % 3 == 0)
