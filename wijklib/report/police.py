@@ -5,7 +5,7 @@ Not a report pipeline: the Hague ward reports come out of the one ward-report pi
 statement is :func:`wijklib.monitor.view.placebo_summary`. This module keeps what the benchmarks
 (``benchmarks/bench_reports.py --placebo``) and the reference tests need: the crime file per wijk
 (:func:`crime`, read by ``wijklib.load.politie``), the wijk names and outlines of ``areas.txt``
-(read by :func:`wijklib.report.evaluations.read_areas`) and the city-wide placebo fits.
+(read by :func:`read_areas`) and the city-wide placebo fits.
 
 Data: ``REFERENCE_DATA_DIR/thehague_crime`` — police-registered crime per buurt per month for the
 Haaglanden police unit (see its SOURCE.md). A unit is a *wijk* (5-digit district code = 3-digit
@@ -97,10 +97,32 @@ def crime(data_dir: str | Path, gemeente: str = "518") -> pd.DataFrame:
     return out
 
 
+@functools.lru_cache(maxsize=4)
+def read_areas(path: str | Path) -> tuple[tuple[str, str, tuple[tuple[tuple[float, float], ...], ...]], ...]:
+    """Wijk outlines from an areas file: one line per wijk, ``code,name|lat,lon|lat,lon|...`` (WGS84;
+    ``^`` separates the rings of a multi-part wijk). Returns ``(code, name, rings)``, each ring a tuple of
+    (lon, lat) pairs (rings with fewer than 3 points are left out: they enclose nothing)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: wijk outline file not found (expected lines 'code,name|lat,lon|...')")
+    rows = []
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        head, _, rest = line.partition("|")
+        code, _, name = head.partition(",")
+        rings = [r.strip("|") for r in rest.split("^")]
+        try:
+            parsed = [tuple((float(p.split(",")[1]), float(p.split(",")[0]))  # (lon, lat)
+                            for p in ring.split("|") if p) for ring in rings]
+        except (IndexError, ValueError) as exc:
+            raise ValueError(f"{path}: line {lineno}: expected 'code,name|lat,lon|...', got {line[:60]!r}") from exc
+        rows.append((code.strip(), name.strip(), tuple(r for r in parsed if len(r) >= 3)))
+    return tuple(rows)
+
+
 def _read_areas(folder: str) -> tuple[tuple[str, str, tuple[tuple[float, float], ...]], ...]:
     """``(code, name, longest ring)`` per wijk of the folder's areas.txt."""
-    from wijklib.report.evaluations import read_areas
-
     return tuple((c, n, max(rings, key=len) if rings else ()) for c, n, rings in read_areas(Path(folder) / AREAS_NAME))
 
 
