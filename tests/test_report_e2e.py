@@ -73,6 +73,19 @@ def test_three_wards_pdf_matches_monitor(batch):
         assert row["headline"]["verdicts"] == ev.headline()["verdicts"]
 
 
+@pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="pdfinfo (poppler-utils) not installed")
+def test_pdfs_are_tagged_for_screen_readers(batch):
+    """Every PDF of the batch is a tagged PDF (PDF/UA-1) with the document's title."""
+    out, summary = batch
+    pdfs = sorted(out.glob("*.pdf"))
+    assert {f"wijkrapport_2025_{w}.pdf" for w in WARDS} <= {p.name for p in pdfs}, [p.name for p in pdfs]
+    for pdf in pdfs:
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+        fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
+        assert fields["Tagged"].strip() == "yes", f"{pdf.name}: {info}"
+        assert fields.get("Title", "").strip(), f"{pdf.name} has no document title: {info}"
+
+
 def test_broken_ward_input_fails_alone(batch, tmp_path, monkeypatch):
     """Corrupt one ward's evaluation (its input to the report): it fails with a reason, the others finish."""
     from pathlib import Path
