@@ -86,6 +86,20 @@ def test_pdfs_are_tagged_for_screen_readers(batch):
         assert fields.get("Title", "").strip(), f"{pdf.name} has no document title: {info}"
 
 
+def test_charts_carry_alternative_texts_of_what_they_show(batch):
+    """Every chart image in the HTML reports says what it shows, not just "grafiek"."""
+    import html as html_lib
+
+    out, _ = batch
+    for w in WARDS:
+        page = (out / f"wijkrapport_2025_{w}.html").read_text(encoding="utf-8")
+        alts = [html_lib.unescape(a) for a in re.findall(r'<img alt="([^"]*)"', page)]
+        assert len(alts) >= 4, f"{w}: {len(alts)} charts"
+        for a in alts:
+            assert len(a) > 25 and a.lower() != "grafiek", f"{w}: alt text {a!r}"
+            assert re.search(r"\d", a) or a.startswith("Kaart"), f"{w}: alt text without a figure: {a!r}"
+
+
 def test_broken_ward_input_fails_alone(batch, tmp_path, monkeypatch):
     """Corrupt one ward's evaluation (its input to the report): it fails with a reason, the others finish."""
     from pathlib import Path

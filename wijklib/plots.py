@@ -221,11 +221,122 @@ def svg_bytes(fig: plt.Figure) -> str:
     return buf.getvalue()
 
 
-def show(fig: plt.Figure) -> None:
+def _nl(x: float) -> str:
+    """A number the way a Dutch reader writes it, with as many decimals as its size needs."""
+    digits = 0 if abs(x) >= 100 or float(x).is_integer() else (1 if abs(x) >= 10 else 2)
+    return f"{x:,.{digits}f}".replace(",", "\u2009").replace(".", ",").replace("\u2009", ".").replace("-", "\u2212")
+
+
+_MONTHS_NL = ["jan.", "feb.", "mrt.", "apr.", "mei", "jun.", "jul.", "aug.", "sep.", "okt.", "nov.", "dec."]
+
+
+def _x_text(ax: plt.Axes, x: Any) -> str:
+    """An x value as text: a Dutch month for date axes, a number otherwise."""
+    import matplotlib.dates as mdates
+
+    if isinstance(x, (np.datetime64, pd.Timestamp)) or hasattr(x, "month"):
+        t = pd.Timestamp(x)
+    elif isinstance(ax.xaxis.get_major_locator(), mdates.DateLocator) or isinstance(
+            ax.xaxis.get_major_formatter(), (mdates.DateFormatter, mdates.AutoDateFormatter,
+                                             mdates.ConciseDateFormatter)):
+        t = pd.Timestamp(mdates.num2date(float(x))).tz_localize(None)
+    elif float(x).is_integer():
+        return str(int(x)).replace("-", "\u2212")  # years and period indices, never "2.017"
+    else:
+        return _nl(float(x))
+    return f"{_MONTHS_NL[t.month - 1]} {t.year}"
+
+
+def describe(fig: plt.Figure, max_chars: int = 700) -> str:
+    """Alternative text for a chart, generated from what it draws (for screen readers and tagged PDFs).
+
+    Per panel: its title, its axes, and per labelled line the first and last value with the lowest and
+    highest; bars by count and the highest; maps as a map with their number of areas. Dutch numbers and
+    months, so the text reads like the report.
+
+    Examples
+    --------
+    >>> fig, ax = figure()
+    >>> _ = ax.plot([1, 2, 3], [4.0, 2.5, 3.0], label="Meldingen")
+    >>> _ = ax.set_title("Meldingen per maand"); _ = ax.set_ylabel("aantal")
+    >>> describe(fig)
+    'Grafiek Meldingen per maand. Verticale as: aantal. Meldingen: van 4 (bij 1) tot 3 (bij 3), laagste 2,50, hoogste 4.'
+    >>> plt.close(fig)
+    """
+    from matplotlib.collections import PatchCollection, PolyCollection
+    from matplotlib.container import BarContainer
+
+    def _title(ax: plt.Axes) -> str:
+        return " ".join(" ".join(ax.get_title(loc=loc).split()) for loc in ("left", "center", "right")).strip()
+
+    def _legend_names(*legends: Any) -> list[str]:
+        return [t.get_text() for lg in legends if lg is not None for t in lg.get_texts() if t.get_text()]
+
+    suptitle = " ".join(fig._suptitle.get_text().split()) if fig._suptitle is not None else ""
+    roles = {matplotlib.colors.to_hex(c): name for name, c in COLORS.items()}
+    axes = [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]
+    panels = []
+    for ax in axes:
+        title = _title(ax) or (suptitle if len(axes) == 1 else "")
+        areas = sum(1 for a in ax.patches if isinstance(a, Polygon)) + sum(
+            len(c.get_paths()) for c in ax.collections if isinstance(c, (PatchCollection, PolyCollection)))
+        is_map = ax.get_aspect() != "auto" and areas > 0
+        bits = [f"{'Kaart' if is_map else 'Grafiek'}{' ' + title if title else ''}."]
+        if is_map:
+            bits.append(f"{areas} gebieden.")
+            names = _legend_names(ax.get_legend(), *fig.legends)
+            if names:
+                bits.append("Legenda: " + "; ".join(names) + ".")
+            panels.append(" ".join(bits))
+            continue
+        if ax.get_xlabel():
+            bits.append(f"Horizontale as: {ax.get_xlabel()}.")
+        if ax.get_ylabel():
+            bits.append(f"Verticale as: {ax.get_ylabel()}.")
+        def _is_series(ln: Any) -> bool:  # not a reference line (axhline/axvline: two points, one constant)
+            x, y = np.asarray(ln.get_xdata()), np.asarray(ln.get_ydata(), dtype=float)
+            return np.isfinite(y).sum() >= 2 and not (len(y) == 2 and (y[0] == y[1] or np.all(x == x[0])))
+
+        series = [ln for ln in ax.get_lines() if _is_series(ln)]
+        labelled = [ln for ln in series if not ln.get_label().startswith("_")]
+        # Unlabelled lines are named by their role colour (wijk, stad, ...) where they have one.
+        named = [(ln.get_label(), ln) for ln in labelled] if labelled else [
+            (roles.get(matplotlib.colors.to_hex(ln.get_color()), f"lijn {i + 1}" if len(series) > 1 else "lijn"), ln)
+            for i, ln in enumerate(series)]
+        seen = set()
+        for name, ln in named:
+            x, y = np.asarray(ln.get_xdata()), np.asarray(ln.get_ydata(), dtype=float)
+            ok = np.isfinite(y)
+            x, y = x[ok], y[ok]
+            key = (name, tuple(np.round(y, 9)))
+            if key in seen:  # an errorbar's caps and its line draw the same values
+                continue
+            seen.add(key)
+            bits.append(f"{name}: van {_nl(y[0])} (bij {_x_text(ax, x[0])}) tot {_nl(y[-1])} "
+                        f"(bij {_x_text(ax, x[-1])}), laagste {_nl(y.min())}, hoogste {_nl(y.max())}.")
+        for bars in (c for c in ax.containers if isinstance(c, BarContainer)):
+            heights = [b.get_width() if bars.orientation == "horizontal" else b.get_height() for b in bars]
+            if not heights:
+                continue
+            ticks = ax.get_yticklabels() if bars.orientation == "horizontal" else ax.get_xticklabels()
+            names = [t.get_text() for t in ticks]
+            i = int(np.nanargmax(heights))
+            top = f" {names[i]}" if len(names) == len(heights) and names[i] else ""
+            bits.append(f"{len(heights)} staven{' (' + bars.get_label() + ')' if not bars.get_label().startswith('_') else ''}"
+                        f"; de hoogste{top}: {_nl(heights[i])}.")
+        panels.append(" ".join(bits))
+    if len(axes) > 1:
+        panels.insert(0, f"{len(axes)} deelgrafieken{': ' + suptitle if suptitle else ''}.")
+    text = " ".join(panels) or "Grafiek."
+    return text if len(text) <= max_chars else text[: max_chars - 1].rsplit(" ", 1)[0] + "\u2026"
+
+
+def show(fig: plt.Figure, alt: str | None = None) -> None:
     """Display a figure once in a notebook (as SVG) and free it (the kernel is reused across wards).
 
-    Inside a kernel the SVG comes from :func:`svg_bytes` (one draw); elsewhere the figure's repr is
-    shown, as ``display(fig)`` would.
+    Inside a kernel the SVG comes from :func:`svg_bytes` (one draw), with ``alt`` (default:
+    :func:`describe` of the figure) as the output's alternative text, which the report template puts
+    on the chart's ``<img>``; elsewhere the figure's repr is shown, as ``display(fig)`` would.
 
     Examples
     --------
@@ -237,7 +348,9 @@ def show(fig: plt.Figure) -> None:
         from IPython.display import display
 
         if get_ipython() is not None:
-            display({"image/svg+xml": svg_bytes(fig), "text/plain": repr(fig)}, raw=True)
+            text = alt if alt is not None else describe(fig)
+            display({"image/svg+xml": svg_bytes(fig), "text/plain": repr(fig)}, raw=True,
+                    metadata={"image/svg+xml": {"alt": text}})
         else:
             display(fig)
     finally:

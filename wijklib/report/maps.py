@@ -23,10 +23,10 @@ def use_config_geography(config_path: str | Path):
     return geo.use(evaluations.geo_of(cfg)) if cfg.geografie is not None else geo.active()
 
 
-def _show(fig: Any) -> None:
+def _show(fig: Any, alt: str | None = None) -> None:
     from wijklib import plots
 
-    plots.show(fig)
+    plots.show(fig, alt=alt)
 
 
 def city_verdict_map(overzicht: Any) -> None:
@@ -65,4 +65,5 @@ def ward_neighbours(rapport: Any) -> None:
         f"Wijken met een gemeenschappelijke grens: {', '.join(nbs)}. Uitstraling van handhaving (verplaatsing of "
         "juist verbetering) is het eerst in deze buurwijken te verwachten." if nbs else
         "Geen wijk deelt een grens met deze wijk."))
-    _show(fig)
+    _show(fig, alt=f"Kaart van {rapport.naam} en de wijken die er een grens mee delen"
+                   + (f": {', '.join(nbs)}." if nbs else ": geen."))
