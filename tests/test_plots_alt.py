@@ -31,7 +31,7 @@ def test_date_axis_lines_are_described_with_dutch_months_and_numbers():
 def test_unlabelled_lines_are_named_by_their_role_colour_and_panels_are_counted():
     fig, axes = plt.subplots(1, 2)
     fig.suptitle("Per jaar")
-    for ax, name in zip(axes, ["diefstal", "geweld"]):
+    for ax, name in zip(axes, ["diefstal", "geweld"], strict=True):
         ax.plot([2019, 2020, 2021], [1.0, 2.0, 1500.0], color=plots.COLORS["wijk"])
         ax.plot([2019, 2020, 2021], [1.0, 1.0, 1.0], color=plots.COLORS["stad"])
         ax.set_title(name)
