@@ -79,6 +79,7 @@ def test_pdfs_are_tagged_for_screen_readers(batch):
     out, summary = batch
     pdfs = sorted(out.glob("*.pdf"))
     assert {f"wijkrapport_2025_{w}.pdf" for w in WARDS} <= {p.name for p in pdfs}, [p.name for p in pdfs]
+    assert (out / "tabellen_2025.xlsx").is_file(), "the batch writes its workbook next to the manifest"
     for pdf in pdfs:
         info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
         fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)

@@ -909,7 +909,20 @@ def run(
         raise KeyboardInterrupt
     order = {(j.kind, j.unit_id): i for i, j in enumerate(job_list)}
     results.sort(key=lambda r: order[(r.kind, r.ward_id)])
+    _write_workbook(cfg, year, out_dir, None if overview else [u for u, _ in units])
     return RunSummary(year=year, out_dir=out_dir, results=tuple(results), wall_s=time.perf_counter() - t0)
+
+
+def _write_workbook(cfg: Any, year: int, out_dir: Path, units: list[str] | None) -> None:
+    """The batch's tables as one workbook (``tabellen_<year>.xlsx``); a failure is logged, never fatal."""
+    from wijklib.report import workbook
+
+    try:
+        workbook.write_for_batch(cfg, year, out_dir, units)
+    except Exception as exc:  # noqa: BLE001 - the reports are the product; the workbook is an extra
+        with open(out_dir / "logs" / "tabellen.log", "a", encoding="utf-8") as fh:
+            fh.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} ERROR workbook: {type(exc).__name__}: {exc}\n")
+        print(f"wijklib report: tabellen_{year}.xlsx niet geschreven: {type(exc).__name__}: {exc}", file=sys.stderr)
 
 
 def build_parser() -> Any:
