@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import matplotlib
 import numpy as np
 import pandas as pd
@@ -63,3 +65,14 @@ def test_long_descriptions_are_cut_at_a_word():
     text = plots.describe(fig, max_chars=200)
     plt.close(fig)
     assert len(text) <= 200 and text.endswith("\u2026")
+
+
+def test_chart_axes_use_the_dutch_decimal_comma():
+    fig, ax = plots.figure()
+    ax.plot([0, 1, 2], [0.0, 7.5, 17.5])
+    svg = plots.svg_bytes(fig)
+    plt.close(fig)
+    labels = re.findall(r"<!-- (.*?) -->|<text[^>]*>([^<]*)</text>", svg)
+    labels = {a or b for a, b in labels}
+    assert "7,5" in labels and "12,5" in labels, labels
+    assert not {"2.5", "7.5", "12.5"} & labels

@@ -16,7 +16,11 @@ import pytest
 
 from wijklib.config import DEMO_RAW_DIR
 
-WARDS = ["tarwewijk", "bloemhof", "kralingen"]
+# Treated early (tarwewijk, bloemhof), never treated (kralingen), not started in the report year (heijplaat).
+WARDS = ["tarwewijk", "bloemhof", "kralingen", "heijplaat"]
+#: Technical terms a council member should not meet before the method section (which explains them).
+BANNED = ["difference-in-differences", "event study", "rate ratio", "wild", "bootstrap", "gestudentiseerd",
+          "RAG", "Poisson", "Wooldridge", "Newey", "Newcombe", "quasi", "cohort", "HAC", "placebo-in-ruimte"]
 HEADINGS = ["In het kort", "Niveau 1", "Objectieve ontwikkelingen", "Niveau 2", "Veiligheidsbeleving en signalen",
             "Niveau 3", "Verankering in het wijknetwerk", "Wijkakkoord en herijking", "Methode en kanttekeningen",
             "Bronnen"]
@@ -101,6 +105,44 @@ def test_charts_carry_alternative_texts_of_what_they_show(batch):
             assert re.search(r"\d", a) or a.startswith("Kaart"), f"{w}: alt text without a figure: {a!r}"
 
 
+def _running_text(text: str) -> str:
+    """The report up to its method section (the heading on a line of its own, not the running header)."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.strip() == "Methode en kanttekeningen":
+            return "\n".join(lines[:i])
+    raise AssertionError("no method section found")
+
+
+def test_plain_dutch_in_the_running_text(batch):
+    """No jargon before the method section; nowhere an ISO date, a ward slug, a raw area code, a
+    "0,000" p-value, "(en)", a decimal point or a repository path."""
+    from wijklib.report import evaluations
+    from wijklib.report.settings import load_config
+
+    out, _ = batch
+    cfg = load_config("config/demo.yaml")
+    slugs = {code for code, name in evaluations.geography_units(cfg) if "-" in code and code != name}
+    assert slugs, "the demo has hyphenated ward codes to look for"
+    for w in WARDS:
+        text = _pdf_text(out / f"wijkrapport_2025_{w}.pdf")
+        flat = " ".join(_running_text(text).split())
+        for term in BANNED:
+            flags = 0 if term.isupper() else re.IGNORECASE
+            hit = re.search(r"(?<![\w-])" + re.escape(term) + r"(?!\w)", flat, flags)
+            assert hit is None, f"{w}: {term!r} in the running text: …{flat[max(0, hit.start() - 80):hit.end() + 40]}…"
+        whole = " ".join(text.split())
+        assert not re.search(r"\b(?:19|20)\d{2}-\d{2}\b", whole), f"{w}: ISO date {re.findall(r'(?:19|20)[0-9-]{5,8}', whole)}"
+        assert not re.search(r"\b(?:BU|WK|GM)\d{4,8}\b", whole), f"{w}: raw area code in the report"
+        assert not re.search(r"p\s*[=<]\s*0,000", whole), f"{w}: a p-value printed as 0,000"
+        assert "(en)" not in whole, f"{w}: '(en)' instead of a counted noun"
+        assert not re.search(r"(?<![\d.])\d+\.\d{1,2}(?![\d.])", whole), (
+            f"{w}: a decimal point: {re.findall(r'(?<![0-9.])[0-9]+[.][0-9]{1,2}(?![0-9.])', whole)[:5]}")
+        assert not re.search(r"benchmarks/|\.md\b|\.py\b", whole), f"{w}: a repository path in the report"
+        for slug in slugs:
+            assert not re.search(r"(?<![\w-])" + re.escape(slug) + r"(?![\w-])", whole), f"{w}: ward slug {slug!r}"
+
+
 def test_broken_ward_input_fails_alone(batch, tmp_path, monkeypatch):
     """Corrupt one ward's evaluation (its input to the report): it fails with a reason, the others finish."""
     from pathlib import Path
@@ -117,7 +159,7 @@ def test_broken_ward_input_fails_alone(batch, tmp_path, monkeypatch):
     (dst / "evaluations" / "bloemhof_2025.json").write_text('{"schema_version": 1, "wijkraad_id": ', encoding="utf-8")
     summary = runner.run("config/demo.yaml", 2025, ",".join(WARDS), jobs=2, out=tmp_path / "out", progress=False)
     status = {r.ward_id: r.status for r in summary.results}
-    assert status == {"tarwewijk": "ok", "bloemhof": "failed", "kralingen": "ok"}
+    assert status == {**{w: "ok" for w in WARDS}, "bloemhof": "failed"}
     assert summary.exit_code == 1
     reason = summary.failed[0].reason
     assert "bloemhof_2025.json" in reason and "not a valid evaluation JSON" in reason

@@ -737,8 +737,12 @@ class ITSResult:
         outcome: str = "het aantal meldingen",
         intervention: str = "wijkgericht handhaven",
         unit: str | None = None,
+        technical: bool = True,
     ) -> tuple[pd.DataFrame, str]:
         """Table of the level and slope change plus a plain-Dutch text generated from the numbers.
+
+        ``technical=False`` leaves out the sentence on the model and its standard errors (a report's
+        running text; the method section carries them).
 
         Examples
         --------
@@ -781,12 +785,17 @@ class ITSResult:
               if m["cov_type"] == "hac" else "modelgebaseerde standaardfouten")
         # n_obs counts the stacked rows of a controlled ITS (two series); readers count months of the ward.
         n_periods = m.get("n_periods", m["n_obs"]) if m.get("controlled") else m["n_obs"]
-        text += (
-            f" (Onderbroken tijdreeks, {fam} model, {n_periods} perioden waarvan {m['n_pre']} voor "
-            f"de start{', voor de wijk en voor de vergelijkingsreeks' if m.get('controlled') else ''}; {se}.)"
-        )
+        if technical:
+            text += (
+                f" (Onderbroken tijdreeks, {fam} model, {n_periods} perioden waarvan {m['n_pre']} voor "
+                f"de start{', voor de wijk en voor de vergelijkingsreeks' if m.get('controlled') else ''}; {se}.)"
+            )
         if m.get("controlled"):
-            text += " Het effect is gemeten ten opzichte van de vergelijkingsreeks."
+            text += (" Het effect is gemeten ten opzichte van de vergelijkingsreeks." if technical else
+                     f" Gemeten over {n_periods} maanden, waarvan {m['n_pre']} vóór de start, ten opzichte van de "
+                     "wijken zonder wijkgericht handhaven.")
+        elif not technical:
+            text += f" Gemeten over {n_periods} maanden, waarvan {m['n_pre']} vóór de start."
         return table, text
 
     def __repr__(self) -> str:  # compact, the default dataclass repr dumps arrays

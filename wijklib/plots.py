@@ -191,6 +191,31 @@ def _finish(ax: plt.Axes, ylabel: str | None, title: str | None, width: int | No
         ax.set_title(wrap(title, width or title_chars(ax)), loc="left")
 
 
+class DutchScalarFormatter(matplotlib.ticker.ScalarFormatter):
+    """Matplotlib's default tick labels with a Dutch decimal comma (``2,5``, never ``2.5``).
+
+    Examples
+    --------
+    >>> f = DutchScalarFormatter(); f.create_dummy_axis(); f.set_locs([0.0, 2.5, 5.0]); f(2.5)
+    '2,5'
+    """
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return super().__call__(x, pos).replace(".", ",")
+
+    def get_offset(self) -> str:
+        return super().get_offset().replace(".", ",")
+
+
+def dutch_ticks(fig: plt.Figure) -> None:
+    """Give every numeric axis of ``fig`` Dutch decimal commas (dates, logs and custom labels are kept)."""
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            fmt = axis.get_major_formatter()
+            if type(fmt) is matplotlib.ticker.ScalarFormatter:
+                axis.set_major_formatter(DutchScalarFormatter())
+
+
 def svg_bytes(fig: plt.Figure) -> str:
     """The figure as an SVG document, deterministic (no date, fixed element ids).
 
@@ -216,6 +241,7 @@ def svg_bytes(fig: plt.Figure) -> str:
     buf = io.StringIO()
     # savefig reads bbox_inches=None as "use rcParams['savefig.bbox']", so the choice goes through rc.
     rc = {"svg.hashsalt": "wijklib", "savefig.bbox": "standard" if fills else "tight"}
+    dutch_ticks(fig)  # every report chart goes through here: one place for the decimal comma
     with matplotlib.rc_context(rc):  # hashsalt: stable element ids between runs
         fig.savefig(buf, format="svg", metadata={"Date": None})
     return buf.getvalue()

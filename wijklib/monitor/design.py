@@ -40,7 +40,7 @@ import pandas as pd
 
 from wijklib.monitor.settings import MonitorConfig, load_config
 from wijklib.monitor.stats import poisson_rate_ratio
-from wijklib.monitor.verdict import Measure, count_noun
+from wijklib.monitor.verdict import Measure, count_noun, fmt_month
 
 #: Largest share of the cohort's post-start months with zero counts summed over the cohort for which
 #: the city-wide Poisson DiD is used. Its (cohort, month) cells with zero counts now enter the
@@ -63,6 +63,17 @@ DESIGN_LABELS = {
     "ontwikkeling": "ontwikkeling ten opzichte van vorig jaar (geen effectschatting)",
     "geen": "geen schatting mogelijk",
 }
+#: What a reader of a report is told, in plain Dutch (the technical names above are for the method
+#: section and its glossary).
+PLAIN_LABELS = {
+    "did": "vergelijking met wijken zonder wijkgericht handhaven, vóór en na de start",
+    "its_controlled": "vergelijking van de eigen reeks vóór en na de start, naast wijken zonder wijkgericht handhaven",
+    "synth": "vergelijking met een gewogen mix van wijken zonder wijkgericht handhaven",
+    "its": "vergelijking van de eigen reeks vóór en na de start (zonder vergelijkingswijken)",
+    "placebo": "vergelijking met wijken zonder wijkgericht handhaven, vóór en na de start",
+    "ontwikkeling": "ontwikkeling ten opzichte van vorig jaar (geen effectmeting)",
+    "geen": "geen schatting mogelijk",
+}
 
 
 @dataclass(frozen=True)
@@ -83,6 +94,12 @@ class OutcomeEffect:
 
     @property
     def design_label(self) -> str:
+        """The design in plain Dutch, as the report's running text names it."""
+        return PLAIN_LABELS.get(self.design, self.design)
+
+    @property
+    def technical_label(self) -> str:
+        """The design's technical name, for the method section."""
         return DESIGN_LABELS.get(self.design, self.design)
 
     def to_dict(self) -> dict[str, Any]:
@@ -106,6 +123,7 @@ class OutcomeEffect:
             "uitkomst": self.outcome,
             "ontwerp": self.design,
             "methode": self.design_label,
+            "methode_technisch": self.technical_label,
             "start": self.start,
             "schatting": m.get("estimate", math.nan),
             "conf_low": m.get("conf_low", math.nan),
@@ -210,7 +228,7 @@ def development(panel: pd.DataFrame, ward: str, outcome: str, year: int, alpha: 
     rr, lo, hi = poisson_rate_ratio(cur["y"].sum(), cur["population"].sum(), prev["y"].sum(), prev["population"].sum(), alpha)
     if not np.isfinite(rr):
         return None
-    return Measure(rr, lo, hi, scale="ratio", method=f"{year} t.o.v. {year - 1}, exacte Poisson-verhouding",
+    return Measure(rr, lo, hi, scale="ratio", method=f"{year} ten opzichte van {year - 1}",
                    kind="ontwikkeling", n=int(cur["y"].sum()))
 
 
@@ -328,7 +346,7 @@ def estimate_outcome(
     start = starts.get(ward, pd.NaT)
     if pd.isna(start) or start > end:
         why = ("geen wijkgericht handhaven in deze wijk" if pd.isna(start)
-               else f"wijkgericht handhaven start pas {start:%Y-%m}")
+               else f"wijkgericht handhaven start pas {fmt_month(start)}")
         others = sorted(str(u) for u in starts.index if str(u) != ward)
         if len(others) >= dsg["min_controls_did"]:
             try:
@@ -365,8 +383,8 @@ def estimate_outcome(
         if len(cohort) >= dsg["min_cohort_did"] and len(untreated_all) >= dsg["min_controls_did"]:
             try:
                 m, ri = _randomization(panel_y, cohort, untreated_all, outcome, start, end, alpha, pre_mean,
-                                       DESIGN_LABELS["did"])
-                why = (f"startcohort {start:%Y-%m} telt {len(cohort)} wijken en er zijn {len(untreated_all)} "
+                                       PLAIN_LABELS["did"])
+                why = (f"startcohort {fmt_month(start)} telt {len(cohort)} wijken en er zijn {len(untreated_all)} "
                        "vergelijkingswijken zonder wijkgericht handhaven in de hele periode: gespreide "
                        "difference-in-differences; het effect is dat van het hele cohort"
                        + (" (" + ", ".join(cohort) + ")" if len(cohort) > 1 else ""))
@@ -399,7 +417,7 @@ def estimate_outcome(
                 raise ValueError("the city-wide fit gave no interval for this cohort")
             inference = str(res.method.get("inference", ""))
             why = (
-                f"startcohort {start:%Y-%m} telt {len(cohort)} wijken en er zijn {n_controls} vergelijkingswijken "
+                f"startcohort {fmt_month(start)} telt {len(cohort)} wijken en er zijn {n_controls} vergelijkingswijken "
                 f"({'nog niet' if dsg['control_group'] == 'notyettreated' else 'nooit'} behandeld): genoeg voor "
                 f"een gespreide difference-in-differences; het effect is dat van het hele cohort"
                 + (" (" + ", ".join(cohort) + ")" if len(cohort) > 1 else "")
@@ -409,7 +427,7 @@ def estimate_outcome(
                 notes.append(f"{count_noun(left_out, 'maand', 'maanden')} na de start niet meegenomen: alle vergelijkingswijken hadden "
                              "daar nul meldingen, dus geen vergelijking mogelijk")
             m = Measure(float(row["estimate"]), float(row["conf_low"]), float(row["conf_high"]), scale="ratio",
-                        baseline=pre_mean, method=DESIGN_LABELS["did"], kind="effect",
+                        baseline=pre_mean, method=PLAIN_LABELS["did"], kind="effect",
                         p_value=float(row["p_value"]) if "p_value" in row else None,
                         n=int(s.loc[ok & (s["period"] >= start), "y"].sum()))
             return OutcomeEffect(outcome, "did", why, m, inference=f"{inference} (geclusterd per wijk)", notes=tuple(notes), **base)
@@ -417,7 +435,7 @@ def estimate_outcome(
             notes.append(f"difference-in-differences niet gelukt: {exc}")
 
     if len(cohort) < dsg["min_cohort_did"]:
-        reason_single = f"startcohort {start:%Y-%m} bestaat uit {count_noun(len(cohort), 'wijk', 'wijken')}"
+        reason_single = f"startcohort {fmt_month(start)} bestaat uit {count_noun(len(cohort), 'wijk', 'wijken')}"
     elif n_controls < dsg["min_controls_did"]:
         reason_single = f"maar {n_controls} vergelijkingswijken (minimaal {dsg['min_controls_did']} voor DiD)"
     elif use_poisson and n_treated < dsg["min_treated_did"]:
@@ -447,7 +465,7 @@ def estimate_outcome(
     if dsg["single_ward"] == "placebo" and len(controls) >= dsg["min_controls_did"]:
         try:
             m, ri = _randomization(panel_y, [ward], controls, outcome, start, end, alpha, pre_mean,
-                                   DESIGN_LABELS["placebo"])
+                                   PLAIN_LABELS["placebo"])
             why = (f"{reason_single}: de wijk alleen tegen de {len(controls)} wijken zonder wijkgericht "
                    "handhaven in de hele periode (voor/na-verschil, placebo-inferentie over die wijken)")
             return OutcomeEffect(outcome, "placebo", why, m, inference=ri.describe(), notes=tuple(notes),
@@ -521,7 +539,7 @@ def _its(s: pd.DataFrame, start: pd.Timestamp, alpha: float, *, control: pd.Data
     res = its_fit(s, start, alpha, control=control)
     data = s.loc[np.isfinite(s["population"]) & (s["population"] > 0)]
     e = res.level_change
-    label = DESIGN_LABELS["its_controlled" if control is not None else "its"]
+    label = PLAIN_LABELS["its_controlled" if control is not None else "its"]
     return Measure(float(e.estimate), float(e.conf_low), float(e.conf_high), scale="ratio", baseline=pre_mean,
                    method=label + " (gemiddelde verschuiving sinds de start)", kind="effect",
                    p_value=float(e.p_value), n=int(data.loc[data["period"] >= start, "y"].sum()))
@@ -532,7 +550,7 @@ def _randomization(panel_y, treated, controls, outcome, start, end, alpha, pre_m
 
     ri = randomization_did(panel_y, treated, controls, outcome, start, end, alpha=alpha)
     m = Measure(ri.estimate, ri.conf_low, ri.conf_high, scale="ratio", baseline=pre_mean,
-                method=f"{label} ({ri.describe()})", kind="effect", p_value=ri.p_value, n=int(ri.y_after))
+                method=f"{label} ({ri.plain()})", kind="effect", p_value=ri.p_value, n=int(ri.y_after))
     return m, ri
 
 
@@ -548,8 +566,8 @@ def development_vs_city(panel_y: pd.DataFrame, ward: str, others: list[str], out
     s = ward_series(panel_y, ward, outcome)
     n = float(s.loc[s["period"].dt.year == year, "y"].sum())
     return Measure(ri.estimate, ri.conf_low, ri.conf_high, scale="ratio",
-                   method=f"{year} t.o.v. {year - 1}, verhouding tot dezelfde verandering in de andere wijken "
-                   f"({ri.describe()})", kind="ontwikkeling", n=int(n), p_value=ri.p_value, reference="stad")
+                   method=f"{year} ten opzichte van {year - 1}, vergeleken met dezelfde verandering in de "
+                   f"{ri.n_controls} andere wijken", kind="ontwikkeling", n=int(n), p_value=ri.p_value, reference="stad")
 
 
 def _synth(panel_y, ward, outcome, start, controls, alpha, pre_mean):
@@ -573,5 +591,5 @@ def _synth(panel_y, ward, outcome, start, controls, alpha, pre_mean):
         return None
     pre_rate = float(rate.loc[(rate["unit"] == ward) & (rate["period"] < start), "rate"].mean())
     m = Measure(float(e.estimate), float(e.conf_low), float(e.conf_high), scale="difference", baseline=pre_rate,
-                method=DESIGN_LABELS["synth"], kind="effect", p_value=float(e.p_value))
+                method=PLAIN_LABELS["synth"], kind="effect", p_value=float(e.p_value))
     return m, "placebo-inferentie over donorwijken"

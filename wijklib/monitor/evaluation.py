@@ -47,6 +47,7 @@ from wijklib.monitor.verdict import (
     FAVOURABLE,
     ONVOLDOENDE,
     Measure,
+    fmt_month,
     fmt_p,
     fmt_pct,
     holm,
@@ -118,7 +119,7 @@ def platform_break_reason(panel: pd.DataFrame, ward: str, outcome: str, first: p
             return None
         where = f"in deze wijk ging {abs(mine):.0%}"
     return (f"registratiebreuk: {where} van deze meldingen naar een ander meldsysteem "
-            f"({pd.Timestamp(months[0]):%Y-%m} tot {pd.Timestamp(months[-1]):%Y-%m}); een verandering in de "
+            f"({fmt_month(months[0])} tot {fmt_month(months[-1])}); een verandering in de "
             "aantallen kan uit de nieuwe registratie komen, niet uit de straat")
 
 
@@ -741,7 +742,7 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
             measure, design, why = eff.measure, eff.design, eff.why
             s_ = dsg.ward_series(panel_y, ward, res.key)
             if measure is not None and measure.kind == "effect" and start is not None:
-                n_ev, span = float(s_.loc[s_["period"] >= start, "y"].sum()), f"sinds de start ({start:%Y-%m})"
+                n_ev, span = float(s_.loc[s_["period"] >= start, "y"].sum()), f"sinds de start ({fmt_month(start)})"
             else:
                 n_ev, span = float(s_.loc[s_["period"].dt.year == year, "y"].sum()), f"in {year}"
             if n_ev < cfg.verdict["min_events"]:

@@ -29,7 +29,7 @@ import pandas as pd
 
 from wijklib.monitor.settings import MonitorConfig, load_config
 from wijklib.monitor.stats import bootstrap_quantile, newcombe_diff, wilson
-from wijklib.monitor.verdict import Measure, count_noun
+from wijklib.monitor.verdict import Measure, count_noun, fmt_date
 
 #: Report categories (14010/MeldR); outcomes with these names are report-based.
 MELDING_CATEGORIES = (
@@ -313,7 +313,7 @@ def enforcement_change(
         d, lo, hi = newcombe_diff(k1, n1, k0, n0, alpha)
         if np.isfinite(d):
             out[("naleving", "")] = Measure(d, lo, hi, scale="difference", baseline=k0 / n0,
-                                            method=f"verschil in naleving {label} (Newcombe)",
+                                            method=f"verschil in naleving {label}",
                                             kind="ontwikkeling", n=n1)
         themas = hh["thema"].astype(str).to_numpy()
         for thema in sorted(set(themas)):
@@ -324,7 +324,7 @@ def enforcement_change(
             if np.isfinite(d) and k0 > 0:
                 out[("overtredingen", thema)] = Measure(
                     d, lo, hi, scale="difference", baseline=k0 / n0,
-                    method=f"verschil in aandeel acties met overtreding ({thema}) {label} (Newcombe)",
+                    method=f"verschil in aandeel acties met overtreding ({thema}) {label}",
                     kind="ontwikkeling", n=n1,
                 )
     if meldingen is not None and not meldingen.empty:
@@ -341,8 +341,7 @@ def enforcement_change(
                 lo, hi = np.quantile(diff, [alpha / 2, 1 - alpha / 2])
                 out[(ind, "")] = Measure(
                     e1 - e0, float(lo), float(hi), scale="difference", baseline=e0,
-                    method=f"verschil in {'mediane' if q == 0.5 else '90e-percentiel'} doorlooptijd {label} "
-                           "(bootstrap over meldingen)",
+                    method=f"verschil in {'mediane' if q == 0.5 else '90e-percentiel'} doorlooptijd {label}, in dagen",
                     kind="ontwikkeling", n=int(v1.size),
                 )
     return out
@@ -393,7 +392,7 @@ def quality_flags(
                                         "een stijging kan ook meer melden betekenen"})
             if periods.min() < channel <= periods.max():
                 rows.append({"code": "kanaalwissel", "uitkomst": outcome, "rag": "A",
-                             "toelichting": f"meldkanaal veranderde op {q['channel_change']} (MeldR); "
+                             "toelichting": f"meldkanaal veranderde op {fmt_date(q['channel_change'])} (MeldR); "
                                             "breuk in de reeks mogelijk"})
         yc = yearly(outcome) if yearly is not None else yearly_counts(wp, outcome)
         n_year = float(yc.loc[(yc["unit"] == ward) & (yc["jaar"] == year), "aantal"].sum())

@@ -52,8 +52,13 @@ class RandomizationResult:
     min_p: float  # smallest two-sided p-value the exact rank test could attain
     y_after: float
 
+    def plain(self) -> str:
+        """Plain-Dutch description for the report's running text: who is compared with whom."""
+        who = "deze wijk alleen" if self.n_treated == 1 else f"{self.n_treated} wijken met dezelfde startdatum"
+        return f"{who}, {self.n_controls} {'vergelijkingswijk' if self.n_controls == 1 else 'vergelijkingswijken'}"
+
     def describe(self) -> str:
-        """Dutch description for the method line."""
+        """Technical Dutch description for the method section."""
         if self.reference == "exact":
             ref = f"randomisatietoets over {self.n_assignments} toewijzingen"
         else:

@@ -11,6 +11,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+import pandas as pd
+
 from wijklib.monitor.settings import MonitorConfig, load_config
 
 OP_KOERS = "op koers"
@@ -247,6 +249,35 @@ def fmt_num(x: float, digits: int = 1) -> str:
     return f"{float(x):,.{digits}f}".replace(",", "_").replace(".", ",").replace("_", ".")
 
 
+_MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
+           "november", "december")
+_MONTHS_SHORT = ("jan.", "feb.", "mrt.", "apr.", "mei", "jun.", "jul.", "aug.", "sep.", "okt.", "nov.", "dec.")
+
+
+def fmt_month(d: Any) -> str:
+    """A month for a Dutch reader: ``jan. 2022`` (``mei 2022``), never ``2022-01``.
+
+    Examples
+    --------
+    >>> fmt_month("2022-01-01"), fmt_month("2019-05")
+    ('jan. 2022', 'mei 2019')
+    """
+    t = pd.Timestamp(d)
+    return f"{_MONTHS_SHORT[t.month - 1]} {t.year}"
+
+
+def fmt_date(d: Any) -> str:
+    """A day for a Dutch reader: ``1 januari 2020``, never ``2020-01-01``.
+
+    Examples
+    --------
+    >>> fmt_date("2020-01-01")
+    '1 januari 2020'
+    """
+    t = pd.Timestamp(d)
+    return f"{t.day} {_MONTHS[t.month - 1]} {t.year}"
+
+
 def fmt_p(p: float, digits: int = 3) -> str:
     """A p-value for a Dutch reader: ``< 0,001`` below it, never ``0,000``.
 
@@ -370,7 +401,7 @@ def rules_text(config: MonitorConfig | None = None) -> str:
             "bewijs tegen de prioriteit zelf.",
             "",
             f"Kwaliteitsvlaggen: meldingen zijn afhankelijk van meldgedrag (meldbereidheid); het meldkanaal "
-            f"veranderde op {q['channel_change']} (MeldR); minder dan {q['small_numbers']} gebeurtenissen per "
+            f"veranderde op {fmt_date(q['channel_change'])} (MeldR); minder dan {q['small_numbers']} gebeurtenissen per "
             f"wijk en jaar heet 'kleine aantallen'; ontbrekende maanden en grenswijzigingen worden gemeld.",
         ]
     )
@@ -469,6 +500,6 @@ def priority_sentence(
         num += f" ({conf}%-interval {fmt_num(measure.conf_low, 2)} tot {fmt_num(measure.conf_high, 2)})"
     else:
         num += " (interval onbekend)"
-    how = f", gemeten met {measure.method}" if measure.method else ""
+    how = f", gemeten als {measure.method}" if measure.method else ""
     tail = "" if measure.kind == "effect" else " Dit beschrijft een ontwikkeling, geen effect van wijkgericht handhaven."
     return f"{doel} {what} {num}{how}. Oordeel: {verdict}, want {reason}.{tail}"

@@ -678,18 +678,20 @@ class WardReport:
         start = self.start()
         q = self.ev.to_frame("quality")
         rag = q["rag"].value_counts().to_dict() if "rag" in q else {}
-        status = ", ".join(f"{n}× {k}" for k, n in sorted(rag.items())) or "geen opmerkingen"
+        words = {"R": "rood", "A": "oranje", "G": "groen", "red": "rood", "amber": "oranje", "green": "groen"}
+        status = (", ".join(f"{n}× {words.get(str(k), k)}" for k, n in sorted(rag.items()))
+                  + " (gegevenslogboek achterin)") if rag else "geen opmerkingen"
         placebo = self.placebo is not None
         started = (f"verzonnen start {nl_month(start)} (placebotoets)" if placebo and start is not None
                    else f"sinds {nl_month(start)}" if start is not None else "(nog) niet gestart")
-        meta = [(self.eenheid.capitalize(), f"{self.naam} ({self.code})"), ("Jaar", str(self.jaar)),
+        meta = [(self.eenheid.capitalize(), self.naam), ("Jaar", str(self.jaar)),
                 ("Gemaakt op", today()), ("Wijkgericht handhaven", started), ("Gegevens", self.cfg.naam)]
         if self.not_delivered:
             absent = sorted(set(_SOURCES_ALL) - set(self.delivered))
             from wijklib.monitor.view import SOURCE_NAMES
 
             meta.append(("Niet geleverd", ", ".join(SOURCE_NAMES[a] for a in absent)))
-        meta.append(("Status gegevens (RAG)", status))
+        meta.append(("Status gegevens", status))
         show_html(cover_html(
             kicker=f"{self.cfg.titel}" + (" · Wijk aan Zet" if "wijkakkoorden" in self.delivered else ""),
             title=self.naam, subtitle=f"Evaluatie {self.jaar}",
@@ -736,7 +738,7 @@ class WardReport:
                     f"<span class=\"getal\">{priority_effect_text(r)}</span> "
                     f"{verdict_chip(str(r.oordeel))}<br/>"
                     + (f"<i>{html.escape(dev)}</i> " if dev else "")
-                    + (f"Gemeten met {html.escape(method)}. " if method else "")
+                    + (f"Gemeten als {html.escape(method)}. " if method else "")
                     + f"{html.escape(why)}</p>")
             if thema in herijk:
                 h = herijk[thema]
@@ -796,7 +798,10 @@ class WardReport:
         self._enforcement()
         fo = self.ev.to_frame("focus")
         if not fo.empty:
-            show_table(fo, caption="(Hyper)focusgebieden in deze wijkraad")
+            show_table(self._focus_table(fo), caption="(Hyper)focusgebieden in deze wijkraad",
+                       note="Veiligheidsindex: score van de Veiligheidsindex (hoger is veiliger), bij de editie "
+                            "vóór de start en de laatste editie. Verschil met de stad: de verandering in het gebied "
+                            "min die in de hele stad over dezelfde edities.")
 
     def _location_map(self) -> None:
         """Where the unit lies in its city, on the geography's real outlines (none for a schematic map)."""
@@ -818,6 +823,65 @@ class WardReport:
                 for ring in ([shape] if len(shape) and np.ndim(shape[0]) == 1 else shape) for pt in ring]
         ax.set_aspect(1 / math.cos(math.radians(sum(lats) / len(lats))))  # lon/lat degrees at the city's latitude
         plots.show(fig)
+
+    def _area_names(self) -> dict[str, str]:
+        """Code -> name of every area of the run's geography at every level (for monitor texts)."""
+        names = dict(self._evaluations.ward_names(self.cfg, self.jaar))
+        try:
+            g = self._evaluations.geo_of(self.cfg)
+            for level in g.levels:
+                frame = g.units(level)
+                code_col, name_col = f"{level}_code", level
+                if code_col in frame.columns and name_col in frame.columns:
+                    names.update({str(c): str(n) for c, n in zip(frame[code_col], frame[name_col], strict=True)
+                                  if isinstance(n, str) and n})
+        except Exception:  # noqa: BLE001 - without a geography only the ward names are known
+            pass
+        return names
+
+    def _focus_table(self, fo: pd.DataFrame) -> pd.DataFrame:
+        """The focus areas for a reader: area names, Dutch periods and spelled-out headers."""
+        try:
+            g = self._evaluations.geo_of(self.cfg)
+        except Exception:  # noqa: BLE001 - without a geography the codes are shown as they are
+            g = None
+
+        def area(code: Any) -> str:
+            for level in ("buurt", "wijk", self.eenheid):
+                try:
+                    name = (g.name(code, level) if g is not None else None) or ""
+                except (KeyError, ValueError, TypeError):
+                    continue
+                if name and name != code:
+                    return name
+            return str(code)
+
+        def month(d: Any) -> str:
+            t = pd.Timestamp(d)
+            return f"{MAANDEN[t.month - 1][:3]}{'' if t.month == 5 else '.'} {t.year}"
+
+        def period(start: Any, end: Any) -> str:
+            begin = month(start) if isinstance(start, str) and start else "?"
+            return f"{begin} – {month(end)}" if isinstance(end, str) and end else f"sinds {begin}"
+
+        def finite(x: Any) -> bool:
+            return isinstance(x, (int, float)) and math.isfinite(x)
+
+        def vi(score: Any, edition: Any) -> str:
+            return f"{nl_number(score, 1)} ({int(edition)})" if finite(score) and finite(edition) else "–"
+
+        def signed(x: Any) -> str:
+            return ("+" if finite(x) and round(x, 1) > 0 else "") + nl_number(x if finite(x) else None, 1)
+
+        return pd.DataFrame({
+            "gebied": fo["wijk_code"].map(area),
+            "soort": fo["niveau"].map(lambda n: f"{n}­gebied" if isinstance(n, str) else "–"),
+            "periode": [period(a, b) for a, b in zip(fo["start"], fo["eind"], strict=True)],
+            "Veiligheidsindex vóór de start": [vi(a, b) for a, b in zip(fo["vi_voor"], fo["editie_voor"], strict=True)],
+            "Veiligheidsindex laatst": [vi(a, b) for a, b in zip(fo["vi_laatst"], fo["editie_laatst"], strict=True)],
+            "verandering": fo["vi_verschil"].map(signed),
+            "verschil met de stad": fo["verschil_tov_stad"].map(signed),
+        })
 
     def _trend_grid(self, tr: pd.DataFrame, outs: list[str]) -> None:
         import matplotlib.pyplot as plt
@@ -868,7 +932,7 @@ class WardReport:
             cf, start=start, title=f"{outcome_label(o)}: waargenomen en verwacht zonder wijkgericht handhaven",
             ylabel="Aantal per maand")
         plots.show(fig)
-        text = res.effect_summary(outcome=f"het aantal {outcome_label(o).lower()}")[1]
+        text = res.effect_summary(outcome=f"het aantal {outcome_label(o).lower()}", technical=False)[1]
         if res.method.get("controlled"):
             text += (" De verwachting volgt de eigen trend van de wijk vóór de start, en neemt veranderingen mee "
                      "die ook de wijken zonder wijkgericht handhaven troffen"
@@ -900,7 +964,7 @@ class WardReport:
         per = self.view.scale == "per 1.000 inwoners"
         fig, ax = plots.event_study(es.tidy(), title=(f"{outcome_label(o)} per 1.000 inwoners: {self.naam} " if per else
                                                       f"{outcome_label(o)}: {self.naam} ")
-                                    + "tegenover wijken zonder wijkgericht handhaven (event study)",
+                                    + "tegenover wijken zonder wijkgericht handhaven, per maand rond de start",
                                     ylabel="Verschil per 1.000 inwoners" if per else "Verschil in log(1 + aantal)",
                                     xlabel="Maanden t.o.v. de start")
         plots.show(fig)
@@ -1062,10 +1126,14 @@ class WardReport:
         eff = self.ev.to_frame("effects")
         if not eff.empty:
             g = (eff.assign(uitkomst=eff["uitkomst"].map(outcome_label))
-                 .groupby(["methode", "inferentie", "vergelijkingswijken", "waarom"], as_index=False, dropna=False)
+                 .groupby(["methode_technisch", "inferentie", "vergelijkingswijken", "waarom"], as_index=False,
+                          dropna=False)
                  .agg(uitkomsten=("uitkomst", lambda v: ", ".join(v))))
-            show_table(g[["uitkomsten", "methode", "inferentie", "vergelijkingswijken", "waarom"]]
-                       .rename(columns={"waarom": "toelichting", "vergelijkingswijken": "vergelijkings­wijken"}),
+            names = self._evaluations.ward_names(self.cfg, self.jaar)
+            g["waarom"] = g["waarom"].map(lambda t: with_names(t, names))
+            show_table(g[["uitkomsten", "methode_technisch", "inferentie", "vergelijkingswijken", "waarom"]]
+                       .rename(columns={"methode_technisch": "methode", "waarom": "toelichting",
+                                        "vergelijkingswijken": "vergelijkings­wijken"}),
                        caption="Gekozen onderzoeksopzet en waarom")
         v = self.view
         es = v.event_study
@@ -1092,7 +1160,7 @@ class WardReport:
             "van deze ene wijk haalt haar intervallen uit placebo-analyses: elke vergelijkingswijk krijgt op haar "
             "beurt dezelfde startdatum, en de spreiding van die placebo-effecten is de onzekerheid (Arkhangelsky "
             "e.a. 2021). Een placebotoets "
-            "op echte politiecijfers (Den Haag 2011–2017, zie `benchmarks/results/reports.md`) laat zien hoe vaak de "
+            "op echte politiecijfers (Den Haag 2011–2017) laat zien hoe vaak de "
             "methoden zonder echte interventie toch een 'effect' vinden.\n\n"
             "**Uitstraling.** Handhaving kan overlast verplaatsen naar buurwijken of ook daar verminderen; buurwijken "
             "zijn dan geen zuivere vergelijking. **Regressie naar het gemiddelde.** Wijken die na een slecht jaar "
@@ -1114,6 +1182,8 @@ class WardReport:
             order = {"R": 0, "red": 0, "A": 1, "amber": 1, "G": 2, "green": 2}
             qq = qq.sort_values("rag", key=lambda r: r.map(order).fillna(3), kind="stable")
             qq["rag"] = qq["rag"].map(lambda v: chip(rag_nl.get(str(v), str(v))))
+            area_names = self._area_names()
+            qq["toelichting"] = qq["toelichting"].map(lambda t: with_names(t, area_names))
             show_table(qq[["uitkomst", "rag", "toelichting"]], raw_html=["rag"],
                        caption="Gegevenslogboek: kwaliteit per bron en uitkomst (Rood/Oranje/Groen)")
         self._intake_log()
@@ -1326,6 +1396,23 @@ class CityReport:
     def sources(self) -> None:
         """Sources with dates."""
         show_html(sources_html(self.cfg))
+
+
+def with_names(text: Any, names: Mapping[str, str]) -> Any:
+    """Replace the unit codes in a monitor text by the units' names (readers know names, not codes).
+
+    Examples
+    --------
+    >>> with_names("het hele cohort (oud-noord, kralingen)", {"oud-noord": "Oud-Noord", "kralingen": "Kralingen"})
+    'het hele cohort (Oud-Noord, Kralingen)'
+    """
+    if not isinstance(text, str) or not names:
+        return text
+    codes = sorted((c for c in names if c and c != names[c]), key=len, reverse=True)
+    if not codes:
+        return text
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, codes)) + r")(?![\w-])")
+    return pattern.sub(lambda m: names[m.group(1)], text)
 
 
 def short_reason(reason: str, limit: int = 300) -> str:
