@@ -15,7 +15,7 @@ import pytest
 from wijklib import monitor
 from wijklib.monitor import design
 from wijklib.monitor.privacy import REDACTED
-from wijklib.monitor.verdict import ONGUNSTIG, ONVOLDOENDE, OP_KOERS
+from wijklib.monitor.verdict import ONGUNSTIG, ONVOLDOENDE, ONZEKER, OP_KOERS
 
 demo = pytest.importorskip("wijklib.demo")
 panel_mod = pytest.importorskip("wijklib.panel")
@@ -121,7 +121,10 @@ def test_priority_verdicts_on_a_demo_ward(demo_city, demo_evaluation):
     for p in ev.priorities:
         if p.kind == "panel" and p.key in truth:
             if truth[p.key] <= 0.80:
-                assert p.verdict == OP_KOERS, (p.indicator, p.measure, p.reason)
+                # The demo selects wards after a bad spell (regression to the mean): when the cohort already
+                # drifted from the comparison wards before the start, the pre-trend rule says "onzeker".
+                assert p.verdict == OP_KOERS or (p.verdict == ONZEKER and "al uiteen" in p.reason), (
+                    p.indicator, p.measure, p.reason)
             elif truth[p.key] == 1.0:
                 assert p.verdict != OP_KOERS, (p.indicator, p.measure, p.reason)
         if p.kind == "wijkprofiel" and not p.indicator.startswith("%"):

@@ -570,6 +570,42 @@ def development_vs_city(panel_y: pd.DataFrame, ward: str, others: list[str], out
                    f"{ri.n_controls} andere wijken", kind="ontwikkeling", n=int(n), p_value=ri.p_value, reference="stad")
 
 
+def pretrend_check(panel_y: pd.DataFrame, ward: str, outcome: str, year: int, starts: pd.Series,
+                   design: str, alpha: float = 0.05) -> tuple[float, str] | None:
+    """The design's own check before the start: the same comparison on the pre-period alone.
+
+    The months before the start are split in two halves; the change from the first half to the second
+    in the wards behind the estimate (the start cohort for ``"did"``, the ward alone for ``"placebo"``)
+    is compared with the same change in every ward without ward-based enforcement, with the same
+    randomisation inference as the effect. A small p-value means the wards already drifted apart before
+    the start. Returns ``(p_value, description)``, or ``None`` for designs without such a check or too
+    few months (fewer than 12 before the start).
+    """
+    from wijklib.monitor.randomization import randomization_did
+
+    if design not in ("did", "placebo"):
+        return None
+    end = year_end(year)
+    start = starts.get(ward, pd.NaT)
+    if pd.isna(start) or start > end:
+        return None
+    controls = sorted(str(u) for u, st in starts.items() if u != ward and (pd.isna(st) or st > end))
+    treated = (sorted(str(u) for u, st in starts.items() if not pd.isna(st) and st == start)
+               if design == "did" else [ward])
+    s = ward_series(panel_y, ward, outcome)
+    ok = np.isfinite(s["y"]) & np.isfinite(s["population"]) & (s["population"] > 0)
+    pre = sorted(pd.Timestamp(p) for p in s.loc[ok & (s["period"] < start), "period"])
+    if len(pre) < 12 or not controls:
+        return None
+    mid = pre[len(pre) // 2]
+    try:
+        ri = randomization_did(panel_y, treated, controls, outcome, mid, pre[-1], alpha=alpha, before_start=pre[0])
+    except ValueError:
+        return None
+    return float(ri.p_value), (f"vóór de start ({fmt_month(pre[0])} tot {fmt_month(mid)} tegen {fmt_month(mid)} tot "
+                               f"{fmt_month(pre[-1])})")
+
+
 def _synth(panel_y, ward, outcome, start, controls, alpha, pre_mean):
     from wijklib import synth  # noqa: PLC0415 - optional module
 

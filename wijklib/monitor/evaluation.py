@@ -45,9 +45,13 @@ from wijklib.monitor.settings import MonitorConfig, load_config
 from wijklib.monitor.verdict import (
     ALL_VERDICTS,
     FAVOURABLE,
+    ONGUNSTIG,
     ONVOLDOENDE,
+    ONZEKER,
+    OP_KOERS,
     Measure,
     fmt_month,
+    fmt_num,
     fmt_p,
     fmt_pct,
     holm,
@@ -645,6 +649,28 @@ def evaluate_ward(
     return _evaluate(ctx, ctx.check_ward(wijkraad), int(year), previous, depth=ctx.config.herijk["years"] - 1)
 
 
+def _pretrend_downgrade(item: tuple[Any, ...], panel_y: pd.DataFrame, ward: str, year: int, starts: pd.Series,
+                        cfg: Any, alpha: float) -> tuple[Any, ...]:
+    """An effect verdict on either side becomes "onzeker" when its design fails its check before the start.
+
+    The rule of ``verdict.pretrend_alpha`` (printed by :func:`wijklib.monitor.rules_text`): the same
+    comparison over the months before the start (:func:`wijklib.monitor.design.pretrend_check`) with a
+    p-value below the threshold means the wards drifted apart already, so the difference since the start
+    cannot be read as an effect of ward-based enforcement.
+    """
+    r, res, measure, design, why, verdict, reason = item
+    threshold = float(cfg.verdict.get("pretrend_alpha", 0.10))
+    if threshold <= 0 or measure is None or measure.kind != "effect" or verdict not in (OP_KOERS, ONGUNSTIG):
+        return item
+    check = dsg.pretrend_check(panel_y, ward, res.key, year, starts, design, alpha)
+    if check is None or not check[0] < threshold:
+        return item
+    p, when = check
+    reason = (f"{reason}, maar {when} liepen de wijk en de vergelijkingswijken al uiteen (p {_p_eq(p)}, "
+              f"drempel {fmt_num(threshold, 2)}); het verschil na de start hoeft geen effect te zijn")
+    return (r, res, measure, design, why, ONZEKER, reason)
+
+
 def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> WardEvaluation:
     key = ("eval", ward, year, depth if previous is True else id(previous))
     if key in ctx._cache:
@@ -789,6 +815,7 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
                           f"(Holm) is dat niet aantoonbaar (p {_p_eq(p_raw)}, gecorrigeerd "
                           f"{fmt_p(p_adj)})")
                 pending[i] = (r, res, measure, design, why, neutral, reason)
+    pending = [_pretrend_downgrade(x, panel_y, ward, year, ctx.starts, cfg, alpha) for x in pending]
     for r, res, measure, design, why, verdict, reason in pending:
         sentence = priority_sentence(
             r.thema, _label(res.kind, res.key, r.indicator), r.richting, measure, verdict, reason,

@@ -19,8 +19,11 @@ OP_KOERS = "op koers"
 GEEN_VERANDERING = "geen aantoonbare verandering"
 ONGUNSTIG = "ongunstige ontwikkeling"
 ONVOLDOENDE = "onvoldoende gegevens"
+#: An effect on either side whose design failed its own check before the start (the ward and its
+#: comparison wards already drifted apart): the estimate cannot be read as an effect.
+ONZEKER = "onzeker"
 #: Effect verdicts (a causal design since the start of ward-based enforcement), in report order.
-VERDICTS = (OP_KOERS, GEEN_VERANDERING, ONGUNSTIG, ONVOLDOENDE)
+VERDICTS = (OP_KOERS, GEEN_VERANDERING, ONGUNSTIG, ONZEKER, ONVOLDOENDE)
 
 # A development is never described with the effect words (issue 10: "trend is not effect"). A ward
 # without ward-based enforcement is compared with the rest of the city; enforcement's own results and
@@ -329,6 +332,10 @@ def rules_text(config: MonitorConfig | None = None) -> str:
             f"- op koers: het hele interval ligt aan de gewenste kant ({marge});",
             "- ongunstige ontwikkeling: het hele interval ligt aan de ongewenste kant;",
             "- geen aantoonbare verandering: het interval omvat 'geen verandering';",
+            f"- onzeker: het interval ligt aan één kant, maar dezelfde vergelijking over de maanden vóór de start "
+            f"(tweede helft van de voorperiode tegen de eerste) geeft al een verschil (p < "
+            f"{fmt_num(v.get('pretrend_alpha', 0.10), 2)}): de wijk en haar vergelijkingswijken liepen toen al "
+            "uiteen, dus het verschil na de start hoeft geen effect te zijn;",
             "- onvoldoende gegevens: geen schatting, of het interval is breder dan "
             f"{fmt_pct(v['max_relative_width'], signed=False)}, of minder dan {v['min_events']} "
             f"gebeurtenissen in de wijk in de periode waarop de schatting rust (sinds de start bij een effect, "

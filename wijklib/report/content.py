@@ -1299,7 +1299,7 @@ class CityReport:
         names = self._evaluations.ward_names(self.cfg, self.jaar)
         for w, reason in sorted(failures.items()):
             rows.append({"wijkraad": names.get(w, w), "wijkraad_id": w, "prioriteit": "–", "effect": "–",
-                         "op_koers": 0, "geen_verandering": 0, "ongunstig": 0, "onvoldoende": 0,
+                         "op_koers": 0, "geen_verandering": 0, "ongunstig": 0, "onzeker": 0, "onvoldoende": 0,
                          "oordeel": "niet geëvalueerd", "netwerkscore": float("nan"), "herijk": "–",
                          "reden": short_reason(reason)})
         return pd.DataFrame(rows)
@@ -1316,8 +1316,8 @@ class CityReport:
             "effect": (html.escape(priority_effect_text(main))
                        if main is not None else "–"),
             "op_koers": c.get("op koers", 0), "geen_verandering": c.get("geen aantoonbare verandering", 0),
-            "ongunstig": c.get("ongunstige ontwikkeling", 0), "onvoldoende": c.get("onvoldoende gegevens", 0),
-            "oordeel": overall_verdict(c), "netwerkscore": h["network_score"],
+            "ongunstig": c.get("ongunstige ontwikkeling", 0), "onzeker": c.get("onzeker", 0),
+            "onvoldoende": c.get("onvoldoende gegevens", 0), "oordeel": overall_verdict(c), "netwerkscore": h["network_score"],
             "herijk": ", ".join(x["thema"] + (" (eerst meetbaar maken)" if x.get("advies") == "eerst meetbaar maken"
                                               else "") for x in ev.herijk) or "–",
             "reden": "",
@@ -1348,8 +1348,9 @@ class CityReport:
     def overview_table(self) -> None:
         """All wards in one table (key indicators, main effect, verdict counts, verdict)."""
         t = self.table()
-        counts = [f"{a} / {b} / {c} / {d}" for a, b, c, d in
-                  zip(t["op_koers"], t["geen_verandering"], t["ongunstig"], t["onvoldoende"], strict=True)]
+        counts = [f"{a} / {b} / {c} / {d} / {e}" for a, b, c, d, e in
+                  zip(t["op_koers"], t["geen_verandering"], t["ongunstig"], t["onzeker"], t["onvoldoende"],
+                      strict=True)]
         view = pd.DataFrame({
             "wijkraad": t["wijkraad"], "prioriteit": t["prioriteit"], "effect": t["effect"].str.replace(
                 " (95%-interval ", "<br/><small>(", regex=False).str.replace(")", ")</small>", regex=False),
@@ -1360,7 +1361,7 @@ class CityReport:
                    caption=f"Wijkraden {self.jaar}: eerste prioriteit, geschat effect (95%-interval), "
                            "oordelen en netwerkscore",
                    note="Oordelen: aantal prioriteiten op koers / geen aantoonbare verandering / ongunstige "
-                        "ontwikkeling / onvoldoende gegevens. Netwerk: netwerkscore 0–100 (niveau 3). "
+                        "ontwikkeling / onzeker / onvoldoende gegevens. Netwerk: netwerkscore 0–100 (niveau 3). "
                         "Herijk: prioriteiten met herijk-advies.")
         failed = t[t["oordeel"] == "niet geëvalueerd"]
         if not failed.empty:  # which wards are missing from the verdicts, and why

@@ -49,6 +49,7 @@ CITY_COLUMNS: dict[str, tuple[str, str]] = {
     "op_koers": ("Op koers", "aantal prioriteiten op koers"),
     "geen_verandering": ("Geen aantoonbare verandering", "aantal prioriteiten zonder aantoonbare verandering"),
     "ongunstig": ("Ongunstige ontwikkeling", "aantal prioriteiten met een ongunstige ontwikkeling"),
+    "onzeker": ("Onzeker", "aantal prioriteiten waarvan de controle vóór de start niet slaagde"),
     "onvoldoende": ("Onvoldoende gegevens", "aantal prioriteiten waarover niets te zeggen is"),
     "oordeel": ("Totaaloordeel", "samenvatting van de oordelen (regel: zie het stadsoverzicht)"),
     "netwerkscore": ("Netwerkscore (0–100)", "verankering in het wijknetwerk, niveau 3"),
@@ -81,14 +82,15 @@ def tables(evaluations: dict[str, Any], failures: dict[str, str] | None = None,
             "op_koers": int(counts.get("op koers", 0)),
             "geen_verandering": int(counts.get("geen aantoonbare verandering", 0)),
             "ongunstig": int(counts.get("ongunstige ontwikkeling", 0)),
+            "onzeker": int(counts.get("onzeker", 0)),
             "onvoldoende": int(counts.get("onvoldoende gegevens", 0)),
             "oordeel": overall_verdict(counts), "netwerkscore": h["network_score"],
             "herijk": ", ".join(x["thema"] for x in ev.herijk) or "", "reden": "",
         })
     for code, reason in sorted((failures or {}).items()):
         city.append({"wijkraad": (names or {}).get(code, code), "wijkraad_id": code, "prioriteiten": 0,
-                     "op_koers": 0, "geen_verandering": 0, "ongunstig": 0, "onvoldoende": 0,
-                     "oordeel": "niet geëvalueerd", "netwerkscore": float("nan"), "herijk": "",
+                     "op_koers": 0, "geen_verandering": 0, "ongunstig": 0, "onzeker": 0,
+                     "onvoldoende": 0, "oordeel": "niet geëvalueerd", "netwerkscore": float("nan"), "herijk": "",
                      "reden": short_reason(reason)})
     from wijklib.monitor.design import DESIGN_LABELS
 
