@@ -143,6 +143,25 @@ def test_plain_dutch_in_the_running_text(batch):
             assert not re.search(r"(?<![\w-])" + re.escape(slug) + r"(?![\w-])", whole), f"{w}: ward slug {slug!r}"
 
 
+def test_not_started_ward_gets_no_effect_table_but_a_statement_and_its_development(batch):
+    out, _ = batch
+    flat = " ".join(_pdf_text(out / "wijkrapport_2025_heijplaat.pdf").split())
+    assert "Nog geen effect te meten" in flat
+    assert "Geschat effect sinds de start, per uitkomst" not in flat
+    assert "vergeleken met de rest van de stad" in flat
+
+
+def test_one_headline_estimate_per_outcome_and_the_other_design_as_a_check(batch):
+    """A treated ward's effect table holds only effect designs; a second design is introduced as a check
+    of the headline estimate, with one sentence on whether it agrees."""
+    out, _ = batch
+    squashed = _squash(_pdf_text(out / "wijkrapport_2025_tarwewijk.pdf"))
+    assert _squash("Geschat effect sinds de start, per uitkomst") in squashed
+    assert _squash("De hoofdschatting is") in squashed
+    assert _squash("Die controle wijst") in squashed
+    assert squashed.count(_squash("Geschat effect sinds de start, per uitkomst")) == 1
+
+
 def test_broken_ward_input_fails_alone(batch, tmp_path, monkeypatch):
     """Corrupt one ward's evaluation (its input to the report): it fails with a reason, the others finish."""
     from pathlib import Path

@@ -780,19 +780,40 @@ class WardReport:
         outs = list(dict.fromkeys(o for o in outs if o in set(tr["uitkomst"]))) or sorted(tr["uitkomst"].unique())[:4]
         self._trend_grid(tr, outs)
         eff = self.ev.to_frame("effects")
-        if not eff.empty:
+        is_effect = eff["ontwerp"].isin(["did", "placebo", "its", "its_controlled", "synth"]) if not eff.empty else None
+        effects = eff[is_effect] if not eff.empty else eff
+        developments = eff[~is_effect & (eff["ontwerp"] == "ontwikkeling")] if not eff.empty else eff
+        if not effects.empty:
             t = pd.DataFrame({
-                "uitkomst": eff["uitkomst"].map(outcome_label),
+                "uitkomst": effects["uitkomst"].map(outcome_label),
                 "effect": [effect_text(s, e, lo, hi) for s, e, lo, hi in
-                           zip(eff["schaal"], eff["schatting"], eff["conf_low"], eff["conf_high"], strict=True)],
-                "p_value": eff["p_value"],
-                "maanden_voor": eff["maanden_voor"], "maanden_na": eff["maanden_na"],
+                           zip(effects["schaal"], effects["schatting"], effects["conf_low"], effects["conf_high"],
+                               strict=True)],
+                "p_value": effects["p_value"],
+                "maanden_voor": effects["maanden_voor"], "maanden_na": effects["maanden_na"],
             })
-            methods = sorted(set(eff["methode"].dropna()))
-            show_table(t.rename(columns={"maanden_voor": "mnd. voor", "maanden_na": "mnd. na"}),
-                       digits={"p_value": 3}, caption="Geschat effect sinds de start, per uitkomst",
-                       note="Methode: " + "; ".join(methods) + ". Effect als procentuele verandering t.o.v. "
-                            "de verwachting zonder wijkgericht handhaven." + _multiple_testing_note(eff["p_value"]))
+            methods = sorted(set(effects["methode"].dropna()))
+            show_table(t.rename(columns={"p_value": "p-waarde", "maanden_voor": "maanden vóór de start",
+                                         "maanden_na": "maanden erna"}),
+                       digits={"p-waarde": 3}, caption="Geschat effect sinds de start, per uitkomst",
+                       note="Gemeten als " + "; ".join(methods) + ". Effect: procentuele verandering ten opzichte "
+                            "van de verwachting zonder wijkgericht handhaven." + _multiple_testing_note(effects["p_value"]))
+        elif self.start() is None or (self.start() is not None and self.start().year > self.jaar):
+            show_md(f"**Nog geen effect te meten.** Wijkgericht handhaven is in {self.naam} in {self.jaar} (nog) niet "
+                    "gestart. Een effect kan pas worden gemeten als er maanden na de start zijn; hieronder staat "
+                    "alleen hoe de wijk zich ontwikkelde, vergeleken met de rest van de stad.")
+        if not developments.empty:
+            t = pd.DataFrame({
+                "uitkomst": developments["uitkomst"].map(outcome_label),
+                "verandering t.o.v. de rest van de stad": [
+                    effect_text(s, e, lo, hi) for s, e, lo, hi in
+                    zip(developments["schaal"], developments["schatting"], developments["conf_low"],
+                        developments["conf_high"], strict=True)],
+            })
+            show_table(t, caption=f"Ontwikkeling {self.jaar - 1} → {self.jaar}, vergeleken met de rest van de stad",
+                       note=f"De verandering van {self.jaar - 1} op {self.jaar} in deze wijk, gedeeld door dezelfde "
+                            "verandering in de andere wijken (95%-interval). Dit beschrijft een ontwikkeling, geen "
+                            "effect van wijkgericht handhaven.")
         self._its_chart()
         self._event_study_chart()
         self._enforcement()
@@ -940,8 +961,7 @@ class WardReport:
         eff = self.ev.to_frame("effects")
         row = eff[eff["uitkomst"] == o]
         if not row.empty and row["ontwerp"].iloc[0] not in ("its", "its_controlled"):
-            text += (f" De schatting in de tabel komt uit een andere opzet ({row['methode'].iloc[0]}); deze grafiek "
-                     "is een aanvullend beeld van de wijk zelf.")
+            text += " " + robustness_sentence(row.iloc[0], res.level_change)
         show_md(text)
 
     def _event_study(self):
@@ -1397,6 +1417,34 @@ class CityReport:
     def sources(self) -> None:
         """Sources with dates."""
         show_html(sources_html(self.cfg))
+
+
+def robustness_sentence(main: Any, check: Any) -> str:
+    """One sentence on whether a second design agrees with the headline estimate of an outcome.
+
+    ``main`` is the outcome's row of the effects table (the monitor's chosen design); ``check`` an
+    :class:`~wijklib.results.Effect` on the ratio scale from another design (the ward's own time series).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as N
+    >>> robustness_sentence({"schaal": "ratio", "schatting": 0.84, "methode": "vergelijking met wijken"},
+    ...                     N(estimate=0.87, conf_low=0.56, conf_high=1.36))[:60]
+    'De hoofdschatting is −16% (vergelijking met wijken); deze gr'
+    """
+    if main.get("schaal") != "ratio" or not all(
+            isinstance(x, (int, float)) and math.isfinite(x) and x > 0
+            for x in (main.get("schatting"), check.estimate, check.conf_low, check.conf_high)):
+        return (f"De hoofdschatting komt uit een andere opzet ({main.get('methode')}); deze grafiek is een "
+                "aanvullend beeld van de wijk zelf.")
+    m, c = float(main["schatting"]) - 1, float(check.estimate) - 1
+    same = (m < 0) == (c < 0)
+    inside = check.conf_low <= main["schatting"] <= check.conf_high
+    verdict = ("wijst dezelfde kant op" if same else "wijst de andere kant op") + (
+        " en haar interval omvat de hoofdschatting" if inside else ", maar haar interval omvat de hoofdschatting niet")
+    return (f"De hoofdschatting is {nl_pct(m, signed=True)} ({main.get('methode')}); deze grafiek is een controle "
+            f"met een andere opzet, de eigen reeks van de wijk ({nl_pct(c, signed=True)}). Die controle {verdict}"
+            + ("." if same and inside else "; lees het effect met voorzichtigheid."))
 
 
 def with_names(text: Any, names: Mapping[str, str]) -> Any:
