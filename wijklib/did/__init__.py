@@ -10,6 +10,8 @@
   (module :mod:`wijklib.did.ppml`).
 - :func:`bacon` — Goodman-Bacon decomposition of a TWFE DiD into its 2x2 comparisons, with covariates
   as in R ``bacondecomp`` (module :mod:`wijklib.did.bacon`).
+- :func:`dcdh` — de Chaisemartin & D'Haultfoeuille event-study DiD for treatments that switch off
+  or change intensity (R/Stata ``did_multiplegt_dyn``; module :mod:`wijklib.did.dcdh`).
 
 Submodules are imported on first use so ``import wijklib.did`` stays cheap.
 """
@@ -29,6 +31,8 @@ _EXPORTS = {
     "event_study_single": "placebo",
     "bacon": "bacon",
     "BaconResult": "bacon",
+    "dcdh": "dcdh",
+    "DCDHResult": "dcdh",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -37,7 +41,11 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
         module = importlib.import_module(f"{__name__}.{_EXPORTS[name]}")
-        return getattr(module, name)
+        value = getattr(module, name)
+        # Importing submodule ``bacon``/``dcdh`` binds the MODULE to this package's attribute of the
+        # same name; cache the function instead, or the second ``wl.did.bacon`` is the module.
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'wijklib.did' has no attribute {name!r}")
 
 
