@@ -19,6 +19,8 @@ Submodules are imported on first use so ``import wijklib.did`` stays cheap.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
 
 _EXPORTS = {
@@ -41,13 +43,23 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
         module = importlib.import_module(f"{__name__}.{_EXPORTS[name]}")
-        value = getattr(module, name)
-        # Importing submodule ``bacon``/``dcdh`` binds the MODULE to this package's attribute of the
-        # same name; cache the function instead, or the second ``wl.did.bacon`` is the module.
-        globals()[name] = value
-        return value
+        return getattr(module, name)
     raise AttributeError(f"module 'wijklib.did' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
     return sorted(list(globals()) + list(_EXPORTS))
+
+
+class _DidPackage(types.ModuleType):
+    """``wl.did.bacon`` and ``wl.did.dcdh`` are functions in submodules of the same name. Importing such a
+    submodule (``from wijklib.did.dcdh import DCDHError`` included) binds the MODULE to the package
+    attribute; bind the function instead. The modules stay importable through ``sys.modules``."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and name in _EXPORTS and _EXPORTS[name] == name:
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _DidPackage
