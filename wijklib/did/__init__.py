@@ -10,6 +10,8 @@
   (module :mod:`wijklib.did.ppml`).
 - :func:`bacon` — Goodman-Bacon decomposition of a TWFE DiD into its 2x2 comparisons, with covariates
   as in R ``bacondecomp`` (module :mod:`wijklib.did.bacon`).
+- :func:`dcdh` — de Chaisemartin & D'Haultfoeuille event-study DiD for treatments that switch off
+  or change intensity (R/Stata ``did_multiplegt_dyn``; module :mod:`wijklib.did.dcdh`).
 
 Submodules are imported on first use so ``import wijklib.did`` stays cheap.
 """
@@ -17,6 +19,8 @@ Submodules are imported on first use so ``import wijklib.did`` stays cheap.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
 
 _EXPORTS = {
@@ -29,6 +33,8 @@ _EXPORTS = {
     "event_study_single": "placebo",
     "bacon": "bacon",
     "BaconResult": "bacon",
+    "dcdh": "dcdh",
+    "DCDHResult": "dcdh",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -43,3 +49,17 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(list(globals()) + list(_EXPORTS))
+
+
+class _DidPackage(types.ModuleType):
+    """``wl.did.bacon`` and ``wl.did.dcdh`` are functions in submodules of the same name. Importing such a
+    submodule (``from wijklib.did.dcdh import DCDHError`` included) binds the MODULE to the package
+    attribute; bind the function instead. The modules stay importable through ``sys.modules``."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and name in _EXPORTS and _EXPORTS[name] == name:
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _DidPackage

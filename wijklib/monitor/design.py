@@ -6,6 +6,11 @@ The choice, in order (thresholds in ``config/monitor.yaml``, section ``design``/
    the measure is the **development** (this year vs last year, exact Poisson rate ratio), marked as such.
 2. Fewer than ``min_pre_periods`` months before or ``min_post_periods`` months after the start: no
    estimate ("geen").
+2b. The ward's treatment **switched off or changed intensity** (:func:`treatment_path_change`, on
+   ``treatment_level`` when the panel has it, else ``treated``): the designs below assume treatment
+   stays on at one level once started, so **de Chaisemartin-D'Haultfœuille** (:func:`wijklib.did.dcdh`)
+   on the city's monthly rates per 1,000 residents; the measure is the average total effect per unit
+   of treatment over all wards whose treatment changed, and ``why`` says so.
 3. **Staggered DiD** when the ward's roll-out cohort holds at least ``min_cohort_did`` wards, at least
    ``min_controls_did`` wards are untreated at its start and at least ``min_treated_did`` wards are
    treated in the city (fewer treated clusters give no valid interval): Wooldridge's (2023) extended TWFE Poisson on
@@ -58,6 +63,8 @@ DESIGN_LABELS = {
     "did": "gespreide difference-in-differences (Poisson, Wooldridge 2023), effect van het startcohort",
     "its_controlled": "onderbroken tijdreeks met controlereeks (niet-behandelde wijken)",
     "synth": "synthetische controle",
+    "dcdh": ("difference-in-differences voor inzet die stopt of van intensiteit verandert "
+             "(de Chaisemartin-D'Haultfoeuille 2024), gemiddeld totaal effect per eenheid inzet"),
     "its": "onderbroken tijdreeks zonder controlegroep",
     "placebo": "voor/na-verschil tegen de wijken zonder wijkgericht handhaven, placebo-inferentie",
     "ontwikkeling": "ontwikkeling ten opzichte van vorig jaar (geen effectschatting)",
@@ -378,6 +385,21 @@ def estimate_outcome(
     pre_mean = float(s.loc[ok & (s["period"] < start), "y"].mean())
     notes: list[str] = []
 
+    # 2b. the ward's treatment switched off or changed intensity: the designs below assume that
+    # treatment, once on, stays on at one level; de Chaisemartin-D'Haultfoeuille does not
+    change = treatment_path_change(panel_y, ward)
+    if change is not None:
+        try:
+            m, info = _dcdh(panel_y, ward, outcome, start, alpha, dsg["min_controls_did"])
+            why = (f"{change}: de andere opzetten veronderstellen dat de inzet na de start aan blijft op één "
+                   f"niveau; daarom de Chaisemartin-D'Haultfoeuille over de {info['switchers']} wijken waar de "
+                   f"inzet veranderde, tegen de wijken waar die (nog) niet veranderd was; "
+                   f"{count_noun(info['controls'], 'wijk', 'wijken')} zonder verandering)")
+            return OutcomeEffect(outcome, "dcdh", why, m, inference=info["inference"], notes=tuple(notes),
+                                 **{**base, "n_controls": info["controls"], "cohort_size": info["switchers"]})
+        except Exception as exc:  # noqa: BLE001 - any estimator failure moves on to the next design
+            notes.append(f"{change}, maar de Chaisemartin-D'Haultfoeuille niet gelukt: {exc}")
+
     # 3a. staggered DiD, inference at the level of the cohort: randomisation over comparison wards
     if dsg["did_inference"] == "randomisation":
         if len(cohort) >= dsg["min_cohort_did"] and len(untreated_all) >= dsg["min_controls_did"]:
@@ -629,3 +651,91 @@ def _synth(panel_y, ward, outcome, start, controls, alpha, pre_mean):
     m = Measure(float(e.estimate), float(e.conf_low), float(e.conf_high), scale="difference", baseline=pre_rate,
                 method=PLAIN_LABELS["synth"], kind="effect", p_value=float(e.p_value))
     return m, "placebo-inferentie over donorwijken"
+
+
+# --------------------------------------------------------------------------------------------
+# treatment that switches off or changes intensity (de Chaisemartin-D'Haultfoeuille)
+# --------------------------------------------------------------------------------------------
+#: Optional panel column with the treatment's dose per month (e.g. 1 = focus, 2 = hyperfocus, or
+#: planned enforcement hours); without it the 0/1 column ``treated`` is the treatment.
+TREATMENT_LEVEL_COLUMN = "treatment_level"
+
+
+def _treatment_column(panel_y: pd.DataFrame) -> str:
+    return TREATMENT_LEVEL_COLUMN if TREATMENT_LEVEL_COLUMN in panel_y.columns else "treated"
+
+
+def treatment_path_change(panel_y: pd.DataFrame, ward: str) -> str | None:
+    """Why the ward's treatment is not 'on from the start, at one level', in Dutch; None when it is.
+
+    The treatment is ``treatment_level`` when the panel has it, else ``treated``. A ward whose
+    treatment returns to its level before the start switched off; one whose treatment takes
+    another value after the first change changed intensity.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"unit": "a", "period": pd.date_range("2023-01-01", periods=5, freq="MS"),
+    ...                   "treated": [0, 1, 1, 0, 0]})
+    >>> treatment_path_change(p, "a")
+    'de inzet in deze wijk stopte in 2023-04'
+    >>> treatment_path_change(p.assign(treated=[0, 1, 1, 1, 1]), "a") is None
+    True
+    """
+    col = _treatment_column(panel_y)
+    if col not in panel_y.columns:
+        return None
+    sub = panel_y.loc[panel_y["unit"] == ward, ["period", col]].copy()
+    sub["period"] = pd.to_datetime(sub["period"])
+    d = pd.to_numeric(sub.sort_values("period")[col], errors="coerce")
+    per = sub.sort_values("period")["period"]
+    ok = d.notna().to_numpy()
+    d, per = d.to_numpy(float)[ok], per.to_numpy()[ok]
+    if len(d) < 2:
+        return None
+    base = d[0]
+    changed = np.flatnonzero(d != base)
+    if not len(changed):
+        return None
+    after = d[changed[0]:]
+    back = np.flatnonzero(after == base)
+    if len(back):
+        return f"de inzet in deze wijk stopte in {pd.Timestamp(per[changed[0] + back[0]]):%Y-%m}"
+    other = np.flatnonzero(after != after[0])
+    if len(other):
+        return (f"de intensiteit van de inzet in deze wijk veranderde in "
+                f"{pd.Timestamp(per[changed[0] + other[0]]):%Y-%m}")
+    return None
+
+
+def _dcdh(panel_y: pd.DataFrame, ward: str, outcome: str, start: pd.Timestamp, alpha: float,
+          min_controls: int) -> tuple[Measure, dict[str, Any]]:
+    """de Chaisemartin-D'Haultfoeuille on the city's monthly rates per 1,000 residents; the measure is
+    the average total effect per unit of treatment over all wards whose treatment changed."""
+    from wijklib import did  # noqa: PLC0415
+
+    col = _treatment_column(panel_y)
+    d = pd.DataFrame({
+        "unit": panel_y["unit"].astype(str).to_numpy(),
+        "period": pd.to_datetime(panel_y["period"]).to_numpy(),
+        "rate": (pd.to_numeric(panel_y[f"n_{outcome}"], errors="coerce")
+                 / pd.to_numeric(panel_y["population"], errors="coerce") * 1000).to_numpy(dtype=float),
+        "d": pd.to_numeric(panel_y[col], errors="coerce").to_numpy(dtype=float),
+    })
+    d.loc[~np.isfinite(d["rate"]), "rate"] = np.nan
+    first = d.groupby("unit")["d"].transform("first")
+    never = d.assign(ch=d["d"] != first).groupby("unit")["ch"].any()
+    n_controls = int((~never).sum())
+    if n_controls < min_controls:
+        raise ValueError(f"maar {n_controls} wijken waar de inzet nooit veranderde (minimaal {min_controls})")
+    n_post = int(((d["unit"] == ward) & (d["period"] >= start) & d["rate"].notna()).sum())
+    res = did.dcdh(d, outcome="rate", group="unit", time="period", treatment="d",
+                   effects=max(1, min(12, n_post)), ci_level=100 * (1 - alpha))
+    row = res.tidy().set_index("term").loc["Av_tot_effect"]
+    if not (np.isfinite(row["conf_low"]) and np.isfinite(row["conf_high"])):
+        raise ValueError("geen interval voor het gemiddelde totale effect")
+    pre = d.loc[(d["unit"] == ward) & (d["period"] < start), "rate"].mean()
+    m = Measure(float(row["estimate"]), float(row["conf_low"]), float(row["conf_high"]), scale="difference",
+                baseline=float(pre), method=DESIGN_LABELS["dcdh"], kind="effect", p_value=float(row["p_value"]))
+    info = {"switchers": int(never.sum()), "controls": n_controls,
+            "inference": "analytische standaardfout, geclusterd per wijk (de Chaisemartin-D'Haultfoeuille)"}
+    return m, info
