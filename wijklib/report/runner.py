@@ -2,7 +2,8 @@
 
 Design (why it looks like this):
 
-- papermill runs through its Python API in a small pool of worker processes (:class:`_Pool`); each
+- papermill runs through its Python API in a small pool of worker processes
+  (:class:`wijklib.report.backends.ProcessPool`, or a Dask cluster with ``--scheduler``); each
   worker keeps ONE Jupyter kernel alive and reuses it for the wards it gets. Starting a kernel
   and importing pandas/statsmodels/matplotlib costs ~2 s, more than most wards need to compute, so it is
   paid once per worker instead of once per ward. Every notebook starts with a hidden cell that clears the
@@ -32,6 +33,7 @@ import multiprocessing
 import os
 import re
 import sys
+import threading
 import time
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -241,13 +243,24 @@ def build_jobs(
 
 
 # ----------------------------------------------------------------------------------- worker process
-class _Worker:
-    """Per-process state: the reused kernel, the HTML exporter and the loaded notebooks."""
+class _WorkerState(threading.local):
+    """Per-worker state: the reused kernel, the HTML exporter and the loaded notebooks.
 
-    km: Any = None
-    exporter: Any = None
+    Thread-local: a process-pool worker has one thread, but a Dask worker may run several reports at once
+    in its threads, and each of them needs its own kernel (the loaded notebooks are shared read-only).
+    """
+
     notebooks: dict[str, Any] = {}
-    kernel_log: Any = None
+
+    def __init__(self) -> None:
+        self.km: Any = None
+        self.exporter: Any = None
+        self.kernel_log: Any = None
+        #: Environment the kernel was started with beyond the worker's own (``None``: inherited as is).
+        self.kernel_env: dict[str, str] | None = None
+
+
+_Worker = _WorkerState()
 
 
 def svg_data_uri(svg: str) -> str:
@@ -291,16 +304,22 @@ def _shutdown_kernel() -> None:
             pass
 
 
-def _kernel() -> Any:
+def _kernel(env: dict[str, str] | None = None) -> Any:
+    """This worker's kernel, started on first use; ``env`` (the batch's shared-cache variables, set by a
+    Dask worker that serves several batches) is added to the kernel's environment, and a kernel started
+    with another ``env`` is replaced."""
+    if _Worker.km is not None and env is not None and env != _Worker.kernel_env:
+        _shutdown_kernel()
     if _Worker.km is None:
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
         km = AsyncKernelManager(kernel_name=KERNEL_NAME)
+        extra = {} if env is None else {"env": {**os.environ, **env}}
         # The kernel's own stderr (start-up chatter, not cell output) goes to a log, not the console.
         run_sync(km.start_kernel)(cwd=str(wlconfig.PROJECT_ROOT), stderr=_Worker.kernel_log,
-                                  stdout=_Worker.kernel_log)
-        _Worker.km = km
+                                  stdout=_Worker.kernel_log, **extra)
+        _Worker.km, _Worker.kernel_env = km, env
     return _Worker.km
 
 
@@ -357,8 +376,11 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[-1] if text else ''}"
 
 
-def run_job(job: Job) -> JobResult:
-    """Execute one notebook, write .ipynb/HTML/PDF atomically, return the manifest row (never raises)."""
+def run_job(job: Job, env: dict[str, str] | None = None) -> JobResult:
+    """Execute one notebook, write .ipynb/HTML/PDF atomically, return the manifest row (never raises).
+
+    ``env``: variables for the kernel beyond the worker's environment (see :func:`_kernel`).
+    """
     t0 = time.perf_counter()
     out_dir = Path(job.out_dir)
     log_dir = out_dir / "logs"
@@ -373,7 +395,7 @@ def run_job(job: Job) -> JobResult:
     result = JobResult(kind=job.kind, ward_id=job.unit_id, ward=job.unit_name, status="failed",
                        duration_s=0.0, log=str(log_path.relative_to(out_dir)))
     try:
-        executed = _execute(job, pm_logger)
+        executed = _execute(job, pm_logger, env=env)
         executed.metadata["wijklib"] = {"title": job.title, "demodata": job.demodata,
                                         "version": _version(), "author": "wijklib"}
         import nbformat
@@ -403,7 +425,7 @@ def run_job(job: Job) -> JobResult:
     return result
 
 
-def _execute(job: Job, logger: logging.Logger, attempts: int = 2) -> Any:
+def _execute(job: Job, logger: logging.Logger, attempts: int = 2, env: dict[str, str] | None = None) -> Any:
     """Run the ward's notebook on this worker's kernel; retry once on a fresh kernel when the KERNEL failed.
 
     A cell that raises (``PapermillExecutionError``) is the ward's own failure and is never retried. A
@@ -416,7 +438,7 @@ def _execute(job: Job, logger: logging.Logger, attempts: int = 2) -> Any:
         try:
             return pm.execute_notebook(
                 _load_notebook(job.notebook), None, parameters=job.parameters, kernel_name=KERNEL_NAME,
-                km=_kernel(), progress_bar=False, log_output=True, cwd=str(wlconfig.PROJECT_ROOT),
+                km=_kernel(env), progress_bar=False, log_output=True, cwd=str(wlconfig.PROJECT_ROOT),
             )
         except pm.PapermillExecutionError:
             raise
@@ -614,128 +636,6 @@ def check_outputs(out_dir: str | Path) -> list[str]:
     return problems
 
 
-# ------------------------------------------------------------------------------------- process pool
-def _worker_main(conn: Any, log_dir: str) -> None:
-    """Worker process: take jobs from ``conn`` until ``None``; send one JobResult back per job."""
-    _init_worker(log_dir)
-    try:
-        while True:
-            try:
-                job = conn.recv()
-            except (EOFError, OSError):  # the parent is gone
-                break
-            if job is None:
-                break
-            conn.send(run_job(job))
-    finally:
-        _shutdown_kernel()
-
-
-@dataclass
-class _Slot:
-    process: Any
-    conn: Any
-    job: Job | None = None
-    started: float = 0.0
-
-
-class _Pool:
-    """A fixed number of worker processes, each running one job at a time.
-
-    Unlike :class:`concurrent.futures.ProcessPoolExecutor` (which marks the whole pool broken and fails
-    every pending job when one worker dies), the parent knows which job each worker holds: a worker that
-    dies fails only its own job, with the signal that killed it, and is replaced.
-    """
-
-    def __init__(self, n: int, log_dir: str) -> None:
-        # 'fork' is fine here (workers start before any kernel exists in the parent) and saves ~1 s per
-        # worker; 'spawn' elsewhere.
-        self.ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-        self.log_dir = log_dir
-        self.slots = [self._spawn() for _ in range(n)]
-
-    def _spawn(self) -> _Slot:
-        parent, child = self.ctx.Pipe()
-        proc = self.ctx.Process(target=_worker_main, args=(child, self.log_dir), daemon=True)
-        proc.start()
-        child.close()
-        return _Slot(proc, parent)
-
-    def idle(self) -> list[_Slot]:
-        return [s for s in self.slots if s.job is None]
-
-    def busy(self) -> list[_Slot]:
-        return [s for s in self.slots if s.job is not None]
-
-    def submit(self, slot: _Slot, job: Job) -> None:
-        slot.job, slot.started = job, time.perf_counter()
-        slot.conn.send(job)
-
-    def collect(self, timeout: float) -> list[tuple[Job, JobResult | None, str]]:
-        """Finished jobs as ``(job, result, "")``, or ``(job, None, reason)`` when the worker died."""
-        from multiprocessing.connection import wait as mp_wait
-
-        busy = self.busy()
-        if not busy:
-            return []
-        ready = set(mp_wait([s.conn for s in busy] + [s.process.sentinel for s in busy], timeout=timeout))
-        done = []
-        for i, slot in enumerate(self.slots):
-            if slot.job is None or (slot.conn not in ready and slot.process.sentinel not in ready):
-                continue
-            job, result = slot.job, None
-            try:
-                if slot.conn.poll():
-                    result = slot.conn.recv()
-            except (EOFError, OSError):
-                result = None
-            if result is not None:
-                slot.job = None
-                done.append((job, result, ""))
-                continue
-            slot.process.join(timeout=5)
-            done.append((job, None, _death_reason(slot.process.exitcode)))
-            slot.conn.close()
-            self.slots[i] = self._spawn()  # the pool is rebuilt; the other workers go on untouched
-        return done
-
-    def kill(self) -> list[Job]:
-        """Kill every worker now (second Ctrl-C); returns the jobs they held."""
-        held = [s.job for s in self.slots if s.job is not None]
-        for s in self.slots:
-            if s.process.is_alive():
-                s.process.kill()
-        for s in self.slots:
-            s.process.join(timeout=5)
-            s.job = None
-        return held
-
-    def close(self) -> None:
-        for s in self.slots:
-            try:
-                s.conn.send(None)
-            except (OSError, ValueError):
-                pass
-        for s in self.slots:
-            s.process.join(timeout=30)
-            if s.process.is_alive():
-                s.process.kill()
-                s.process.join(timeout=5)
-            s.conn.close()
-
-
-def _death_reason(exitcode: int | None) -> str:
-    import signal
-
-    if exitcode is not None and exitcode < 0:
-        try:
-            name = signal.Signals(-exitcode).name
-        except ValueError:
-            name = f"signal {-exitcode}"
-        return f"WorkerKilled: het werkproces van dit rapport is gestopt door {name}; het rapport is niet gemaakt"
-    return f"WorkerDied: het werkproces van dit rapport stopte onverwacht (exitcode {exitcode}); het rapport is niet gemaakt"
-
-
 class _Interrupts:
     """Ctrl-C handling of a batch: the first stops handing out wards (running ones finish and are
     recorded), the second stops the running wards too. The handler only sets a counter, so an interrupt
@@ -771,7 +671,7 @@ class _Interrupts:
 def run(
     config_path: str | Path, year: int | None = None, wards: str | Sequence[str] = "all", *,
     jobs: int | None = None, formats: Sequence[str] = FORMATS, out: str | Path | None = None,
-    overview: bool | None = None, progress: bool = True, force: bool = False,
+    overview: bool | None = None, progress: bool = True, force: bool = False, scheduler: str | None = None,
 ) -> RunSummary:
     """Build the reports of one run configuration.
 
@@ -784,7 +684,12 @@ def run(
     wards
         ``"all"`` or a comma-separated string / list of ward codes or names.
     jobs
-        Worker processes (default: number of cores).
+        Worker processes (default: number of cores); with ``scheduler="local"`` the LocalCluster's workers.
+    scheduler
+        Where the notebooks run (:mod:`wijklib.report.backends`): ``None`` (default) a local process pool
+        without extra dependencies; ``"local"`` a Dask ``LocalCluster`` of ``jobs`` workers;
+        ``"tcp://host:8786"`` an existing Dask cluster (every worker thread takes a ward). Needs
+        ``pip install 'wijklib[dask]'``. The guarantees are the same on every backend.
     formats
         Any of ``"pdf"``, ``"html"`` (the executed notebook is always kept under ``notebooks/``).
     out
@@ -879,17 +784,24 @@ def run(
     saved_env = {k: os.environ.get(k) for k in env}
     os.environ.update(env)  # inherited by the workers and their kernels; restored below
     interrupted = False
-    pool = _Pool(max(1, min(jobs or os.cpu_count() or 1, len(todo))), str(out_dir / "logs")) if todo else None
+    pool = None
     try:
         with _Interrupts() as stop:
+            if todo:
+                from wijklib.report.backends import make_backend
+
+                n = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+                pool = make_backend(scheduler, n, env, str(out_dir / "logs"))
             queue = list(todo)
-            while pool is not None and ((queue and not stop.count) or pool.busy()):
+            while pool is not None and ((queue and not stop.count) or pool.running()):
                 if stop.count >= 2:
                     for job in pool.kill():
                         record(job, died(job, "KeyboardInterrupt: afgebroken met Ctrl-C terwijl dit rapport liep"))
                     break
-                while queue and not stop.count and pool.idle():
-                    pool.submit(pool.idle()[0], queue.pop(0))
+                if stop.count:
+                    pool.drain()
+                while queue and not stop.count and pool.free():
+                    pool.submit(queue.pop(0))
                 for job, res, reason in pool.collect(timeout=0.25):
                     record(job, res if res is not None else died(job, reason))
             interrupted = stop.count > 0
@@ -936,7 +848,12 @@ def build_parser() -> Any:
     p.add_argument("--config", default="config/demo.yaml", help="run configuration YAML (default: %(default)s)")
     p.add_argument("--year", type=int, default=None, help="report year (default: 'jaar' in the config)")
     p.add_argument("--wards", default="all", help="'all' or a comma-separated list of ward codes or names")
-    p.add_argument("--jobs", type=int, default=None, help="parallel workers (default: number of cores)")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="parallel workers (default: number of cores); with --scheduler local the Dask workers")
+    p.add_argument("--scheduler", default=None,
+                   help="run the notebooks on Dask: 'local' (a LocalCluster of --jobs workers) or the address of "
+                        "an existing scheduler (tcp://host:8786); default: a local process pool. "
+                        "Needs pip install 'wijklib[dask]'")
     p.add_argument("--formats", default="pdf,html", help="comma list of pdf,html (default: %(default)s)")
     p.add_argument("--out", default=None, help="output root (default: reports/); files go to <out>/<year>/")
     p.add_argument("--no-overview", action="store_true", help="skip the city overview")
@@ -953,7 +870,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         summary = run(args.config, args.year, args.wards, jobs=args.jobs, formats=formats, out=args.out,
                       overview=False if args.no_overview else None, progress=not args.no_progress,
-                      force=args.force)
+                      force=args.force, scheduler=args.scheduler)
     except KeyboardInterrupt:
         print("afgebroken (Ctrl-C); afgeronde rapporten staan in het manifest", file=sys.stderr)
         return 130
