@@ -25,11 +25,13 @@ rests on, and with fewer than ``min_placebos`` comparison wards no interval is g
 from __future__ import annotations
 
 import math
-from dataclasses import replace
-from typing import Any
+import warnings
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import scipy.linalg as sla
 from scipy import stats
 
 from wijklib.diagnostics import assign_placebo_start, treated_mask
@@ -43,13 +45,19 @@ MIN_PLACEBOS = 5
 
 def placebo_draws(
     data: pd.DataFrame, *, yname: str, tname: str, idname: str, gname: str, start: Any,
-    window: tuple[int, int] | None = None, ref: int = -1,
+    window: tuple[int, int] | None = None, ref: int = -1, method: Literal["shared", "refit"] = "shared",
 ) -> pd.DataFrame:
     """Placebo event studies: every never-treated ward in turn gets ``start``; treated wards are left out.
 
     Returns one row per (placebo ward, event time) with ``estimate``, plus rows with
     ``event_time = "average_post"`` holding each placebo's average post-start effect. The draws depend
     only on the comparison wards and the start, so wards of one roll-out cohort can share them.
+
+    ``method="shared"`` (default) computes all N placebos from ONE two-way fixed-effects projection of
+    the comparison panel (Frisch-Waugh-Lovell, see :func:`_shared_draws`): O(N T^2 p) instead of N full
+    event-study fits. ``method="refit"`` refits :func:`wijklib.did.event_study` per placebo (the
+    reference the shared path is tested against to 1e-10; it is also used for a placebo the shared path
+    cannot reproduce exactly, e.g. a disconnected unbalanced panel).
 
     Examples
     --------
@@ -60,22 +68,210 @@ def placebo_draws(
     >>> d = placebo_draws(df, yname="y", tname="t", idname="id", gname="g", start=6, window=(-3, 3))
     >>> sorted(d["placebo"].unique()) == list(range(1, 8))
     True
+    >>> r = placebo_draws(df, yname="y", tname="t", idname="id", gname="g", start=6, window=(-3, 3), method="refit")
+    >>> bool(np.allclose(d["estimate"], r["estimate"], rtol=0, atol=1e-10))
+    True
     """
+    if method not in ("shared", "refit"):
+        raise ValueError(f"placebo_draws: method must be 'shared' or 'refit', got {method!r}")
     base = data.loc[~treated_mask(data[gname])]
     if pd.api.types.is_datetime64_any_dtype(data[gname]):
         start = pd.Timestamp(start)
-    rows = []
-    for u in pd.unique(base[idname]):
-        d = assign_placebo_start(base, idname=idname, gname=gname, unit=u, start=start)
-        try:
-            es = event_study(d, yname=yname, tname=tname, idname=idname, gname=gname, window=window, ref=ref)
-        except ValueError:  # a placebo ward without usable data: it cannot be a placebo
-            continue
-        t = es.tidy()
-        rows += [{"placebo": u, "event_time": int(e), "estimate": float(b)}
-                 for e, b in zip(t["event_time"], t["estimate"], strict=True)]
-        rows.append({"placebo": u, "event_time": "average_post", "estimate": float(es.effect.estimate)})
+    kw = dict(yname=yname, tname=tname, idname=idname, gname=gname, start=start, window=window, ref=ref)
+    units = pd.unique(base[idname])
+    shared = _SharedProjection.build(base, **kw) if method == "shared" else None
+    rows: list[dict[str, Any]] = []
+    n_unidentified = 0
+    for u in units:
+        got = shared.draw(u) if shared is not None else _REFIT
+        if got is _REFIT:
+            got = _refit_draw(base, u, **kw)
+        elif got is not None and got[1]:
+            n_unidentified += 1
+        if got is not None:
+            rows += got[0]
+    if n_unidentified:
+        warnings.warn(f"{n_unidentified} placebo ward(s) had event-time coefficient(s) not identified "
+                      "(collinear with the fixed effects) and left out", stacklevel=2)
     return pd.DataFrame(rows, columns=["placebo", "event_time", "estimate"])
+
+
+_REFIT = object()  # sentinel: this placebo needs the full refit
+
+
+def _refit_draw(base: pd.DataFrame, u: Any, *, yname: str, tname: str, idname: str, gname: str, start: Any,
+                window: tuple[int, int] | None, ref: int) -> tuple[list[dict[str, Any]], bool] | None:
+    """One placebo by a full event-study fit (the reference path); None when it cannot be fitted."""
+    d = assign_placebo_start(base, idname=idname, gname=gname, unit=u, start=start)
+    try:
+        es = event_study(d, yname=yname, tname=tname, idname=idname, gname=gname, window=window, ref=ref)
+    except ValueError:  # a placebo ward without usable data: it cannot be a placebo
+        return None
+    t = es.tidy()
+    rows = [{"placebo": u, "event_time": int(e), "estimate": float(b)}
+            for e, b in zip(t["event_time"], t["estimate"], strict=True)]
+    rows.append({"placebo": u, "event_time": "average_post", "estimate": float(es.effect.estimate)})
+    return rows, False
+
+
+@dataclass
+class _SharedProjection:
+    """The two-way FE projection of the comparison panel, shared by all placebo fits.
+
+    A placebo fit of ward u is ``y = alpha_i + lambda_t + sum_e beta_e D_e + eps`` where every ``D_e``
+    is non-zero only on u's rows. With the unit effects absorbed and the time dummies partialled out
+    (Frisch-Waugh-Lovell), ``beta = S^-1 Z_u' e0`` with
+
+    - ``e0`` the residual of the no-treatment two-way FE fit (computed once),
+    - ``S = Z~'Z~ - C' A_tt^-1 C``: ``Z~`` u's event-time indicators demeaned within u (n_u x p),
+      ``C`` the same rows placed at their periods (T x p) and ``A_tt`` the time-dummy normal matrix
+      after absorbing the unit effects, which does not depend on u (factorised once).
+
+    ``S`` is the Schur complement of the full event-study normal matrix, so its Cholesky pivots are
+    the reference fit's pivots for the event-time columns; the same 1e-9 rule drops the same collinear
+    columns. Per placebo the cost is one T x p triangular solve.
+    """
+
+    y_e0: np.ndarray  # e0 per row of the usable panel
+    tcode: np.ndarray
+    rows_of: dict[Any, np.ndarray]
+    chol: np.ndarray  # lower Cholesky factor of A_tt ((T-1) x (T-1))
+    T: int
+    s_pos: int
+    window: tuple[int, int] | None
+    ref: int
+
+    @classmethod
+    def build(cls, base: pd.DataFrame, *, yname: str, tname: str, idname: str, gname: str, start: Any,
+              window: tuple[int, int] | None, ref: int) -> _SharedProjection | None:
+        """The projection, or None when the shared path cannot reproduce the refits (then: refit)."""
+        from wijklib.did import twfe_es as te
+
+        try:
+            # The same checks and codes as event_study; any failure -> the reference path decides.
+            te._require_columns(base, {"yname": yname, "tname": tname, "idname": idname, "gname": gname})
+            te._check_unique(base, idname, tname)
+            if window is not None and not (int(window[0]) <= ref <= int(window[1]) and window[0] < window[1]):
+                return None
+            y_all = te._numeric(base, yname, what="outcome")
+            ok = np.isfinite(y_all) & base[idname].notna().to_numpy() & base[tname].notna().to_numpy()
+            sub = base.loc[ok, [idname, tname]]
+            tcode, times = te._time_codes(sub[tname])
+            is_date = pd.api.types.is_datetime64_any_dtype(base[gname])
+            g2 = pd.Series(np.where(np.array([True, False]), start, pd.NaT if is_date else 0), name=gname)
+            if is_date:
+                g2 = pd.to_datetime(g2)
+            s_pos = int(te._cohort_codes(g2, times)[0][0])
+        except (ValueError, KeyError, TypeError):
+            return None
+        ucode, ulab = pd.factorize(sub[idname], sort=True)
+        G, T = len(ulab), len(times)
+        if s_pos < 0 or G < 2 or T < 2:  # start outside the panel, no controls: the refits decide
+            return None
+        y = y_all[ok]
+        grid = np.zeros((G, T))
+        grid[ucode, tcode] = 1.0
+        n_g = grid.sum(axis=1)
+        A = np.diag(grid.sum(axis=0)) - (grid / n_g[:, None]).T @ grid
+        A_tt = A[1:, 1:]
+        try:
+            L = np.linalg.cholesky((A_tt + A_tt.T) / 2)
+        except np.linalg.LinAlgError:
+            return None
+        if (np.diag(L) ** 2 <= 1e-9 * np.maximum(np.diag(A_tt), 1e-300)).any():
+            return None  # time effects not all identified (disconnected panel): refit
+        ydm = y - (np.bincount(ucode, weights=y, minlength=G) / n_g)[ucode]
+        b_t = np.bincount(tcode, weights=ydm, minlength=T)[1:]
+        lam = np.concatenate([[0.0], sla.cho_solve((L, True), b_t, check_finite=False)])
+        lt = lam[tcode]
+        e0 = ydm - (lt - (np.bincount(ucode, weights=lt, minlength=G) / n_g)[ucode])
+        order = np.argsort(ucode, kind="stable")
+        bounds = np.searchsorted(ucode[order], np.arange(G + 1))
+        rows_of = {lab: order[bounds[i]:bounds[i + 1]] for i, lab in enumerate(ulab)}
+        return cls(e0, tcode, rows_of, L, T, s_pos, None if window is None else (int(window[0]), int(window[1])),
+                   int(ref))
+
+    def draw(self, u: Any) -> Any:
+        """(rows, had_unidentified) for placebo ward ``u``; None when it has no data; _REFIT if unsure."""
+        rows = self.rows_of.get(u)
+        if rows is None:
+            return None  # no usable row: the refit raises 'no treated units', so no placebo
+        t_u = self.tcode[rows]
+        rel = t_u - self.s_pos
+        rel_b = np.clip(rel, *self.window) if self.window is not None else rel
+        ev = np.unique(rel_b)
+        ev = ev[ev != self.ref]
+        p = len(ev)
+        if p == 0:
+            return _REFIT
+        n_u = len(rows)
+        cell = np.searchsorted(ev, rel_b)
+        act = rel_b != self.ref
+        n_e = np.bincount(cell[act], minlength=p).astype(float)
+        Zt = np.zeros((n_u, p))
+        Zt[np.flatnonzero(act), cell[act]] = 1.0
+        Zt -= n_e / n_u
+        C = np.zeros((self.T, p))
+        C[t_u] = Zt
+        Wt = sla.solve_triangular(self.chol, C[1:], lower=True, check_finite=False)
+        A_zz = np.diag(n_e) - np.outer(n_e, n_e) / n_u
+        S = A_zz - Wt.T @ Wt
+        S = (S + S.T) / 2
+        b = np.bincount(cell[act], weights=self.y_e0[rows][act], minlength=p)
+        dA = np.diag(A_zz)
+        theta = np.full(p, np.nan)
+        keep = _kept_columns(S, dA)
+        if len(keep):
+            c = sla.cho_factor(S[np.ix_(keep, keep)], lower=True, check_finite=False)
+            theta[keep] = sla.cho_solve(c, b[keep], check_finite=False)
+        fin = np.isfinite(theta)
+        ev_t, est, n_t = ev[fin], theta[fin], n_e[fin]
+        post = ev_t >= 0
+        if post.any():
+            a = np.zeros(len(ev_t))
+            a[post] = n_t[post] / n_t[post].sum()
+            avg = float(a @ est)
+        else:
+            avg = math.nan
+        terms = sorted([(int(e), float(b_)) for e, b_ in zip(ev_t, est, strict=True)] + [(self.ref, 0.0)])
+        out = [{"placebo": u, "event_time": e, "estimate": b_} for e, b_ in terms]
+        out.append({"placebo": u, "event_time": "average_post", "estimate": avg})
+        return out, bool((~fin).any())
+
+
+def _kept_columns(S: np.ndarray, diag_full: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+    """Columns of the Schur complement ``S`` the reference fit keeps (``twfe_es._solve_normal``).
+
+    The reference keeps all columns when every Cholesky pivot exceeds ``tol`` times the column's
+    diagonal in the full normal matrix (``diag_full``), and otherwise drops greedily in order
+    (``_independent_columns``): a column goes when its pivot given the kept ones is that small.
+    """
+    p = S.shape[0]
+    try:
+        L = np.linalg.cholesky(S)
+        if not (np.diag(L) ** 2 <= tol * np.maximum(diag_full, 1e-300)).any():
+            return np.arange(p)
+    except np.linalg.LinAlgError:
+        pass
+    keep: list[int] = []
+    Lk = np.zeros((p, p))
+    for j in range(p):
+        if diag_full[j] <= 0:
+            continue
+        if keep:
+            k = np.asarray(keep)
+            lj = sla.solve_triangular(Lk[: len(keep), : len(keep)], S[k, j], lower=True)
+            r = S[j, j] - lj @ lj
+        else:
+            lj = np.empty(0)
+            r = S[j, j]
+        if r <= tol * diag_full[j]:
+            continue
+        m = len(keep)
+        Lk[m, :m] = lj
+        Lk[m, m] = math.sqrt(r)
+        keep.append(j)
+    return np.asarray(keep, dtype=np.int64)
 
 
 def with_placebo_inference(es: EventStudyResult, draws: pd.DataFrame, *, min_placebos: int = MIN_PLACEBOS
