@@ -13,7 +13,7 @@ treatment (enforcement hours, a focus area's intensity) gives an effect per unit
 Standard errors are the package's analytic ones: the influence function of each group, with the
 cohort-mean centring and small-cohort degrees-of-freedom factors of the package's default
 ("conservative") variance, summed within clusters (default: the group). The numbers match the
-published output of the package's favara_imbs example (``tests/reference/test_dcdh.py``).
+published output of the package's favara_imbs example (``tests/reference/test_dcdh_published.py``).
 
 Not implemented (the function refuses them rather than silently ignoring them): controls, linear
 trends, ``trends_nonparam``, weights, ``less_conservative_se``, bootstrap, ``same_switchers_pl``.

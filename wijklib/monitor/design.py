@@ -78,6 +78,8 @@ PLAIN_LABELS = {
     "synth": "vergelijking met een gewogen mix van wijken zonder wijkgericht handhaven",
     "its": "vergelijking van de eigen reeks vóór en na de start (zonder vergelijkingswijken)",
     "placebo": "vergelijking met wijken zonder wijkgericht handhaven, vóór en na de start",
+    "dcdh": ("vergelijking van de maanden waarin de inzet veranderde (gestart, gestopt, meer of minder uren) met "
+             "wijken waar de inzet toen gelijk bleef"),
     "ontwikkeling": "ontwikkeling ten opzichte van vorig jaar (geen effectmeting)",
     "geen": "geen schatting mogelijk",
 }
@@ -735,7 +737,7 @@ def _dcdh(panel_y: pd.DataFrame, ward: str, outcome: str, start: pd.Timestamp, a
         raise ValueError("geen interval voor het gemiddelde totale effect")
     pre = d.loc[(d["unit"] == ward) & (d["period"] < start), "rate"].mean()
     m = Measure(float(row["estimate"]), float(row["conf_low"]), float(row["conf_high"]), scale="difference",
-                baseline=float(pre), method=DESIGN_LABELS["dcdh"], kind="effect", p_value=float(row["p_value"]))
+                baseline=float(pre), method=PLAIN_LABELS["dcdh"], kind="effect", p_value=float(row["p_value"]))
     info = {"switchers": int(never.sum()), "controls": n_controls,
             "inference": "analytische standaardfout, geclusterd per wijk (de Chaisemartin-D'Haultfoeuille)"}
     return m, info

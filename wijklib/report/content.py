@@ -780,7 +780,7 @@ class WardReport:
         outs = list(dict.fromkeys(o for o in outs if o in set(tr["uitkomst"]))) or sorted(tr["uitkomst"].unique())[:4]
         self._trend_grid(tr, outs)
         eff = self.ev.to_frame("effects")
-        is_effect = eff["ontwerp"].isin(["did", "placebo", "its", "its_controlled", "synth"]) if not eff.empty else None
+        is_effect = eff["ontwerp"].isin(["did", "placebo", "its", "its_controlled", "synth", "dcdh"]) if not eff.empty else None
         effects = eff[is_effect] if not eff.empty else eff
         developments = eff[~is_effect & (eff["ontwerp"] == "ontwikkeling")] if not eff.empty else eff
         if not effects.empty:
