@@ -63,38 +63,15 @@ def test_honest_rm_bounds_hand_computed():
     row = hb.tidy().iloc[0]
     assert row["id_lower"] == pytest.approx(theta - 0.2 * c)
     assert row["id_upper"] == pytest.approx(theta + 0.2 * c)
-    # the interval is the published Rambachan-Roth C-LF set of wijklib.honest for the average post effect
-    from wijklib import honest
-
-    width = 20 * hb.std_error + 1.5 * 1.0 * hb.max_pre_diff_upper * c + 1e-12
-    ref = honest.sensitivity_rm(b, V, n_pre=3, n_post=2, mbar=[1.0], l_vec=[0.5, 0.5],
-                                grid=(theta - width, theta + width)).table.iloc[0]
-    assert row["ci_lower"] == pytest.approx(ref["lb"]) and row["ci_upper"] == pytest.approx(ref["ub"])
-    assert row["ci_lower"] <= row["id_lower"] and row["ci_upper"] >= row["id_upper"]
-    # breakdown: the robust set contains 0 just above it and not just below
-    m = hb.breakdown_mbar
-    assert 0 < m < hb.breakdown_mbar_identified
-    lo_hi = [honest.sensitivity_rm(b, V, n_pre=3, n_post=2, mbar=[x], l_vec=[0.5, 0.5],
-                                   grid=(theta - 3, theta + 3), grid_points=2000).table.iloc[0]
-             for x in (m * 0.97, m * 1.03)]
-    assert lo_hi[0]["lb"] > 0 and lo_hi[1]["lb"] <= 0
-    assert "M =" in hb.sentence()
-
-
-def test_honest_rm_bounds_bonferroni_is_deprecated_and_wider():
-    b = np.array([0.1, -0.1, 0.05, 1.0, 2.0])
-    V = np.eye(5) * 0.01
-    with pytest.warns(DeprecationWarning, match="bonferroni"):
-        old = dg.honest_rm_bounds(b, V, 3, Mbar=(1.0,), construction="bonferroni")
     se = math.sqrt(0.01 * 2) / 2
-    d_ub = max(0.2 + stats.norm.ppf(1 - 0.05 / 12) * math.sqrt(0.02), 0.05 + stats.norm.ppf(1 - 0.05 / 12) * 0.1)
-    assert old.max_pre_diff_upper == pytest.approx(d_ub)
-    assert old.tidy()["ci_lower"].iloc[0] == pytest.approx(1.5 - stats.norm.ppf(1 - 0.05 / 4) * se - d_ub * 1.5)
-    new = dg.honest_rm_bounds(b, V, 3, Mbar=(1.0,)).tidy().iloc[0]
-    o = old.tidy().iloc[0]
-    assert new["ci_upper"] - new["ci_lower"] < o["ci_upper"] - o["ci_lower"]
-    with pytest.raises(ValueError, match="at least two pre-period"):
-        dg.honest_rm_bounds(np.array([0.1, 1.0]), np.eye(2) * 0.01, 1)
+    se_d = math.sqrt(0.02)
+    d_ub = max(0.2 + stats.norm.ppf(1 - 0.05 / 12) * se_d, 0.05 + stats.norm.ppf(1 - 0.05 / 12) * 0.1)
+    assert hb.max_pre_diff_upper == pytest.approx(d_ub)
+    assert row["ci_lower"] == pytest.approx(theta - stats.norm.ppf(1 - 0.05 / 4) * se - d_ub * c)
+    # breakdown: the CI touches zero exactly there
+    m = hb.breakdown_mbar
+    assert theta - stats.norm.ppf(1 - 0.05 / 4) * se - m * d_ub * c == pytest.approx(0, abs=1e-12)
+    assert "M =" in hb.sentence()
 
 
 def test_honest_rm_bounds_from_event_study_covers_truth_under_violation_in_set():

@@ -464,7 +464,6 @@ def honest_rm_bounds(
     *,
     Mbar: Sequence[float] = (0.5, 1.0, 1.5, 2.0),
     alpha: float = 0.05,
-    construction: Literal["arp", "bonferroni"] = "arp",
 ) -> HonestBounds:
     """Rambachan & Roth (2023) relative-magnitudes bounds for the average post-period effect.
 
@@ -474,18 +473,14 @@ def honest_rm_bounds(
     so for ``theta = mean(beta_post - d_post)``:
 
     - identified set: ``theta_hat -/+ Mbar * D * mean(e+1)`` with ``D`` the max pre-period change
-      computed from the estimates (the bound is attained, so the set is sharp);
-    - confidence interval: **the published method**, delegated to :func:`wijklib.honest.sensitivity_rm`
-      (conditional-least-favourable hybrid of Andrews, Roth & Pakes, as HonestDiD's
-      ``createSensitivityResults_relativeMagnitudes`` with ``l_vec`` = the average of the post periods),
-      on a theta grid centred on the estimate;
-    - breakdown M-bar: smallest Mbar whose robust CI contains zero (bisection, to 1/1000 of the
-      identified-set breakdown ``|theta| / (D mean(e+1))``), and the identified-set breakdown.
-
-    ``construction="bonferroni"`` gives the former conservative construction (a Bonferroni union of a
-    one-sided bound on the max pre-period change and a normal interval for the mean post effect; its
-    intervals were 1.6-1.8 times as wide as HonestDiD's on the published Medicaid example). It is
-    deprecated and will be removed.
+      computed from the estimates;
+    - confidence interval (this implementation; **conservative**, not the paper's): a Bonferroni union
+      of (i) a one-sided (1 - alpha/2) upper bound ``D_ub`` on the max pre-period change (max over the
+      changes of ``|change| + z_{1-alpha/(4J)} * se``) and (ii) a (1 - alpha/2) interval for
+      ``mean(beta_post)``: ``[theta_hat - z_{1-alpha/4} se - Mbar D_ub c, theta_hat + ... ]``. Coverage is
+      at least 1 - alpha. Rambachan & Roth's conditional / hybrid (ARP) intervals are shorter; use the R
+      package HonestDiD where the margin matters.
+    - breakdown M-bar: largest Mbar whose robust CI excludes zero (and the same for the identified set).
 
     Parameters
     ----------
@@ -495,7 +490,7 @@ def honest_rm_bounds(
     vcov
         Their covariance.
     n_pre
-        Number of pre-period coefficients (at least 2 for the published method, as in HonestDiD).
+        Number of pre-period coefficients.
     Mbar, alpha
         Relative magnitudes to report and 1 - confidence level.
 
@@ -503,7 +498,7 @@ def honest_rm_bounds(
     --------
     >>> import numpy as np
     >>> b = np.array([0.05, -0.05, 0.0, 1.0, 1.2])  # e = -4, -3, -2 | 0, 1
-    >>> hb = honest_rm_bounds(b, np.eye(5) * 0.01, 3, Mbar=(0.5,))
+    >>> hb = honest_rm_bounds(b, np.eye(5) * 0.01, 3)
     >>> bool(hb.breakdown_mbar > 0)
     True
     """
@@ -519,8 +514,6 @@ def honest_rm_bounds(
     k = len(b_all)
     if not 1 <= n_pre < k:
         raise ValueError(f"n_pre={n_pre} must leave at least one pre and one post coefficient (got {k} coefficients)")
-    if construction not in ("arp", "bonferroni"):
-        raise ValueError(f"construction must be 'arp' or 'bonferroni', got {construction!r}")
     n_post = k - n_pre
     # pre-period deltas including the reference 0 at e = -1: changes between consecutive periods
     A = np.zeros((n_pre, k))  # rows: d_{s+1} - d_s for the pre periods
@@ -540,67 +533,18 @@ def honest_rm_bounds(
     theta = float(a @ b_all)
     se = float(math.sqrt(max(a @ V_all @ a, 0.0)))
     c = float(np.mean(np.arange(1, n_post + 1)))
-    bd_id = abs(theta) / (D * c) if D > 0 else math.inf
-    if construction == "bonferroni":
-        import warnings
-
-        warnings.warn("honest_rm_bounds(construction='bonferroni') is deprecated: its intervals are wider "
-                      "than the published Rambachan-Roth ones; use the default (wijklib.honest)",
-                      DeprecationWarning, stacklevel=2)
-        z2 = stats.norm.ppf(1 - alpha / 4)
-        rows = []
-        for M in Mbar:
-            half_id = M * D * c
-            half_ci = z2 * se + M * D_ub * c
-            rows.append({"Mbar": float(M), "id_lower": theta - half_id, "id_upper": theta + half_id,
-                         "ci_lower": theta - half_ci, "ci_upper": theta + half_ci,
-                         "robust": bool(theta - half_ci > 0 or theta + half_ci < 0)})
-        bd = (abs(theta) - z2 * se) / (D_ub * c) if D_ub > 0 else math.inf
-        return HonestBounds(pd.DataFrame(rows), theta, se, D, D_ub, max(bd, 0.0), bd_id, alpha,
-                            {"construction": "relative magnitudes, Bonferroni (conservative, deprecated)",
-                             "n_pre": n_pre, "n_post": n_post})
-    if n_pre < 2:
-        raise ValueError("the Rambachan-Roth relative-magnitudes restriction needs at least two pre-period "
-                         f"coefficients besides the reference period (got {n_pre}), as in HonestDiD")
-    from wijklib import honest
-
-    l_vec = np.full(n_post, 1.0 / n_post)
-    # theta grid centred on the estimate, wide enough for the largest Mbar (HonestDiD centres on 0)
-    width = 20 * se + 1.5 * max([*Mbar, 0.0]) * D_ub * c + 1e-12
-
-    def cs(mb: float, points: int = 1000) -> tuple[float, float]:
-        r = honest.sensitivity_rm(b_all, V_all, n_pre=n_pre, n_post=n_post, mbar=[mb], l_vec=l_vec,
-                                  alpha=alpha, grid=(theta - width, theta + width), grid_points=points)
-        row = r.table.iloc[0]
-        return float(row["lb"]), float(row["ub"])
-
+    z2 = stats.norm.ppf(1 - alpha / 4)
     rows = []
     for M in Mbar:
-        lo, hi = cs(float(M))
-        rows.append({"Mbar": float(M), "id_lower": theta - M * D * c, "id_upper": theta + M * D * c,
-                     "ci_lower": lo, "ci_upper": hi, "robust": bool(lo > 0 or hi < 0)})
-
-    def contains0(mb: float) -> bool:
-        nonlocal width
-        width = 20 * se + 1.5 * mb * D_ub * c + 1e-12
-        lo, hi = cs(mb, 400)
-        return not (lo > 0 or hi < 0) or math.isnan(lo)
-
-    if contains0(0.0):
-        bd = 0.0
-    elif not math.isfinite(bd_id):
-        bd = math.inf
-    else:
-        lo_m, hi_m = 0.0, bd_id * 1.05
-        while not contains0(hi_m):  # the CI always covers the identified set, so this ends quickly
-            lo_m, hi_m = hi_m, hi_m * 2
-        for _ in range(10):
-            mid = (lo_m + hi_m) / 2
-            lo_m, hi_m = (lo_m, mid) if contains0(mid) else (mid, hi_m)
-        bd = hi_m
-    return HonestBounds(pd.DataFrame(rows), theta, se, D, D_ub, bd, bd_id, alpha,
-                        {"construction": "relative magnitudes, Rambachan & Roth (2023) C-LF hybrid "
-                                         "(wijklib.honest.sensitivity_rm), l_vec = average of post periods",
+        half_id = M * D * c
+        half_ci = z2 * se + M * D_ub * c
+        rows.append({"Mbar": float(M), "id_lower": theta - half_id, "id_upper": theta + half_id,
+                     "ci_lower": theta - half_ci, "ci_upper": theta + half_ci,
+                     "robust": bool(theta - half_ci > 0 or theta + half_ci < 0)})
+    bd = (abs(theta) - z2 * se) / (D_ub * c) if D_ub > 0 else math.inf
+    bd_id = abs(theta) / (D * c) if D > 0 else math.inf
+    return HonestBounds(pd.DataFrame(rows), theta, se, D, D_ub, max(bd, 0.0), bd_id, alpha,
+                        {"construction": "relative magnitudes, Bonferroni (conservative), not ARP hybrid",
                          "n_pre": n_pre, "n_post": n_post})
 
 
