@@ -112,3 +112,84 @@ def test_missing_months_and_zero_rows():
     d.loc[d["id"] == 5, "y"] = 0.0  # a ward with only zeros
     r = event_study_single(d, **KW)
     assert np.isfinite(r.effect.std_error) and r.effect.conf_low < r.effect.conf_high
+
+
+# ---- one pass (issue 15): the shared FE projection equals the refit per placebo to 1e-10 -------------------
+
+
+def _same_draws(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    assert list(a.columns) == list(b.columns)
+    assert a[["placebo", "event_time"]].astype(str).equals(b[["placebo", "event_time"]].astype(str))
+    ea, eb = a["estimate"].to_numpy(float), b["estimate"].to_numpy(float)
+    assert np.array_equal(np.isnan(ea), np.isnan(eb))
+    np.testing.assert_allclose(ea, eb, rtol=0, atol=1e-10)
+
+
+def _both(d: pd.DataFrame, **kw):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return placebo_draws(d, **kw), placebo_draws(d, **kw, method="refit")
+
+
+@pytest.mark.parametrize("window", [(-4, 4), None, (-8, 2), (-1, 6)])
+@pytest.mark.parametrize("drop", [0.0, 0.12])
+def test_shared_projection_equals_refits(window, drop):
+    d = _panel(np.random.default_rng(21), n=14, periods=30, start=18)
+    if drop:  # missing months: some placebo wards miss their reference month (a coefficient not identified)
+        d = d.drop(d.sample(frac=drop, random_state=3).index)
+    kw = {**KW, "window": window}
+    a, b = _both(d, start=18, **kw)
+    _same_draws(a, b)
+    assert a["placebo"].nunique() == 13
+
+
+def test_shared_projection_equals_refits_on_edge_cases():
+    rng = np.random.default_rng(9)
+    d = _panel(rng, n=12, periods=24, start=14)
+    d.loc[(d["id"] == 3) & (d["t"] == 13), "y"] = np.nan  # ward 3 lacks its reference month: collinear cell
+    d.loc[d["id"] == 4, "y"] = np.nan  # a ward without any usable row: no placebo
+    d.loc[d["id"] == 5, "y"] = 0.0  # a ward with only zeros
+    d = d.loc[~((d["t"] == 2) & (d["id"] != 0))]  # a month present only for the treated ward
+    for ref in (-1, -3):
+        a, b = _both(d, start=14, **{**KW, "ref": ref})
+        _same_draws(a, b)
+        assert 4 not in set(a["placebo"]) and 3 in set(a["placebo"])
+    # a start between two periods maps to the next period, as in event_study
+    _same_draws(*_both(d.assign(t=d["t"] * 2), start=27, **KW))
+    # a start before or after the panel: no placebo can be fitted, on both paths
+    for s in (-5, 99):
+        a, b = _both(d, start=s, **KW)
+        assert a.empty and b.empty
+
+
+def test_shared_projection_with_monthly_dates():
+    d = _panel(np.random.default_rng(2), n=10, periods=36, start=24)
+    per = pd.date_range("2019-01-01", periods=36, freq="MS")
+    d["t"] = per[d["t"].to_numpy()]
+    d["g"] = pd.Series(pd.NaT, index=d.index, dtype="datetime64[ns]")
+    d.loc[d["id"] == 0, "g"] = per[24]
+    d = d.drop(d.sample(frac=0.05, random_state=0).index)
+    _same_draws(*_both(d, start=per[24], **{**KW, "window": (-12, 12)}))
+    r = event_study_single(d, **{**KW, "window": (-12, 12)})
+    assert r.method["n_placebos"] == 9
+
+
+def test_shared_projection_does_not_refit(monkeypatch):
+    """On an ordinary panel every placebo comes from the one projection: no event_study call at all."""
+    from wijklib.did import placebo as pl
+
+    def boom(*a, **k):
+        raise AssertionError("event_study called")
+
+    d = _panel(np.random.default_rng(6), n=30)
+    ref = placebo_draws(d, start=14, **KW, method="refit")
+    monkeypatch.setattr(pl, "event_study", boom)
+    _same_draws(placebo_draws(d, start=14, **KW), ref)
+
+
+def test_placebo_draws_method_is_checked():
+    d = _panel(np.random.default_rng(1))
+    with pytest.raises(ValueError, match="method must be 'shared' or 'refit'"):
+        placebo_draws(d, start=14, **KW, method="fast")

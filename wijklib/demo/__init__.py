@@ -10,6 +10,9 @@ Public API
 - :func:`generate` — simulate and write the raw files (what ``python -m wijklib.demo`` does).
 - :func:`simulate` — the same city in memory (:class:`DemoCity`), no files.
 - :func:`write` — write a simulated city.
+- :func:`simulate_national` / :func:`write_national` / :func:`evaluate_national` — a synthetic
+  national demo (every gemeente with wijken and buurten, staggered roll-out, known truth) and the
+  monitor on it (``python -m wijklib.demo --national --scale 0.1 --out ...``).
 
 Examples
 --------
@@ -39,12 +42,22 @@ from wijklib.demo._city import (
     DemoCity,
     simulate,
 )
+from wijklib.demo._national import (
+    NationalDemo,
+    evaluate_national,
+    national_geography,
+    read_national,
+    simulate_national,
+    write_national,
+)
 from wijklib.demo._write import DEMO_FILES, SYNTHETIC_NOTE, readme_text, sources_config, write
 
 __all__ = [
     "APP_EFFECT", "APP_SWITCH", "CATEGORIES", "COHORTS", "CRIME_TYPES", "DemoCity", "SYNTHETIC_NOTE",
     "TREATMENT_EFFECT_COMPLIANCE", "TREATMENT_EFFECT_FOLLOWUP", "TREATMENT_EFFECT_MELDINGEN",
     "TREATMENT_EFFECT_POLITIE", "DEMO_FILES", "generate", "readme_text", "simulate", "sources_config", "write",
+    "NationalDemo", "evaluate_national", "national_geography", "read_national", "simulate_national",
+    "write_national",
 ]
 
 
