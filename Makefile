@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CONFIG ?= config/demo.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help venv system-deps demo-data reports test test-all lint benchmarks clean
+.PHONY: help venv system-deps demo-data reports screenshots test test-all lint benchmarks clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,6 +30,10 @@ demo-data: venv ## Generate the synthetic demo city into data/raw/demo/
 
 reports: venv system-deps demo-data ## Build every ward report of the demo city (PDF + HTML) into reports/
 	$(BIN)/python -m wijklib.report --config $(CONFIG) --year $(YEAR) --wards all --jobs $(JOBS)
+
+screenshots: venv system-deps demo-data ## Regenerate the README's report screenshots (docs/img) from a fresh Tarwewijk report
+	$(BIN)/python -m wijklib.report --config $(CONFIG) --year $(YEAR) --wards tarwewijk --formats pdf --out build/screenshots --no-progress --force
+	pdftoppm -png -r 60 -f 1 -l 2 build/screenshots/$(YEAR)/wijkrapport_$(YEAR)_tarwewijk.pdf docs/img/wijkrapport_$(YEAR)_tarwewijk
 
 test: venv system-deps demo-data ## Run the test suite (slow simulations excluded; includes the 3-ward PDF end-to-end test)
 	$(BIN)/python -m pytest -q -m "not slow"

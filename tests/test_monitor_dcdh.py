@@ -30,13 +30,13 @@ def city(switch_off: bool = True, level: bool = False, seed: int = 3) -> pd.Data
 
 def test_switch_off_is_detected_and_used():
     p = city().drop(columns="treatment_level")
-    assert design.treatment_path_change(p, "w00") == "de inzet in deze wijk stopte in 2023-07"
+    assert design.treatment_path_change(p, "w00") == "de inzet in deze wijk stopte in jul. 2023"
     assert design.treatment_path_change(p, "w05") is None
     starts = design.treatment_starts(p)
     eff = design.estimate_outcome(p, "w00", "afval", 2023, starts)
     assert eff.design == "dcdh"
-    assert "stopte in 2023-07" in eff.why and "de Chaisemartin-D'Haultfoeuille" in eff.why
-    assert eff.design_label == design.DESIGN_LABELS["dcdh"]
+    assert "stopte in jul. 2023" in eff.why and "de Chaisemartin-D'Haultfoeuille" in eff.why
+    assert eff.design_label == design.PLAIN_LABELS["dcdh"] and eff.technical_label == design.DESIGN_LABELS["dcdh"]
     # the effect is a fall in the rate per 1,000 (true: -30% of about 20-28 per 1,000)
     assert eff.measure.scale == "difference" and eff.measure.estimate < 0
     assert eff.measure.conf_low < eff.measure.estimate < eff.measure.conf_high
@@ -46,7 +46,7 @@ def test_switch_off_is_detected_and_used():
 
 def test_intensity_change_is_detected():
     p = city(switch_off=False, level=True)
-    assert design.treatment_path_change(p, "w01") == "de intensiteit van de inzet in deze wijk veranderde in 2023-05"
+    assert design.treatment_path_change(p, "w01") == "de intensiteit van de inzet in deze wijk veranderde in mei 2023"
     eff = design.estimate_outcome(p, "w01", "afval", 2023, design.treatment_starts(p))
     assert eff.design == "dcdh" and "intensiteit" in eff.why
 

@@ -172,7 +172,7 @@ def test_kernel_failure_is_retried_once_but_a_cell_error_is_not(monkeypatch, tmp
     job = runner.Job(kind="wijk", unit_id="a", unit_name="A", notebook=str(nb), parameters={}, stem="t_a",
                      out_dir=str(tmp_path), formats=("pdf",), title="t", demodata=True)
     calls: list[str] = []
-    monkeypatch.setattr(runner, "_kernel", lambda: None)
+    monkeypatch.setattr(runner, "_kernel", lambda env=None: None)
     monkeypatch.setattr(runner, "_shutdown_kernel", lambda: calls.append("shutdown"))
 
     def dies_once(*args, **kwargs):

@@ -208,7 +208,15 @@ class DutchScalarFormatter(matplotlib.ticker.ScalarFormatter):
 
 
 def dutch_ticks(fig: plt.Figure) -> None:
-    """Give every numeric axis of ``fig`` Dutch decimal commas (dates, logs and custom labels are kept)."""
+    """Give every numeric axis of ``fig`` Dutch decimal commas (dates, logs and custom labels are kept).
+
+    Examples
+    --------
+    >>> fig, ax = figure(); _ = ax.plot([0, 1], [0.0, 2.5]); dutch_ticks(fig)
+    >>> type(ax.yaxis.get_major_formatter()).__name__
+    'DutchScalarFormatter'
+    >>> plt.close(fig)
+    """
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):
             fmt = axis.get_major_formatter()

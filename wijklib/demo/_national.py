@@ -255,6 +255,13 @@ def _polygons(nd: NationalDemo):
 def write_national(nd: NationalDemo, out_dir: str | Path) -> Path:
     """Write the national demo: panel, truth, README and the geography in the wl.geo conventions.
 
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = write_national(simulate_national(scale=0.01, seed=1), tempfile.mkdtemp())
+    >>> (folder / "truth.json").is_file()
+    True
+
     Files: ``panel.csv`` (wijk x month), ``truth.json``, ``README.md``,
     ``geografie/buurten_2024.geojson`` (national buurt kaart, CBS download names, RD New),
     ``geografie/kwb-2024.csv`` (national kwb, residents per buurt) and per gemeente
@@ -295,7 +302,16 @@ def write_national(nd: NationalDemo, out_dir: str | Path) -> Path:
 
 
 def read_national(folder: str | Path) -> NationalDemo:
-    """Read a written national demo back (panel, truth; the hierarchy from the kaart's attribute table)."""
+    """Read a written national demo back (panel, truth; the hierarchy from the kaart's attribute table).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> nd = simulate_national(scale=0.01, seed=1)
+    >>> back = read_national(write_national(nd, tempfile.mkdtemp()))
+    >>> back.panel["unit"].nunique() == nd.panel["unit"].nunique()
+    True
+    """
     folder = Path(folder)
     panel = pd.read_csv(folder / "panel.csv", dtype={"unit": str, "gemeente_code": str},
                         parse_dates=["period", "first_treated"])
@@ -321,6 +337,12 @@ def evaluate_national(nd: NationalDemo, year: int = 2025, *, gemeenten: list[str
     Every gemeente is its own city (its wijken are the wards, its untreated wijken the comparison wards),
     so each gets its overview (``CityEvaluation.headline()`` / ``to_frame``) and a ward evaluation per
     wijk. Outcomes default to those of ``TRUE_RATE_RATIO``.
+
+    Examples
+    --------
+    >>> nd = simulate_national(scale=0.01, seed=1)
+    >>> one = sorted(nd.gemeenten)[:1] if isinstance(nd.gemeenten, dict) else list(nd.gemeenten)[:1]
+    >>> out = evaluate_national(nd, 2025, gemeenten=one, outcomes=["afval"])  # doctest: +SKIP
     """
     import time
     import warnings

@@ -240,6 +240,14 @@ def bacon(data: pd.DataFrame, *, yname: str, dname: str, idname: str, tname: str
     covariates : time-varying controls; gives the covariate decomposition (within term ``omega`` /
         ``beta_within`` and one between estimate per dyad, as ``bacondecomp`` does).
 
+    Examples
+    --------
+    >>> rows = [(u, t, int(first is not None and t >= first), t + (2.0 if first is not None and t >= first else 0.0))
+    ...         for u, first in (("a", 3), ("b", 5), ("c", None)) for t in range(1, 7)]
+    >>> res = bacon(pd.DataFrame(rows, columns=["u", "t", "d", "y"]), yname="y", dname="d", idname="u", tname="t")
+    >>> round(float(res.tidy().query("term != 'twfe'")["weight"].sum()), 6)
+    1.0
+
     Returns
     -------
     BaconResult

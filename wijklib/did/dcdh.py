@@ -294,7 +294,7 @@ def dcdh(
     ...         for g in "abc" for t in range(1, 6)]
     >>> df = pd.DataFrame(rows, columns=["wijk", "maand", "inzet", "y"])
     >>> res = dcdh(df, outcome="y", group="wijk", time="maand", treatment="inzet", effects=2)
-    >>> res.tidy().set_index("term").loc["Effect_1", "estimate"]
+    >>> float(res.tidy().set_index("term").loc["Effect_1", "estimate"])
     2.0
     """
     if switchers not in ("", "in", "out"):

@@ -679,7 +679,7 @@ def treatment_path_change(panel_y: pd.DataFrame, ward: str) -> str | None:
     >>> p = pd.DataFrame({"unit": "a", "period": pd.date_range("2023-01-01", periods=5, freq="MS"),
     ...                   "treated": [0, 1, 1, 0, 0]})
     >>> treatment_path_change(p, "a")
-    'de inzet in deze wijk stopte in 2023-04'
+    'de inzet in deze wijk stopte in apr. 2023'
     >>> treatment_path_change(p.assign(treated=[0, 1, 1, 1, 1]), "a") is None
     True
     """
@@ -701,11 +701,11 @@ def treatment_path_change(panel_y: pd.DataFrame, ward: str) -> str | None:
     after = d[changed[0]:]
     back = np.flatnonzero(after == base)
     if len(back):
-        return f"de inzet in deze wijk stopte in {pd.Timestamp(per[changed[0] + back[0]]):%Y-%m}"
+        return f"de inzet in deze wijk stopte in {fmt_month(per[changed[0] + back[0]])}"
     other = np.flatnonzero(after != after[0])
     if len(other):
         return (f"de intensiteit van de inzet in deze wijk veranderde in "
-                f"{pd.Timestamp(per[changed[0] + other[0]]):%Y-%m}")
+                f"{fmt_month(per[changed[0] + other[0]])}")
     return None
 
 
