@@ -856,7 +856,9 @@ def platform_share(
     _require(meldingen, ["ontvangen", "categorie", "buurt_code"], "meldingen")
     buurt = report_buurt(meldingen)
     ok = buurt.notna()
-    norm = (lambda v: " ".join(str(v).lower().split()))
+    def norm(v: object) -> str:
+        return " ".join(str(v).lower().split())
+
     subj_all = (meldingen[col] if col in meldingen.columns else pd.Series("", index=meldingen.index)).map(norm)
     cat_all = meldingen["categorie"].astype(str)
     # Subject universe: the subjects the calendar names and those recorded on a new system. Other

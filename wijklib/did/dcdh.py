@@ -503,7 +503,7 @@ def _core(c: dict, inc: int, l_u_a: int, l_pl_a: int, effects: int, normalized: 
     is_inc = (S_g == inc)[:, None]
     cl_cells = None if CL is None else np.broadcast_to(CL[:, None], Y.shape)
     # switchers' cohort key for the variance: (baseline, F_g, D at F_g)
-    sk = pd.factorize(pd.Series(list(zip(d_sq, Fg, c["d_fg"]))))[0]
+    sk = pd.factorize(pd.Series(list(zip(d_sq, Fg, c["d_fg"], strict=True))))[0]
     skey = np.broadcast_to(sk[:, None], Y.shape)
 
     still = np.ones(len(Fg), bool)
