@@ -773,7 +773,6 @@ class WardReport:
     def level1(self) -> None:
         """Level 1: rates vs the city, effect table, ITS and event-study charts, enforcement trends."""
         self._missing("level1")
-        self._location_map()
 
         tr = self.ev.to_frame("trends")
         outs = [p.key for p in self.ev.priorities if p.kind == "panel"]
@@ -823,27 +822,6 @@ class WardReport:
                        note="Veiligheidsindex: score van de Veiligheidsindex (hoger is veiliger), bij de editie "
                             "vóór de start en de laatste editie. Verschil met de stad: de verandering in het gebied "
                             "min die in de hele stad over dezelfde edities.")
-
-    def _location_map(self) -> None:
-        """Where the unit lies in its city, on the geography's real outlines (none for a schematic map)."""
-        if self.cfg.geografie is None:
-            return  # the package geography's cells are schematic (wijklib.geo.POLYGONS_ARE_SCHEMATIC)
-        from wijklib import plots
-
-        g = self._evaluations.geography(self.cfg)
-        if g.schematic or self.code not in g.polygons:
-            return
-        here, other = f"{self.naam}", f"andere {_plural(self.eenheid)}"
-        units = {u for u, _ in g.units()}
-        cats = {c: here if c == self.code else other for c in g.polygons if c in units}
-        fig, ax = plots.choropleth(g.polygons, cats, colors={here: plots.COLORS["wijk"], other: "#c8c8c8"},
-                                   title=f"Ligging van {self.naam} in {g.name}",
-                                   note=(f"Lichtst: {_plural(self.eenheid)} zonder gegevens in de geleverde bronnen."
-                                         if len(cats) < len(g.polygons) else None))
-        lats = [pt[1] for shape in g.polygons.values()
-                for ring in ([shape] if len(shape) and np.ndim(shape[0]) == 1 else shape) for pt in ring]
-        ax.set_aspect(1 / math.cos(math.radians(sum(lats) / len(lats))))  # lon/lat degrees at the city's latitude
-        plots.show(fig)
 
     def _area_names(self) -> dict[str, str]:
         """Code -> name of every area of the run's geography at every level (for monitor texts)."""
