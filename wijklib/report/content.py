@@ -721,11 +721,16 @@ class WardReport:
         if pr.empty:
             record_headline(self.headline())
             return
+        by_key = {(p.thema, p.indicator): p for p in self.ev.priorities}
+        methods = [p.measure.method for p in self.ev.priorities if p.measure is not None and p.measure.method]
+        # The method most priorities share is said once, above the blocks ("In het kort" stays one page).
+        shared = max(set(methods), key=methods.count) if methods else ""
+        shared = shared if methods.count(shared) >= 2 else ""
         show_md("**Samengevat:** " + ", ".join(f"{n}× {k}" for k, n in counts.items() if n) +
                 (". Herijk-advies voor: " + ", ".join(h["thema"] for h in self.ev.herijk) + "."
-                 if self.ev.herijk else ". Geen herijk-advies."))
+                 if self.ev.herijk else ". Geen herijk-advies.")
+                + (f" Waar niet anders vermeld, gemeten als {md_safe(shared)}." if shared else ""))
         blocks = []
-        by_key = {(p.thema, p.indicator): p for p in self.ev.priorities}
         for thema, grp in pr.groupby("thema", sort=False):
             lines = []
             for r in grp.itertuples():
@@ -738,7 +743,7 @@ class WardReport:
                     f"<span class=\"getal\">{priority_effect_text(r)}</span> "
                     f"{verdict_chip(str(r.oordeel))}<br/>"
                     + (f"<i>{html.escape(dev)}</i> " if dev else "")
-                    + (f"Gemeten als {html.escape(method)}. " if method else "")
+                    + (f"Gemeten als {html.escape(method)}. " if method and method != shared else "")
                     + f"{html.escape(why)}</p>")
             if thema in herijk:
                 h = herijk[thema]
