@@ -162,6 +162,14 @@ def test_one_headline_estimate_per_outcome_and_the_other_design_as_a_check(batch
     assert squashed.count(_squash("Geschat effect sinds de start, per uitkomst")) == 1
 
 
+def test_network_figures_are_defined_where_they_appear(batch):
+    out, _ = batch
+    squashed = _squash(_pdf_text(out / "wijkrapport_2025_tarwewijk.pdf"))
+    for text in ("Kernpartners actief (van 3)", "Netwerkscore = 100 ×", "Samenwerkingen (alle partners)",
+                 "Regelmaat: aandeel van de kwartalen"):
+        assert _squash(text) in squashed, text
+
+
 def test_broken_ward_input_fails_alone(batch, tmp_path, monkeypatch):
     """Corrupt one ward's evaluation (its input to the report): it fails with a reason, the others finish."""
     from pathlib import Path

@@ -1093,9 +1093,26 @@ class WardReport:
             plots.show(fig)
             cols = [c for c in ["jaar", "overleggen", "aanwezigheid", "partners_actief", "regelmaat", "samenwerkingen",
                                 "score"] if c in nw.columns]
-            show_table(nw[cols], counts=[c for c in ("overleggen", "samenwerkingen") if c in cols],
-                       pct=[c for c in ("aanwezigheid", "regelmaat") if c in cols],
-                       caption="Verankering in het wijknetwerk per jaar")
+            l3 = (self.ev.config or {}).get("level3", {}) if isinstance(self.ev.config, dict) else {}
+            core = list(l3.get("core_partners", []))
+            w = dict(l3.get("weights", {}))
+            heads = {"jaar": "jaar", "overleggen": "wijkoverleggen", "aanwezigheid": "aanwezig bij overleggen",
+                     "partners_actief": f"kernpartners actief (van {len(core)})" if core else "kernpartners actief",
+                     "regelmaat": "regelmaat", "samenwerkingen": "samenwerkingen (alle partners)",
+                     "score": "netwerkscore"}
+            table = nw[cols].rename(columns=heads)
+            note = ("Aanwezig bij overleggen: aandeel van de wijkoverleggen waar handhaving bij was. Kernpartners: "
+                    + (", ".join(core) if core else "de partners uit de monitorconfiguratie")
+                    + "; actief = minstens één samenwerking in het jaar. Regelmaat: aandeel van de kwartalen waarin "
+                    "elke kernpartner samenwerkte. Samenwerkingen: alle samenwerkingen, ook met andere partners "
+                    "(per partner in de tabel hieronder).")
+            if w:
+                note += (f" Netwerkscore = 100 × ({nl_number(w.get('aanwezigheid', 0), 2)} × aanwezigheid + "
+                         f"{nl_number(w.get('breedte', 0), 2)} × aandeel actieve kernpartners + "
+                         f"{nl_number(w.get('regelmaat', 0), 2)} × regelmaat).")
+            show_table(table, counts=[heads[c] for c in ("overleggen", "samenwerkingen") if c in cols],
+                       pct=[heads[c] for c in ("aanwezigheid", "regelmaat") if c in cols],
+                       caption="Verankering in het wijknetwerk per jaar", note=note)
         pa = self.ev.to_frame("partners")
         if not pa.empty:
             # The year's number of collaborations (the network table) is the column's total: complements hidden.
