@@ -142,6 +142,10 @@ def test_one_bad_ward_does_not_sink_the_overview(pinned, tmp_path):
     out = tmp_path / "out" / "2025"
     html = (out / "stadsoverzicht_2025_stad.html").read_text(encoding="utf-8")
     assert "niet geëvalueerd" in html and "not a valid evaluation JSON" in html
+    # The city table shows each ward's first priority with the verdict its own report gives it.
+    for w, ev in evs.items():
+        first = ev.to_frame("priorities").iloc[0]
+        assert f"oordeel: {first['oordeel']}" in html, (w, first["oordeel"])
     head = next(r.headline for r in s.results if r.kind == "stad")
     assert head["n_wijkraden"] == 2 and head["n_mislukt"] == 1
     assert runner.check_outputs(out) == []

@@ -1321,7 +1321,7 @@ class CityReport:
             rows.append({"wijkraad": names.get(w, w), "wijkraad_id": w, "prioriteit": "–", "effect": "–",
                          "op_koers": 0, "geen_verandering": 0, "ongunstig": 0, "onzeker": 0, "onvoldoende": 0,
                          "oordeel": "niet geëvalueerd", "netwerkscore": float("nan"), "herijk": "–",
-                         "reden": short_reason(reason)})
+                         "prioriteit_oordeel": "", "reden": short_reason(reason)})
         return pd.DataFrame(rows)
 
     def _row(self, w: str, ev: Any) -> dict[str, Any]:
@@ -1335,6 +1335,7 @@ class CityReport:
             "prioriteit": f"{main['thema']}: {main['indicator']}" if main is not None else "–",
             "effect": (html.escape(priority_effect_text(main))
                        if main is not None else "–"),
+            "prioriteit_oordeel": str(main["oordeel"]) if main is not None else "",
             "op_koers": c.get("op koers", 0), "geen_verandering": c.get("geen aantoonbare verandering", 0),
             "ongunstig": c.get("ongunstige ontwikkeling", 0), "onzeker": c.get("onzeker", 0),
             "onvoldoende": c.get("onvoldoende gegevens", 0), "oordeel": overall_verdict(c), "netwerkscore": h["network_score"],
@@ -1374,10 +1375,16 @@ class CityReport:
         view = pd.DataFrame({
             "wijkraad": t["wijkraad"], "prioriteit": t["prioriteit"], "effect": t["effect"].str.replace(
                 " (95%-interval ", "<br/><small>(", regex=False).str.replace(")", ")</small>", regex=False),
-            "oordelen": counts, "netwerk": t["netwerkscore"], "oordeel": t["oordeel"].map(verdict_chip),
+            "prioriteiten op koers / geen verandering / ongunstig / onzeker / onvoldoende": counts,
+            "netwerk": t["netwerkscore"], "totaaloordeel": t["oordeel"].map(verdict_chip),
             "herijk": t["herijk"],
         })
-        show_table(view, raw_html=["oordeel", "effect"], digits={"netwerk": 0},
+        # The first priority's effect carries its own verdict, the same as in the ward's report; the
+        # overall verdict (the map's colour) sums up all priorities.
+        if "prioriteit_oordeel" in t.columns:
+            view["effect"] = [f"{e}<br/><small>oordeel: {html.escape(str(v))}</small>" if v else e
+                              for e, v in zip(view["effect"], t["prioriteit_oordeel"], strict=True)]
+        show_table(view, raw_html=["totaaloordeel", "effect"], digits={"netwerk": 0},
                    caption=f"Wijkraden {self.jaar}: eerste prioriteit, geschat effect (95%-interval), "
                            "oordelen en netwerkscore",
                    note="Oordelen: aantal prioriteiten op koers / geen aantoonbare verandering / ongunstige "
