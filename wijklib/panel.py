@@ -918,6 +918,28 @@ def platform_share(
     return out
 
 
+class Records(tuple):
+    """Read-only records (a tuple of dicts) kept in ``DataFrame.attrs``, shared instead of deep-copied.
+
+    pandas deep-copies ``attrs`` into every frame or column it derives (``df[col]``, ``copy``, ``take``):
+    with the ~270 platform-break records of the demo panel (Timestamps in dicts) one column access took
+    2.5 ms instead of 0.008 ms, about a second of every ward report. The records are never changed after
+    the panel is built, so a copy may share them.
+
+    Examples
+    --------
+    >>> import copy
+    >>> r = Records([{"unit": "a"}])
+    >>> copy.deepcopy(r) is r, list(r) == [{"unit": "a"}]
+    (True, True)
+    """
+
+    __slots__ = ()
+
+    def __deepcopy__(self, memo: dict) -> Records:
+        return self
+
+
 def platform_breaks(
     tables: Mapping[str, pd.DataFrame] | pd.DataFrame,
     level: Level = "wijkraad",
@@ -1120,8 +1142,8 @@ def build(
     out = out[front + rest + flags].sort_values(["unit", "period"], kind="stable").reset_index(drop=True)
     out["unit"] = out["unit"].astype("str")
     # Records, not a DataFrame: pandas compares attrs when it combines frames.
-    breaks = (platform_breaks(out).to_dict("records") if any(c.startswith("platform_") for c in out.columns)
-              else [])
+    breaks = Records(platform_breaks(out).to_dict("records") if any(c.startswith("platform_") for c in out.columns)
+                     else [])
     out.attrs = {"level": level, "freq": freq, "sources": wanted, "breaks": breaks,
                  "coverage": {k: {kk: vv if isinstance(vv, (list, bool)) else str(vv) for kk, vv in v.items()}
                               for k, v in specs.items()}}

@@ -438,7 +438,7 @@ def _execute(job: Job, logger: logging.Logger, attempts: int = 2, env: dict[str,
         try:
             return pm.execute_notebook(
                 _load_notebook(job.notebook), None, parameters=job.parameters, kernel_name=KERNEL_NAME,
-                km=_kernel(env), progress_bar=False, log_output=True, cwd=str(wlconfig.PROJECT_ROOT),
+                km=_kernel() if env is None else _kernel(env), progress_bar=False, log_output=True, cwd=str(wlconfig.PROJECT_ROOT),
             )
         except pm.PapermillExecutionError:
             raise
