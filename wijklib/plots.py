@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch, Polygon
 
-from wijklib.labels import label
+from wijklib.labels import fmt_month, label
 
 #: Width of the text block of an A4 page with 2.2 cm margins, in inches.
 TEXT_WIDTH = 6.3
@@ -261,9 +261,6 @@ def _nl(x: float) -> str:
     return f"{x:,.{digits}f}".replace(",", "\u2009").replace(".", ",").replace("\u2009", ".").replace("-", "\u2212")
 
 
-_MONTHS_NL = ["jan.", "feb.", "mrt.", "apr.", "mei", "jun.", "jul.", "aug.", "sep.", "okt.", "nov.", "dec."]
-
-
 def _x_text(ax: plt.Axes, x: Any) -> str:
     """An x value as text: a Dutch month for date axes, a number otherwise."""
     import matplotlib.dates as mdates
@@ -278,7 +275,7 @@ def _x_text(ax: plt.Axes, x: Any) -> str:
         return str(int(x)).replace("-", "\u2212")  # years and period indices, never "2.017"
     else:
         return _nl(float(x))
-    return f"{_MONTHS_NL[t.month - 1]} {t.year}"
+    return fmt_month(t)
 
 
 def describe(fig: plt.Figure, max_chars: int = 700) -> str:

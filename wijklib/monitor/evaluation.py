@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wijklib.labels import fmt_month
 from wijklib.monitor import design as dsg
 from wijklib.monitor import privacy
 from wijklib.monitor.level1 import (
@@ -50,7 +51,6 @@ from wijklib.monitor.verdict import (
     ONZEKER,
     OP_KOERS,
     Measure,
-    fmt_month,
     fmt_num,
     fmt_p,
     fmt_pct,

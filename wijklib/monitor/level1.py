@@ -27,9 +27,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wijklib.labels import fmt_date
 from wijklib.monitor.settings import MonitorConfig, load_config
 from wijklib.monitor.stats import bootstrap_quantile, newcombe_diff, wilson
-from wijklib.monitor.verdict import Measure, count_noun, fmt_date
+from wijklib.monitor.verdict import Measure, count_noun
 
 #: Report categories (14010/MeldR); outcomes with these names are report-based.
 MELDING_CATEGORIES = (

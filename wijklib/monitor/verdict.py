@@ -11,8 +11,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-import pandas as pd
-
+from wijklib.labels import fmt_date
 from wijklib.monitor.settings import MonitorConfig, load_config
 
 OP_KOERS = "op koers"
@@ -250,35 +249,6 @@ def fmt_num(x: float, digits: int = 1) -> str:
     if not _finite(x):
         return "onbekend"
     return f"{float(x):,.{digits}f}".replace(",", "_").replace(".", ",").replace("_", ".")
-
-
-_MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-           "november", "december")
-_MONTHS_SHORT = ("jan.", "feb.", "mrt.", "apr.", "mei", "jun.", "jul.", "aug.", "sep.", "okt.", "nov.", "dec.")
-
-
-def fmt_month(d: Any) -> str:
-    """A month for a Dutch reader: ``jan. 2022`` (``mei 2022``), never ``2022-01``.
-
-    Examples
-    --------
-    >>> fmt_month("2022-01-01"), fmt_month("2019-05")
-    ('jan. 2022', 'mei 2019')
-    """
-    t = pd.Timestamp(d)
-    return f"{_MONTHS_SHORT[t.month - 1]} {t.year}"
-
-
-def fmt_date(d: Any) -> str:
-    """A day for a Dutch reader: ``1 januari 2020``, never ``2020-01-01``.
-
-    Examples
-    --------
-    >>> fmt_date("2020-01-01")
-    '1 januari 2020'
-    """
-    t = pd.Timestamp(d)
-    return f"{t.day} {_MONTHS[t.month - 1]} {t.year}"
 
 
 def fmt_p(p: float, digits: int = 3) -> str:

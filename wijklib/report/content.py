@@ -25,12 +25,10 @@ import numpy as np
 import pandas as pd
 
 from wijklib.disclosure import SECONDARY, format_count, suppression_mask
-from wijklib.labels import label
+from wijklib.labels import MONTHS, fmt_date, fmt_month, label
 from wijklib.labels import outcome as outcome_label
 from wijklib.report.settings import ReportConfig, load_config
 
-MAANDEN = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
-           "oktober", "november", "december"]
 HEADLINE_MIME = "application/vnd.wijklib.headline+json"
 #: Every source a run can deliver (``wijklib.report.evaluations.SOURCES``, repeated to keep imports light).
 _SOURCES_ALL = ("meldingen", "handhaving", "handhaving_uren", "politie", "wijkprofiel", "focusgebieden",
@@ -87,8 +85,7 @@ def nl_date(d: Any) -> str:
     >>> nl_date("2015-01-01")
     '1 januari 2015'
     """
-    t = pd.Timestamp(d)
-    return f"{t.day} {MAANDEN[t.month - 1]} {t.year}"
+    return fmt_date(d)
 
 
 def nl_month(d: Any) -> str:
@@ -100,7 +97,7 @@ def nl_month(d: Any) -> str:
     'januari 2015'
     """
     t = pd.Timestamp(d)
-    return f"{MAANDEN[t.month - 1]} {t.year}"
+    return f"{MONTHS[t.month - 1]} {t.year}"
 
 
 def ratio_text(rr: float, low: float, high: float) -> str:
@@ -860,13 +857,9 @@ class WardReport:
                     return name
             return str(code)
 
-        def month(d: Any) -> str:
-            t = pd.Timestamp(d)
-            return f"{MAANDEN[t.month - 1][:3]}{'' if t.month == 5 else '.'} {t.year}"
-
         def period(start: Any, end: Any) -> str:
-            begin = month(start) if isinstance(start, str) and start else "?"
-            return f"{begin} – {month(end)}" if isinstance(end, str) and end else f"sinds {begin}"
+            begin = fmt_month(start) if isinstance(start, str) and start else "?"
+            return f"{begin} – {fmt_month(end)}" if isinstance(end, str) and end else f"sinds {begin}"
 
         def finite(x: Any) -> bool:
             return isinstance(x, (int, float)) and math.isfinite(x)
