@@ -129,7 +129,7 @@ def log_offset(data: pd.DataFrame, *, offset: str | None, exposure: str | None, 
         nonpos = use & (vals <= 0)
         if nonpos.any():
             i = int(np.flatnonzero(nonpos)[0])
-            raise ValueError(f"{where}: exposure={col!r} holds {vals[i]!r} at row {i}; an exposure (population, "
+            raise ValueError(f"{where}: exposure={col!r} holds {float(vals[i])!r} at row {i}; an exposure (population, "
                              "person-time) must be positive (it is logged)")
         with np.errstate(divide="ignore"):
             return np.log(vals)

@@ -83,6 +83,7 @@ from wijklib.results import (
     ResultProtocol,
     no_pretest,
     protocol_tidy,
+    term_value,
     tidy_frame,
 )
 
@@ -728,7 +729,7 @@ class ITSResult(ResultProtocol):
     # -- presentation ---------------------------------------------------------------------
     def _summary_lines(self) -> list[str]:
         m = self.method
-        return [f"family {m['family']}, {m['n_obs']} observations ({m['n_pre']} before the start {m['start']!s}), "
+        return [f"family {m['family']}, {m['n_obs']} observations ({m['n_pre']} before the start {term_value(m['start'])}), "
                 f"covariance {m['cov_type']}" + (f" ({m['hac_lags']} lags)" if m.get("hac_lags") is not None else ""),
                 self.tidy()[["term", "estimate", "std_error", "p_value", "conf_low", "conf_high"]].to_string(
                     index=False, float_format=lambda x: f"{x:.4f}")]

@@ -491,9 +491,10 @@ class ResultProtocol:
     def __repr__(self) -> str:
         e = self.effect
         m = self.method
+        start = f"; start {_fmt_value(m['start'])}" if m.get("start") is not None else ""
         return (f"<{type(self).__name__} {m['estimator']}: {e.term} = {e.estimate:.4g} "
                 f"[{e.conf_low:.4g}, {e.conf_high:.4g}], p = {e.p_value:.3g}; inference {m['inference']}; "
-                f"units {m.get('n_units')}, periods {m.get('n_periods')}>")
+                f"units {m.get('n_units')}, periods {m.get('n_periods')}{start}>")
 
     def _repr_html_(self) -> str:
         import html
@@ -505,7 +506,7 @@ class ResultProtocol:
                                                _fmt_value(e.estimate)),
                 (f"{pct}% interval", f"[{_fmt_value(e.conf_low)}, {_fmt_value(e.conf_high)}]"),
                 ("p-value", _fmt_value(e.p_value)), ("inference", m["inference"])]
-        for k in ("control_group", "n_units", "n_periods", "seed"):
+        for k in ("control_group", "start", "n_units", "n_periods", "seed"):
             if m.get(k) is not None:
                 rows.append((k.replace("_", " "), _fmt_value(m[k])))
         body = "".join(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"

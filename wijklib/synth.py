@@ -53,6 +53,7 @@ from wijklib.results import (
     no_pretest,
     protocol_tidy,
     term,
+    term_value,
     tidy_frame,
 )
 
@@ -278,7 +279,7 @@ class SynthResult(ResultProtocol):
     def _summary_lines(self) -> list[str]:
         m = self.method
         w = self.weights[self.weights > 0.001]
-        return [f"treated {m['treated']}, start {m['start']!s}; {m['n_donors']} donors, {m['n_placebos']} placebos; "
+        return [f"treated {m['treated']}, start {term_value(m['start'])}; {m['n_donors']} donors, {m['n_placebos']} placebos; "
                 f"RMSPE before {self.rmspe_pre:.4g}, after {self.rmspe_post:.4g}",
                 "weights: " + ", ".join(f"{k}: {v:.3f}" for k, v in w.items())]
 

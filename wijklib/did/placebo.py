@@ -108,7 +108,7 @@ def _refit_draw(base: pd.DataFrame, u: Any, *, yname: str, tname: str, idname: s
         es = event_study(d, yname=yname, tname=tname, idname=idname, gname=gname, window=window, ref=ref)
     except ValueError:  # a placebo ward without usable data: it cannot be a placebo
         return None
-    t = es.tidy()
+    t = es.table
     rows = [{"placebo": u, "event_time": int(e), "estimate": float(b)}
             for e, b in zip(t["event_time"], t["estimate"], strict=True)]
     rows.append({"placebo": u, "event_time": "average_post", "estimate": float(es.effect.estimate)})
@@ -307,7 +307,7 @@ def with_placebo_inference(es: EventStudyResult, draws: pd.DataFrame, *, min_pla
     per = draws.loc[draws["event_time"].astype(str) != "average_post"].astype({"event_time": int})
     wide = per.pivot_table(index="placebo", columns="event_time", values="estimate", aggfunc="first")
 
-    t = es.tidy()
+    t = es.table
     ref = int(es.method.get("ref", -1))
     rows = []
     for _, r in t.iterrows():

@@ -617,6 +617,8 @@ class EventStudyResult(ResultProtocol):
                                                      alpha=self.effect.alpha))
 
     def tidy(self) -> pd.DataFrame:
+        """One row per event time (term ``event_time::e``; the reference period with estimate 0). The
+        headline average post-start effect is :attr:`effect` (term ``overall``)."""
         return protocol_tidy(self.table, scale="difference", alpha=self.effect.alpha)
 
     def _interval_reference(self) -> tuple[str, float | None] | None:

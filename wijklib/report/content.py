@@ -965,7 +965,7 @@ class WardReport:
         if es is None:
             return
         per = self.view.scale == "per 1.000 inwoners"
-        fig, ax = plots.event_study(es.tidy(), title=(f"{outcome_label(o)} per 1.000 inwoners: {self.naam} " if per else
+        fig, ax = plots.event_study(es.table, title=(f"{outcome_label(o)} per 1.000 inwoners: {self.naam} " if per else
                                                       f"{outcome_label(o)}: {self.naam} ")
                                     + "tegenover wijken zonder wijkgericht handhaven, per maand rond de start",
                                     ylabel="Verschil per 1.000 inwoners" if per else "Verschil in log(1 + aantal)",
