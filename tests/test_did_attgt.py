@@ -161,7 +161,7 @@ def test_plots_return_axes(panel):
     ax = r.plot()
     assert ax.get_ylabel() == "ATT(g,t)"
     ax2 = r.aggregate("dynamic").plot()
-    fig, fig2 = ax.figure, ax2.figure
+    assert ax.figure is not ax2.figure
     import matplotlib.pyplot as plt
 
     plt.close("all")
