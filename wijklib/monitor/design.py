@@ -424,8 +424,8 @@ def estimate_outcome(
             and n_treated >= dsg["min_treated_did"] and sparse_cohort):
         notes.append(
             f"difference-in-differences niet gebruikt: in {zero_share:.0%} van de maanden sinds de start had het "
-            f"cohort samen nul meldingen (maximaal {MAX_ZERO_MONTH_SHARE_DID:.0%}); de Poisson-DiD per maand laat "
-            "die maanden weg en zou het effect dan te hoog schatten")
+            f"cohort samen nul meldingen (maximaal {MAX_ZERO_MONTH_SHARE_DID:.0%}); bij zoveel maanden zonder "
+            "meldingen schat de Poisson-DiD per maand het effect te hoog (wijken zonder enige melding vallen weg)")
     elif (use_poisson and len(cohort) >= dsg["min_cohort_did"] and n_controls >= dsg["min_controls_did"]
             and n_treated >= dsg["min_treated_did"]):
         try:

@@ -936,7 +936,7 @@ class WardReport:
             cf, start=start, title=f"{outcome_label(o)}: waargenomen en verwacht zonder wijkgericht handhaven",
             ylabel="Aantal per maand")
         plots.show(fig)
-        text = res.effect_summary(outcome=f"het aantal {outcome_label(o).lower()}", technical=False)[1]
+        text = res.effect_summary(outcome=f"het aantal {outcome_label(o).lower()}", technical=False).text
         if res.method.get("controlled"):
             text += (" De verwachting volgt de eigen trend van de wijk vóór de start, en neemt veranderingen mee "
                      "die ook de wijken zonder wijkgericht handhaven troffen"
