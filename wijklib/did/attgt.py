@@ -45,6 +45,7 @@ from wijklib.results import (
     print_or_return,
     protocol_tidy,
     term,
+    term_value,
     tidy_frame,
 )
 
@@ -340,18 +341,18 @@ class AggResult(ResultProtocol):
             lo = d["conf_low_simul"].to_numpy(float)
             hi = d["conf_high_simul"].to_numpy(float)
             pre = xs < 0 if self.type == "dynamic" else np.zeros(len(xs), bool)
-            for mask, color, lab in ((pre, "tab:grey", "before"), (~pre, "tab:blue", "after")):
+            for mask, color, lab in ((pre, "tab:grey", "vóór de start"), (~pre, "tab:blue", "na de start")):
                 if mask.any():
                     ax.errorbar(xs[mask], est[mask], yerr=[est[mask] - lo[mask], hi[mask] - est[mask]],
                                 fmt="o", color=color, capsize=2, label=lab)
             if not np.issubdtype(np.asarray(x).dtype, np.number):
-                ax.set_xticks(xs, [str(v) for v in x], rotation=45)
+                ax.set_xticks(xs, [term_value(v) for v in x], rotation=45)
             if self.type == "dynamic":
                 ax.axvline(-0.5, color="black", lw=0.8, ls=":")
                 ax.legend(frameon=False)
-            ax.set_xlabel(key)
+            ax.set_xlabel({"event_time": "periode t.o.v. start", "group": "startcohort", "time": "periode"}[key])
         ax.axhline(0, color="black", lw=0.8)
-        ax.set_ylabel("ATT")
+        ax.set_ylabel("effect (ATT)")
         ax.set_title(title or f"{self.type}: {self.estimate:.3g} [{self.conf_low:.3g}, {self.conf_high:.3g}]")
 
 
@@ -576,23 +577,34 @@ class ATTgtResult(ResultProtocol):
         t = self.table
         groups = list(dict.fromkeys(t["group"]))
         width = 0.6 / max(len(groups), 1)
+        dated = self._state.prep.is_datetime
+        if dated:
+            import matplotlib.dates as mdates
+
+            allx = mdates.date2num(pd.to_datetime(t["time"]).to_numpy())
+            steps = np.diff(np.unique(allx))
+            step = float(np.median(steps)) if steps.size else 1.0
+        else:
+            step = 1.0
         for i, g in enumerate(groups):
             d = t[t["group"] == g]
-            x = np.arange(len(d)) if self._state.prep.is_datetime else d["time"].to_numpy(float)
-            x = x + (i - (len(groups) - 1) / 2) * width
+            x = mdates.date2num(pd.to_datetime(d["time"]).to_numpy()) if dated else d["time"].to_numpy(float)
+            x = x + (i - (len(groups) - 1) / 2) * width * step
             est = d["estimate"].to_numpy(float)
             yerr = [est - d["conf_low_simul"].to_numpy(float), d["conf_high_simul"].to_numpy(float) - est]
             color = f"C{i % 10}"
-            ax.errorbar(x, est, yerr=yerr, fmt="o", ms=4, capsize=1.5, color=color, label=f"g={g}")
+            ax.errorbar(x, est, yerr=yerr, fmt="o", ms=4, capsize=1.5, color=color, label=f"start {g}")
             pre = ~d["post"].to_numpy(bool)
             # open markers before treatment (placebo periods), filled after
             ax.plot(x[pre], est[pre], "o", ms=4, mfc="white", mec=color, ls="none", zorder=3)
         ax.axhline(0, color="black", lw=0.8)
-        if not self._state.prep.is_datetime:
+        if dated:
+            ax.xaxis_date()
+        else:
             from matplotlib.ticker import MaxNLocator
 
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("period (open markers: before treatment)")
+        ax.set_xlabel("periode (open: vóór de start)")
         ax.set_ylabel("ATT(g,t)")
         ax.legend(frameon=False, fontsize="small")
 
