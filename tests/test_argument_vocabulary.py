@@ -166,3 +166,16 @@ def test_synth_estimator_argument_keeps_method_as_alias():
     assert new.effect.estimate == old.effect.estimate and new.method["estimator"] == "sdid"
     with pytest.raises(ValueError, match="disagree"):
         synth.fit(panel, **kw, estimator="sdid", method="synth")
+
+
+def test_covariates_in_one_form():
+    df, _ = staggered_panel(3, n_units=60, n_periods=6, cohorts=(4,), effect=0.5)
+    df["x"] = np.random.default_rng(1).normal(size=len(df))
+    kw = dict(yname="y", tname="month", idname="ward", gname="first_treated", inference="analytic")
+    a = att_gt(df, **kw, xformla="~ x")
+    b = att_gt(df, **kw, covariates=["x"])
+    pd.testing.assert_frame_equal(a.tidy(), b.tidy())
+    with pytest.raises(ValueError, match="not both"):
+        att_gt(df, **kw, xformla="~ x", covariates=["x"])
+    for fn in (att_gt, event_study, twfe, synth.fit):
+        assert "covariates" in inspect.signature(fn).parameters, fn.__name__

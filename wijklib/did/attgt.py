@@ -630,6 +630,7 @@ def att_gt(
     alpha: float = 0.05,
     seed: int | None = DEFAULT_SEED,
     alp: float | None = None,
+    covariates: list[str] | None = None,
 ) -> ATTgtResult:
     """Callaway & Sant'Anna group-time average treatment effects, ATT(g,t) (R ``did::att_gt``).
 
@@ -645,8 +646,11 @@ def att_gt(
     est_method : {"dr", "reg", "ipw"}
         2x2 estimator with covariates (identical without covariates).
     xformla : str, optional
-        Covariates as a one-sided formula of column names, e.g. ``"~ lpop"``. Each 2x2 uses the
-        covariate values of its earlier period (as R did's panel estimators).
+        Covariates as a one-sided formula of column names, e.g. ``"~ lpop"`` (R did's form). Each 2x2
+        uses the covariate values of its earlier period (as R did's panel estimators).
+    covariates : list of str, optional
+        The same as a list of column names (the form of ``twfe``, ``event_study``, ``bacon`` and
+        ``synth.fit``); give this or ``xformla``.
     weightsname : str, optional
         Sampling weights, constant within unit.
     anticipation : float
@@ -697,6 +701,12 @@ def att_gt(
         if val not in allowed:
             raise ValueError(f"att_gt: {name}={val!r}; expected one of {allowed}")
     alp = resolve_alpha(alpha, alp, "att_gt")
+    if covariates is not None:
+        if xformla is not None:
+            raise ValueError(f"att_gt: give covariates={covariates!r} or xformla={xformla!r}, not both")
+        if isinstance(covariates, str):
+            raise TypeError(f"att_gt: covariates={covariates!r}; expected a list of column names")
+        xformla = "~ " + " + ".join(covariates) if len(covariates) else None
     seed = check_seed(seed, "att_gt")
     if int(biters) < 1:
         raise ValueError(f"att_gt: biters={biters!r}; expected a positive integer")
