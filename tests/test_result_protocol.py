@@ -262,3 +262,13 @@ def test_every_public_estimator_is_walked():
                                                                    "TWFEResult", "PoissonDiDResult",
                                                                    "PoissonAggResult"}
     assert results <= walked
+
+
+def test_results_survive_pickling(res):
+    """The report batch sends results to worker processes (process pool, Dask)."""
+    import pickle
+
+    back = pickle.loads(pickle.dumps(res))
+    assert type(back) is type(res)
+    assert back.method == res.method and isinstance(back.method, Method)
+    pd.testing.assert_frame_equal(back.tidy(), res.tidy())
