@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CONFIG ?= config/demo.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help venv system-deps demo-data reports screenshots test test-all lint benchmarks clean
+.PHONY: help venv system-deps demo-data reports screenshots lab test test-all test-reference lint benchmarks clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -17,10 +17,11 @@ help: ## Show this help
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,lab]"
+	$(BIN)/python -c "from wijklib.report.runner import ensure_kernel; ensure_kernel()"
 	@touch $(STAMP)
 
-venv: $(STAMP) ## Create .venv and install wijklib with its dependencies
+venv: $(STAMP) ## Create .venv, install wijklib with its dependencies and JupyterLab, register the 'wijklib' kernel
 
 system-deps: ## Install system libraries (Pango for WeasyPrint, poppler-utils) where missing
 	@bash scripts/install-system-deps.sh
@@ -35,11 +36,18 @@ screenshots: venv system-deps demo-data ## Regenerate the README's report screen
 	$(BIN)/python -m wijklib.report --config $(CONFIG) --year $(YEAR) --wards tarwewijk --formats pdf --out build/screenshots --no-progress --force
 	pdftoppm -png -r 60 -f 1 -l 2 build/screenshots/$(YEAR)/wijkrapport_$(YEAR)_tarwewijk.pdf docs/img/wijkrapport_$(YEAR)_tarwewijk
 
+lab: venv demo-data ## Start JupyterLab on notebooks/ with the project's kernel ('Python (wijklib)')
+	$(BIN)/python -c "from wijklib.report.runner import ensure_kernel; ensure_kernel()"
+	$(BIN)/jupyter lab --notebook-dir=notebooks --MultiKernelManager.default_kernel_name=wijklib
+
 test: venv system-deps demo-data ## Run the test suite (slow simulations excluded; includes the 3-ward PDF end-to-end test)
 	$(BIN)/python -m pytest -q -m "not slow"
 
 test-all: venv system-deps demo-data ## Run every test, slow simulations included
 	$(BIN)/python -m pytest -q
+
+test-reference: venv ## Check the published reference numbers; FAILS when ../shared/reference-data is missing
+	WIJKLIB_REQUIRE_REFERENCE=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/reference
 
 lint: venv ## Ruff lint
 	$(BIN)/ruff check wijklib tests benchmarks

@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     import statsmodels.formula.api as smf
 
     df = make_panel(args.units, args.months)
-    kw = dict(by="wijk", yname="meldingen", tname="maand", start=START, offset="inwoners")
+    kw = dict(by="wijk", yname="meldingen", tname="maand", start=START, exposure="inwoners")
     rows = []
 
     out_def, w, c = timed(lambda: its.fit_many(df, **kw), repeat=3)
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     groups = [g for _, g in df.groupby("wijk", sort=True)]
 
     def loop_fit():
-        return [its.fit(g, yname="meldingen", tname="maand", start=START, offset="inwoners",
+        return [its.fit(g, yname="meldingen", tname="maand", start=START, exposure="inwoners",
                         small_sample=False).level_change.estimate for g in groups]
 
     fit_rr, w, c = timed(loop_fit)

@@ -17,7 +17,8 @@ def _name(req: str) -> str:
 
 def test_environment_yml_matches_pyproject():
     py = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = {_name(r) for r in py["dependencies"]} | {_name(r) for r in py["optional-dependencies"]["dev"]}
+    extras = py["optional-dependencies"]
+    wanted = {_name(r) for r in py["dependencies"]} | {_name(r) for r in extras["dev"] + extras["lab"]}
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     listed = {_name(d) for d in env["dependencies"] if isinstance(d, str)} - {"python", "pip"}
     assert wanted == listed, (

@@ -54,7 +54,7 @@ def test_twfe_matches_statsmodels_dummies_unbalanced_weighted_clustered():
     half = r.effect.conf_high - r.effect.estimate
     assert half == pytest.approx(stats.t.ppf(0.975, G - 1) * r.effect.std_error)
     assert set(r.tidy().columns) >= {"term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"}
-    assert "TWFE" in r.summary()
+    assert "TWFE" in r.summary(as_string=True)
     ci = r.conf_int()
     assert ci.loc["D", "conf_low"] < r.effect.estimate < ci.loc["D", "conf_high"]
 
@@ -198,11 +198,11 @@ def test_window_binning_pretest_bands_and_plot():
     pt = es.pretest()
     assert pt.df == 2 and 0 <= pt.p_value <= 1
     assert "p =" in pt.sentence()
-    fig, ax = es.plot()
+    ax = es.plot()
     assert ax.get_xlabel()
     import matplotlib.pyplot as plt
 
-    plt.close(fig)
+    plt.close(ax.figure)
 
 
 def test_pretest_detects_pretrend():

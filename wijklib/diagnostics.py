@@ -281,13 +281,11 @@ class PlaceboResult:
 
 
 def _effect_of(obj: Any) -> Effect:
-    if isinstance(obj, Effect):
-        return obj
-    if hasattr(obj, "effect") and isinstance(obj.effect, Effect):
-        return obj.effect
-    if hasattr(obj, "overall") and isinstance(obj.overall, Effect):
-        return obj.overall
-    raise TypeError(f"fit_fn must return an Effect or a result with .effect, got {type(obj).__name__}")
+    """The headline of what a ``fit_fn`` returned: an Effect, or any result (they all have ``.effect``)."""
+    e = obj if isinstance(obj, Effect) else getattr(obj, "effect", None)
+    if not isinstance(e, Effect):
+        raise TypeError(f"fit_fn must return an Effect or an estimator result (with .effect), got {type(obj).__name__}")
+    return e
 
 
 def treated_mask(g: pd.Series) -> pd.Series:

@@ -615,7 +615,7 @@ def honest_event_study(es: Any, *, restriction: Literal["RM", "SD"] = "RM",
                        alpha: float = 0.05, **kw: Any) -> SensitivityResult:
     """Sensitivity analysis of a wijklib event-study result (``did.event_study`` / ``event_study_single``).
 
-    Takes the pre-period and post-period coefficients and their covariance from ``es.tidy()`` /
+    Takes the pre-period and post-period coefficients and their covariance from ``es.table`` /
     ``es.vcov`` (the reference period left out); ``target="average"`` weighs the post periods equally.
     Examples
     --------
@@ -624,7 +624,7 @@ def honest_event_study(es: Any, *, restriction: Literal["RM", "SD"] = "RM",
     >>> callable(honest_event_study)
     True
     """
-    t = es.tidy()
+    t = es.table
     t = t[np.isfinite(t["std_error"]) & (t["std_error"] > 0)]
     ev = t["event_time"].astype(int).tolist()
     V = es.vcov.loc[[str(e) for e in ev], [str(e) for e in ev]].to_numpy(dtype=float)

@@ -305,20 +305,6 @@ _C1_BYTES = re.compile("[\udc81\udc8d\udc8f\udc90\udc9d]")
 _GOOD_NON_ASCII = re.compile("[\x80-\udc7f\udd00-\U0010ffff]")
 
 
-def detect_encoding(data: bytes) -> str:
-    """Encoding of an export's bytes: ``utf-16`` (BOM), ``utf-8-sig`` when valid UTF-8, else ``cp1252``.
-
-    See :func:`decide_encoding` for the evidence (and the error for files that mix encodings).
-
-    Examples
-    --------
-    >>> detect_encoding("Coördinaat".encode("utf-8")), detect_encoding("Coördinaat".encode("cp1252"))
-    ('utf-8-sig', 'cp1252')
-    """
-    enc = decide_encoding([data]).encoding
-    return "utf-8-sig" if enc == "utf-8" else enc
-
-
 def _header_score(fields: Sequence[str], known: set[str]) -> int:
     return sum(1 for f in fields if normalize_header(f) in known)
 

@@ -73,11 +73,22 @@ import numpy as np
 import pandas as pd
 from scipy import special  # t / normal quantiles; lighter to import than scipy.stats
 
-from wijklib.results import TIDY_COLUMNS, Effect, tidy_frame
+from wijklib.arguments import log_offset
+from wijklib.results import (
+    TIDY_COLUMNS,
+    Effect,
+    EffectSummary,
+    Method,
+    PreTest,
+    ResultProtocol,
+    no_pretest,
+    protocol_tidy,
+    term_value,
+    tidy_frame,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
 __all__ = ["ITSResult", "fit", "fit_many", "default_hac_lags"]
 
@@ -611,8 +622,8 @@ def _ro(a: np.ndarray) -> np.ndarray:
     return a
 
 
-@dataclass(frozen=True)
-class ITSResult:
+@dataclass(frozen=True, repr=False)
+class ITSResult(ResultProtocol):
     """Fitted interrupted time series. Immutable; derive everything from :meth:`tidy`.
 
     Attributes
@@ -620,6 +631,7 @@ class ITSResult:
     level_change, slope_change : Effect
         Step at the start and change in slope per period (rate ratios for log-link families,
         differences for gaussian). ``slope_change`` is ``None`` when fitted without a slope term.
+        ``effect`` is ``level_change`` (the headline).
     dispersion : float
         Pearson dispersion (quasipoisson), residual variance (gaussian), NB ``alpha`` (negbin) or 1.
     method : dict
@@ -650,6 +662,22 @@ class ITSResult:
     _crit: float = field(repr=False)
     _df: float | None = field(repr=False)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "method", Method.of(self.method, estimator="its", inference="model-based",
+                                                     alpha=self.level_change.alpha))
+
+    @property
+    def effect(self) -> Effect:
+        """The headline effect: the level change at the start."""
+        return self.level_change
+
+    def pretest(self) -> PreTest:
+        return no_pretest("an interrupted time series has no pre-period test (the pre-period trend is its "
+                          "counterfactual); check it with placebo start dates, wijklib.diagnostics.placebo_time")
+
+    def _interval_reference(self) -> tuple[str, float | None] | None:
+        return ("t", float(self._df)) if self._df else ("normal", None)
+
     # -- tables ---------------------------------------------------------------------------
     def tidy(self, *, linear: bool = False) -> pd.DataFrame:
         """All coefficients, one row each (:data:`wijklib.results.TIDY_COLUMNS` first).
@@ -666,8 +694,7 @@ class ITSResult:
             )
             for name, b, s in zip(self.params.index, self.params.to_numpy(), se, strict=True)
         ]
-        out = tidy_frame(effects)
-        return out
+        return protocol_tidy(tidy_frame(effects), scale=scale, alpha=self.level_change.alpha)
 
     def counterfactual(self, *, alpha: float = 0.05) -> pd.DataFrame:
         """Observed, fitted and counterfactual (no intervention) values per period.
@@ -700,21 +727,16 @@ class ITSResult:
         )
 
     # -- presentation ---------------------------------------------------------------------
-    def plot(
-        self,
-        *,
-        ax: Axes | None = None,
-        ylabel: str | None = None,
-        title: str | None = None,
-    ) -> tuple[Figure, Axes]:
-        """Observed (dots), fitted (line), counterfactual (dashed, with band), start (vertical line)."""
-        import matplotlib.pyplot as plt
+    def _summary_lines(self) -> list[str]:
+        m = self.method
+        return [f"family {m['family']}, {m['n_obs']} observations ({m['n_pre']} before the start {term_value(m['start'])}), "
+                f"covariance {m['cov_type']}" + (f" ({m['hac_lags']} lags)" if m.get("hac_lags") is not None else ""),
+                self.tidy()[["term", "estimate", "std_error", "p_value", "conf_low", "conf_high"]].to_string(
+                    index=False, float_format=lambda x: f"{x:.4f}")]
 
+    def _draw(self, ax: Axes, *, ylabel: str | None = None, title: str | None = None) -> None:
+        """Observed (dots), fitted (line), counterfactual (dashed, with band), start (vertical line)."""
         cf = self.counterfactual()
-        if ax is None:
-            fig, ax = plt.subplots(figsize=(8, 4))
-        else:
-            fig = ax.figure
         x = cf[self.method["tname"]]
         ax.plot(x, cf["observed"], "o", ms=3, color="0.35", label="waargenomen")
         ax.plot(x, cf["fitted"], "-", color="C0", label="model")
@@ -729,7 +751,6 @@ class ITSResult:
         if title:
             ax.set_title(title)
         ax.legend(frameon=False, fontsize="small")
-        return fig, ax
 
     def effect_summary(
         self,
@@ -738,7 +759,7 @@ class ITSResult:
         intervention: str = "wijkgericht handhaven",
         unit: str | None = None,
         technical: bool = True,
-    ) -> tuple[pd.DataFrame, str]:
+    ) -> EffectSummary:
         """Table of the level and slope change plus a plain-Dutch text generated from the numbers.
 
         ``technical=False`` leaves out the sentence on the model and its standard errors (a report's
@@ -796,15 +817,7 @@ class ITSResult:
                      "wijken zonder wijkgericht handhaven.")
         elif not technical:
             text += f" Gemeten over {n_periods} maanden, waarvan {m['n_pre']} vóór de start."
-        return table, text
-
-    def __repr__(self) -> str:  # compact, the default dataclass repr dumps arrays
-        m = self.method
-        return (
-            f"ITSResult(family={m['family']!r}, cov_type={m['cov_type']!r}, n_obs={m['n_obs']}, "
-            f"start={m['start']!r}, level_change={self.level_change.estimate:.4g} "
-            f"[{self.level_change.conf_low:.4g}, {self.level_change.conf_high:.4g}])"
-        )
+        return EffectSummary(table, text)
 
 
 def _nl_num(x: float, digits: int = 0) -> str:
@@ -908,6 +921,36 @@ def _check_pre_post(n_pre: int, n_post: int, k_pre: int, slope_change: bool, sta
         )
 
 
+def _exposure_column(data: pd.DataFrame, control: Any, *, offset: str | None, exposure: str | None,
+                     family: str, source: str) -> tuple[pd.DataFrame, Any, str | None]:
+    """The exposure column the fit uses internally (it logs it), from ``exposure=`` or ``offset=``.
+
+    ``offset=`` is on the log scale (as in statsmodels/pyfixest): checked by
+    :func:`wijklib.arguments.log_offset` (a population passed as an offset is refused) and carried
+    as the column ``exp(<offset>)`` of a copy of ``data`` (and of a control DataFrame).
+    """
+    if offset is None and exposure is None:
+        return data, control, None
+    if family == "gaussian":
+        arg = "offset" if offset is not None else "exposure"
+        raise ValueError(f"{source}: {arg}= is only used with log-link families; for gaussian model a rate "
+                         "column instead")
+    log_offset(data, offset=offset, exposure=exposure, where=source)
+    if exposure is not None:
+        if isinstance(control, pd.DataFrame) and exposure in control.columns:
+            log_offset(control, offset=None, exposure=exposure, where=source + " control")
+        return data, control, exposure
+    col = f"exp({offset})"
+
+    def with_exp(d: pd.DataFrame) -> pd.DataFrame:
+        return d.assign(**{col: np.exp(pd.to_numeric(d[offset], errors="coerce").to_numpy(float))})
+
+    if isinstance(control, pd.DataFrame) and offset in control.columns:
+        log_offset(control, offset=offset, exposure=None, where=source + " control")
+        control = with_exp(control)
+    return with_exp(data), control, col
+
+
 def fit(
     data: pd.DataFrame,
     *,
@@ -915,6 +958,7 @@ def fit(
     tname: str,
     start: Any,
     family: Family = "quasipoisson",
+    exposure: str | None = None,
     offset: str | None = None,
     seasonality: int = 2,
     period: float = 12,
@@ -940,8 +984,13 @@ def fit(
         First intervention period (a value of ``tname``; a date string works for dates).
     family : {"quasipoisson", "poisson", "negbin", "gaussian"}
         Log link for the count families (effects are rate ratios), identity for gaussian.
+    exposure : str, optional
+        Column with a positive exposure (e.g. population) whose log enters as offset (log-link
+        families only): effects are then rate ratios of the rate per resident.
     offset : str, optional
-        Column (e.g. population) whose log enters as offset (log-link families only).
+        Instead of ``exposure``: a column already on the log scale (e.g. ``log(population)``), added
+        to the linear predictor as in statsmodels/pyfixest and :func:`wijklib.did.poisson`. Values
+        above 30 (an exposure, not its log) are refused, naming ``exposure=``.
     seasonality, period : int, float
         Number of Fourier sine/cosine pairs and the cycle length. The seasonal position is the
         calendar month for monthly dates, the ISO week for weekly dates (use ``period=52``), the
@@ -955,7 +1004,8 @@ def fit(
         Newey-West lags; default :func:`default_hac_lags` of the number of periods.
     control : str, Series or DataFrame, optional
         Comparison series for a controlled ITS: a column of ``data``, a Series indexed by the
-        period, or a DataFrame with ``tname``, ``yname`` (and ``offset`` when used). The two series
+        period, or a DataFrame with ``tname``, ``yname`` (and the ``exposure``/``offset`` column when
+        used). The two series
         are stacked (see module docstring); the effects are the treated-by-post interactions.
     season : str, optional
         Column holding the seasonal position (e.g. month number 1-12).
@@ -998,6 +1048,9 @@ def fit(
     source = f"its.fit(yname={yname!r})"
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data: expected a pandas DataFrame, got {type(data).__name__}")
+    given_offset, given_exposure = offset, exposure
+    data, control, offset = _exposure_column(data, control, offset=offset, exposure=exposure, family=family,
+                                             source=source)
     df, notes = _prepare_series(data, yname=yname, tname=tname, offset=offset, family=family,
                                 dropna=dropna, source=source)
     if df.empty:
@@ -1117,6 +1170,9 @@ def fit(
         "hac_lags": lags if cov_type == "hac" else None,
         "ci": f"t({int(dof)})" if use_t else "normal",
         "inference": _inference_label(cov_type, small_sample, family),
+        "control_group": "comparison series (controlled ITS)" if controlled else None,
+        "seed": None,
+        "alpha": alpha,
         "n_units": G,
         "n_obs": n_obs,
         "n_periods": T,
@@ -1126,7 +1182,8 @@ def fit(
         "time_axis": axis.kind,
         "tname": tname,
         "yname": yname,
-        "offset": offset,
+        "offset": given_offset,
+        "exposure": given_exposure,
         "seasonality": seasonality,
         "period": period,
         "season_source": season_note if seasonality else None,
@@ -1184,6 +1241,7 @@ def fit_many(
     tname: str,
     start: Any,
     family: Family = "quasipoisson",
+    exposure: str | None = None,
     offset: str | None = None,
     seasonality: int = 2,
     period: float = 12,
@@ -1210,7 +1268,8 @@ def fit_many(
     errors : {"nan", "raise"}
         What to do with a series that cannot be fitted (too few pre-periods, all zero, missing
         outcome, no convergence): a row of NaN with the reason in ``note`` (default) or raise.
-    Other parameters as in :func:`fit` (no ``control``; outcome NaN is an error per series).
+    Other parameters as in :func:`fit` (``exposure`` is logged, ``offset`` is on the log scale; no
+    ``control``; outcome NaN is an error per series).
 
     Returns
     -------
@@ -1231,8 +1290,8 @@ def fit_many(
     _validate_options(family, cov_type, seasonality, period, hac_lags)
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data: expected a pandas DataFrame, got {type(data).__name__}")
-    if family == "gaussian" and offset is not None:
-        raise ValueError("offset= is only used with log-link families; for gaussian model a rate column instead")
+    data, _, offset = _exposure_column(data, None, offset=offset, exposure=exposure, family=family,
+                                       source="its.fit_many")
     start_col = start if isinstance(start, str) and start in data.columns else None
     cols = [by, tname, yname] + ([offset] if offset else []) + ([start_col] if start_col else [])
     cols += [season] if season else []

@@ -1,7 +1,7 @@
 """The one dictionary that turns column names into Dutch labels for every table and chart.
 
-Reports never show a raw column name: tables go through :func:`relabel`, chart axes through
-:func:`label`. An unknown column falls back to a readable form of its name (underscores to spaces,
+Reports never show a raw column name: table headers and chart axes go through :func:`label`. An
+unknown column falls back to a readable form of its name (underscores to spaces,
 first letter capitalised) so a new column never breaks a report; add it here to give it a proper label.
 """
 
@@ -172,17 +172,6 @@ def outcome(name: str) -> str:
         # CBS crime classification (1.1.1) first, then the police delict codes (104) of other exports.
         return "Misdrijven: " + CBS_MISDRIJVEN.get(code, MISDRIJVEN.get(code, code))
     return label(key if key in LABELS else f"n_{key}")
-
-
-def relabel(df: pd.DataFrame) -> pd.DataFrame:
-    """Return a copy of ``df`` with Dutch column labels (the input is not modified).
-
-    Examples
-    --------
-    >>> relabel(pd.DataFrame({"wijkraad": ["Tarwewijk"], "p_value": [0.03]})).columns.tolist()
-    ['Wijkraad', 'p-waarde']
-    """
-    return df.rename(columns={c: label(c) for c in df.columns})
 
 
 def misdrijf(code: str | int) -> str:

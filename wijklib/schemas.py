@@ -477,13 +477,3 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "interventie": INTERVENTIE,
 }
 
-
-def canonical_columns(source: str) -> list[str]:
-    """Required canonical columns of ``source`` in schema order.
-
-    Examples
-    --------
-    >>> canonical_columns("interventie")
-    ['wijkraad_id', 'start', 'uren_per_week']
-    """
-    return [name for name, col in SCHEMAS[source].columns.items() if col.required]

@@ -2,12 +2,12 @@
 
 Two estimators on a balanced long panel (``idname`` x ``tname``):
 
-``method="synth"`` (Abadie, Diamond & Hainmueller 2010)
+``estimator="synth"`` (Abadie, Diamond & Hainmueller 2010)
     Donor weights ``w >= 0``, ``sum(w) = 1`` minimising the squared distance between the treated
     ward's pre-period outcomes and the weighted donors' (plus, with ``covariates``, the pre-period
     means of those columns, each standardised by its SD across wards; V = identity, no nested
     V search). The effect is the average post-period gap ``y1_t - Y0_t w``.
-``method="sdid"`` (Arkhangelsky, Athey, Hirshberg, Imbens & Wager 2021, synthetic DiD)
+``estimator="sdid"`` (Arkhangelsky, Athey, Hirshberg, Imbens & Wager 2021, synthetic DiD)
     Unit weights with an intercept and ridge penalty ``zeta^2 * T_pre * ||w||^2``,
     ``zeta = T_post^(1/4) * sd(first differences of donor pre-period outcomes)`` (one treated unit),
     and time weights ``lambda`` (with intercept, penalty ``(1e-6 sd)^2 * N_donors``) matching the
@@ -35,6 +35,7 @@ Inference (``placebo=True``): every donor in turn plays the treated ward, with t
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -42,15 +43,26 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import nnls
 
-from wijklib.results import Effect, tidy_frame
+from wijklib.arguments import resolve_alpha
+from wijklib.results import (
+    Effect,
+    EffectSummary,
+    Method,
+    PreTest,
+    ResultProtocol,
+    no_pretest,
+    protocol_tidy,
+    term,
+    term_value,
+    tidy_frame,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
 __all__ = ["SynthResult", "fit", "simplex_ls"]
 
-Method = Literal["synth", "sdid"]
+Estimator = Literal["synth", "sdid"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -149,32 +161,33 @@ def _estimate(Y: np.ndarray, treated: int, donors: np.ndarray, n_pre: int, metho
 # --------------------------------------------------------------------------------------------
 # result
 # --------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class SynthResult:
+@dataclass(frozen=True, repr=False)
+class SynthResult(ResultProtocol):
     """Synthetic-control estimate for one treated ward. Immutable.
 
     Attributes
     ----------
     effect : Effect
-        Average post-period gap (difference scale), with placebo SE, interval and p-value.
+        Average post-period gap (difference scale, term ``overall``), with placebo SE, interval and
+        p-value.
     weights : Series
         Donor weights (non-negative, summing to 1), indexed by donor id, largest first.
     time_weights : Series or None
-        Pre-period weights (``method="sdid"`` only).
+        Pre-period weights (``estimator="sdid"`` only).
     rmspe_pre, rmspe_post : float
         Root mean squared prediction error (gap) before and after the start.
     placebos : DataFrame
         One row per placebo ward: ``unit, rmspe_pre, rmspe_post, ratio, effect``.
-    method : dict
-        estimator, treated, start, n_donors, n_pre, n_post, n_placebos, inference, notes.
+    method : Method
+        estimator, inference, treated, start, n_donors, n_pre, n_post, n_placebos, notes.
 
     Examples
     --------
     >>> res = fit(_example_panel(), yname="y", tname="t", idname="wijk", treated="w0", start=21)
     >>> res.gap().columns.tolist()
     ['t', 'observed', 'synthetic', 'gap']
-    >>> res.tidy(per_period=True)["term"].value_counts().to_dict()
-    {'gap': 16, 'effect': 1}
+    >>> res.tidy(per_period=True)["term"].tolist()[:2]
+    ['overall', 'time::21']
     """
 
     effect: Effect
@@ -187,9 +200,27 @@ class SynthResult:
     _gap: pd.DataFrame = field(repr=False)
     _placebo_gaps: pd.DataFrame = field(repr=False)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "method", Method.of(self.method, estimator="synth", inference="placebo",
+                                                     alpha=self.effect.alpha))
+
+    def pretest(self) -> PreTest:
+        """How unusual the treated ward's pre-period fit is among the placebos: the share of wards
+        (treated + placebos) whose pre-period RMSPE is at least the treated ward's, as a rank test of
+        "the synthetic control fits the treated ward as well as it fits a donor". A small p-value
+        means the treated ward is fitted worse than almost every donor (its pre-trend is unmatched)."""
+        pl = self.placebos["rmspe_pre"].to_numpy(float)
+        pl = pl[np.isfinite(pl)]
+        if pl.size == 0:
+            return no_pretest("no placebos (placebo=False)")
+        # large RMSPE = poor fit: the p-value of "fitted as well as a donor" is the share at least as bad
+        p = float((1 + np.sum(pl >= self.rmspe_pre - 1e-12)) / (pl.size + 1))
+        return PreTest(self.rmspe_pre, self.method["n_pre"], p, (),
+                       test=f"randomisation: pre-period RMSPE ranked among {pl.size} placebo wards")
+
     def tidy(self, *, per_period: bool = False) -> pd.DataFrame:
-        """The average effect (term ``"effect"``); with ``per_period=True`` also one ``"gap"`` row
-        per post-period (``time`` column) with placebo-quantile intervals."""
+        """The average effect (term ``overall``); with ``per_period=True`` also one row per
+        post-period (term ``time::<period>``, ``time`` column) with placebo-quantile intervals."""
         rows = [self.effect]
         if per_period:
             g = self._gap[self._gap["post"]]
@@ -205,33 +236,27 @@ class SynthResult:
                     p = float((1 + np.sum(np.abs(pv) >= abs(r["gap"]))) / (len(pv) + 1))
                 else:
                     lo = hi = se = p = math.nan
-                rows.append(Effect("gap", float(r["gap"]), se, lo, hi, p,
+                rows.append(Effect(term("time", t), float(r["gap"]), se, lo, hi, p,
                                    float(r["gap"]) / se if se and se > 0 else math.nan,
                                    "difference", a, {"time": t}))
         out = tidy_frame(rows)
         if "time" not in out.columns:
             out["time"] = pd.NA
-        return out
+        return protocol_tidy(out, scale="difference", alpha=self.effect.alpha)
 
     def gap(self) -> pd.DataFrame:
         """Per period: observed, synthetic and their difference (gap)."""
         return self._gap.drop(columns="post").copy()
 
-    def plot(
+    def _draw(
         self,
+        ax: Axes,
         *,
-        ax: Axes | None = None,
         kind: Literal["paths", "gap"] = "paths",
         ylabel: str | None = None,
         title: str | None = None,
-    ) -> tuple[Figure, Axes]:
+    ) -> None:
         """``kind="paths"``: treated vs synthetic; ``"gap"``: gap with the placebo gaps in grey."""
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            fig, ax = plt.subplots(figsize=(8, 4))
-        else:
-            fig = ax.figure
         tname = self.method["tname"]
         g = self._gap
         if kind == "paths":
@@ -250,7 +275,13 @@ class SynthResult:
         if title:
             ax.set_title(title)
         ax.legend(frameon=False, fontsize="small")
-        return fig, ax
+
+    def _summary_lines(self) -> list[str]:
+        m = self.method
+        w = self.weights[self.weights > 0.001]
+        return [f"treated {m['treated']}, start {term_value(m['start'])}; {m['n_donors']} donors, {m['n_placebos']} placebos; "
+                f"RMSPE before {self.rmspe_pre:.4g}, after {self.rmspe_post:.4g}",
+                "weights: " + ", ".join(f"{k}: {v:.3f}" for k, v in w.items())]
 
     def effect_summary(
         self,
@@ -259,7 +290,7 @@ class SynthResult:
         intervention: str = "wijkgericht handhaven",
         unit: str = "maand",
         ward: str | None = None,
-    ) -> tuple[pd.DataFrame, str]:
+    ) -> EffectSummary:
         """Table and plain-Dutch text generated from the numbers.
 
         Examples
@@ -318,13 +349,7 @@ class SynthResult:
         quality = "goed" if rel < 0.05 else "redelijk" if rel < 0.15 else "matig"
         text += (f" De synthetische vergelijking volgt {ward} vóór de start {quality} "
                  f"(gemiddelde afwijking {_nl(100 * rel, 0)}% van het niveau).")
-        return table, text
-
-    def __repr__(self) -> str:
-        e = self.effect
-        return (f"SynthResult(method={self.method['estimator']!r}, treated={self.method['treated']!r}, "
-                f"effect={e.estimate:.4g} [{e.conf_low:.4g}, {e.conf_high:.4g}], p={e.p_value:.3g}, "
-                f"rmspe_pre={self.rmspe_pre:.4g})")
+        return EffectSummary(table, text)
 
 
 def _nl(x: float, digits: int) -> str:
@@ -347,9 +372,10 @@ def fit(
     treated: Any,
     start: Any,
     covariates: list[str] | None = None,
-    method: Method = "synth",
+    estimator: Estimator = "synth",
     placebo: bool = True,
     alpha: float = 0.05,
+    method: Estimator | None = None,
 ) -> SynthResult:
     """Synthetic control (or synthetic DiD) estimate for one treated ward.
 
@@ -364,9 +390,10 @@ def fit(
     start : scalar
         First treated period (a value of ``tname``; date strings work for date columns).
     covariates : list of str, optional
-        Columns whose pre-period means are matched as well (``method="synth"`` only).
-    method : {"synth", "sdid"}
-        Classic synthetic control or synthetic difference-in-differences.
+        Columns whose pre-period means are matched as well (``estimator="synth"`` only).
+    estimator : {"synth", "sdid"}
+        Classic synthetic control or synthetic difference-in-differences (``result.method`` records
+        how the result was made; ``method=`` is the old name of this argument, still accepted).
     placebo : bool
         Run in-space placebos for the p-value and interval (see the module docstring).
     alpha : float
@@ -385,13 +412,22 @@ def fit(
     >>> -8 < res.effect.estimate < -2  # true effect -5
     True
     """
+    if method is not None:
+        if estimator != "synth" and method != estimator:
+            raise ValueError(f"synth.fit: estimator={estimator!r} and method={method!r} disagree; method= is the "
+                             "old name of estimator=")
+        warnings.warn("synth.fit(method=...) is now estimator=...; method= will be removed", DeprecationWarning,
+                      stacklevel=2)
+        estimator = method
+    method = estimator
     if method not in ("synth", "sdid"):
-        raise ValueError(f"method={method!r}: expected 'synth' or 'sdid'")
+        raise ValueError(f"estimator={method!r}: expected 'synth' or 'sdid'")
+    alpha = resolve_alpha(alpha, None, "synth.fit")
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data: expected a pandas DataFrame, got {type(data).__name__}")
     covariates = list(covariates or [])
     if covariates and method == "sdid":
-        raise ValueError("covariates= is supported with method='synth' only")
+        raise ValueError("covariates= is supported with estimator='synth' only")
     src = "synth.fit"
     missing = [c for c in [yname, tname, idname, *covariates] if c not in data.columns]
     if missing:
@@ -471,7 +507,7 @@ def fit(
         hi = tau - float(np.quantile(pe, alpha / 2))
     else:
         se = p = lo = hi = math.nan
-    effect = Effect("effect", tau, se, lo, hi, p, tau / se if se and se > 0 else math.nan,
+    effect = Effect("overall", tau, se, lo, hi, p, tau / se if se and se > 0 else math.nan,
                     "difference", alpha, {})
     gap = pd.DataFrame({tname: periods, "observed": Y[:, 0], "synthetic": main["synthetic"],
                         "gap": main["gap"], "post": post_mask})
@@ -486,7 +522,8 @@ def fit(
         "estimator": method, "yname": yname, "tname": tname, "idname": idname, "treated": treated,
         "start": start_v, "n_donors": len(donors_ids), "n_pre": n_pre, "n_post": n_post,
         "n_units": len(ids), "n_periods": len(periods), "covariates": tuple(covariates),
-        "n_placebos": len(placebos),
+        "n_placebos": len(placebos), "control_group": f"donor pool ({len(donors_ids)} wards)", "seed": None,
+        "alpha": alpha,
         "inference": ("in-space placebos: p = RMSPE-ratio rank, SE = SD of placebo effects, "
                       "interval = placebo quantiles") if placebo else "none",
         "notes": tuple(notes),

@@ -29,7 +29,7 @@ def sicily(reference_dir):
 
 
 def _fit(df, **kw):
-    base = dict(yname="aces", tname="time", start=37, offset="stdpop", cov_type="nonrobust")
+    base = dict(yname="aces", tname="time", start=37, exposure="stdpop", cov_type="nonrobust")
     base.update(kw)
     return its.fit(df, **base)
 
@@ -82,7 +82,7 @@ def test_date_axis_gives_same_model3(sicily):
     """Same model with a monthly date column instead of time + month: harmonics from the calendar."""
     df = sicily.assign(maand=pd.to_datetime(dict(year=sicily.year, month=sicily.month, day=1)))
     df = df.drop(columns=["time", "month"])
-    res = its.fit(df, yname="aces", tname="maand", start="2005-01-01", offset="stdpop",
+    res = its.fit(df, yname="aces", tname="maand", start="2005-01-01", exposure="stdpop",
                   family="quasipoisson", seasonality=2, slope_change=False, cov_type="nonrobust")
     assert res.level_change.estimate == pytest.approx(0.885072, abs=RR_TOL)
     assert res.method["season_source"].startswith("calendar month")

@@ -23,19 +23,31 @@ Differences from R ``did`` (documented on purpose):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from wijklib import inference as inf
+from wijklib.arguments import check_seed, resolve_alpha
 from wijklib.did import _engine as eng
 from wijklib.did._prep import Prepared, _fmt_t, prepare
-
-# Same as wijklib.results.TIDY_COLUMNS (a test checks it); wijklib.results is imported lazily because
-# it pulls in scipy.stats, which costs ~0.8 s of CPU at import.
-TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
+from wijklib.results import (
+    DEFAULT_SEED,
+    TIDY_COLUMNS,
+    Effect,
+    Method,
+    PreTest,
+    ResultProtocol,
+    no_pretest,
+    print_or_return,
+    protocol_tidy,
+    term,
+    term_value,
+    tidy_frame,
+)
 
 ControlGroup = Literal["nevertreated", "notyettreated"]
 BasePeriod = Literal["varying", "universal"]
@@ -206,23 +218,25 @@ def _agg_design(kind, spec, e, pg, att, H, tfirst, tlast, min_e, max_e, balance_
 # ----------------------------------------------------------------------------------------------
 # Results
 # ----------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class PreTest:
-    """Wald pre-test of parallel trends: all pre-treatment ATT(g,t) = 0 (R did's ``summary``)."""
+def _wald(est: np.ndarray, V: np.ndarray, terms: tuple[str, ...], test: str) -> Any:
+    """Joint Wald chi2 test that ``est`` = 0 with covariance ``V``; NaN (with the reason) when singular."""
+    from scipy.special import chdtrc
 
-    statistic: float
-    df: int
-    p_value: float
-    note: str = ""
+    if np.linalg.cond(V, 1) * np.finfo(float).eps >= 1:
+        return PreTest(math.nan, int(len(est)), math.nan, terms, test,
+                       f"singular covariance matrix of the {len(est)} pre-period estimates")
+    W = float(est @ np.linalg.solve(V, est))
+    return PreTest(W, int(len(est)), float(chdtrc(len(est), W)), terms, test)
 
 
-@dataclass(frozen=True)
-class AggResult:
+@dataclass(frozen=True, repr=False)
+class AggResult(ResultProtocol):
     """An aggregation of ATT(g,t) (R ``did::aggte``).
 
-    ``estimate``/``std_error``/``conf_low``/``conf_high``/``p_value`` refer to the overall effect;
-    ``detail`` holds the per-event-time / group / period estimates (``conf_low_simul`` /
-    ``conf_high_simul`` are the simultaneous bands, as printed by ``did``).
+    ``estimate``/``std_error``/``conf_low``/``conf_high``/``p_value`` refer to the overall effect
+    (``effect``, term ``overall``); ``detail`` holds the per-event-time / group / period estimates
+    (``conf_low_simul`` / ``conf_high_simul`` are the simultaneous bands, as printed by ``did``),
+    terms ``event_time::e`` / ``group::g`` / ``time::t`` in :meth:`tidy`.
     """
 
     type: str
@@ -240,10 +254,45 @@ class AggResult:
     #: influence-function based for analytic and multiplier inference (as R did's pre-test uses),
     #: the covariance of the draws / permutations for wild and randomization inference.
     vcov: pd.DataFrame | None = field(default=None, repr=False)
+    _parent: Any = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "method", Method.of(self.method, estimator="Callaway & Sant'Anna (2021)",
+                                                     inference=self.inference, alpha=self.alp))
+
+    @property
+    def effect(self) -> Any:
+        """The overall aggregated effect as an :class:`~wijklib.results.Effect` (term ``overall``)."""
+        z = self.estimate / self.std_error if self.std_error and np.isfinite(self.std_error) else math.nan
+        return Effect("overall", self.estimate, self.std_error, self.conf_low, self.conf_high, self.p_value, z,
+                      alpha=self.alp, extra={"type": self.type})
+
+    def _interval_reference(self) -> tuple[str, float | None] | None:
+        return ("normal", None) if self.inference in ("analytic", "multiplier") else None
+
+    def pretest(self) -> Any:
+        """Pre-trend test. ``dynamic``: joint Wald test that the pre-period event-time estimates are 0,
+        with their covariance from the result's inference (influence function for analytic /
+        multiplier, the draws or permutations for wild / randomization); far fewer terms than the
+        ATT(g,t) test, so it stays defined on long monthly panels. Other types: the parent's
+        :meth:`ATTgtResult.pretest` (R did's)."""
+        if self.type != "dynamic":
+            return self._parent.pretest() if self._parent is not None else no_pretest("aggregation without its parent fit")
+        d = self.detail
+        if self.vcov is None or d.empty:
+            return no_pretest("no event-time estimates")
+        e = d["event_time"].to_numpy(float)
+        keep = (e < 0) & np.isfinite(d["std_error"].to_numpy(float)) & (d["std_error"].to_numpy(float) > 0)
+        if not keep.any():
+            return no_pretest("no pre-period event times were estimated")
+        vals = d.loc[keep, "event_time"].tolist()
+        V = self.vcov.loc[vals, vals].to_numpy(float)
+        src = "influence function" if self.inference in ("analytic", "multiplier") else f"{self.inference} draws"
+        return _wald(d.loc[keep, "estimate"].to_numpy(float), V, tuple(term("event_time", v) for v in vals),
+                     f"Wald chi2 ({src} covariance), H0: all pre-period event-time effects = 0")
 
     def tidy(self) -> pd.DataFrame:
         """Overall row first, then one row per event time / group / period."""
-        from wijklib.results import Effect, tidy_frame
 
         key = {"dynamic": "event_time", "group": "group", "calendar": "time"}.get(self.type)
         effects = [
@@ -257,17 +306,18 @@ class AggResult:
             d = r._asdict()
             effects.append(
                 Effect(
-                    f"{key}={d[key]}", d["estimate"], d["std_error"], d["conf_low"], d["conf_high"], d["p_value"],
+                    term(key, d[key]), d["estimate"], d["std_error"], d["conf_low"], d["conf_high"], d["p_value"],
                     d["estimate"] / d["std_error"] if np.isfinite(d["std_error"]) and d["std_error"] > 0 else math.nan,
                     alpha=self.alp,
                     extra={"type": self.type, key: d[key], "conf_low_simul": d["conf_low_simul"],
                            "conf_high_simul": d["conf_high_simul"]},
                 )
             )
-        return tidy_frame(effects)
+        return protocol_tidy(tidy_frame(effects), scale="difference", alpha=self.alp)
 
-    def summary(self) -> str:
-        """Plain-text summary (estimates, SEs, intervals and how inference was done)."""
+    def summary(self, *, as_string: bool = False) -> str | None:
+        """Print the summary (estimates, SEs, intervals and how inference was done); ``as_string=True``
+        returns it."""
         lines = [
             f"Aggregated ATT ({self.type}), inference: {self.inference}",
             f"  overall: {self.estimate:.4f} (SE {self.std_error:.4f}), "
@@ -275,16 +325,10 @@ class AggResult:
         ]
         if len(self.detail):
             lines.append(self.detail.to_string(index=False, float_format=lambda x: f"{x:.4f}"))
-        return "\n".join(lines)
+        return print_or_return("\n".join(lines), as_string)
 
-    def plot(self, *, ax=None, title: str | None = None):
-        """Event-study style plot with simultaneous bands; returns ``(fig, ax)``."""
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            fig, ax = plt.subplots(figsize=(7, 4))
-        else:
-            fig = ax.figure
+    def _draw(self, ax: Any, *, title: str | None = None) -> None:
+        """Event-study style plot with simultaneous bands."""
         key = {"dynamic": "event_time", "group": "group", "calendar": "time"}.get(self.type)
         if key is None or self.detail.empty:
             ax.errorbar([0], [self.estimate], yerr=[[self.estimate - self.conf_low], [self.conf_high - self.estimate]], fmt="o")
@@ -297,29 +341,30 @@ class AggResult:
             lo = d["conf_low_simul"].to_numpy(float)
             hi = d["conf_high_simul"].to_numpy(float)
             pre = xs < 0 if self.type == "dynamic" else np.zeros(len(xs), bool)
-            for mask, color, lab in ((pre, "tab:grey", "before"), (~pre, "tab:blue", "after")):
+            for mask, color, lab in ((pre, "tab:grey", "vóór de start"), (~pre, "tab:blue", "na de start")):
                 if mask.any():
                     ax.errorbar(xs[mask], est[mask], yerr=[est[mask] - lo[mask], hi[mask] - est[mask]],
                                 fmt="o", color=color, capsize=2, label=lab)
             if not np.issubdtype(np.asarray(x).dtype, np.number):
-                ax.set_xticks(xs, [str(v) for v in x], rotation=45)
+                ax.set_xticks(xs, [term_value(v) for v in x], rotation=45)
             if self.type == "dynamic":
                 ax.axvline(-0.5, color="black", lw=0.8, ls=":")
                 ax.legend(frameon=False)
-            ax.set_xlabel(key)
+            ax.set_xlabel({"event_time": "periode t.o.v. start", "group": "startcohort", "time": "periode"}[key])
         ax.axhline(0, color="black", lw=0.8)
-        ax.set_ylabel("ATT")
+        ax.set_ylabel("effect (ATT)")
         ax.set_title(title or f"{self.type}: {self.estimate:.3g} [{self.conf_low:.3g}, {self.conf_high:.3g}]")
-        return fig, ax
 
 
-@dataclass(frozen=True)
-class ATTgtResult:
+@dataclass(frozen=True, repr=False)
+class ATTgtResult(ResultProtocol):
     """Group-time ATTs with their inference; aggregate with :meth:`aggregate`.
 
     Metadata: ``control_group``, ``base_period``, ``est_method``, ``inference`` (used),
-    ``inference_requested``, ``inference_note``, ``seed``, ``biters``, ``alp``, ``n_units``,
-    ``n_periods``, ``cohorts`` (first-treated period -> number of units), ``notes`` (warnings issued).
+    ``inference_requested``, ``inference_note``, ``seed``, ``biters``, ``alp`` (= ``alpha``),
+    ``n_units``, ``n_periods``, ``cohorts`` (first-treated period -> number of units), ``notes``
+    (warnings issued), all in ``method``. ``tidy()`` terms are ``cell::<group>:<time>``; ``effect`` is
+    the ``aggregate("simple")`` overall ATT.
     """
 
     table: pd.DataFrame = field(repr=False)
@@ -342,26 +387,36 @@ class ATTgtResult:
     _state: _State | None = field(default=None, repr=False, compare=False)
 
     @property
-    def method(self) -> dict:
-        """How the result was made (estimator, control group, inference, seed, sizes)."""
-        return {
-            "estimator": "callaway_santanna", "control_group": self.control_group,
-            "base_period": self.base_period, "est_method": self.est_method,
-            "inference": self.inference, "inference_note": self.inference_note, "seed": self.seed,
-            "biters": self.biters, "n_units": self.n_units, "n_periods": self.n_periods,
-            "anticipation": self.anticipation, "xformla": self.xformla, "cohorts": dict(self.cohorts),
-        }
+    def method(self) -> Any:
+        """How the result was made (:class:`~wijklib.results.Method`: estimator, inference, control
+        group, seed, alpha, sizes, notes, and base period, estimation method, ...)."""
+        return Method(
+            estimator="Callaway & Sant'Anna (2021)", inference=self.inference, control_group=self.control_group,
+            seed=self.seed, alpha=self.alp, n_units=self.n_units, n_periods=self.n_periods, notes=self.notes,
+            base_period=self.base_period, est_method=self.est_method, inference_requested=self.inference_requested,
+            inference_note=self.inference_note, biters=self.biters, anticipation=self.anticipation,
+            xformla=self.xformla, cohorts=dict(self.cohorts),
+        )
+
+    @cached_property
+    def effect(self) -> Any:
+        """The headline: the overall ATT of ``aggregate("simple")`` (an :class:`~wijklib.results.Effect`)."""
+        return self.aggregate("simple").effect
 
     def tidy(self) -> pd.DataFrame:
-        """One row per ATT(g,t): the tidy columns plus simultaneous band, group, time, event_time, post."""
-        return self.table.copy()
+        """One row per ATT(g,t): the tidy columns, ``scale``/``alpha``, the simultaneous band, group, time,
+        event_time, post."""
+        return protocol_tidy(self.table, scale="difference", alpha=self.alp)
 
-    def conf_int(self) -> pd.DataFrame:
-        """Pointwise and simultaneous intervals, indexed by term."""
-        return self.table.set_index("term")[["conf_low", "conf_high", "conf_low_simul", "conf_high_simul"]].copy()
+    def _interval_reference(self) -> tuple[str, float | None] | None:
+        return ("normal", None) if self.inference in ("analytic", "multiplier") else None
 
     def pretest(self) -> PreTest:
         """Joint Wald test that all pre-treatment ATT(g,t) are zero (analytic covariance, as R did).
+
+        With more pre-period ATT(g,t) than the units can identify (long monthly panels) the covariance
+        is singular and the p-value NaN, as in R did; the ``note`` then points to
+        ``aggregate("dynamic", min_e=...).pretest()``, which tests the pre-period event-time effects.
 
         Examples
         --------
@@ -376,16 +431,16 @@ class ATTgtResult:
         sp = st.spec
         pre = np.flatnonzero(~sp.post & ~sp.ref & np.isfinite(st.se_analytic) & np.isfinite(st.att))
         if pre.size == 0:
-            return PreTest(math.nan, 0, math.nan, "no pre-treatment periods to test")
+            return no_pretest("no pre-treatment periods to test")
         n = st.prep.n
         V = st.ifrep.gram(pre) / n**2
-        if np.linalg.cond(V, 1) * np.finfo(float).eps >= 1:
-            return PreTest(math.nan, int(pre.size), math.nan, "singular covariance matrix of pre-period ATT(g,t)")
-        from scipy.special import chdtrc
-
-        a = st.att[pre]
-        W = float(a @ np.linalg.solve(V, a))
-        return PreTest(W, int(pre.size), float(chdtrc(pre.size, W)))
+        terms = tuple(self.table["term"].to_numpy()[pre])
+        pt = _wald(st.att[pre], V, terms, "Wald chi2 (influence-function covariance), H0: all pre-treatment "
+                   "ATT(g,t) = 0 (R did)")
+        if not pt.available:
+            pt = replace(pt, note=f"singular covariance matrix of the {pre.size} pre-period ATT(g,t) ({self.n_units} "
+                         "units); test the pre-period event times instead: aggregate('dynamic', min_e=-12).pretest()")
+        return pt
 
     def aggregate(
         self, type: AggType = "simple", min_e: float | None = None, max_e: float | None = None,
@@ -486,8 +541,8 @@ class ATTgtResult:
             type=type, estimate=float(est[j]), std_error=float(r["se"][j]), conf_low=float(r["lo"][j]),
             conf_high=float(r["hi"][j]), p_value=float(r["p"][j]), crit_val=float(crit), detail=detail,
             inference=self.inference, alp=self.alp,
-            method={**self.method, "type": type, "min_e": min_e, "max_e": max_e, "balance_e": balance_e},
-            vcov=vcov,
+            method=self.method.replace(type=type, min_e=min_e, max_e=max_e, balance_e=balance_e),
+            vcov=vcov, _parent=self,
         )
 
     def _tlabel(self, tnum: float):
@@ -496,8 +551,8 @@ class ATTgtResult:
         v = prep.tvals[i]
         return pd.Timestamp(v) if prep.is_datetime else (int(v) if float(v).is_integer() else float(v))
 
-    def summary(self) -> str:
-        """Plain-text summary like R did's ``summary(att_gt(...))``."""
+    def summary(self, *, as_string: bool = False) -> str | None:
+        """Print a summary like R did's ``summary(att_gt(...))``; ``as_string=True`` returns it."""
         t = self.table
         body = t[["group", "time", "estimate", "std_error", "conf_low_simul", "conf_high_simul"]].to_string(
             index=False, float_format=lambda x: f"{x:.4f}"
@@ -515,39 +570,43 @@ class ATTgtResult:
             else f"Pre-test of parallel trends: not available ({pt.note})",
             f"Inference: {self.inference_note}",
         ]
-        return "\n".join(lines)
+        return print_or_return("\n".join(lines), as_string)
 
-    def plot(self, *, ax=None):
-        """ATT(g,t) by period, one colour per cohort, simultaneous bands; returns ``(fig, ax)``."""
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            fig, ax = plt.subplots(figsize=(8, 4))
-        else:
-            fig = ax.figure
+    def _draw(self, ax: Any) -> None:
+        """ATT(g,t) by period, one colour per cohort, simultaneous bands (dates on a date axis)."""
         t = self.table
         groups = list(dict.fromkeys(t["group"]))
         width = 0.6 / max(len(groups), 1)
+        dated = self._state.prep.is_datetime
+        if dated:
+            import matplotlib.dates as mdates
+
+            allx = mdates.date2num(pd.to_datetime(t["time"]).to_numpy())
+            steps = np.diff(np.unique(allx))
+            step = float(np.median(steps)) if steps.size else 1.0
+        else:
+            step = 1.0
         for i, g in enumerate(groups):
             d = t[t["group"] == g]
-            x = np.arange(len(d)) if self._state.prep.is_datetime else d["time"].to_numpy(float)
-            x = x + (i - (len(groups) - 1) / 2) * width
+            x = mdates.date2num(pd.to_datetime(d["time"]).to_numpy()) if dated else d["time"].to_numpy(float)
+            x = x + (i - (len(groups) - 1) / 2) * width * step
             est = d["estimate"].to_numpy(float)
             yerr = [est - d["conf_low_simul"].to_numpy(float), d["conf_high_simul"].to_numpy(float) - est]
             color = f"C{i % 10}"
-            ax.errorbar(x, est, yerr=yerr, fmt="o", ms=4, capsize=1.5, color=color, label=f"g={g}")
+            ax.errorbar(x, est, yerr=yerr, fmt="o", ms=4, capsize=1.5, color=color, label=f"start {g}")
             pre = ~d["post"].to_numpy(bool)
             # open markers before treatment (placebo periods), filled after
             ax.plot(x[pre], est[pre], "o", ms=4, mfc="white", mec=color, ls="none", zorder=3)
         ax.axhline(0, color="black", lw=0.8)
-        if not self._state.prep.is_datetime:
+        if dated:
+            ax.xaxis_date()
+        else:
             from matplotlib.ticker import MaxNLocator
 
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("period (open markers: before treatment)")
+        ax.set_xlabel("periode (open: vóór de start)")
         ax.set_ylabel("ATT(g,t)")
         ax.legend(frameon=False, fontsize="small")
-        return fig, ax
 
 
 # ----------------------------------------------------------------------------------------------
@@ -568,8 +627,10 @@ def att_gt(
     anticipation: float = 0,
     inference: Inference = "auto",
     biters: int = 999,
-    alp: float = 0.05,
-    seed: int | None = None,
+    alpha: float = 0.05,
+    seed: int | None = DEFAULT_SEED,
+    alp: float | None = None,
+    covariates: list[str] | None = None,
 ) -> ATTgtResult:
     """Callaway & Sant'Anna group-time average treatment effects, ATT(g,t) (R ``did::att_gt``).
 
@@ -585,8 +646,11 @@ def att_gt(
     est_method : {"dr", "reg", "ipw"}
         2x2 estimator with covariates (identical without covariates).
     xformla : str, optional
-        Covariates as a one-sided formula of column names, e.g. ``"~ lpop"``. Each 2x2 uses the
-        covariate values of its earlier period (as R did's panel estimators).
+        Covariates as a one-sided formula of column names, e.g. ``"~ lpop"`` (R did's form). Each 2x2
+        uses the covariate values of its earlier period (as R did's panel estimators).
+    covariates : list of str, optional
+        The same as a list of column names (the form of ``twfe``, ``event_study``, ``bacon`` and
+        ``synth.fit``); give this or ``xformla``.
     weightsname : str, optional
         Sampling weights, constant within unit.
     anticipation : float
@@ -601,10 +665,14 @@ def att_gt(
         the choice and reason are in ``result.inference_note``.
     biters : int
         Bootstrap draws / permutations.
-    alp : float
-        Significance level.
-    seed : int, optional
-        Seed of all random draws (aggregations reuse the same draws).
+    alpha : float
+        Significance level (1 - confidence level of intervals and bands).
+    seed : int or None
+        Seed of all random draws (aggregations reuse the same draws). Default
+        :data:`wijklib.results.DEFAULT_SEED`, so a repeated call gives the same p-values; ``None``
+        draws fresh entropy.
+    alp : float, optional
+        R ``did``'s name for ``alpha`` (accepted as an alias).
 
     Returns
     -------
@@ -632,8 +700,14 @@ def att_gt(
     ):
         if val not in allowed:
             raise ValueError(f"att_gt: {name}={val!r}; expected one of {allowed}")
-    if not (0 < alp < 1):
-        raise ValueError(f"att_gt: alp={alp!r}; expected a number between 0 and 1")
+    alp = resolve_alpha(alpha, alp, "att_gt")
+    if covariates is not None:
+        if xformla is not None:
+            raise ValueError(f"att_gt: give covariates={covariates!r} or xformla={xformla!r}, not both")
+        if isinstance(covariates, str):
+            raise TypeError(f"att_gt: covariates={covariates!r}; expected a list of column names")
+        xformla = "~ " + " + ".join(covariates) if len(covariates) else None
+    seed = check_seed(seed, "att_gt")
     if int(biters) < 1:
         raise ValueError(f"att_gt: biters={biters!r}; expected a positive integer")
     biters = int(biters)
@@ -735,7 +809,7 @@ def att_gt(
     tlab = [pd.Timestamp(v) for v in tlab] if prep.is_datetime else [
         int(v) if float(v).is_integer() else float(v) for v in tlab]
     # Built column-wise (not via Effect objects): thousands of rows on monthly panels.
-    terms = [f"ATT({_lab(a)},{_lab(b)})" for a, b in zip(glab, tlab, strict=True)]
+    terms = [f"cell::{_lab(a)}:{_lab(b)}" for a, b in zip(glab, tlab, strict=True)]
     with np.errstate(invalid="ignore", divide="ignore"):
         stat = att / r["se"]
     table = pd.DataFrame({

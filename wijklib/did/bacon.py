@@ -33,7 +33,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wijklib.results import print_or_return
+from wijklib.results import (
+    Effect,
+    Method,
+    PreTest,
+    ResultProtocol,
+    no_pretest,
+    print_or_return,
+    protocol_tidy,
+)
 
 __all__ = ["bacon", "BaconResult", "BaconError"]
 
@@ -60,7 +68,7 @@ class BaconError(ValueError):
 
 
 @dataclass(frozen=True)
-class BaconResult:
+class BaconResult(ResultProtocol):
     """Result of :func:`bacon`.
 
     Attributes
@@ -70,14 +78,30 @@ class BaconResult:
     twfe : the TWFE coefficient the decomposition reproduces (with the covariates, if any).
     omega : weight of the within-timing-group term (covariate case; ``nan`` without covariates).
     beta_within : the within-timing-group estimate (covariate case; ``nan`` without covariates).
-    method : how the result was made (estimator, covariates, n units/periods, notes).
+    method : how the result was made (:class:`~wijklib.results.Method`: estimator, covariates, n
+        units/periods, notes).
+
+    A decomposition of a point estimate has no sampling inference: ``effect`` is the TWFE coefficient
+    (term ``twfe``) without SE or interval, ``conf_int()`` is NaN, ``pretest()`` has nothing to test.
     """
 
     two_by_twos: pd.DataFrame
     twfe: float
     omega: float = math.nan
     beta_within: float = math.nan
-    method: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    method: Method = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "method", Method.of(self.method, estimator="Goodman-Bacon decomposition",
+                                                     inference="none", alpha=0.05))
+
+    @property
+    def effect(self) -> Effect:
+        """The TWFE coefficient the decomposition reproduces (no SE: a decomposition has no inference)."""
+        return Effect("twfe", self.twfe, math.nan, math.nan, math.nan, math.nan)
+
+    def pretest(self) -> PreTest:
+        return no_pretest("a decomposition has no pre-period test; fit event_study() or att_gt() for leads")
 
     @property
     def decomposed(self) -> float:
@@ -111,9 +135,7 @@ class BaconResult:
             rows.append({"term": "within", "estimate": self.beta_within, "weight": self.omega,
                          "n_comparisons": np.nan})
         rows.append({"term": "twfe", "estimate": self.twfe, "weight": np.nan, "n_comparisons": len(tt)})
-        out = pd.DataFrame(rows)
-        out["scale"] = "difference"
-        return out
+        return protocol_tidy(pd.DataFrame(rows), scale="difference", alpha=self.alpha)
 
     def summary(self, *, as_string: bool = False) -> str | None:
         """Print (or return) the table by type, as ``bacondecomp::bacon_summary`` prints it."""
@@ -356,7 +378,7 @@ def bacon(data: pd.DataFrame, *, yname: str, dname: str, idname: str, tname: str
         "covariates": tuple(covariates),
         "n_units": nu, "n_periods": nt, "n_groups": int(np.sum(groups != math.inf)),
         "never_treated": bool(np.any(groups == math.inf)),
-        "notes": ("covariate case: one between estimate per dyad plus the within term (omega)"
-                  if covariates else ""),
+        "notes": ("covariate case: one between estimate per dyad plus the within term (omega)",)
+                 if covariates else (),
     })
     return BaconResult(tt, twfe, omega, beta_w, method)

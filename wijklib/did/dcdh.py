@@ -29,7 +29,16 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ..results import Effect, print_or_return, tidy_frame
+from ..results import (
+    Effect,
+    Method,
+    PreTest,
+    ResultProtocol,
+    no_pretest,
+    print_or_return,
+    protocol_tidy,
+    tidy_frame,
+)
 
 __all__ = ["dcdh", "DCDHResult", "DCDHError"]
 
@@ -46,26 +55,55 @@ class DCDHError(ValueError):
 
 
 @dataclass(frozen=True)
-class DCDHResult:
+class DCDHResult(ResultProtocol):
     """Result of :func:`dcdh`.
 
     ``tidy()`` is the single source: one row per ``Effect_l``, ``Placebo_l`` and
     ``Av_tot_effect`` (average total effect per unit of treatment), with :data:`TIDY_COLUMNS` plus
     ``kind`` (effect/placebo/average), ``horizon`` (l, negative for placebos, 0 for the average),
     ``n`` (cells used, the package's ``N``) and ``switchers`` (the package's ``Switchers``).
-    ``method`` records the options and the panel size.
+    ``method`` records the options and the panel size. Terms keep the package's names; ``effect``
+    is ``Av_tot_effect`` (``Effect_1`` when there is no average); ``pretest()`` is the package's
+    joint test that all placebos are 0.
     """
 
     table: pd.DataFrame
-    method: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    method: Method = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        m = self.method
+        object.__setattr__(self, "method", Method.of(
+            m, estimator="de Chaisemartin-D'Haultfoeuille", inference="analytic",
+            alpha=1 - float(m.get("ci_level", 95.0)) / 100, control_group="groups whose treatment has not changed yet",
+            seed=None, n_units=m.get("n_groups")))
+
+    @property
+    def effect(self) -> Effect:
+        """The headline: the average total effect (``Av_tot_effect``), else ``Effect_1``."""
+        t = self.table.set_index("term")
+        key = "Av_tot_effect" if "Av_tot_effect" in t.index else ("Effect_1" if "Effect_1" in t.index else None)
+        if key is None:
+            return Effect("Av_tot_effect", math.nan, math.nan, math.nan, math.nan, math.nan, alpha=self.alpha)
+        r = t.loc[key]
+        return Effect(key, float(r["estimate"]), float(r["std_error"]), float(r["conf_low"]), float(r["conf_high"]),
+                      float(r["p_value"]), float(r["statistic"]), alpha=self.alpha)
 
     def tidy(self) -> pd.DataFrame:
         """One row per estimate (a copy)."""
-        return self.table.copy()
+        return protocol_tidy(self.table, scale="difference", alpha=self.alpha)
 
-    def conf_int(self) -> pd.DataFrame:
-        """``conf_low``/``conf_high`` (level ``method['ci_level']``) indexed by term."""
-        return self.table.set_index("term")[["conf_low", "conf_high"]]
+    def _interval_reference(self) -> tuple[str, float | None] | None:
+        return ("normal", None)
+
+    def pretest(self) -> PreTest:
+        m = self.method
+        p = m.get("p_joint_placebo", math.nan)
+        n = len(self.placebos)
+        if p is None or not np.isfinite(p):
+            return no_pretest("fewer than two placebos (placebo= sets how many)" if n < 2
+                              else "singular covariance of the placebos")
+        return PreTest(float(m.get("stat_joint_placebo", math.nan)), n, float(p), tuple(self.placebos["term"]),
+                       test="Wald chi2 (influence-function covariance), H0: all placebos = 0 (did_multiplegt_dyn)")
 
     @property
     def effects(self) -> pd.DataFrame:
@@ -718,6 +756,7 @@ def _combine(runs: dict, l_XX: int, l_pl: int, G: int, normalized: bool, switche
                  [math.sqrt(_var(u, G, CL)) for _, u in u_pl])
         try:
             stat = float(b @ np.linalg.solve(V, b))
+            extra["stat_joint_placebo"] = stat
             extra["p_joint_placebo"] = float(stats.chi2.sf(stat, len(b)))
         except np.linalg.LinAlgError:
             extra["p_joint_placebo"] = math.nan

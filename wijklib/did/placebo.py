@@ -34,9 +34,10 @@ import pandas as pd
 import scipy.linalg as sla
 from scipy import stats
 
+from wijklib.arguments import resolve_alpha
 from wijklib.diagnostics import assign_placebo_start, treated_mask
-from wijklib.did.twfe_es import EventStudyResult, PretestResult, event_study
-from wijklib.results import Effect
+from wijklib.did.twfe_es import EventStudyResult, event_study
+from wijklib.results import DEFAULT_SEED, Effect, PreTest, no_pretest
 
 #: Fewest comparison wards for placebo inference: with N placebos the smallest randomisation p-value is
 #: 1 / (N + 1) and the t(N - 1) interval is very wide below this.
@@ -107,7 +108,7 @@ def _refit_draw(base: pd.DataFrame, u: Any, *, yname: str, tname: str, idname: s
         es = event_study(d, yname=yname, tname=tname, idname=idname, gname=gname, window=window, ref=ref)
     except ValueError:  # a placebo ward without usable data: it cannot be a placebo
         return None
-    t = es.tidy()
+    t = es.table
     rows = [{"placebo": u, "event_time": int(e), "estimate": float(b)}
             for e, b in zip(t["event_time"], t["estimate"], strict=True)]
     rows.append({"placebo": u, "event_time": "average_post", "estimate": float(es.effect.estimate)})
@@ -306,7 +307,7 @@ def with_placebo_inference(es: EventStudyResult, draws: pd.DataFrame, *, min_pla
     per = draws.loc[draws["event_time"].astype(str) != "average_post"].astype({"event_time": int})
     wide = per.pivot_table(index="placebo", columns="event_time", values="estimate", aggfunc="first")
 
-    t = es.tidy()
+    t = es.table
     ref = int(es.method.get("ref", -1))
     rows = []
     for _, r in t.iterrows():
@@ -348,12 +349,12 @@ def with_placebo_inference(es: EventStudyResult, draws: pd.DataFrame, *, min_pla
     pre_terms = [c for c in wide.columns if c < 0 and c != ref]
     real_pre = table.set_index("event_time").loc[[c for c in pre_terms if c in set(table["event_time"])],
                                                   "estimate"].to_numpy(float)
-    pre = PretestResult(math.nan, 0, math.nan, ())
+    pre = no_pretest("no pre-period event times to rank")
     if real_pre.size:
         s_real = float(np.nanmean(real_pre**2))
         s_plac = np.nanmean(wide[pre_terms].to_numpy(float) ** 2, axis=1)
         s_plac = s_plac[np.isfinite(s_plac)]
-        pre = PretestResult(
+        pre = PreTest(
             s_real, len(pre_terms), float((1 + np.sum(s_plac >= s_real - 1e-12)) / (s_plac.size + 1)),
             tuple(str(c) for c in pre_terms),
             test=f"randomisation: mean squared pre-start coefficient ranked among {s_plac.size} placebo wards",
@@ -371,12 +372,13 @@ def with_placebo_inference(es: EventStudyResult, draws: pd.DataFrame, *, min_pla
         vcov.loc[labels, labels] = S
     method = {**es.method, "inference": "placebo", "se_type": f"placebo in space ({n} comparison wards)",
               "reference_distribution": f"t({n - 1}) from placebo SDs; simultaneous: placebo max-|t| quantile",
-              "simultaneous_crit": crit, "n_placebos": n, "pretest": pre}
-    return replace(es, table=table, vcov=vcov, effect=effect, method=method)
+              "simultaneous_crit": crit, "n_placebos": n}
+    return replace(es, table=table, vcov=vcov, effect=effect, method=method, placebo_pretest=pre)
 
 
-def pretest(es: EventStudyResult) -> PretestResult:
-    """The pre-trend check that belongs to ``es``: the placebo ranking when it has placebo inference.
+def pretest(es: EventStudyResult) -> PreTest:
+    """The pre-trend check that belongs to ``es`` (= ``es.pretest()``): the placebo ranking when it has
+    placebo inference, else the cluster-robust Wald test. Kept for callers of the function.
 
     Examples
     --------
@@ -387,16 +389,19 @@ def pretest(es: EventStudyResult) -> PretestResult:
     >>> pretest(event_study(df, yname="y", tname="t", idname="id", gname="g")).test.startswith("Wald")
     True
     """
-    return es.method["pretest"] if es.method.get("inference") == "placebo" else es.pretest()
+    return es.pretest()
 
 
 def event_study_single(
     data: pd.DataFrame, *, yname: str, tname: str, idname: str, gname: str,
-    window: tuple[int, int] | None = None, ref: int = -1, alp: float = 0.05, min_placebos: int = MIN_PLACEBOS,
+    window: tuple[int, int] | None = None, ref: int = -1, alpha: float = 0.05,
+    min_placebos: int = MIN_PLACEBOS, seed: int | None = DEFAULT_SEED, alp: float | None = None,
 ) -> EventStudyResult:
     """Event study of the ONE treated ward in ``data`` against the never-treated wards, placebo inference.
 
-    Same arguments as :func:`wijklib.did.event_study`; ``data`` must hold exactly one ward with a start.
+    Same arguments as :func:`wijklib.did.event_study` (``alp`` is an alias of ``alpha``); ``data``
+    must hold exactly one ward with a start. The result's ``pretest()`` is the placebo ranking of the
+    pre-start coefficients (a cluster-robust Wald test is invalid with one treated ward).
 
     Examples
     --------
@@ -405,15 +410,17 @@ def event_study_single(
     >>> df = pd.DataFrame([(i, t, 6 if i == 0 else 0) for i in range(12) for t in range(12)], columns=["id", "t", "g"])
     >>> df["y"] = rng.normal(size=len(df)) + np.where((df.id == 0) & (df.t >= 6), 5.0, 0.0)
     >>> r = event_study_single(df, yname="y", tname="t", idname="id", gname="g", window=(-3, 3))
-    >>> bool(r.effect.conf_low > 2), r.method["n_placebos"]
-    (True, 11)
+    >>> bool(r.effect.conf_low > 2), r.method["n_placebos"], r.pretest().test.startswith("randomisation")
+    (True, 11, True)
     """
+    alpha = resolve_alpha(alpha, alp, "event_study_single")
     treated = data.loc[treated_mask(data[gname]), idname].unique()
     if len(treated) != 1:
         raise ValueError(f"event_study_single needs exactly one treated ward in column {gname!r}; "
                          f"found {len(treated)}")
     start = data.loc[data[idname] == treated[0], gname].iloc[0]
-    es = event_study(data, yname=yname, tname=tname, idname=idname, gname=gname, window=window, ref=ref, alp=alp)
+    es = event_study(data, yname=yname, tname=tname, idname=idname, gname=gname, window=window, ref=ref,
+                     alpha=alpha, seed=seed)
     draws = placebo_draws(data, yname=yname, tname=tname, idname=idname, gname=gname, start=start,
                           window=window, ref=ref)
     return with_placebo_inference(es, draws, min_placebos=min_placebos)

@@ -48,6 +48,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy import stats
 
+from wijklib.arguments import check_seed, log_offset, resolve_alpha
 from wijklib.did.twfe_es import (
     TypedDesign,
     _check_constant_within,
@@ -64,7 +65,17 @@ from wijklib.did.twfe_es import (
     typed_meat,
 )
 from wijklib.inference import iqr_se, multiplier_weights
-from wijklib.results import Effect, tidy_frame
+from wijklib.results import (
+    DEFAULT_SEED,
+    Effect,
+    Method,
+    PreTest,
+    ResultProtocol,
+    no_pretest,
+    protocol_tidy,
+    tidy_frame,
+)
+from wijklib.results import term as _term
 
 __all__ = ["poisson", "PoissonDiDResult", "PoissonAggResult", "fit_fepois"]
 
@@ -169,25 +180,48 @@ def fit_fepois(
 # ----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PoissonAggResult:
+@dataclass(frozen=True, repr=False)
+class PoissonAggResult(ResultProtocol):
     """Aggregated Poisson DiD effects (``PoissonDiDResult.aggregate``).
 
-    ``tidy()`` rows: the aggregated rate ratio (``estimate``, ``conf_low``, ``conf_high`` on the
-    ratio scale, ``std_error`` of the log ratio) plus ``att`` / ``att_std_error`` / ``att_conf_low``
-    / ``att_conf_high`` on the level scale (counts per unit-period), with ``event_time`` / ``group`` /
-    ``time`` keys where relevant. ``overall`` is the headline effect.
+    ``tidy()`` rows: the headline ``overall`` first, then (dynamic / group / calendar) one row per
+    event time / cohort / period; the aggregated rate ratio (``estimate``, ``conf_low``,
+    ``conf_high`` on the ratio scale, ``std_error`` of the log ratio) plus ``att`` /
+    ``att_std_error`` / ``att_conf_low`` / ``att_conf_high`` on the level scale (counts per
+    unit-period), with ``event_time`` / ``group`` / ``time`` keys where relevant. ``effect`` (=
+    ``overall``) is the headline; ``pretest()`` is the parent fit's.
     """
 
     type: str
     table: pd.DataFrame
     overall: Effect
-    method: dict[str, Any] = field(default_factory=dict)
+    method: Method = field(default_factory=dict)
+    _parent: Any = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "method", Method.of(self.method, estimator="Poisson DiD", inference="analytic",
+                                                     alpha=self.overall.alpha))
+
+    @property
+    def effect(self) -> Effect:
+        """The headline aggregated rate ratio (``overall``)."""
+        return self.overall
 
     def tidy(self) -> pd.DataFrame:
-        return self.table.copy()
+        t = self.table
+        if self.type != "simple" or not len(t):
+            t = pd.concat([tidy_frame([self.overall]), t], ignore_index=True) if len(t) else tidy_frame([self.overall])
+        return protocol_tidy(t, scale="ratio", alpha=self.overall.alpha)
 
-    def summary(self) -> str:
+    def pretest(self) -> PreTest:
+        if self._parent is None:
+            return no_pretest("aggregation without its parent fit")
+        return self._parent.pretest()
+
+    def _interval_reference(self) -> tuple[str, float | None] | None:
+        return ("normal", None) if self.method["inference"] == "analytic" else None
+
+    def _headline(self) -> str:
         e = self.overall
         pct = (e.estimate - 1) * 100
         return (
@@ -196,33 +230,29 @@ class PoissonAggResult:
             f"ATT {e.extra.get('att', math.nan):.3f} per unit-period; inference {self.method.get('inference')}"
         )
 
-    def conf_int(self) -> pd.DataFrame:
-        """Confidence limits (rate-ratio scale) per row of :meth:`tidy`."""
-        return self.tidy().set_index("term")[["conf_low", "conf_high"]]
-
-    def plot(self, *, ax: Any = None, title: str | None = None) -> tuple[Any, Any]:
-        """Rate ratios with confidence intervals on a log axis (1 = no effect); returns ``(fig, ax)``."""
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            fig, ax = plt.subplots(figsize=(7, 4))
-        else:
-            fig = ax.figure
+    def _summary_lines(self) -> list[str]:
+        cols = ["term", "estimate", "std_error", "p_value", "conf_low", "conf_high", "att", "att_std_error"]
         t = self.tidy()
+        return [t[[c for c in cols if c in t.columns]].to_string(index=False, float_format=lambda x: f"{x:.4f}")]
+
+    def _draw(self, ax: Any, *, title: str | None = None) -> None:
+        """Rate ratios with confidence intervals on a log axis (1 = no effect)."""
+        t = self.table
         key = {"dynamic": "event_time", "group": "group", "calendar": "time"}.get(self.type)
         x = np.arange(len(t)) if key is None else t[key].to_numpy()
-        xs = x if np.issubdtype(np.asarray(x).dtype, np.number) else np.arange(len(x))
+        xs = x if np.issubdtype(np.asarray(x).dtype, np.number) or np.issubdtype(np.asarray(x).dtype, np.datetime64) \
+            else np.arange(len(x))
         est = t["estimate"].to_numpy(float)
         lo, hi = t["conf_low"].to_numpy(float), t["conf_high"].to_numpy(float)
         ax.errorbar(xs, est, yerr=[est - lo, hi - est], fmt="o", ms=3, capsize=2, color="C0")
         ax.axhline(1.0, color="0.4", lw=0.8)
         if self.type == "dynamic":
             ax.axvline(-0.5, color="0.4", lw=0.8, ls="--")
-        ax.set_yscale("log")
+        if np.all(est[np.isfinite(est)] > 0):
+            ax.set_yscale("log")
         ax.set_xlabel({"event_time": "periode t.o.v. start", "group": "startcohort", "time": "periode"}.get(key or "", ""))
         ax.set_ylabel("verhouding t.o.v. zonder aanpak")
         ax.set_title(title or f"Poisson DiD ({self.type})")
-        return fig, ax
 
     def sentence(self) -> str:
         """Short Dutch sentence for a report."""
@@ -237,8 +267,8 @@ class PoissonAggResult:
         )
 
 
-@dataclass(frozen=True)
-class PoissonDiDResult:
+@dataclass(frozen=True, repr=False)
+class PoissonDiDResult(ResultProtocol):
     """Result of :func:`poisson`: per (cohort, period) rate ratios and their aggregations.
 
     ``cells`` has one row per treated cohort x period (``group``, ``time``, ``event_time``, ``tau``
@@ -246,17 +276,22 @@ class PoissonDiDResult:
     cell), ``ybar0`` (counterfactual mean), ``n_units``, ``zero`` (the cell's counts are all zero)).
     Post-period cells whose counts are all zero are in ``zero_cells`` (same columns, ``tau = -inf``)
     and enter the aggregations; ``vcov`` is the covariance of ``cells["tau"]`` (rows aligned).
-    ``effect`` is the ``aggregate("simple")`` headline rate ratio.
+    ``effect`` is the ``aggregate("simple")`` headline rate ratio. ``tidy()`` terms are
+    ``cell::<group>:<time>``.
     """
 
     cells: pd.DataFrame
     vcov: np.ndarray  # covariance of cells["tau"] (rows aligned)
     effect: Effect
-    method: dict[str, Any] = field(default_factory=dict)
+    method: Method = field(default_factory=dict)
     _boot: np.ndarray | None = field(default=None, repr=False)  # draws of tau (B x n_cells)
     _null: tuple[pd.DataFrame, ...] | None = field(default=None, repr=False)  # permutation cell tables
     zero_cells: pd.DataFrame | None = None  # post-period cells with zero counts (rate ratio 0)
     _vall: np.ndarray | None = field(default=None, repr=False)  # covariance over cells + zero_cells
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "method", Method.of(self.method, estimator="Poisson DiD", inference="analytic",
+                                                     alpha=self.effect.alpha))
 
     def _all(self) -> tuple[pd.DataFrame, np.ndarray]:
         """Cells with counts followed by the zero cells, and the covariance of their coordinates."""
@@ -267,19 +302,49 @@ class PoissonDiDResult:
 
     def tidy(self) -> pd.DataFrame:
         """One row per (cohort, period): rate ratio with CI, plus level-scale ATT."""
-        return self._cell_table()
+        return protocol_tidy(self._cell_table(), scale="ratio", alpha=self.effect.alpha)
 
-    def conf_int(self) -> pd.DataFrame:
-        """Confidence limits (rate-ratio scale) per cohort x period cell."""
-        return self.tidy().set_index("term")[["conf_low", "conf_high"]]
+    def _interval_reference(self) -> tuple[str, float | None] | None:
+        return ("normal", None) if self.method["inference"] == "analytic" else None
 
-    def summary(self) -> str:
-        """One-paragraph summary: the overall rate ratio and how it was estimated."""
+    def pretest(self) -> PreTest:
+        """Joint Wald test that the pre-period log rate ratios are 0 (cluster-robust covariance).
+
+        Only ``control_group="nevertreated"`` estimates pre-period cells (with
+        ``baseline="average"`` they are deviations from the cohort's average pre-period level, so the
+        degrees of freedom are the covariance's rank). With few treated units the cluster-robust
+        covariance is too small, which ``test`` then says.
+        """
+        c = self.cells
+        V = np.asarray(self.vcov, dtype=float)
+        pre = (c["event_time"].to_numpy() < 0) & np.isfinite(c["tau"].to_numpy(float))
+        if V.size:
+            pre &= np.isfinite(np.diag(V)) & (np.abs(np.diag(V)) > 0)
+        idx = np.flatnonzero(pre)
+        if idx.size == 0:
+            why = ("control_group='notyettreated' estimates no pre-period cells"
+                   if self.method.get("control_group") == "notyettreated" else "no pre-period cells were estimated")
+            return no_pretest(why)
+        b = c["tau"].to_numpy(float)[idx]
+        Vs = V[np.ix_(idx, idx)]
+        stat = float(b @ np.linalg.pinv(Vs) @ b)
+        df = int(np.linalg.matrix_rank(Vs))
+        test = "Wald chi2 (cluster-robust), H0: all pre-period log rate ratios = 0"
+        n_tr = self.method.get("n_treated_units")
+        if n_tr is not None and n_tr < 10:
+            test += f"; only {n_tr} treated units: cluster-robust SEs tend to be too small"
+        terms = tuple(_term("cell", g, t) for g, t in zip(c["group"].to_numpy()[idx], c["time"].to_numpy()[idx],
+                                                           strict=True))
+        return PreTest(stat, df, float(stats.chi2.sf(stat, df)) if df > 0 else math.nan, terms, test=test)
+
+    def _summary_lines(self) -> list[str]:
         m = self.method
-        return (
-            f"{m['estimator']}; control group {m['control_group']}; {len(self.cells)} cohort x period cells; "
-            f"units = {m['n_units']}, periods = {m['n_periods']}.\n" + self.aggregate("simple").summary()
-        )
+        return [f"{len(self.cells)} cohort x period cells; baseline: {m.get('baseline')}",
+                self.aggregate("simple").summary(as_string=True)]
+
+    def _draw(self, ax: Any, *, title: str | None = None) -> None:
+        """The dynamic aggregation (rate ratio per event time)."""
+        self.aggregate("dynamic")._draw(ax, title=title)
 
     def _crit(self) -> float:
         return float(stats.norm.ppf(1 - self.method["alpha"] / 2))
@@ -297,7 +362,7 @@ class PoissonDiDResult:
                 # the level-scale effect -ybar0 does (the counterfactual is estimated)
                 att, se_att = -float(r.ybar0), float(r.ybar0 * sd_v[i])
                 eff.append(Effect(
-                    f"ratio::{r.group}:{r.time}", 0.0, math.nan, math.nan, math.nan, math.nan,
+                    _term("cell", r.group, r.time), 0.0, math.nan, math.nan, math.nan, math.nan,
                     scale="ratio", alpha=alpha,
                     extra=dict(group=r.group, time=r.time, event_time=int(r.event_time), att=att,
                                att_std_error=se_att, att_conf_low=att - z * se_att,
@@ -307,7 +372,7 @@ class PoissonDiDResult:
                 continue
             att = r.ybar * (1 - math.exp(-r.tau)) if np.isfinite(r.tau) else math.nan
             eff.append(Effect.from_linear(
-                f"ratio::{r.group}:{r.time}", float(r.tau), float(r.std_error), scale="ratio",
+                _term("cell", r.group, r.time), float(r.tau), float(r.std_error), scale="ratio",
                 alpha=alpha, group=r.group, time=r.time, event_time=int(r.event_time),
                 att=att, att_std_error=r.ybar * math.exp(-r.tau) * r.std_error,
             ))
@@ -333,15 +398,15 @@ class PoissonDiDResult:
         elif type == "dynamic":
             for e in sorted(c.loc[ok, "event_time"].unique()):
                 m = ok & (c["event_time"].to_numpy() == e)
-                ids.append((f"event_time::{int(e)}", {"event_time": int(e)}, np.where(m, n, 0.0)))
+                ids.append((_term("event_time", int(e)), {"event_time": int(e)}, np.where(m, n, 0.0)))
         elif type == "group":
             for g in sorted(c.loc[post, "group"].unique()):
                 m = post & (c["group"].to_numpy() == g)
-                ids.append((f"group::{g}", {"group": g}, np.where(m, 1.0 / m.sum(), 0.0)))
+                ids.append((_term("group", g), {"group": g}, np.where(m, 1.0 / m.sum(), 0.0)))
         else:
             for t in sorted(c.loc[post, "time"].unique()):
                 m = post & (c["time"].to_numpy() == t)
-                ids.append((f"time::{t}", {"time": t}, np.where(m, n, 0.0)))
+                ids.append((_term("time", t), {"time": t}, np.where(m, n, 0.0)))
         nulls: dict[str, np.ndarray] = {}
         if self.method["inference"] == "randomization" and self._null is not None:
             nulls = _null_by_term(self._null, self.method, type)
@@ -362,7 +427,7 @@ class PoissonDiDResult:
         else:
             overall = self._agg_combo([w for _, _, w in ids], equal=True, null=nulls.get("overall"))
         table = tidy_frame(rows)
-        return PoissonAggResult(type, table, overall, dict(self.method, aggregation=type))
+        return PoissonAggResult(type, table, overall, self.method.replace(aggregation=type), self)
 
     # -- aggregation helpers ---------------------------------------------------------------------
 
@@ -665,11 +730,13 @@ def poisson(
     control_group: Literal["nevertreated", "notyettreated"] = "nevertreated",
     offset: str | None = None,
     inference: Inference = "analytic",
-    alp: float = 0.05,
+    alpha: float = 0.05,
     biters: int = 999,
-    seed: int | None = None,
+    seed: int | None = DEFAULT_SEED,
     tol: float = 1e-10,
     baseline: Literal["last", "average"] = "average",
+    exposure: str | None = None,
+    alp: float | None = None,
 ) -> PoissonDiDResult:
     """Extended TWFE Poisson DiD (Wooldridge 2023) for counts, effects as rate ratios.
 
@@ -687,8 +754,11 @@ def poisson(
         ``baseline``. ``"notyettreated"`` uses all untreated periods as baseline (demo city,
         overlast: 0.76 [0.71, 0.82], true 0.80).
     offset
-        Column with a log exposure added to the linear predictor (e.g. ``log(population)``), as in
-        fixest/pyfixest; effects are then rate ratios of the rate per exposure.
+        Column on the log scale added to the linear predictor (e.g. ``log(population)``), as in
+        fixest/pyfixest; effects are then rate ratios of the rate per exposure. A column with values
+        above 30 (an exposure, not its log) is refused (:func:`wijklib.arguments.log_offset`).
+    exposure
+        Instead of ``offset``: a positive column (population, person-months) whose log is the offset.
     inference
         ``"analytic"``: cluster-robust (CR1, by unit) delta method. ``"wild"``: score (multiplier)
         wild cluster bootstrap with Webb six-point weights; SEs from the interquartile range of the
@@ -696,10 +766,11 @@ def poisson(
         ``biters`` times, two-sided p-value (no interval). ``"auto"``: the rule of ``att_gt``:
         randomization with fewer than 10 treated units, wild when a cohort has fewer than 5 units,
         else analytic (the choice is recorded in ``method["inference_note"]``).
-    alp
-        1 - confidence level.
+    alpha
+        1 - confidence level (``alp``: alias, R ``did``'s name).
     biters, seed
-        Bootstrap / permutation draws and seed.
+        Bootstrap / permutation draws and their seed (default :data:`wijklib.results.DEFAULT_SEED`, so
+        a call repeats its p-values; ``None`` = fresh entropy).
     tol
         IRLS convergence tolerance on the relative deviance change.
     baseline
@@ -739,15 +810,26 @@ def poisson(
     >>> bool(0.6 < res.effect.estimate < 0.8)
     True
     """
+    alp = resolve_alpha(alpha, alp, "poisson")
+    seed = check_seed(seed, "poisson")
+    # the offset's scale is checked on the data as given (a population passed as offset= is refused)
+    off = log_offset(data, offset=offset, exposure=exposure, where="poisson")
+    if off is not None:
+        col = "__log_offset__"
+        data = data.assign(**{col: off})
+        label = offset if offset is not None else f"log({exposure})"
+    else:
+        col = label = None
     with _single_blas_thread():
         return _poisson(data, yname=yname, tname=tname, idname=idname, gname=gname,
-                        control_group=control_group, offset=offset, inference=inference, alp=alp,
-                        biters=biters, seed=seed, tol=tol, baseline=baseline)
+                        control_group=control_group, offset=col, inference=inference, alp=alp,
+                        biters=biters, seed=seed, tol=tol, baseline=baseline, offset_label=label)
 
 
 def _poisson(data: pd.DataFrame, *, yname: str, tname: str, idname: str, gname: str,
              control_group: str, offset: str | None, inference: str, alp: float, biters: int,
-             seed: int | None, tol: float, baseline: str = "last") -> PoissonDiDResult:
+             seed: int | None, tol: float, baseline: str = "last",
+             offset_label: str | None = None) -> PoissonDiDResult:
     if baseline not in ("last", "average"):
         raise ValueError(f"baseline must be 'last' or 'average', got {baseline!r}")
     # with notyettreated there are no pre-period cells: the baseline is all untreated periods and
@@ -826,7 +908,7 @@ def _poisson(data: pd.DataFrame, *, yname: str, tname: str, idname: str, gname: 
         baseline=baseline if control_group == "nevertreated" else "all untreated periods",
         inference=inference, inference_note=inference_note, alpha=alp, biters=biters if inference in ("wild", "randomization") else None,
         seed=seed, n_obs=d["n"], n_units=d["G"], n_periods=d["T"], n_treated_units=n_treated,
-        n_control_units=n_control, offset=offset, iterations=fit.iterations, converged=fit.converged,
+        n_control_units=n_control, offset=offset_label, iterations=fit.iterations, converged=fit.converged,
         deviance=fit.deviance, se_type="cluster (CR1) by unit", scale="rate ratio (headline) and ATT level",
         n_dropped_missing=pr["n_missing"], **_dated_notes(d["notes"], times),
     )

@@ -30,7 +30,18 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 from scipy import stats
 
-from wijklib.results import TIDY_COLUMNS, Effect, tidy_frame
+from wijklib.arguments import check_seed, resolve_alpha
+from wijklib.results import (
+    DEFAULT_SEED,
+    TIDY_COLUMNS,
+    Effect,
+    Method,
+    PreTest,
+    ResultProtocol,
+    no_pretest,
+    protocol_tidy,
+    tidy_frame,
+)
 
 __all__ = [
     "twfe",
@@ -537,96 +548,97 @@ def cr1_vcov(
 # ----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PretestResult:
-    """Joint Wald test that all pre-treatment event-time coefficients are zero."""
-
-    statistic: float
-    df: int
-    p_value: float
-    terms: tuple[str, ...]
-    test: str = "Wald chi2 (cluster-robust), H0: all pre-period coefficients = 0"
-
-    def tidy(self) -> pd.DataFrame:
-        return pd.DataFrame(
-            [{"test": self.test, "statistic": self.statistic, "df": self.df, "p_value": self.p_value,
-              "n_terms": len(self.terms)}]
-        )
-
-    def sentence(self) -> str:
-        """Short Dutch sentence for a report."""
-        verdict = (
-            "geen aanwijzing dat de trends vóór de start verschilden"
-            if self.p_value >= 0.05
-            else "een aanwijzing dat de trends vóór de start al verschilden"
-        )
-        return (
-            f"De toets op de {self.df} periode(n) vóór de start (p = {self.p_value:.2f}) geeft "
-            f"{verdict}; een niet-significante toets bewijst geen parallelle trends."
-        )
+#: The one pre-test type of every result (kept under its old name for callers of this module).
+PretestResult = PreTest
 
 
-@dataclass(frozen=True)
-class TWFEResult:
-    """Result of :func:`twfe`: one effect with metadata; all views derive from :meth:`tidy`."""
+@dataclass(frozen=True, repr=False)
+class TWFEResult(ResultProtocol):
+    """Result of :func:`twfe`: one effect with metadata; all views derive from :meth:`tidy`.
+
+    ``pretest()`` has nothing to test (a static 2x2 / TWFE has no leads): use :func:`event_study`.
+    """
 
     effect: Effect
     coefficients: pd.DataFrame
     vcov: pd.DataFrame
-    method: dict[str, Any] = field(default_factory=dict)
+    method: Method = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "method", Method.of(self.method, estimator="TWFE", inference="analytic",
+                                                     alpha=self.effect.alpha))
 
     def tidy(self) -> pd.DataFrame:
-        return tidy_frame([self.effect])
+        return protocol_tidy(tidy_frame([self.effect]), scale="difference", alpha=self.effect.alpha)
 
-    def conf_int(self) -> pd.DataFrame:
-        t = self.tidy()
-        return t.set_index("term")[["conf_low", "conf_high"]]
+    def pretest(self) -> PreTest:
+        return no_pretest("a 2x2 / static TWFE has no pre-period coefficients; fit event_study() for leads")
 
-    def summary(self) -> str:
-        t = self.tidy().iloc[0]
+    def _interval_reference(self) -> tuple[str, float | None] | None:
+        df = self.method.get("df")
+        return ("t", float(df)) if df is not None else ("normal", None)
+
+    def _summary_lines(self) -> list[str]:
         m = self.method
-        return (
-            f"{m.get('estimator')}: {t['term']} = {t['estimate']:.4f} (SE {t['std_error']:.4f}, "
-            f"{m.get('se_type')}), {int((1 - self.effect.alpha) * 100)}% CI [{t['conf_low']:.4f}, "
-            f"{t['conf_high']:.4f}], p = {t['p_value']:.4g}; N = {m.get('n_obs')}, units = "
-            f"{m.get('n_units')}, periods = {m.get('n_periods')}, clusters = {m.get('n_clusters')}"
-        )
+        return [f"SE: {m.get('se_type')}; N = {m.get('n_obs')}, clusters = {m.get('n_clusters')}",
+                self.coefficients.to_string(index=False, float_format=lambda x: f"{x:.4f}")]
+
+    def _draw(self, ax: Any, *, title: str | None = None) -> None:
+        e = self.effect
+        ax.errorbar([0], [e.estimate], yerr=[[e.estimate - e.conf_low], [e.conf_high - e.estimate]], fmt="o",
+                    color="C0", capsize=3)
+        ax.axhline(0, color="0.4", lw=0.8)
+        ax.set_xticks([0], [e.term])
+        ax.set_ylabel("effect")
+        ax.set_title(title or f"{self.method['estimator']}: {e.estimate:.3g} [{e.conf_low:.3g}, {e.conf_high:.3g}]")
 
 
-@dataclass(frozen=True)
-class EventStudyResult:
-    """Result of :func:`event_study`.
+@dataclass(frozen=True, repr=False)
+class EventStudyResult(ResultProtocol):
+    """Result of :func:`event_study` (and :func:`wijklib.did.event_study_single`).
 
     ``table`` has one row per event time (``event_time``, estimate, SE, pointwise and simultaneous
     bands); ``vcov`` is the covariance of the reported event-time estimates; ``effect`` is the
-    average post-period effect (observation-weighted over event times >= 0).
+    average post-period effect (observation-weighted over event times >= 0, term ``overall``).
+    ``pretest()`` is the test that is valid for the inference used: the cluster-robust Wald test,
+    or with placebo inference (one treated ward) the placebo ranking.
     """
 
     table: pd.DataFrame
     vcov: pd.DataFrame
     effect: Effect
-    method: dict[str, Any] = field(default_factory=dict)
+    method: Method = field(default_factory=dict)
     cells: pd.DataFrame | None = None  # Sun & Abraham cohort x event-time estimates
+    #: The pre-test that belongs to the inference (set by placebo inference; ``None`` = Wald).
+    placebo_pretest: PreTest | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "method", Method.of(self.method, estimator="event study", inference="analytic",
+                                                     alpha=self.effect.alpha))
 
     def tidy(self) -> pd.DataFrame:
-        return self.table.copy()
+        """One row per event time (term ``event_time::e``; the reference period with estimate 0). The
+        headline average post-start effect is :attr:`effect` (term ``overall``)."""
+        return protocol_tidy(self.table, scale="difference", alpha=self.effect.alpha)
 
-    def conf_int(self, *, simultaneous: bool = False) -> pd.DataFrame:
-        t = self.tidy().set_index("event_time")
-        if simultaneous:
-            return t[["conf_low_simul", "conf_high_simul"]]
-        return t[["conf_low", "conf_high"]]
+    def _interval_reference(self) -> tuple[str, float | None] | None:
+        if self.method["inference"] == "placebo":
+            n = self.method.get("n_placebos")
+            return ("t", float(n - 1)) if n else None
+        n_cl = self.method.get("n_clusters")
+        return ("t", float(n_cl - 1)) if n_cl else ("normal", None)
 
-    def summary(self) -> str:
+    def _summary_lines(self) -> list[str]:
         m = self.method
-        e = self.effect
-        return (
-            f"Event study ({m.get('estimator')}, ref = {m.get('ref')}, control = "
-            f"{m.get('control_group')}): average post effect {e.estimate:.4f} (SE {e.std_error:.4f}, "
-            f"{m.get('se_type')}; {int((1 - e.alpha) * 100)}% CI [{e.conf_low:.4f}, {e.conf_high:.4f}], "
-            f"p = {e.p_value:.4g}), {len(self.table)} event times; units = {m.get('n_units')}, "
-            f"periods = {m.get('n_periods')}"
-        )
+        pt = self.pretest()
+        cols = ["event_time", "estimate", "std_error", "p_value", "conf_low", "conf_high", "conf_low_simul",
+                "conf_high_simul"]
+        lines = [f"reference event time {m.get('ref')}; SE: {m.get('se_type')}",
+                 self.table[[c for c in cols if c in self.table.columns]].to_string(
+                     index=False, float_format=lambda x: f"{x:.4f}")]
+        lines.append(f"pre-test ({pt.test}): p = {pt.p_value:.4g}" if pt.available
+                     else f"pre-test: not available ({pt.note})")
+        return lines
 
     @property
     def pre_terms(self) -> list[int]:
@@ -634,43 +646,45 @@ class EventStudyResult:
         est = set(self.vcov.index)
         return [int(x) for x in t.loc[t["event_time"] < 0, "event_time"] if str(int(x)) in est]
 
-    def pretest(self) -> PretestResult:
-        """Joint Wald test of the pre-period coefficients (excluding the reference period)."""
+    def pretest(self) -> PreTest:
+        """The pre-trend test valid for this result's inference.
+
+        Cluster-robust inference: joint Wald test of the pre-period coefficients (the reference
+        period excluded). Placebo inference (:func:`wijklib.did.event_study_single`, one treated
+        ward, where a cluster-robust Wald test over-rejects): the mean squared pre-start coefficient
+        ranked among the placebo wards'.
+        """
+        if self.placebo_pretest is not None:
+            return self.placebo_pretest
+        if self.method["inference"] == "placebo":
+            return no_pretest("placebo inference without a placebo pre-test (no pre-period event times)")
         pre = self.pre_terms
         if not pre:
-            raise ValueError("no pre-period event times were estimated; nothing to test")
+            return no_pretest("no pre-period event times were estimated; nothing to test")
         lab = [str(e) for e in pre]
         b = self.table.set_index("event_time").loc[pre, "estimate"].to_numpy()
         V = self.vcov.loc[lab, lab].to_numpy()
         stat = float(b @ np.linalg.pinv(V) @ b)
         df = int(np.linalg.matrix_rank(V))
-        return PretestResult(stat, df, float(stats.chi2.sf(stat, df)), tuple(lab))
+        return PreTest(stat, df, float(stats.chi2.sf(stat, df)), tuple(lab),
+                       test="Wald chi2 (cluster-robust), H0: all pre-period coefficients = 0")
 
-    def plot(self, *, ax: Any = None, simultaneous: bool = True, title: str | None = None) -> tuple[Any, Any]:
-        """Event-study plot: estimates with 95% pointwise bars and a simultaneous band.
-
-        Returns ``(fig, ax)``; never calls ``plt.show()``.
-        """
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            fig, ax = plt.subplots(figsize=(7, 4))
-        else:
-            fig = ax.figure
+    def _draw(self, ax: Any, *, simultaneous: bool = True, title: str | None = None) -> None:
+        """Estimates with pointwise bars and a simultaneous band."""
         t = self.table.dropna(subset=["estimate"])
         x = t["event_time"].to_numpy()
+        pct = int(round(100 * (1 - self.alpha)))
         if simultaneous and "conf_low_simul" in t:
             ax.fill_between(x, t["conf_low_simul"], t["conf_high_simul"], color="C0", alpha=0.15,
-                            step=None, label="simultaan 95%-band")
+                            step=None, label=f"simultane {pct}%-band")
         ax.errorbar(x, t["estimate"], yerr=[t["estimate"] - t["conf_low"], t["conf_high"] - t["estimate"]],
-                    fmt="o", ms=3, color="C0", capsize=2, label="schatting (95%-interval)")
+                    fmt="o", ms=3, color="C0", capsize=2, label=f"schatting ({pct}%-interval)")
         ax.axhline(0, color="0.4", lw=0.8)
         ax.axvline(-0.5, color="0.4", lw=0.8, ls="--")
         ax.set_xlabel("periode t.o.v. start (0 = eerste periode met aanpak)")
         ax.set_ylabel("effect")
         ax.set_title(title or f"Event study ({self.method.get('estimator')})")
         ax.legend(loc="best", fontsize=8)
-        return fig, ax
 
 
 # ----------------------------------------------------------------------------------------------
@@ -716,9 +730,10 @@ def twfe(
     cluster: str | None = None,
     weightsname: str | None = None,
     covariates: list[str] | None = None,
-    alp: float = 0.05,
+    alpha: float = 0.05,
     fe: Literal["unit", "group"] = "unit",
     se_type: Literal["cluster", "hc1", "groupmeans"] = "cluster",
+    alp: float | None = None,
 ) -> TWFEResult:
     """2x2 difference-in-differences or static two-way fixed effects with clustered SEs.
 
@@ -740,8 +755,8 @@ def twfe(
         Optional non-negative observation weights.
     covariates
         Extra time-varying numeric regressors.
-    alp
-        1 - confidence level.
+    alpha
+        1 - confidence level (``alp``: alias, R ``did``'s name).
     fe
         ``"unit"`` (default): unit and time fixed effects. ``"group"``: pooled regression
         ``y ~ treat + time + treat:post`` (no unit effects), the difference of all available group
@@ -766,6 +781,7 @@ def twfe(
     >>> round(res.effect.estimate, 3)
     2.0
     """
+    alp = resolve_alpha(alpha, alp, "twfe")
     with _single_blas_thread():
         return _twfe(data, yname=yname, tname=tname, idname=idname, treat=treat, post=post,
                      cluster=cluster, weightsname=weightsname, covariates=covariates, alp=alp,
@@ -932,10 +948,11 @@ def event_study(
     estimator: Literal["sunab", "twfe"] = "sunab",
     weightsname: str | None = None,
     covariates: list[str] | None = None,
-    alp: float = 0.05,
-    seed: int = 0,
+    alpha: float = 0.05,
+    seed: int | None = DEFAULT_SEED,
     bins: Sequence[tuple[float, float]] | Mapping[int, tuple[float, float]] | None = None,
     always_treated: Literal["drop", "own"] | int = "drop",
+    alp: float | None = None,
 ) -> EventStudyResult:
     """Event study with unit and time fixed effects and cluster-robust SEs.
 
@@ -966,10 +983,11 @@ def event_study(
         adoption with heterogeneous effects; for comparison).
     weightsname, covariates
         Observation weights and extra regressors.
-    alp
-        1 - confidence level of pointwise and simultaneous (sup-t) bands.
+    alpha
+        1 - confidence level of pointwise and simultaneous (sup-t) bands (``alp``: alias).
     seed
-        Seed of the draws for the simultaneous critical value.
+        Seed of the draws for the simultaneous critical value (default
+        :data:`wijklib.results.DEFAULT_SEED`; ``None`` = fresh entropy).
     bins
         Custom bins of event time instead of one coefficient per event time: a list of inclusive
         ``(lo, hi)`` intervals (``-inf``/``inf`` for open ends), e.g. two-year bins with end points
@@ -1002,6 +1020,8 @@ def event_study(
     >>> bool(abs(es.effect.estimate - 2) < 0.5)
     True
     """
+    alp = resolve_alpha(alpha, alp, "event_study")
+    seed = check_seed(seed, "event_study")
     with _single_blas_thread():
         return _event_study(data, yname=yname, tname=tname, idname=idname, gname=gname, ref=ref,
                             window=window, cluster=cluster, estimator=estimator,
@@ -1057,7 +1077,7 @@ def _apply_bins(rel: np.ndarray, active: np.ndarray, lo: np.ndarray, hi: np.ndar
 def _event_study(data: pd.DataFrame, *, yname: str, tname: str, idname: str, gname: str, ref: int,
                  window: tuple[int, int] | None, cluster: str | None, estimator: str,
                  weightsname: str | None, covariates: list[str] | None, alp: float,
-                 seed: int, bins: Sequence[tuple[float, float]] | None = None,
+                 seed: int | None, bins: Sequence[tuple[float, float]] | None = None,
                  always_treated: str | int = "drop") -> EventStudyResult:
     _require_columns(data, {"yname": yname, "tname": tname, "idname": idname, "gname": gname,
                             "cluster": cluster, "weightsname": weightsname})
@@ -1285,9 +1305,9 @@ def _event_study(data: pd.DataFrame, *, yname: str, tname: str, idname: str, gna
         a[post] = n_e[post] / n_e[post].sum()
         b_avg = float(a[fin] @ ev_est[fin])
         se_avg = float(math.sqrt(a[fin] @ ev_V[np.ix_(fin, fin)] @ a[fin]))
-        eff = Effect.from_linear("average_post", b_avg, se_avg, alpha=alp, df=len(clus_uniq) - 1)
+        eff = Effect.from_linear("overall", b_avg, se_avg, alpha=alp, df=len(clus_uniq) - 1)
     else:
-        eff = Effect("average_post", math.nan, math.nan, math.nan, math.nan, math.nan, alpha=alp)
+        eff = Effect("overall", math.nan, math.nan, math.nan, math.nan, math.nan, alpha=alp)
     if not np.all(np.isfinite(fit.theta[sl])):
         warnings.warn(
             f"{int((~np.isfinite(fit.theta[sl])).sum())} event-time coefficient(s) not identified "

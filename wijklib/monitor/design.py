@@ -34,7 +34,6 @@ When a design fails (an estimator raises), the next one is tried and the failure
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -270,14 +269,12 @@ def fit_city_did(
     d["g"] = d["unit"].map(g).to_numpy()
     d = d.loc[np.isfinite(d["y"]) & np.isfinite(d["logpop"])].reset_index(drop=True)
     cg = cfg.design["control_group"]
-    kw: dict[str, Any] = {}
-    if "baseline" in inspect.signature(did.poisson).parameters:
-        # notyettreated already compares with all untreated periods; for nevertreated the average of
-        # the pre-periods is far less noisy than the single month before the start.
-        kw["baseline"] = "average" if cg == "nevertreated" else "last"
+    # notyettreated already compares with all untreated periods; for nevertreated the average of
+    # the pre-periods is far less noisy than the single month before the start.
     res = did.poisson(
         d, yname="y", tname="period", idname="unit", gname="g", control_group=cg,
-        offset="logpop", inference="auto", alp=cfg.verdict["alpha"], seed=seed, **kw,
+        offset="logpop", inference="auto", alpha=cfg.verdict["alpha"], seed=seed,
+        baseline="average" if cg == "nevertreated" else "last",
     )
     return res.aggregate("group"), res
 
@@ -295,7 +292,7 @@ def _cohort_zero_month_share(panel_y: pd.DataFrame, cohort: list[str], outcome: 
 
 def _not_identified_reason(res: Any, start: pd.Timestamp) -> str:
     """Why the city-wide Poisson DiD left a cohort out (its ``method`` notes), as a clause."""
-    m = getattr(res, "method", {}) or {}
+    m = res.method
     if any(pd.Timestamp(c) == start for c in m.get("cohorts_without_pre_counts", []) or []):
         return ": its wards have zero counts in every month before the start (no baseline level, not identified)"
     n = _periods_left_out(res, start)
@@ -307,7 +304,7 @@ def _not_identified_reason(res: Any, start: pd.Timestamp) -> str:
 
 def _periods_left_out(res: Any, start: pd.Timestamp) -> int:
     """Months from ``start`` on that the Poisson DiD left out because every untreated ward had zero counts."""
-    m = getattr(res, "method", {}) or {}
+    m = res.method
     return sum(1 for p in m.get("periods_without_control_counts", []) or [] if pd.Timestamp(p) >= start)
 
 
@@ -428,8 +425,8 @@ def estimate_outcome(
             and n_treated >= dsg["min_treated_did"] and sparse_cohort):
         notes.append(
             f"difference-in-differences niet gebruikt: in {zero_share:.0%} van de maanden sinds de start had het "
-            f"cohort samen nul meldingen (maximaal {MAX_ZERO_MONTH_SHARE_DID:.0%}); de Poisson-DiD per maand laat "
-            "die maanden weg en zou het effect dan te hoog schatten")
+            f"cohort samen nul meldingen (maximaal {MAX_ZERO_MONTH_SHARE_DID:.0%}); bij zoveel maanden zonder "
+            "meldingen schat de Poisson-DiD per maand het effect te hoog (wijken zonder enige melding vallen weg)")
     elif (use_poisson and len(cohort) >= dsg["min_cohort_did"] and n_controls >= dsg["min_controls_did"]
             and n_treated >= dsg["min_treated_did"]):
         try:
@@ -539,7 +536,7 @@ def its_fit(s: pd.DataFrame, start: pd.Timestamp, alpha: float = 0.05, *,
     from wijklib import its
 
     data = s.loc[np.isfinite(s["population"]) & (s["population"] > 0)]
-    kw: dict[str, Any] = dict(yname="y", tname="period", start=start, family="quasipoisson", offset="population",
+    kw: dict[str, Any] = dict(yname="y", tname="period", start=start, family="quasipoisson", exposure="population",
                               slope_change=False, cov_type="hac", dropna=True, alpha=alpha)
     if control is not None:
         kw["control"] = control.loc[control["population"] > 0]

@@ -164,24 +164,6 @@ def scrub(text: Any) -> str:
     return out
 
 
-def find_personal_data(text: str) -> list[tuple[str, str]]:
-    """List the (kind, match) pairs :func:`scrub` would remove (for data-quality logs, no values kept).
-
-    Examples
-    --------
-    >>> [k for k, _ in find_personal_data("tel 010-1234567")]
-    ['telefoon']
-    """
-    found: list[tuple[str, str]] = []
-    rest = str(text)
-    for kind, pattern in _PATTERNS:
-        for m in pattern.finditer(rest):
-            if kind != "bsn" or elfproef(m.group(0)):
-                found.append((kind, m.group(0)))
-        rest = _sub(kind, pattern, rest)
-    return found
-
-
 # ------------------------------------------------------------------------------ field declarations
 #: How each text field of each canonical table may be published:
 #:

@@ -929,7 +929,7 @@ class WardReport:
             cf, start=start, title=f"{outcome_label(o)}: waargenomen en verwacht zonder wijkgericht handhaven",
             ylabel="Aantal per maand")
         plots.show(fig)
-        text = res.effect_summary(outcome=f"het aantal {outcome_label(o).lower()}", technical=False)[1]
+        text = res.effect_summary(outcome=f"het aantal {outcome_label(o).lower()}", technical=False).text
         if res.method.get("controlled"):
             text += (" De verwachting volgt de eigen trend van de wijk vóór de start, en neemt veranderingen mee "
                      "die ook de wijken zonder wijkgericht handhaven troffen"
@@ -958,7 +958,7 @@ class WardReport:
         if es is None:
             return
         per = self.view.scale == "per 1.000 inwoners"
-        fig, ax = plots.event_study(es.tidy(), title=(f"{outcome_label(o)} per 1.000 inwoners: {self.naam} " if per else
+        fig, ax = plots.event_study(es.table, title=(f"{outcome_label(o)} per 1.000 inwoners: {self.naam} " if per else
                                                       f"{outcome_label(o)}: {self.naam} ")
                                     + "tegenover wijken zonder wijkgericht handhaven, per maand rond de start",
                                     ylabel="Verschil per 1.000 inwoners" if per else "Verschil in log(1 + aantal)",
