@@ -463,3 +463,18 @@ def test_simulation_calibrated_covers_fast():
 def test_simulation_coverage_calibrated(n):
     cover, bias, se = _coverage(1000, n, seed=10 * n, calibrate=True)
     assert 0.92 <= cover <= 0.98, f"calibrated coverage {cover:.3f} at n={n}"
+
+
+def test_a_nearly_empty_series_does_not_sink_the_batch():
+    """A series with two counts in 30 months (a real police series at a fake start) used to make the
+    batched IRLS raise LinAlgError for all series; now it gets its own row and the others are fitted."""
+    y0 = [0] * 16 + [1] + [0] * 8 + [1] + [0] * 4
+    maand = pd.date_range("2011-01-01", periods=30, freq="MS")
+    rng = np.random.default_rng(0)
+    d = pd.concat([pd.DataFrame({"s": "sparse", "maand": maand, "y": y0}),
+                   pd.DataFrame({"s": "ok", "maand": maand, "y": rng.poisson(40, 30)})], ignore_index=True)
+    out = its.fit_many(d, by="s", yname="y", tname="maand", start="2013-01-01")
+    lc = out[out["term"] == "level_change"].set_index("s")
+    assert np.isfinite(lc.loc["ok", "estimate"]) and lc.loc["ok", "converged"]
+    ok_alone = its.fit(d[d["s"] == "ok"], yname="y", tname="maand", start="2013-01-01")
+    assert lc.loc["ok", "estimate"] == pytest.approx(ok_alone.level_change.estimate, rel=1e-8)
