@@ -47,7 +47,11 @@ def grid(draws: int, power_draws: int) -> list[tuple[str, pl.Scenario]]:
             "hague", pl.RollOut((4, 4, 4), h, selection="worst", select_on="totaal"), 2016, n_draws=draws)),
         ("hague: 3 cohorten van 4, luidruchtigste wijken", pl.Scenario(
             "hague", pl.RollOut((4, 4, 4), h, selection="noise", select_on="misdrijf_104"), 2016, n_draws=draws)),
+        ("hague: cohort van 10, willekeurig", pl.Scenario("hague", pl.RollOut((10,), h[2:]), 2016, n_draws=draws)),
         ("sim: 3 cohorten van 4, willekeurig", pl.Scenario("sim", pl.RollOut((4, 4, 4), s), 2022, n_draws=draws)),
+        ("sim: 1 wijk", pl.Scenario("sim", pl.RollOut((1,), s[2:]), 2022, n_draws=draws)),
+        ("sim: 3 cohorten van 4, slechtste scores", pl.Scenario(
+            "sim", pl.RollOut((4, 4, 4), s, selection="worst", select_on="a"), 2022, n_draws=draws)),
         ("sim: 3 cohorten van 4, luidruchtigste wijken", pl.Scenario(
             "sim", pl.RollOut((4, 4, 4), s, selection="noise", select_on="a"), 2022, n_draws=draws)),
     ]
@@ -124,7 +128,15 @@ def render(table: pd.DataFrame, args: argparse.Namespace, seconds: float) -> str
         return "" if pd.isna(x) else f"{100 * x:.1f}%"
 
     out = [f"<!-- bench_verdicts --tag {args.tag} --draws {args.draws}; commit {_commit()}; "
-           f"{platform.python_version()}; {seconds:.0f} s -->", ""]
+           f"{platform.python_version()}; {seconds:.0f} s -->", "",
+           "# The monitor's verdicts under the null and with a planted effect (issue 10)", "",
+           f"Command: `PYTHONPATH=. .venv/bin/python -m benchmarks.bench_verdicts --draws {args.draws}"
+           + (f" --power-draws {args.power_draws}" if args.power_draws else "") + " --write-json`", "",
+           "Four 'omlaag' priorities per ward (hague: total crime, burglary, vandalism, bicycle theft; sim: four "
+           "outcomes), the full `evaluate_ward` with `config/monitor.yaml`. Goals: 'op koers' and 'ongunstige "
+           "ontwikkeling' each at most 2.5% of the treated wards' verdicts (upper 95% bound at most 3.5%), at most "
+           "5% of wards with a false 'op koers', no effect word for an untreated ward.", "",
+           *summary(table), "", "## All measures", ""]
     keep = ["oordeel: op koers", "oordeel: ongunstige ontwikkeling", "wijken met een 'op koers'",
             "wijken met een 'ongunstige ontwikkeling'", "dekking interval", "interval sluit 1 uit"]
     dev = [m for m in table["maat"].unique() if m.startswith("oordeel: ") and m[9:] not in
@@ -136,6 +148,29 @@ def render(table: pd.DataFrame, args: argparse.Namespace, seconds: float) -> str
         out.append(f"| {r.scenario} | {r.groep} | {r.maat} | {r.n} | {pct(r.aandeel)} | "
                    f"{pct(r.ci_low)} – {pct(r.ci_high)} |")
     return "\n".join(out) + "\n"
+
+
+def summary(table: pd.DataFrame) -> list[str]:
+    """One line per scenario: the measures the goals are about, as 'share (upper 95% bound)'."""
+    def cell(g: pd.DataFrame, maat: str) -> str:
+        r = g.loc[g["maat"] == maat]
+        if r.empty or pd.isna(r["aandeel"].iloc[0]):
+            return ""
+        return f"{100 * r['aandeel'].iloc[0]:.1f}% (≤ {100 * r['ci_high'].iloc[0]:.1f}%)"
+
+    lines = ["| scenario | n | op koers | ongunstig | onzeker | wijken met 'op koers' | dekking | "
+             "onbehandeld: effectwoord |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for scen, g in table.groupby("scenario", sort=False):
+        t, u = g.loc[g["groep"] == "behandeld"], g.loc[g["groep"] == "onbehandeld"]
+        n = t.loc[t["maat"] == "oordeel: op koers", "n"]
+        eff = ""
+        if not u.empty:
+            m = u.loc[u["maat"].isin(["oordeel: op koers", "oordeel: ongunstige ontwikkeling", "oordeel: onzeker"])]
+            eff = f"{100 * m['aandeel'].sum():.1f}% (n={int(m['n'].iloc[0])})"
+        lines.append(f"| {scen} | {int(n.iloc[0]) if len(n) else ''} | {cell(t, 'oordeel: op koers')} | "
+                     f"{cell(t, 'oordeel: ongunstige ontwikkeling')} | {cell(t, 'oordeel: onzeker')} | "
+                     f"{cell(t, chr(39).join(['wijken met een ', 'op koers', '']))} | {cell(t, 'dekking interval')} | {eff} |")
+    return lines
 
 
 def to_json(table: pd.DataFrame, args: argparse.Namespace) -> dict:
