@@ -223,3 +223,27 @@ def test_noise_rule_in_the_monitor_turns_an_effect_into_onzeker_with_the_reason(
     assert "schommelden vóór de start sterker" in monitor.rules_text() and "0,05" in monitor.rules_text()
     with pytest.raises(ValueError, match="noise_alpha"):
         load_config({"verdict": {"noise_alpha": 1.5}})
+
+
+@pytest.mark.slow
+def test_monitor_small_grid_simulated_city_single_ward_and_power(reference_dir):
+    """The rest of the benchmark's small grid: a simulated city (cohorts of 4, a single ward, selection on
+    bad scores) under the null, and the power for a planted -20% with a cohort of 10 on the real panel
+    (measured in benchmarks/results/verdicts.md)."""
+    warnings.simplefilter("ignore")
+    sim = pl.simulate_city(37, start="2017-01", months=72, seed=31)
+    outs = ["a", "b", "c", "d"]
+    for ro in (pl.RollOut((4, 4, 4), ("2020-01", "2020-07", "2021-01")),
+               pl.RollOut((1,), ("2021-01",)),
+               pl.RollOut((4, 4, 4), ("2020-01", "2020-07", "2021-01"), selection="worst", select_on="a")):
+        rows = pl.run(sim, ro, year=2022, outcomes=outs, n_draws=3, seed=7)
+        t = rows.loc[rows["groep"] == "behandeld"]
+        assert (t["oordeel"] == OP_KOERS).mean() <= 0.06 and (t["oordeel"] == ONGUNSTIG).mean() <= 0.06, ro
+        u = rows.loc[rows["groep"] == "onbehandeld"]
+        assert not u["oordeel"].isin([OP_KOERS, ONGUNSTIG, "onzeker"]).any()
+    if not (reference_dir / "thehague_crime").is_dir():
+        pytest.skip("thehague_crime reference data absent")
+    pnl = pl.hague_panel(reference_dir / "thehague_crime")
+    power = pl.run(pnl, pl.RollOut((10,), ("2015-01",)), year=2016, outcomes=list(pl.HAGUE_PRIORITIES), n_draws=3,
+                   seed=9, effect=0.8, treated_only=True)
+    assert (power["oordeel"] == OP_KOERS).mean() >= 0.4
