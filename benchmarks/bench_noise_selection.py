@@ -22,7 +22,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import math
 import platform
 import subprocess
 import sys
