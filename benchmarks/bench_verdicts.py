@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 import warnings
+import zlib
 from pathlib import Path
 
 import pandas as pd
@@ -47,7 +48,11 @@ def grid(draws: int, power_draws: int) -> list[tuple[str, pl.Scenario]]:
             "hague", pl.RollOut((4, 4, 4), h, selection="worst", select_on="totaal"), 2016, n_draws=draws)),
         ("hague: 3 cohorten van 4, luidruchtigste wijken", pl.Scenario(
             "hague", pl.RollOut((4, 4, 4), h, selection="noise", select_on="misdrijf_104"), 2016, n_draws=draws)),
+        ("hague: cohort van 10, willekeurig", pl.Scenario("hague", pl.RollOut((10,), h[2:]), 2016, n_draws=draws)),
         ("sim: 3 cohorten van 4, willekeurig", pl.Scenario("sim", pl.RollOut((4, 4, 4), s), 2022, n_draws=draws)),
+        ("sim: 1 wijk", pl.Scenario("sim", pl.RollOut((1,), s[2:]), 2022, n_draws=draws)),
+        ("sim: 3 cohorten van 4, slechtste scores", pl.Scenario(
+            "sim", pl.RollOut((4, 4, 4), s, selection="worst", select_on="a"), 2022, n_draws=draws)),
         ("sim: 3 cohorten van 4, luidruchtigste wijken", pl.Scenario(
             "sim", pl.RollOut((4, 4, 4), s, selection="noise", select_on="a"), 2022, n_draws=draws)),
     ]
@@ -77,12 +82,14 @@ def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("ignore")
     rows, raw = [], []
     t_all = time.perf_counter()
-    for i, (name, sc) in enumerate(grid(args.draws, args.power_draws or args.draws)):
+    for name, sc in grid(args.draws, args.power_draws or args.draws):
         if args.only and args.only not in name:
             continue
-        panel, outcomes = _panel(sc.source, args.seed + i)
+        # seeds from the scenario's name: adding a scenario to the grid does not change the others' draws
+        key = zlib.crc32(name.encode()) % 1_000_000
+        panel, outcomes = _panel(sc.source, args.seed + key)
         t0 = time.perf_counter()
-        r = pl.run(panel, sc.rollout, year=sc.year, outcomes=outcomes, n_draws=sc.n_draws, seed=args.seed + 100 * i,
+        r = pl.run(panel, sc.rollout, year=sc.year, outcomes=outcomes, n_draws=sc.n_draws, seed=args.seed + key,
                    effect=sc.effect, treated_only=sc.treated_only)
         dt = time.perf_counter() - t0
         r["scenario"] = name
@@ -124,7 +131,21 @@ def render(table: pd.DataFrame, args: argparse.Namespace, seconds: float) -> str
         return "" if pd.isna(x) else f"{100 * x:.1f}%"
 
     out = [f"<!-- bench_verdicts --tag {args.tag} --draws {args.draws}; commit {_commit()}; "
-           f"{platform.python_version()}; {seconds:.0f} s -->", ""]
+           f"{platform.python_version()}; {seconds:.0f} s -->", "",
+           "# The monitor's verdicts under the null and with a planted effect (issue 10)", "",
+           f"Command: `PYTHONPATH=. .venv/bin/python -m benchmarks.bench_verdicts --draws {args.draws}"
+           + (f" --power-draws {args.power_draws}" if args.power_draws else "") + " --write-json`", "",
+           "Four 'omlaag' priorities per ward (hague: total crime, burglary, vandalism, bicycle theft; sim: four "
+           "outcomes), the full `evaluate_ward` with `config/monitor.yaml`. Goals: 'op koers' and 'ongunstige "
+           "ontwikkeling' each at most 2.5% of the treated wards' verdicts (upper 95% bound at most 3.5%), at most "
+           "5% of wards with a false 'op koers', no effect word for an untreated ward.", "",
+           *summary(table), "",
+           "Shares are per priority verdict with a Wilson interval over verdicts. The verdicts of one draw are "
+           "not independent (the wards of a cohort share one estimate, a ward's four priorities share its "
+           "noise), so these intervals are too narrow for the cohort scenarios; the number of draws is in the "
+           "command. 'dekking' = the effect interval covers the true rate ratio (1 under the null, 0.8 with the "
+           "planted effect). With a planted effect 'op koers' is the power and 'onzeker' mostly the pre-trend "
+           "rule (`verdict.pretrend_alpha` 0.10) firing at its null rate.", "", "## All measures", ""]
     keep = ["oordeel: op koers", "oordeel: ongunstige ontwikkeling", "wijken met een 'op koers'",
             "wijken met een 'ongunstige ontwikkeling'", "dekking interval", "interval sluit 1 uit"]
     dev = [m for m in table["maat"].unique() if m.startswith("oordeel: ") and m[9:] not in
@@ -138,6 +159,29 @@ def render(table: pd.DataFrame, args: argparse.Namespace, seconds: float) -> str
     return "\n".join(out) + "\n"
 
 
+def summary(table: pd.DataFrame) -> list[str]:
+    """One line per scenario: the measures the goals are about, as 'share (upper 95% bound)'."""
+    def cell(g: pd.DataFrame, maat: str) -> str:
+        r = g.loc[g["maat"] == maat]
+        if r.empty or pd.isna(r["aandeel"].iloc[0]):
+            return ""
+        return f"{100 * r['aandeel'].iloc[0]:.1f}% (≤ {100 * r['ci_high'].iloc[0]:.1f}%)"
+
+    lines = ["| scenario | n | op koers | ongunstig | onzeker | wijken met 'op koers' | dekking | "
+             "onbehandeld: effectwoord |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for scen, g in table.groupby("scenario", sort=False):
+        t, u = g.loc[g["groep"] == "behandeld"], g.loc[g["groep"] == "onbehandeld"]
+        n = t.loc[t["maat"] == "oordeel: op koers", "n"]
+        eff = ""
+        if not u.empty:
+            m = u.loc[u["maat"].isin(["oordeel: op koers", "oordeel: ongunstige ontwikkeling", "oordeel: onzeker"])]
+            eff = f"{100 * m['aandeel'].sum():.1f}% (n={int(m['n'].iloc[0])})"
+        lines.append(f"| {scen} | {int(n.iloc[0]) if len(n) else ''} | {cell(t, 'oordeel: op koers')} | "
+                     f"{cell(t, 'oordeel: ongunstige ontwikkeling')} | {cell(t, 'oordeel: onzeker')} | "
+                     f"{cell(t, chr(39).join(['wijken met een ', 'op koers', '']))} | {cell(t, 'dekking interval')} | {eff} |")
+    return lines
+
+
 def to_json(table: pd.DataFrame, args: argparse.Namespace) -> dict:
     recs = []
     for r in table.itertuples():
@@ -146,7 +190,8 @@ def to_json(table: pd.DataFrame, args: argparse.Namespace) -> dict:
                      "ci_low": None if pd.isna(r.ci_low) else round(float(r.ci_low), 4),
                      "ci_high": None if pd.isna(r.ci_high) else round(float(r.ci_high), 4),
                      "effect": None if pd.isna(r.effect) else float(r.effect), "draws": int(r.draws)})
-    return {"command": f"python -m benchmarks.bench_verdicts --draws {args.draws} --write-json",
+    power = f" --power-draws {args.power_draws}" if args.power_draws else ""
+    return {"command": f"python -m benchmarks.bench_verdicts --draws {args.draws}{power} --write-json",
             "commit": _commit(), "null_scenario": "hague: 3 cohorten van 4, willekeurig",
             "power_scenario": "hague: cohort van {k}, effect -20%", "rows": recs}
 

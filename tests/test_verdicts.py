@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from wijklib.monitor import placebo as pl
-from wijklib.monitor.randomization import randomization_did
+from wijklib.monitor.randomization import noise_check, randomization_did
 from wijklib.monitor.verdict import (
     DEVELOPMENT_VERDICTS,
     GEEN_VERANDERING,
@@ -108,21 +108,66 @@ def test_rollout_and_plant_are_checked():
         pl.plant(p2, st, 1.5, ["a"], np.random.default_rng(1))
 
 
+def _noise_runs(reps: int, k: int, assign: str, n_noisy: int, seed: int) -> pd.DataFrame:
+    """Randomisation test and noise rule on :func:`placebo.noisy_wards_panel` cities without an effect."""
+    rng = np.random.default_rng(seed)
+    per = pd.date_range("2020-01-01", periods=36, freq="MS")
+    out = []
+    for r in range(reps):
+        pnl = pl.noisy_wards_panel(30, noisy=n_noisy, sd_noisy=0.3, ar=0.6, seed=int(rng.integers(2**31)))
+        wards = sorted(pnl["unit"].unique())
+        treated = wards[:k] if assign == "noisiest" else sorted(rng.choice(wards, k, replace=False).tolist())
+        controls = [w for w in wards if w not in treated]
+        p = randomization_did(pnl, treated, controls, "x", per[24], per[-1], seed=r).p_value
+        chk = noise_check(pnl, treated, controls, "x", per[24], seed=r)
+        out.append({"reject": p < 0.05, "fired": chk is not None and chk.p_value < 0.05})
+    d = pd.DataFrame(out)
+    d["after"] = d["reject"] & ~d["fired"]
+    return d
+
+
+def test_noise_rule_catches_noisy_cohorts_and_rarely_fires_at_random():
+    """Known truth, no effect: the 4 noisiest of 30 wards treated (AR(1) noise sd 0.3 against 0.03).
+
+    The randomisation test alone over-rejects (measured 36.7% with 300 replications,
+    benchmarks/results/noise_selection.md); the rule flags such cohorts, and under random assignment it
+    fires about as often as its threshold."""
+    warnings.simplefilter("ignore")
+    noisy = _noise_runs(40, 4, "noisiest", 4, seed=1)
+    assert noisy["reject"].mean() >= 0.15  # the problem is real
+    assert noisy["fired"].mean() >= 0.85 and noisy["after"].mean() <= 0.05
+    rand = _noise_runs(60, 4, "random", 8, seed=2)
+    assert rand["fired"].mean() <= 0.12 and rand["reject"].mean() <= 0.12
+
+
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="known defect (issue 10): measured 63/200 = 31.5% rejection for a 5% test when "
-                   "the 4 treated wards carry a post-start shock sd 0.35 against 0.05: the count-model studentisation "
-                   "does not see that noise; an HC1 spread studentisation measured 21.5%, still invalid with k = 4")
 def test_randomization_size_under_selection_on_noise():
-    """The noisiest wards treated: the studentised test keeps its size (a 5% two-sided test)."""
-    rng = np.random.default_rng(11)
-    rej, n = 0, 200
-    wards = [f"w{i:02d}" for i in range(30)]
-    for d in range(n):
-        sd = np.where(np.arange(30) < 4, 0.35, 0.05)  # the 4 treated wards are the noisy ones
-        pnl = _panel(n=30, effect=1.0, k=4, seed=int(rng.integers(1e9)), sd=sd)
-        r = randomization_did(pnl, wards[:4], wards[4:], "x", PER[24], PER[-1], seed=d)
-        rej += r.p_value < 0.05
-    assert rej / n <= 0.09, rej / n
+    """The noisiest wards treated: after the noise rule at most 7% false effects remain (a 5% test);
+    under random assignment the rule fires in at most 8% of 300 cohorts (nominal 5%)."""
+    warnings.simplefilter("ignore")
+    noisy = _noise_runs(300, 4, "noisiest", 4, seed=11)
+    assert noisy["after"].mean() <= 0.07, noisy.mean().to_dict()
+    ten = _noise_runs(100, 10, "noisiest", 10, seed=12)
+    assert ten["after"].mean() <= 0.07, ten.mean().to_dict()
+    rand = _noise_runs(300, 4, "random", 8, seed=13)
+    assert rand["fired"].mean() <= 0.08 and rand["after"].mean() <= 0.07, rand.mean().to_dict()
+
+
+def test_noise_check_input_and_edge_cases():
+    pnl = pl.noisy_wards_panel(10, noisy=2, months=36, seed=3)
+    per = pd.date_range("2020-01-01", periods=36, freq="MS")
+    wards = sorted(pnl["unit"].unique())
+    with pytest.raises(ValueError, match="at least one of each"):
+        noise_check(pnl, wards, [], "x", per[24])
+    with pytest.raises(ValueError, match="no column 'n_y'"):
+        noise_check(pnl, wards[:2], wards[2:], "y", per[24])
+    assert noise_check(pnl, wards[:2], wards[2:], "x", per[18]).n_blocks == 3  # 18 months: 3 blocks of 6
+    assert noise_check(pnl, wards[:2], wards[2:], "x", per[17]) is None  # 17 months: only 2 blocks
+    with pytest.raises(ValueError, match="block = 0"):
+        noise_check(pnl, wards[:2], wards[2:], "x", per[24], block=0)
+    chk = noise_check(pnl, wards[:1], wards[1:], "x", per[24])
+    assert chk.min_p == pytest.approx(1 / 10) and 0 < chk.p_value <= 1
+    assert "vergelijkingswijken" in chk.describe() and "." not in chk.describe().split("(")[1]
 
 
 @pytest.mark.slow
@@ -139,3 +184,66 @@ def test_monitor_null_rates_on_the_real_police_panel(reference_dir):
     u = rows.loc[rows["groep"] == "onbehandeld"]
     assert not u["oordeel"].isin([OP_KOERS, ONGUNSTIG]).any()
     assert GEEN_VERANDERING in set(t["oordeel"])
+
+
+def test_noise_rule_in_the_monitor_turns_an_effect_into_onzeker_with_the_reason():
+    from wijklib import monitor
+    from wijklib.monitor import design as dsg
+    from wijklib.monitor.evaluation import _noise_downgrade
+    from wijklib.monitor.settings import load_config
+    from wijklib.monitor.verdict import ONZEKER
+
+    pnl = pl.noisy_wards_panel(30, noisy=4, sd_noisy=0.4, ar=0.7, months=48, seed=5)
+    per = pd.date_range("2020-01-01", periods=48, freq="MS")
+    starts = pd.Series({w: (per[36] if w in ("w00", "w01", "w02", "w03") else pd.NaT)
+                        for w in sorted(pnl["unit"].unique())})
+    chk = dsg.noise_selection_check(pnl, "w00", "x", 2023, starts, "did")
+    assert chk is not None and chk.p_value < 0.05 and chk.n_treated == 4 and chk.n_controls == 26
+    assert dsg.noise_selection_check(pnl, "w00", "x", 2023, starts, "its") is None
+    assert dsg.noise_selection_check(pnl, "w10", "x", 2023, starts, "did") is None  # never treated
+    quiet = starts.copy()
+    quiet[:] = pd.NaT
+    quiet["w10"], quiet["w11"], quiet["w12"], quiet["w13"] = per[36], per[36], per[36], per[36]
+    assert dsg.noise_selection_check(pnl, "w10", "x", 2023, quiet, "did").p_value > 0.05
+
+    class R:
+        thema, indicator, richting = "Veilig", "x", "omlaag"
+
+    class Res:
+        key = "x"
+
+    cfg = load_config()
+    m = Measure(0.8, 0.7, 0.9, kind="effect")
+    item = (R, Res, m, "did", "waarom", OP_KOERS, "het hele interval ligt aan de gewenste kant")
+    out = _noise_downgrade(item, pnl, "w00", 2023, starts, cfg)
+    assert out[5] == ONZEKER and "schommel" in out[6] and "vergelijkingswijken" in out[6]
+    neutral = (R, Res, m, "did", "waarom", GEEN_VERANDERING, "het interval omvat geen verandering")
+    assert _noise_downgrade(neutral, pnl, "w00", 2023, starts, cfg) == neutral
+    assert _noise_downgrade(item, pnl, "w00", 2023, starts, load_config({"verdict": {"noise_alpha": 0.0}})) == item
+    assert "schommelden vóór de start sterker" in monitor.rules_text() and "0,05" in monitor.rules_text()
+    with pytest.raises(ValueError, match="noise_alpha"):
+        load_config({"verdict": {"noise_alpha": 1.5}})
+
+
+@pytest.mark.slow
+def test_monitor_small_grid_simulated_city_single_ward_and_power(reference_dir):
+    """The rest of the benchmark's small grid: a simulated city (cohorts of 4, a single ward, selection on
+    bad scores) under the null, and the power for a planted -20% with a cohort of 10 on the real panel
+    (measured in benchmarks/results/verdicts.md)."""
+    warnings.simplefilter("ignore")
+    sim = pl.simulate_city(37, start="2017-01", months=72, seed=31)
+    outs = ["a", "b", "c", "d"]
+    for ro in (pl.RollOut((4, 4, 4), ("2020-01", "2020-07", "2021-01")),
+               pl.RollOut((1,), ("2021-01",)),
+               pl.RollOut((4, 4, 4), ("2020-01", "2020-07", "2021-01"), selection="worst", select_on="a")):
+        rows = pl.run(sim, ro, year=2022, outcomes=outs, n_draws=3, seed=7)
+        t = rows.loc[rows["groep"] == "behandeld"]
+        assert (t["oordeel"] == OP_KOERS).mean() <= 0.06 and (t["oordeel"] == ONGUNSTIG).mean() <= 0.06, ro
+        u = rows.loc[rows["groep"] == "onbehandeld"]
+        assert not u["oordeel"].isin([OP_KOERS, ONGUNSTIG, "onzeker"]).any()
+    if not (reference_dir / "thehague_crime").is_dir():
+        pytest.skip("thehague_crime reference data absent")
+    pnl = pl.hague_panel(reference_dir / "thehague_crime")
+    power = pl.run(pnl, pl.RollOut((10,), ("2015-01",)), year=2016, outcomes=list(pl.HAGUE_PRIORITIES), n_draws=3,
+                   seed=9, effect=0.8, treated_only=True)
+    assert (power["oordeel"] == OP_KOERS).mean() >= 0.4

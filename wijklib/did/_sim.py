@@ -17,22 +17,35 @@ def staggered_panel(
     rho: float = 0.5,
     hetero: bool = False,
     n_treated: int | None = None,
+    select_noise: float = 0.0,
 ) -> tuple[pd.DataFrame, float]:
     """Panel with unit and period effects, AR(1) noise and a constant effect ``effect`` after treatment.
 
     With ``n_treated`` exactly that many units are treated (spread over ``cohorts``); otherwise each unit
     is never treated with probability ``share_never``. ``hetero=True`` gives every unit its own noise
     scale (lognormal, sd ratio up to ~5), the setting in which few treated wards break clustered SEs.
+    ``select_noise`` > 0 (with ``n_treated``): noisier units are treated more often, with probability
+    proportional to ``scale ** select_noise`` (selection on noise; the default draws are unchanged).
     Returns the panel and the true ATT of every post-treatment (g, t) cell.
     """
     rng = np.random.default_rng(seed)
     if n_treated is None:
         g = np.where(rng.random(n_units) < share_never, 0, rng.choice(cohorts, size=n_units))
+    elif select_noise:
+        # the noise scales are drawn first, then treatment leans towards the noisy units
+        pre_scale = np.exp(rng.normal(scale=0.6, size=n_units)) if hetero else np.ones(n_units)
+        g = np.zeros(n_units, dtype=int)
+        pr = pre_scale**select_noise
+        idx = rng.choice(n_units, size=n_treated, replace=False, p=pr / pr.sum())
+        g[idx] = np.resize(np.asarray(cohorts), n_treated)
     else:
         g = np.zeros(n_units, dtype=int)
         idx = rng.choice(n_units, size=n_treated, replace=False)
         g[idx] = np.resize(np.asarray(cohorts), n_treated)
-    scale = np.exp(rng.normal(scale=0.6, size=n_units)) if hetero else np.ones(n_units)
+    if select_noise and n_treated is not None:
+        scale = pre_scale
+    else:
+        scale = np.exp(rng.normal(scale=0.6, size=n_units)) if hetero else np.ones(n_units)
     eps = np.empty((n_units, n_periods))
     eps[:, 0] = rng.normal(size=n_units) / np.sqrt(1 - rho**2)
     for t in range(1, n_periods):

@@ -23,6 +23,7 @@ Differences from R ``did`` (documented on purpose):
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Literal
@@ -384,6 +385,9 @@ class ATTgtResult(ResultProtocol):
     cohorts: dict
     crit_val: float
     notes: tuple = ()
+    #: With randomization inference: one-sided p-value of "the treated units were noisier before
+    #: treatment than the others" (:func:`noise_selection_p`); None for the other inference modes.
+    noise_check_p: float | None = None
     _state: _State | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -773,6 +777,7 @@ def att_gt(
     e = spec.t - spec.g
     pg = np.bincount(prep.coh, weights=prep.w, minlength=H)[: H - 1] / n
     st = _State(prep=prep, spec=spec, ifrep=ifrep, att=att, se_analytic=se_an, e=e, pg=pg, mode=mode, alp=alp)
+    noise_p: float | None = None
     if mode in ("analytic", "multiplier"):
         d, s = ifrep.boot(biters, "rademacher", seed)
         st.boot_d, st.boot_s = d / n, s / n
@@ -801,6 +806,14 @@ def att_gt(
                      "covariate overlap between the permuted groups) and are left out of the randomization "
                      "distribution.")
         r = _infer(att, se_an, mode, alp, perm=st.perm_att, perm_slope=st.perm_slope, obs_slope=st.obs_slope)
+        noise_p = noise_selection_p(prep, anticipation=anticipation, seed=seed)
+        if noise_p is not None and noise_p < NOISE_ALPHA:
+            msg = (f"the treated units were noisier before treatment than the other units (rank test of their "
+                   f"period-to-period changes before the first cohort starts, p = {noise_p:.3g}): randomization "
+                   "inference over-rejects when treatment goes to the noisiest units (selection on noise); "
+                   "its p-values and intervals are then too optimistic")
+            note += f" Warning: {msg}."
+            warnings.warn(f"att_gt: {msg}", RuntimeWarning, stacklevel=2)
     for key in ("se", "p", "lo", "hi", "lo_s", "hi_s"):
         r[key] = np.where(spec.ref, np.nan, r[key])
 
@@ -825,7 +838,56 @@ def att_gt(
         alp=alp, anticipation=anticipation, xformla=xformla, n_units=n, n_periods=len(prep.tvals),
         cohorts={_lab(c): int(s) for c, s in zip(prep.cohort_labels, sizes, strict=True)},
         crit_val=float(r["crit"]), notes=tuple(notes), _state=st,
+        noise_check_p=noise_p,
     )
+
+
+#: :func:`noise_selection_p` below this: att_gt warns that randomization inference is not valid.
+NOISE_ALPHA = 0.05
+
+
+def noise_selection_p(prep: Prepared, *, anticipation: float = 0.0, seed: int | None = 0,
+                      n_sets: int = 1999) -> float | None:
+    """Were the treated units noisier than the others before any of them was treated?
+
+    Randomization inference permutes treatment timing across units, which is fair only if the
+    treated units are not the noisy ones. Score per unit: the mean square of its period-to-period
+    changes (each period's mean change over all units taken off) in the periods before the first cohort
+    starts (less ``anticipation``), where every unit is untreated; the treated units' mean rank is
+    compared with ``n_sets`` random sets of as many units (one-sided; exact under random assignment
+    because the scores use no treated period). ``None`` with fewer than 3 such periods observed for
+    every unit, or without never- or not-yet-treated units.
+
+    Examples
+    --------
+    >>> from wijklib.did._prep import prepare
+    >>> from wijklib.did._sim import staggered_panel
+    >>> df, _ = staggered_panel(3, n_units=40, n_periods=24, n_treated=9, cohorts=(9, 13, 17), effect=0.0,
+    ...                         hetero=True, select_noise=4)
+    >>> prep = prepare(df, yname="y", tname="month", idname="ward", gname="first_treated",
+    ...                control_group="nevertreated", anticipation=0, xformla=None, weightsname=None)
+    >>> p = noise_selection_p(prep)
+    >>> 0 < p <= 1
+    True
+    """
+    treated = prep.coh < prep.H - 1
+    k, n = int(treated.sum()), prep.n
+    if k == 0 or k == n or len(prep.cohorts) == 0:
+        return None
+    first = float(np.min(prep.cohorts)) - float(anticipation)
+    cols = np.flatnonzero(prep.tnum < first)
+    Y = prep.Y[:, cols]
+    Y = Y[:, np.isfinite(Y).all(axis=0)]
+    if Y.shape[1] < 3:
+        return None
+    d = np.diff(Y, axis=1)
+    d = d - d.mean(axis=0, keepdims=True)
+    score = np.mean(d * d, axis=1)
+    ranks = pd.Series(score).rank().to_numpy()
+    obs = float(ranks[treated].mean())
+    rng = np.random.default_rng(seed)
+    sims = np.array([ranks[rng.choice(n, size=k, replace=False)].mean() for _ in range(int(n_sets))])
+    return float((1 + np.sum(sims >= obs - 1e-9)) / (n_sets + 1))
 
 
 def _tval(prep: Prepared, i: int):

@@ -671,6 +671,27 @@ def _pretrend_downgrade(item: tuple[Any, ...], panel_y: pd.DataFrame, ward: str,
     return (r, res, measure, design, why, ONZEKER, reason)
 
 
+def _noise_downgrade(item: tuple[Any, ...], panel_y: pd.DataFrame, ward: str, year: int, starts: pd.Series,
+                     cfg: Any) -> tuple[Any, ...]:
+    """An effect verdict on either side becomes "onzeker" when the treated wards were the noisy ones.
+
+    The rule of ``verdict.noise_alpha``: :func:`wijklib.monitor.design.noise_selection_check` with a
+    p-value below the threshold means the cohort (or ward) was noisier before the start than the
+    comparison wards, so the randomisation comparison behind the verdict over-rejects (issue 10:
+    ``benchmarks/results/noise_selection.md``).
+    """
+    r, res, measure, design, why, verdict, reason = item
+    threshold = float(cfg.verdict.get("noise_alpha", 0.05))
+    if threshold <= 0 or measure is None or measure.kind != "effect" or verdict not in (OP_KOERS, ONGUNSTIG):
+        return item
+    check = dsg.noise_selection_check(panel_y, ward, res.key, year, starts, design)
+    if check is None or not check.p_value < threshold:
+        return item
+    reason = (f"{reason}, maar {check.describe()}; de vergelijking is dan niet eerlijk en het verschil na de start "
+              "hoeft geen effect te zijn")
+    return (r, res, measure, design, why, ONZEKER, reason)
+
+
 def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> WardEvaluation:
     key = ("eval", ward, year, depth if previous is True else id(previous))
     if key in ctx._cache:
@@ -816,6 +837,7 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
                           f"{fmt_p(p_adj)})")
                 pending[i] = (r, res, measure, design, why, neutral, reason)
     pending = [_pretrend_downgrade(x, panel_y, ward, year, ctx.starts, cfg, alpha) for x in pending]
+    pending = [_noise_downgrade(x, panel_y, ward, year, ctx.starts, cfg) for x in pending]
     for r, res, measure, design, why, verdict, reason in pending:
         sentence = priority_sentence(
             r.thema, _label(res.kind, res.key, r.indicator), r.richting, measure, verdict, reason,

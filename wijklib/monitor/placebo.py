@@ -124,6 +124,48 @@ def simulate_city(
     return out
 
 
+def noisy_wards_panel(
+    n_wards: int = 30,
+    *,
+    noisy: Sequence[int] | int = 4,
+    sd_noisy: float = 0.3,
+    sd_quiet: float = 0.03,
+    ar: float = 0.6,
+    months: int = 36,
+    start: str = "2020-01",
+    mean: float = 60.0,
+    level_sd: float = 0.5,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """A city in which some wards are far noisier than the rest (selection-on-noise checks).
+
+    Ward ``i`` has monthly counts Poisson(level_i * exp(e_it)), with ``e`` an AR(1) process (``ar``)
+    of stationary sd ``sd_noisy`` for the noisy wards (the first ``noisy`` wards, or the listed indices)
+    and ``sd_quiet`` for the others; levels log-normal around ``mean`` (sd ``level_sd``). No intervention.
+    Columns ``unit`` (``w00``...), ``period``, ``population`` (1,000), ``first_treated`` (NaT), ``n_x``.
+
+    Examples
+    --------
+    >>> p = noisy_wards_panel(n_wards=5, noisy=1, months=12, seed=1)
+    >>> p.shape, sorted(p["unit"].unique())[:2]
+    ((60, 5), ['w00', 'w01'])
+    """
+    rng = np.random.default_rng(seed)
+    per = pd.date_range(start, periods=months, freq="MS")
+    idx = set(range(int(noisy))) if isinstance(noisy, (int, np.integer)) else {int(i) for i in noisy}
+    sd = np.array([sd_noisy if i in idx else sd_quiet for i in range(n_wards)])
+    lvl = mean * np.exp(rng.normal(0, level_sd, n_wards))
+    e = np.zeros((n_wards, months))
+    e[:, 0] = rng.normal(0, sd)
+    for t in range(1, months):
+        e[:, t] = ar * e[:, t - 1] + rng.normal(0, sd * math.sqrt(1 - ar**2))
+    y = rng.poisson(lvl[:, None] * np.exp(e - sd[:, None] ** 2 / 2))
+    out = pd.DataFrame({"unit": np.repeat([f"w{i:02d}" for i in range(n_wards)], months),
+                        "period": np.tile(per, n_wards), "population": 1000.0, "n_x": y.ravel().astype(float)})
+    out["first_treated"] = pd.to_datetime(pd.Series(pd.NaT, index=out.index))
+    return out
+
+
 # --------------------------------------------------------------------------------------------
 # placebo roll-outs and planted effects
 # --------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "min_relative_change": float,
         "max_relative_width": float,
         "pretrend_alpha": float,
+        "noise_alpha": float,
         "min_events": int,
         "min_pre_periods": int,
         "min_post_periods": int,
@@ -113,6 +114,8 @@ def _validate(data: Mapping[str, Any], source: str) -> None:
         raise ValueError(f"{source}: verdict.min_relative_change must be >= 0 and max_relative_width > 0")
     if not 0 <= v["pretrend_alpha"] < 1:
         raise ValueError(f"{source}: verdict.pretrend_alpha = {v['pretrend_alpha']}; expected 0 (off) up to 1")
+    if not 0 <= v["noise_alpha"] < 1:
+        raise ValueError(f"{source}: verdict.noise_alpha = {v['noise_alpha']}; expected 0 (off) up to 1")
     sd = data["level2"]["index_sd"]
     if sd is not None and sd <= 0:
         raise ValueError(f"{source}: level2.index_sd = {sd}; expected a positive number or null (unknown)")

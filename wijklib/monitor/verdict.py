@@ -306,6 +306,8 @@ def rules_text(config: MonitorConfig | None = None) -> str:
             f"(tweede helft van de voorperiode tegen de eerste) geeft al een verschil (p < "
             f"{fmt_num(v.get('pretrend_alpha', 0.10), 2)}): de wijk en haar vergelijkingswijken liepen toen al "
             "uiteen, dus het verschil na de start hoeft geen effect te zijn;",
+            f"- ook onzeker: de behandelde wijken schommelden vóór de start sterker dan de vergelijkingswijken "
+            f"(rangtoets, p < {fmt_num(v.get('noise_alpha', 0.05), 2)}), zodat de vergelijking niet eerlijk is;",
             "- onvoldoende gegevens: geen schatting, of het interval is breder dan "
             f"{fmt_pct(v['max_relative_width'], signed=False)}, of minder dan {v['min_events']} "
             f"gebeurtenissen in de wijk in de periode waarop de schatting rust (sinds de start bij een effect, "
