@@ -22,7 +22,8 @@ Two parts, both written to ``benchmarks/results/its_placebo.md``:
    a city-wide log-trend (linear, or bending: a quadratic term), shared seasonality and a shared AR(1)
    city shock, plus every series' own AR(1) overdispersed noise; true level change 0.85 (and 1.0 for the
    size). Coverage of the 95% interval and rejection of "no change" for the series alone and for the
-   default with the comparison series (``start`` NaT for the comparison series: ``control="auto"``).
+   default with the comparison series (``start`` NaT for the comparison series: ``control="auto"``),
+   each without and with ``calibrate=True``, and the monitor's step model (controlled, calibrated).
 
 Usage::
 
@@ -151,6 +152,10 @@ def simulation(reps: int) -> pd.DataFrame:
                     sets["met vergelijking (standaard)" + tag] = pd.concat(
                         [its.fit_many(g, by="unit", yname="y", tname="period", start="start", calibrate=cal)
                          for _, g in df.groupby("rep", sort=False)], ignore_index=True)
+                # the monitor's single-ward ITS (design.its_fit): step model, comparison series, calibrated
+                sets["met vergelijking, stapmodel, gekalibreerd (monitor)"] = pd.concat(
+                    [its.fit_many(g, by="unit", yname="y", tname="period", start="start", slope_change=False,
+                                  calibrate=True) for _, g in df.groupby("rep", sort=False)], ignore_index=True)
                 for name, out in sets.items():
                     lc = out.loc[(out["term"] == "level_change") & out["converged"]]
                     cover = (lc["conf_low"] <= rr) & (rr <= lc["conf_high"])
