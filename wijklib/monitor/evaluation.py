@@ -50,6 +50,7 @@ from wijklib.monitor.verdict import (
     ONZEKER,
     OP_KOERS,
     Measure,
+    count_noun,
     fmt_month,
     fmt_num,
     fmt_p,
@@ -671,6 +672,38 @@ def _pretrend_downgrade(item: tuple[Any, ...], panel_y: pd.DataFrame, ward: str,
     return (r, res, measure, design, why, ONZEKER, reason)
 
 
+def _placebo_downgrade(item: tuple[Any, ...], ctx: Context, ward: str, year: int, cfg: Any) -> tuple[Any, ...]:
+    """An effect verdict on either side becomes "onzeker" when the ward fails its own placebo check.
+
+    The second half of the rule of ``verdict.pretrend_alpha`` (printed by :func:`wijklib.monitor.rules_text`):
+    the ward's event study against the wards without ward-based enforcement, with every comparison ward
+    in turn given the same start (:func:`wijklib.monitor.view.placebo_pretrend_check`). When the ward
+    deviated more over the months before the start than the placebo wards (p below the threshold), the
+    difference since the start cannot be read as an effect of ward-based enforcement, whatever the design
+    behind the estimate (a start cohort's estimate included: it is the cohort's, the check is this ward's).
+    The ward report prints the same check under its event-study chart.
+    """
+    from wijklib.monitor.view import placebo_pretrend_check
+
+    r, res, measure, design, why, verdict, reason = item
+    threshold = float(cfg.verdict.get("pretrend_alpha", 0.10))
+    if (threshold <= 0 or measure is None or measure.kind != "effect" or verdict not in (OP_KOERS, ONGUNSTIG)
+            or res.kind != "panel"):
+        return item
+    draws = ctx._memo(("placebo_draws",), dict)
+    check = ctx._memo(("placebo_pretrend", ward, res.key, year),
+                      lambda: placebo_pretrend_check(ctx.panel_upto(year), ward, res.key, year, draws=draws))
+    if check is None or not check[0] < threshold:
+        return item
+    p, n_placebos, months = check
+    reason = (f"{reason}, maar in de {count_noun(months, 'maand', 'maanden')} vóór de start week de wijk meer af "
+              f"dan {'alle' if p <= 1 / (n_placebos + 1) + 1e-9 else 'bijna alle'} "
+              f"{count_noun(n_placebos, 'vergelijkingswijk', 'vergelijkingswijken')} die voor de controle "
+              f"dezelfde startdatum kregen (placebotoets, p {_p_eq(p)}, drempel {fmt_num(threshold, 2)}): de wijk "
+              "en de vergelijkingswijken liepen toen al uiteen, dus het verschil na de start hoeft geen effect te zijn")
+    return (r, res, measure, design, why, ONZEKER, reason)
+
+
 def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> WardEvaluation:
     key = ("eval", ward, year, depth if previous is True else id(previous))
     if key in ctx._cache:
@@ -816,6 +849,7 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
                           f"{fmt_p(p_adj)})")
                 pending[i] = (r, res, measure, design, why, neutral, reason)
     pending = [_pretrend_downgrade(x, panel_y, ward, year, ctx.starts, cfg, alpha) for x in pending]
+    pending = [_placebo_downgrade(x, ctx, ward, year, cfg) for x in pending]
     for r, res, measure, design, why, verdict, reason in pending:
         sentence = priority_sentence(
             r.thema, _label(res.kind, res.key, r.indicator), r.richting, measure, verdict, reason,

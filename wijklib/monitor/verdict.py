@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from wijklib import nl
 from wijklib.monitor.settings import MonitorConfig, load_config
 
 OP_KOERS = "op koers"
@@ -229,80 +230,38 @@ def holm(p_values: list[float]) -> list[float]:
 
 
 def fmt_pct(x: float, *, signed: bool = True, digits: int = 0) -> str:
-    """Format a fraction as a Dutch percentage (decimal comma).
+    """A fraction as a signed Dutch percentage (:func:`wijklib.nl.pct`; ``onbekend`` when missing).
 
     Examples
     --------
-    >>> fmt_pct(-0.183), fmt_pct(0.05, digits=1), fmt_pct(0.5, signed=False)
-    ('-18%', '+5,0%', '50%')
+    >>> fmt_pct(-0.183), fmt_pct(0.05, digits=1), fmt_pct(0.5, signed=False), fmt_pct(0.001)
+    ('−18%', '+5,0%', '50%', '0%')
     """
-    if not _finite(x):
-        return "onbekend"
-    val = round(100 * float(x), digits)
-    if val == 0:
-        val = 0.0  # no "-0%"
-    s = f"{val:+.{digits}f}" if signed else f"{val:.{digits}f}"
-    return s.replace(".", ",") + "%"
+    return nl.pct(x, digits, signed=signed, missing="onbekend")
 
 
 def fmt_num(x: float, digits: int = 1) -> str:
-    """Format a number the Dutch way (decimal comma). ``fmt_num(2.345) == '2,3'``."""
-    if not _finite(x):
-        return "onbekend"
-    return f"{float(x):,.{digits}f}".replace(",", "_").replace(".", ",").replace("_", ".")
+    """A Dutch number (:func:`wijklib.nl.number`; ``onbekend`` when missing). ``fmt_num(2.345) == '2,3'``."""
+    return nl.number(x, digits, missing="onbekend")
 
 
-_MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-           "november", "december")
-_MONTHS_SHORT = ("jan.", "feb.", "mrt.", "apr.", "mei", "jun.", "jul.", "aug.", "sep.", "okt.", "nov.", "dec.")
-
-
-def fmt_month(d: Any) -> str:
-    """A month for a Dutch reader: ``jan. 2022`` (``mei 2022``), never ``2022-01``.
-
-    Examples
-    --------
-    >>> fmt_month("2022-01-01"), fmt_month("2019-05")
-    ('jan. 2022', 'mei 2019')
-    """
-    t = pd.Timestamp(d)
-    return f"{_MONTHS_SHORT[t.month - 1]} {t.year}"
-
-
-def fmt_date(d: Any) -> str:
-    """A day for a Dutch reader: ``1 januari 2020``, never ``2020-01-01``.
-
-    Examples
-    --------
-    >>> fmt_date("2020-01-01")
-    '1 januari 2020'
-    """
-    t = pd.Timestamp(d)
-    return f"{t.day} {_MONTHS[t.month - 1]} {t.year}"
+#: A month for a Dutch reader: ``jan. 2022`` (``mei 2022``), never ``2022-01`` (:func:`wijklib.nl.month_short`).
+fmt_month = nl.month_short
+#: A day for a Dutch reader: ``1 januari 2020``, never ``2020-01-01`` (:func:`wijklib.nl.date`).
+fmt_date = nl.date
+#: ``n`` with the right form of the noun: ``1 maand``, ``3 maanden`` (:func:`wijklib.nl.count_noun`).
+count_noun = nl.count_noun
 
 
 def fmt_p(p: float, digits: int = 3) -> str:
-    """A p-value for a Dutch reader: ``< 0,001`` below it, never ``0,000``.
+    """A p-value for a Dutch reader: ``< 0,001`` below it, never ``0,000`` (:func:`wijklib.nl.p_value`).
 
     Examples
     --------
     >>> fmt_p(0.00002), fmt_p(0.0312)
     ('< 0,001', '0,031')
     """
-    if not _finite(p):
-        return "onbekend"
-    return "< 0,001" if float(p) < 0.001 else fmt_num(p, digits)
-
-
-def count_noun(n: int, singular: str, plural: str) -> str:
-    """``n`` with the right form of the noun: ``1 maand``, ``3 maanden`` (never ``maand(en)``).
-
-    Examples
-    --------
-    >>> count_noun(1, "maand", "maanden"), count_noun(4, "wijk", "wijken")
-    ('1 maand', '4 wijken')
-    """
-    return f"{n} {singular if n == 1 else plural}"
+    return nl.p_value(p, digits)
 
 
 def rules_text(config: MonitorConfig | None = None) -> str:
@@ -332,10 +291,14 @@ def rules_text(config: MonitorConfig | None = None) -> str:
             f"- op koers: het hele interval ligt aan de gewenste kant ({marge});",
             "- ongunstige ontwikkeling: het hele interval ligt aan de ongewenste kant;",
             "- geen aantoonbare verandering: het interval omvat 'geen verandering';",
-            f"- onzeker: het interval ligt aan één kant, maar dezelfde vergelijking over de maanden vóór de start "
-            f"(tweede helft van de voorperiode tegen de eerste) geeft al een verschil (p < "
-            f"{fmt_num(v.get('pretrend_alpha', 0.10), 2)}): de wijk en haar vergelijkingswijken liepen toen al "
-            "uiteen, dus het verschil na de start hoeft geen effect te zijn;",
+            f"- onzeker: het interval ligt aan één kant, maar een van twee controles over de tijd vóór de start "
+            f"slaat aan (p < {fmt_num(v.get('pretrend_alpha', 0.10), 2)}): dezelfde vergelijking over de maanden "
+            "vóór de start (tweede helft van de voorperiode tegen de eerste) geeft al een verschil, of de wijk "
+            "week in de twaalf maanden vóór de start meer af dan (bijna) elke vergelijkingswijk die voor de "
+            "controle dezelfde startdatum kreeg (placebotoets). De wijk en haar vergelijkingswijken liepen dan "
+            "al uiteen, dus het verschil na de start hoeft geen effect te zijn;"
+            if v.get("pretrend_alpha", 0.10) > 0 else
+            "- onzeker: komt niet voor (de controles vóór de start staan uit);",
             "- onvoldoende gegevens: geen schatting, of het interval is breder dan "
             f"{fmt_pct(v['max_relative_width'], signed=False)}, of minder dan {v['min_events']} "
             f"gebeurtenissen in de wijk in de periode waarop de schatting rust (sinds de start bij een effect, "
@@ -480,7 +443,7 @@ def priority_sentence(
     --------
     >>> s = priority_sentence("Schoon", "meldingen afval", "omlaag", Measure(0.8, 0.7, 0.9, method="ITS"),
     ...                       "op koers", "het hele interval ligt aan de gewenste kant", start="2021-03")
-    >>> "-20%" in s and "op koers" in s
+    >>> "−20%" in s and "op koers" in s
     True
     """
     conf = fmt_num(100 * (1 - alpha), 0)

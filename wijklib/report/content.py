@@ -24,13 +24,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wijklib import nl
 from wijklib.disclosure import SECONDARY, format_count, suppression_mask
 from wijklib.labels import label
 from wijklib.labels import outcome as outcome_label
 from wijklib.report.settings import ReportConfig, load_config
 
-MAANDEN = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
-           "oktober", "november", "december"]
 HEADLINE_MIME = "application/vnd.wijklib.headline+json"
 #: Every source a run can deliver (``wijklib.report.evaluations.SOURCES``, repeated to keep imports light).
 _SOURCES_ALL = ("meldingen", "handhaving", "handhaving_uren", "politie", "wijkprofiel", "focusgebieden",
@@ -38,69 +37,14 @@ _SOURCES_ALL = ("meldingen", "handhaving", "handhaving_uren", "politie", "wijkpr
 
 
 # ------------------------------------------------------------------------------------ formatting
-def nl_number(x: float | int | None, digits: int = 0) -> str:
-    """Dutch number: decimal comma, thousands dot; ``–`` for missing.
-
-    Examples
-    --------
-    >>> nl_number(12345.678, 1), nl_number(-0.5, 2), nl_number(None)
-    ('12.345,7', '−0,50', '–')
-    """
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    text = f"{abs(float(x)):,.{digits}f}".replace(",", "X").replace(".", ",").replace("X", ".")
-    return ("−" if float(x) < 0 and float(text.replace(".", "").replace(",", ".")) != 0 else "") + text
-
-
-def nl_pct(x: float | None, digits: int = 0, signed: bool = False) -> str:
-    """A fraction as a Dutch percentage (``0.123`` -> ``12%``; signed: ``+12%``).
-
-    Examples
-    --------
-    >>> nl_pct(0.123), nl_pct(-0.05, signed=True), nl_pct(0.031, 1)
-    ('12%', '−5%', '3,1%')
-    """
-    if x is None or not math.isfinite(float(x)):
-        return "–"
-    sign = "+" if signed and x > 0 else ""
-    return f"{sign}{nl_number(100 * float(x), digits)}%"
-
-
-def nl_p(p: float | None) -> str:
-    """A p-value the Dutch way, never printed as 0: ``p = 0,034`` or ``p < 0,001``.
-
-    Examples
-    --------
-    >>> nl_p(0.0341), nl_p(1e-9), nl_p(float("nan"))
-    ('p = 0,034', 'p < 0,001', 'p = –')
-    """
-    if p is None or not math.isfinite(float(p)):
-        return "p = –"
-    return "p < 0,001" if p < 0.001 else f"p = {nl_number(p, 3)}"
-
-
-def nl_date(d: Any) -> str:
-    """Date in Dutch words (``29 november 2026``).
-
-    Examples
-    --------
-    >>> nl_date("2015-01-01")
-    '1 januari 2015'
-    """
-    t = pd.Timestamp(d)
-    return f"{t.day} {MAANDEN[t.month - 1]} {t.year}"
-
-
-def nl_month(d: Any) -> str:
-    """Month in Dutch words (``januari 2015``).
-
-    Examples
-    --------
-    >>> nl_month("2015-01-01")
-    'januari 2015'
-    """
-    t = pd.Timestamp(d)
-    return f"{MAANDEN[t.month - 1]} {t.year}"
+# Dutch numbers, p-values, dates and counted nouns: the one formatter of wijklib.nl, under the names the
+# notebooks and report modules use.
+nl_number = nl.number
+nl_pct = nl.pct
+nl_p = nl.p_text
+nl_date = nl.date
+nl_month = nl.month
+count_noun = nl.count_noun
 
 
 def ratio_text(rr: float, low: float, high: float) -> str:
@@ -860,9 +804,7 @@ class WardReport:
                     return name
             return str(code)
 
-        def month(d: Any) -> str:
-            t = pd.Timestamp(d)
-            return f"{MAANDEN[t.month - 1][:3]}{'' if t.month == 5 else '.'} {t.year}"
+        month = nl.month_short  # "mrt. 2012", never the first three letters ("maa.")
 
         def period(start: Any, end: Any) -> str:
             begin = month(start) if isinstance(start, str) and start else "?"
@@ -973,21 +915,16 @@ class WardReport:
         plots.show(fig)
         pre = self.view.pretest
         e = es.effect
-        n = es.method.get("n_placebos")
+        n = int(es.method.get("n_placebos") or 0)
+        threshold = float(self.ev.config.get("verdict", {}).get("pretrend_alpha", 0.10))
         size = (f"{effect_text('difference', e.estimate, e.conf_low, e.conf_high, 2)} per 1.000 inwoners per maand"
                 if per else f"{effect_text('difference', e.estimate, e.conf_low, e.conf_high, 3)} op de log-schaal "
                 f"(≈ {nl_pct(math.expm1(e.estimate), signed=True)} per maand; zonder inwonertal geen cijfers per "
                 "1.000 inwoners)")
-        show_md(f"Gemiddeld verschil na de start: {size}. Eén wijk tegenover {n} vergelijkingswijken: de intervallen komen uit "
-                f"{n} placebo-analyses waarin telkens een vergelijkingswijk dezelfde startdatum kreeg "
-                f"(randomisatietoets: {nl_p(e.extra.get('p_randomization'))}). Gelijke trends vóór de start: de "
-                f"afwijking van de wijk vóór de start is vergeleken met die van de placebowijken, {nl_p(pre.p_value)}"
-                + (f" — de wijk week vóór de start meer af dan alle {n} placebowijken (met {n} vergelijkingswijken "
-                   f"is {nl_p(pre.p_value)} de kleinste mogelijke uitkomst); lees het effect met voorzichtigheid."
-                   if pre.p_value <= 1 / (n + 1) + 1e-9 else
-                   " — de trends liepen vóór de start al uiteen; lees het effect met voorzichtigheid."
-                   if pre.p_value < 0.05 else " — geen aanwijzing voor uiteenlopende trends vóór de start "
-                   "(maar een niet-significante toets bewijst geen gelijke trends; zie Methode)."))
+        eff = self.ev.to_frame("effects")
+        row = eff[eff["uitkomst"] == o]
+        show_md(event_study_text(self.naam, outcome_label(o), n, pre.p_value, int(pre.df), threshold, size,
+                                 e.estimate, None if row.empty else row.iloc[0]))
 
     def _enforcement(self) -> None:
         import matplotlib.pyplot as plt
@@ -1452,6 +1389,53 @@ def robustness_sentence(main: Any, check: Any) -> str:
     return (f"De hoofdschatting is {nl_pct(m, signed=True)} ({main.get('methode')}); deze grafiek is een controle "
             f"met een andere opzet, de eigen reeks van de wijk ({nl_pct(c, signed=True)}). Die controle {verdict}"
             + ("." if same and inside else "; lees het effect met voorzichtigheid."))
+
+
+def event_study_text(naam: str, outcome: str, n_placebos: int, p_pre: float, months: int, threshold: float,
+                     size: str, estimate: float, main: Any = None) -> str:
+    """What the ward's event-study chart shows, in plain Dutch: first the check before the start (the
+    placebo check of the verdict rule, with the rule's own threshold and what it did), then the average
+    difference after the start as a check of the headline estimate, with one sentence on whether it agrees.
+
+    ``main`` is the outcome's row of the effects table (the headline estimate), ``None`` when it has none.
+
+    Examples
+    --------
+    >>> t = event_study_text("Tarwewijk", "Meldingen afval", 14, 1 / 15, 11, 0.10, "−1,7 (95%-interval −2,5 tot "
+    ...                      "−0,9) per 1.000 inwoners per maand", -1.7,
+    ...                      {"schaal": "ratio", "schatting": 0.83, "ontwerp": "did", "methode": "vergelijking"})
+    >>> "meer af dan alle 14" in t and "'onzeker'" in t and "wijst dezelfde kant op" in t
+    True
+    """
+    extreme = p_pre <= 1 / (n_placebos + 1) + 1e-9
+    head = (f"Controle vóór de start: vóór de start horen de verschillen rond nul te liggen. Voor deze controle kreeg "
+            f"elk van de {count_noun(n_placebos, 'vergelijkingswijk', 'vergelijkingswijken')} op haar beurt dezelfde "
+            f"startdatum (een placebo); de band is de spreiding van die placebo's. ")
+    if threshold > 0 and p_pre < threshold:
+        head += (f"In de {count_noun(months, 'maand', 'maanden')} vóór de start week {naam} meer af dan "
+                 f"{'alle' if extreme else 'bijna alle'} {n_placebos} ({nl_p(p_pre)}"
+                 + (f", met {n_placebos} vergelijkingswijken de kleinste mogelijke uitkomst" if extreme else "")
+                 + f"). Volgens de beslisregel wordt een oordeel 'op koers' of 'ongunstige ontwikkeling' voor "
+                 f"{outcome.lower()} daarom 'onzeker'.")
+    else:
+        head += (f"In de {count_noun(months, 'maand', 'maanden')} vóór de start week {naam} niet uitzonderlijk af "
+                 f"({nl_p(p_pre)}; de beslisregel grijpt in onder p = {nl_number(threshold, 2)}). Dat bewijst geen "
+                 "gelijke ontwikkeling, maar er is geen aanwijzing voor het tegendeel.")
+    tail = f" Na de start: gemiddeld verschil {size}."
+    if main is not None and main.get("ontwerp") == "placebo":
+        tail += " Dit is dezelfde opzet als de hoofdschatting, maand voor maand."
+    elif main is not None and main.get("schaal") == "ratio" and _finite_number(main.get("schatting")) \
+            and _finite_number(estimate):
+        m = float(main["schatting"]) - 1
+        same = (m < 0) == (float(estimate) < 0)
+        tail += (f" Deze vergelijking van {naam} alleen is een controle van de hoofdschatting "
+                 f"({nl_pct(m, signed=True)}) en wijst " + ("dezelfde kant op." if same else
+                                                            "de andere kant op; lees het effect met voorzichtigheid."))
+    return head + tail
+
+
+def _finite_number(x: Any) -> bool:
+    return isinstance(x, (int, float, np.floating)) and math.isfinite(float(x))
 
 
 def with_names(text: Any, names: Mapping[str, str]) -> Any:
