@@ -36,7 +36,9 @@ from wijklib.monitor.priorities import (
     INDICATOR_LABELS,
     PriorityVerdict,
     Resolved,
+    change_text,
     combine_verdicts,
+    indicator_name,
     priorities_of,
     resolve_indicator,
 )
@@ -54,7 +56,6 @@ from wijklib.monitor.verdict import (
     fmt_month,
     fmt_num,
     fmt_p,
-    fmt_pct,
     holm,
     judge,
     measure_p_value,
@@ -386,10 +387,12 @@ class WardEvaluation:
                     "rel_verschil": m.get("relative_estimate", math.nan),
                     "rel_low": m.get("relative_low", math.nan), "rel_high": m.get("relative_high", math.nan),
                     "oordeel": p.verdict, "reden": p.reason, "toelichting": p.sentence,
+                    "soort": p.kind, "sleutel": p.key,
+                    "indicator_naam": indicator_name(p.kind, p.key, p.indicator),
                 })
             cols = ["wijkraad_id", "jaar", "thema", "indicator", "bron", "richting", "ontwerp", "schatting",
                     "conf_low", "conf_high", "schaal", "rel_verschil", "rel_low", "rel_high", "oordeel", "reden",
-                    "toelichting"]
+                    "toelichting", "soort", "sleutel", "indicator_naam"]
             return pd.DataFrame(rows, columns=cols)
         if part == "themes":
             return pd.DataFrame([{k: v for k, v in t.items() if k != "indicators"} for t in self.themes],
@@ -596,6 +599,16 @@ def _label(res_kind: str, key: str, indicator: str) -> str:
     if res_kind == "panel":
         return f"het aantal {indicator}" if not indicator.lower().startswith("het ") else indicator
     return indicator
+
+
+def _evidence(v: PriorityVerdict) -> str:
+    """A priority's part of the herijk evidence: its name in words, verdict and estimate as the report
+    prints them (``Meldingen parkeren onzeker (−16%)``; a share in percentage points, a time in days)."""
+    name = indicator_name(v.kind, v.key, v.indicator)
+    m = v.measure
+    if m is None or not np.isfinite(m.estimate):
+        return f"{name} {v.verdict}"
+    return f"{name} {v.verdict} ({change_text(v.kind, v.key, v.indicator, m.scale, m.estimate, interval=False)})"
 
 
 def _load_previous(previous: Any) -> WardEvaluation | None:
@@ -881,9 +894,7 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
         if advice is not None:
             evidence = "; ".join(
                 [f"{h['jaar']}: {h['oordeel']}" for h in window[:-1]]
-                + [f"{year}: " + ", ".join(f"{v.indicator} {v.verdict}"
-                                           + (f" ({fmt_pct(v.measure.relative()[0])})" if v.measure is not None
-                                              and np.isfinite(v.measure.relative()[0]) else "") for v in vs)]
+                + [f"{year}: " + ", ".join(_evidence(v) for v in vs)]
             )
             herijk.append({"thema": thema, "jaren": n_years, "bewijs": evidence, "advies": advice})
 

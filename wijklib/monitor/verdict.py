@@ -11,8 +11,6 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-import pandas as pd
-
 from wijklib import nl
 from wijklib.monitor.settings import MonitorConfig, load_config
 
@@ -173,8 +171,9 @@ def judge(
     if not _finite(lo, hi):
         return ONVOLDOENDE, "geen referentieniveau om de verandering relatief uit te drukken"
     if hi - lo > v["max_relative_width"]:
+        of = " van het uitgangsniveau" if measure.scale == "difference" else ""
         return ONVOLDOENDE, (
-            f"interval te breed ({fmt_pct(lo)} tot {fmt_pct(hi)}; breedte groter dan "
+            f"interval te breed ({fmt_pct(lo)} tot {fmt_pct(hi)}{of}; breedte groter dan "
             f"{fmt_pct(v['max_relative_width'], signed=False)})"
         )
     m = v["min_relative_change"]

@@ -255,7 +255,10 @@ class WardView:
 
     @property
     def power_text(self) -> str:
-        return self.power.sentence() if self.power is not None else self.notes.get("power", "")
+        if self.power is None:
+            return self.notes.get("power", "")
+        unit = "per 1.000 inwoners" if self.scale == "per 1.000 inwoners" else "op de log-schaal"
+        return self.power.sentence(unit=unit, period="maand")
 
     @property
     def bounds_text(self) -> str:

@@ -415,25 +415,79 @@ def _multiple_testing_note(p_values: pd.Series, alpha: float = 0.05) -> str:
             f"op p < {nl_number(alpha, 2)} uit; het oordeel kijkt alleen naar de prioriteiten van het wijkakkoord.")
 
 
+def _too_wide(scale: Any, low: Any, high: Any, max_width: float) -> bool:
+    """Is a ratio's interval wider than the verdict rule's ``max_relative_width`` (too little data)?"""
+    return (scale == "ratio" and nl.finite(low) and nl.finite(high) and max_width > 0
+            and float(high) - float(low) > max_width)
+
+
+def bounded_effect_text(scale: Any, est: Any, low: Any, high: Any, max_width: float) -> str:
+    """:func:`effect_text`, or "onvoldoende gegevens" when the interval is wider than the verdict rule
+    allows (``verdict.max_relative_width``): the data cannot carry such an estimate, so it is not printed.
+
+    Examples
+    --------
+    >>> bounded_effect_text("ratio", 1.13, 0.04, 33.5, 1.0)
+    'onvoldoende gegevens'
+    >>> bounded_effect_text("ratio", 0.84, 0.79, 0.90, 1.0)
+    '−16% (95%-interval −21% tot −10%)'
+    """
+    if _too_wide(scale, low, high, max_width):
+        return "onvoldoende gegevens"
+    return effect_text(scale, est, low, high)
+
+
+def _too_wide_note(frame: pd.DataFrame, max_width: float) -> str:
+    """The table note for rows left at "onvoldoende gegevens" (empty when there are none)."""
+    n = sum(_too_wide(s, lo, hi, max_width) for s, lo, hi in zip(frame["schaal"], frame["conf_low"], frame["conf_high"],
+                                                                  strict=True))
+    if not n:
+        return ""
+    return (f" Onvoldoende gegevens: het 95%-interval is breder dan {nl.pct(max_width)} (te weinig gebeurtenissen "
+            "om iets over de verandering te zeggen), dus de schatting staat er niet.")
+
+
+def quality_subject(key: Any) -> str:
+    """What a data-log row is about, in words: an outcome's label, a source's name ("politiecijfers ..."
+    for a missing month of the police source), or "hele wijk" for a flag on the ward as a whole.
+
+    Examples
+    --------
+    >>> quality_subject("afval"), quality_subject("politie"), quality_subject("")
+    ('Meldingen afval', 'Politiecijfers (geregistreerde misdrijven)', 'Hele wijk')
+    """
+    from wijklib.monitor.view import SOURCE_NAMES
+
+    k = "" if key is None or (isinstance(key, float) and math.isnan(key)) else str(key)
+    if not k:
+        return "Hele wijk"
+    if k in SOURCE_NAMES:
+        name = SOURCE_NAMES[k]
+        return name[:1].upper() + name[1:]
+    return outcome_label(k)
+
+
 def priority_effect_text(row: Any) -> str:
-    """:func:`effect_text` of a wijkakkoord priority row (``bron``, ``indicator``, ``schaal``, ``schatting``,
-    ``conf_low``, ``conf_high``): a Wijkprofiel share changes in percentage points, so it says so.
+    """A wijkakkoord priority's estimate as the report prints it (:func:`wijklib.monitor.priorities.change_text`):
+    a ratio as a percentage change; a difference in its unit: a share (naleving) and a Wijkprofiel percentage
+    in percentage points, a follow-up time in days, an index score in index points.
+
+    ``row`` is a row of the priorities table (``soort``, ``sleutel``, ``indicator``, ``schaal``, ``schatting``,
+    ``conf_low``, ``conf_high``).
 
     Examples
     --------
     >>> import pandas as pd
-    >>> r = pd.Series({"bron": "wijkprofiel", "indicator": "% voelt zich onveilig", "schaal": "difference",
-    ...                "schatting": 2.04, "conf_low": -1.5, "conf_high": 5.6})
+    >>> r = pd.Series({"soort": "wijkprofiel", "sleutel": "% voelt zich onveilig", "indicator": "% voelt zich onveilig",
+    ...                "schaal": "difference", "schatting": 2.04, "conf_low": -1.5, "conf_high": 5.6})
     >>> priority_effect_text(r)
     '+2,0 procentpunt (95%-interval −1,5 tot +5,6)'
     """
-    from wijklib.monitor.level2 import is_percentage
+    from wijklib.monitor.priorities import change_text
 
-    get = row.get if hasattr(row, "get") else lambda k: getattr(row, k)
-    args = (get("schaal"), get("schatting"), get("conf_low"), get("conf_high"))
-    if get("bron") in ("wijkprofiel", "veiligheidsindex") and is_percentage(str(get("indicator"))):
-        return effect_text(*args, digits=1, unit=" procentpunt")
-    return effect_text(*args)
+    get = row.get if hasattr(row, "get") else lambda k, d=None: getattr(row, k, d)
+    return change_text(str(get("soort", "") or ""), str(get("sleutel", "") or ""), str(get("indicator", "")),
+                       get("schaal"), get("schatting"), get("conf_low"), get("conf_high"))
 
 
 def signal_chart_data(signals: pd.DataFrame, threshold: int = 5) -> tuple[pd.DataFrame, str]:
@@ -591,6 +645,13 @@ class WardReport:
             en = self.ev.to_frame("enforcement")
             d = en[(en["indicator"] == key) & (en["thema"].fillna("") == "")].set_index("jaar").sort_index()
             unit, col_w, col_c, digits = "", "schatting", None, 2
+            from wijklib.monitor.priorities import DAY_INDICATORS, SHARE_INDICATORS
+
+            if key in SHARE_INDICATORS:  # a share reads as a percentage: 67% -> 81%
+                d = d.assign(schatting=100 * pd.to_numeric(d["schatting"], errors="coerce"))
+                unit, digits = " (%)", 0
+            elif key in DAY_INDICATORS:
+                unit = " dagen"
         elif kind == "wijkprofiel":
             sv = self.ev.to_frame("survey")
             d = sv[sv["indicator"] == key].set_index("editie").sort_index()
@@ -683,7 +744,8 @@ class WardReport:
                 method = p.measure.method if p is not None and p.measure is not None else ""
                 why = f"Oordeel: {r.oordeel}, want {r.reden}." if str(r.reden) else f"Oordeel: {r.oordeel}."
                 lines.append(
-                    f"<p><b>{html.escape(str(r.indicator))}</b> ({html.escape(str(r.richting))} gewenst): "
+                    f"<p><b>{html.escape(str(getattr(r, 'indicator_naam', None) or r.indicator))}</b> "
+                    f"({html.escape(str(r.richting))} gewenst): "
                     f"<span class=\"getal\">{priority_effect_text(r)}</span> "
                     f"{verdict_chip(str(r.oordeel))}<br/>"
                     + (f"<i>{html.escape(dev)}</i> " if dev else "")
@@ -731,21 +793,23 @@ class WardReport:
         is_effect = eff["ontwerp"].isin(["did", "placebo", "its", "its_controlled", "synth", "dcdh"]) if not eff.empty else None
         effects = eff[is_effect] if not eff.empty else eff
         developments = eff[~is_effect & (eff["ontwerp"] == "ontwikkeling")] if not eff.empty else eff
+        width = float((self.ev.config or {}).get("verdict", {}).get("max_relative_width", 1.0))
         if not effects.empty:
             t = pd.DataFrame({
                 "uitkomst": effects["uitkomst"].map(outcome_label),
-                "effect": [effect_text(s, e, lo, hi) for s, e, lo, hi in
+                "effect": [bounded_effect_text(s, e, lo, hi, width) for s, e, lo, hi in
                            zip(effects["schaal"], effects["schatting"], effects["conf_low"], effects["conf_high"],
                                strict=True)],
-                "p_value": effects["p_value"],
+                "p_value": [nl.p_value(p, missing="–") for p in effects["p_value"]],
                 "maanden_voor": effects["maanden_voor"], "maanden_na": effects["maanden_na"],
             })
             methods = sorted(set(effects["methode"].dropna()))
             show_table(t.rename(columns={"p_value": "p-waarde", "maanden_voor": "maanden vóór de start",
                                          "maanden_na": "maanden erna"}),
-                       digits={"p-waarde": 3}, caption="Geschat effect sinds de start, per uitkomst",
+                       caption="Geschat effect sinds de start, per uitkomst",
                        note="Gemeten als " + "; ".join(methods) + ". Effect: procentuele verandering ten opzichte "
-                            "van de verwachting zonder wijkgericht handhaven." + _multiple_testing_note(effects["p_value"]))
+                            "van de verwachting zonder wijkgericht handhaven." + _multiple_testing_note(effects["p_value"])
+                            + _too_wide_note(effects, width))
         elif self.start() is None or (self.start() is not None and self.start().year > self.jaar):
             show_md(f"**Nog geen effect te meten.** Wijkgericht handhaven is in {self.naam} in {self.jaar} (nog) niet "
                     "gestart. Een effect kan pas worden gemeten als er maanden na de start zijn; hieronder staat "
@@ -754,14 +818,14 @@ class WardReport:
             t = pd.DataFrame({
                 "uitkomst": developments["uitkomst"].map(outcome_label),
                 "verandering t.o.v. de rest van de stad": [
-                    effect_text(s, e, lo, hi) for s, e, lo, hi in
+                    bounded_effect_text(s, e, lo, hi, width) for s, e, lo, hi in
                     zip(developments["schaal"], developments["schatting"], developments["conf_low"],
                         developments["conf_high"], strict=True)],
             })
             show_table(t, caption=f"Ontwikkeling {self.jaar - 1} → {self.jaar}, vergeleken met de rest van de stad",
                        note=f"De verandering van {self.jaar - 1} op {self.jaar} in deze wijk, gedeeld door dezelfde "
                             "verandering in de andere wijken (95%-interval). Dit beschrijft een ontwikkeling, geen "
-                            "effect van wijkgericht handhaven.")
+                            "effect van wijkgericht handhaven." + _too_wide_note(developments, width))
         self._its_chart()
         self._event_study_chart()
         self._enforcement()
@@ -1065,8 +1129,12 @@ class WardReport:
             return
         cmp = self.ev.to_frame("comparison")
         if not cmp.empty:
+            pr = self.priorities()
+            names = dict(zip(zip(pr["thema"], pr["indicator"], strict=True), pr["indicator_naam"], strict=True)) \
+                if "indicator_naam" in pr else {}
             c = cmp.assign(oordeel_vorig=cmp["oordeel_vorig"].fillna("–").map(lambda v: verdict_chip(v) if v != "–" else v),
-                           oordeel=cmp["oordeel"].map(verdict_chip))
+                           oordeel=cmp["oordeel"].map(verdict_chip),
+                           indicator=[names.get(k, k[1]) for k in zip(cmp["thema"], cmp["indicator"], strict=True)])
             show_table(c[["thema", "indicator", "oordeel_vorig", "oordeel"]].rename(columns={"oordeel_vorig": "vorig jaar"}),
                        raw_html=["vorig jaar", "oordeel"], caption=f"Oordeel {self.jaar} tegenover {self.jaar - 1}")
         hj = self.ev.to_frame("herijk")
@@ -1074,12 +1142,16 @@ class WardReport:
             show_md("Geen prioriteit komt in aanmerking voor herijking: geen enkele prioriteit liet "
                     f"{self.ev.config.get('herijk', {}).get('years', 2)} jaar achter elkaar geen of een ongunstige ontwikkeling zien.")
         else:
-            show_table(hj, caption="Herijk-advies")
+            show_table(hj[["thema", "jaren", "advies", "bewijs"]].rename(
+                columns={"jaren": "jaren op rij zonder 'op koers'", "bewijs": "oordeel per jaar"}),
+                caption="Herijk-advies")
 
     def method(self) -> None:
         """Method and caveats: design per outcome and why, inference, the verdict rule, the data log."""
         from wijklib import monitor
+        from wijklib.monitor.glossary import glossary_markdown
 
+        said: list[str] = []  # the method section's text, for the glossary of the terms it uses
         eff = self.ev.to_frame("effects")
         if not eff.empty:
             g = (eff.assign(uitkomst=eff["uitkomst"].map(outcome_label))
@@ -1088,6 +1160,7 @@ class WardReport:
                  .agg(uitkomsten=("uitkomst", lambda v: ", ".join(v))))
             names = self._evaluations.ward_names(self.cfg, self.jaar)
             g["waarom"] = g["waarom"].map(lambda t: with_names(t, names))
+            said += [" ".join(map(str, g[c])) for c in ("methode_technisch", "inferentie", "waarom")]
             show_table(g[["uitkomsten", "methode_technisch", "inferentie", "vergelijkingswijken", "waarom"]]
                        .rename(columns={"methode_technisch": "methode", "waarom": "toelichting",
                                         "vergelijkingswijken": "vergelijkings­wijken"}),
@@ -1095,22 +1168,27 @@ class WardReport:
         v = self.view
         es = v.event_study
         pre_txt = ""
+        threshold = float(self.ev.config.get("verdict", {}).get("pretrend_alpha", 0.10))
         if es is not None:
             pre = v.pretest
-            pre_txt = (f"De toets op de {pre.df} maanden vóór de start "
-                       f"({outcome_label(v.outcome or '')}; afwijking van de wijk vergeleken met die van "
-                       f"{es.method.get('n_placebos')} placebowijken) geeft {nl_p(pre.p_value)}"
-                       + (": de trends liepen vóór de start al uiteen. " if pre.p_value < 0.05 else
-                          ". Zo'n toets heeft met één wijk en twaalf maanden weinig onderscheidend vermogen "
-                          "(Roth 2022): een niet-significante uitkomst sluit een trendverschil van de orde van "
-                          "het effect niet uit. "))
+            fired = threshold > 0 and pre.p_value < threshold
+            pre_txt = (f"De placebotoets op de {count_noun(int(pre.df), 'maand', 'maanden')} vóór de start "
+                       f"({outcome_label(v.outcome or '').lower()}: de afwijking van de wijk vergeleken met die van "
+                       f"{count_noun(int(es.method.get('n_placebos') or 0), 'placebowijk', 'placebowijken')}) geeft "
+                       f"{nl_p(pre.p_value)}"
+                       + (": de wijk liep vóór de start al uiteen met haar vergelijkingswijken, dus een oordeel aan "
+                          "één kant werd 'onzeker' (beslisregel hieronder). " if fired else
+                          f". Zo'n toets heeft met één wijk en {count_noun(int(pre.df), 'maand', 'maanden')} weinig "
+                          "onderscheidend vermogen (Roth 2022): een uitkomst boven de drempel sluit een "
+                          "trendverschil van de orde van het effect niet uit. "))
             # numbers from wijklib.diagnostics on this ward's event study (outcome of the chart), via the monitor
             pre_txt += v.power_text + " " + v.bounds_text + " "
-        show_md(
+        said.append(
             "**Parallelle trends en gevoeligheid.** " + pre_txt +
-            "Daarom wordt het effect altijd samen met de event-study-grafiek gelezen; als de lijnen vóór de start "
-            "al uiteenlopen, telt het oordeel minder zwaar (Rambachan & Roth 2023: een trendverschil van de "
-            "grootte van het grootste verschil vóór de start kan een klein effect volledig verklaren).\n\n"
+            "Een trendverschil van de grootte van het grootste verschil vóór de start kan een klein effect volledig "
+            "verklaren (Rambachan & Roth 2023). Daarom toetst de monitor vóór elk oordeel aan één kant twee dingen "
+            "over de tijd vóór de start, en maakt hij het oordeel 'onzeker' als een van beide aanslaat (zie de "
+            "beslisregel).\n\n"
             "**Weinig wijken.** Er zijn maar enkele tientallen wijkraden; standaardfouten geclusterd per wijk zijn dan "
             "te klein als er weinig behandelde wijken zijn (Conley & Taber 2011; MacKinnon & Webb). De monitor "
             "gebruikt daarom bootstrap- of randomisatie-inferentie waar dat kan (kolom *inferentie*). De event study "
@@ -1125,15 +1203,18 @@ class WardReport:
             "dempt dit. **Meldgedrag.** Meer handhavers op straat en nieuwe kanalen (MeldR) kunnen het aantal meldingen "
             "eerst doen stijgen zonder dat er meer overlast is; meldingen zijn geen directe maat voor overlast."
         )
+        show_md(said[-1])
         if self.placebo is not None:
             from wijklib.monitor.view import placebo_statement
 
-            show_md("**Placebotoets.** " + placebo_statement(self.placebo, self.code))
-        show_md("**Beslisregel van het oordeel.**\n\n" + monitor.rules_text())
+            said.append("**Placebotoets.** " + placebo_statement(self.placebo, self.code))
+            show_md(said[-1])
+        said.append("**Beslisregel van het oordeel.**\n\n" + monitor.rules_text())
+        show_md(said[-1])
         q = self.ev.to_frame("quality")
         if not q.empty:
             rag_nl = {"R": "Rood", "A": "Oranje", "G": "Groen", "red": "Rood", "amber": "Oranje", "green": "Groen"}
-            qq = (q.assign(uitkomst=q["uitkomst"].map(outcome_label))
+            qq = (q.assign(uitkomst=q["uitkomst"].map(quality_subject))
                   .groupby(["rag", "toelichting"], as_index=False, sort=False)
                   .agg(uitkomst=("uitkomst", lambda v: ", ".join(dict.fromkeys(v)))))
             order = {"R": 0, "red": 0, "A": 1, "amber": 1, "G": 2, "green": 2}
@@ -1143,7 +1224,9 @@ class WardReport:
             qq["toelichting"] = qq["toelichting"].map(lambda t: with_names(t, area_names))
             show_table(qq[["uitkomst", "rag", "toelichting"]], raw_html=["rag"],
                        caption="Gegevenslogboek: kwaliteit per bron en uitkomst (Rood/Oranje/Groen)")
+            said.append("Rood/Oranje/Groen")
         self._intake_log()
+        show_md(glossary_markdown("\n".join(said)))
 
     def _intake_log(self) -> None:
         """Which sources were read (rows, rows outside the geography), which not, and a missing population."""
@@ -1352,11 +1435,14 @@ class CityReport:
     def method(self) -> None:
         """The verdict rule and the meaning of the overall verdict."""
         from wijklib import monitor
+        from wijklib.monitor.glossary import glossary_markdown
 
-        show_md("**Totaaloordeel op de kaart.** Eén ongunstige prioriteit maakt het totaaloordeel 'ongunstige "
+        text = ("**Totaaloordeel op de kaart.** Eén ongunstige prioriteit maakt het totaaloordeel 'ongunstige "
                 "ontwikkeling'; anders is het 'op koers' als meer dan de helft van de prioriteiten op koers is. "
                 "Het totaaloordeel is een samenvatting voor de kaart; het oordeel per prioriteit staat in het "
                 "rapport van de wijkraad.\n\n**Beslisregel per prioriteit.**\n\n" + monitor.rules_text())
+        show_md(text)
+        show_md(glossary_markdown(text))
 
     def sources(self) -> None:
         """Sources with dates."""
