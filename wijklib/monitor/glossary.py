@@ -110,7 +110,7 @@ GLOSSARY: dict[str, tuple[tuple[str, ...], str]] = {
         "een gewogen mix van wijken zonder wijkgericht handhaven die vóór de start zo goed mogelijk op de wijk "
         "leek; na de start is het verschil met die mix het geschatte effect."),
     "verschil-in-verschillen (difference-in-differences)": (
-        ("difference-in-differences", "verschil-in-verschillen"),
+        ("difference-in-differences", "verschil-in-verschillen", "Wooldridge"),
         "de verandering van vóór naar na de start in de wijk, min dezelfde verandering in de "
         "vergelijkingswijken. 'Gespreid' (Wooldridge 2023) betekent dat wijken op verschillende data "
         "begonnen en elk startcohort met de wijken die toen (nog) niet begonnen waren wordt vergeleken."),

@@ -731,7 +731,7 @@ class WardReport:
         # The method most priorities share is said once, above the blocks ("In het kort" stays one page).
         shared = max(set(methods), key=methods.count) if methods else ""
         shared = shared if methods.count(shared) >= 2 else ""
-        show_md("**Samengevat:** " + ", ".join(f"{n}× {k}" for k, n in counts.items() if n) +
+        show_md("**Samengevat:** " + verdict_summary(counts) +
                 (". Herijk-advies voor: " + ", ".join(h["thema"] for h in self.ev.herijk) + "."
                  if self.ev.herijk else ". Geen herijk-advies.")
                 + (f" Waar niet anders vermeld, gemeten als {md_safe(shared)}." if shared else ""))
@@ -1282,6 +1282,17 @@ def wijkrapport(wijkraad: str, jaar: int, config_path: str) -> WardReport:
 
 
 # ======================================================================================= city
+def verdict_summary(counts: Mapping[str, int]) -> str:
+    """A ward's verdict counts as its report's "Samengevat" line says them (the city table repeats it).
+
+    Examples
+    --------
+    >>> verdict_summary({"op koers": 3, "onzeker": 1, "ongunstige ontwikkeling": 0})
+    '3× op koers, 1× onzeker'
+    """
+    return ", ".join(f"{n}× {k}" for k, n in counts.items() if n)
+
+
 def overall_verdict(counts: Mapping[str, int]) -> str:
     """One verdict for a ward from its verdict counts (for the city map).
 
@@ -1341,7 +1352,7 @@ class CityReport:
             rows.append({"wijkraad": names.get(w, w), "wijkraad_id": w, "prioriteit": "–", "effect": "–",
                          "op_koers": 0, "geen_verandering": 0, "ongunstig": 0, "onzeker": 0, "onvoldoende": 0,
                          "oordeel": "niet geëvalueerd", "netwerkscore": float("nan"), "herijk": "–",
-                         "prioriteit_oordeel": "", "reden": short_reason(reason)})
+                         "prioriteit_oordeel": "", "oordelen": "", "reden": short_reason(reason)})
         return pd.DataFrame(rows)
 
     def _row(self, w: str, ev: Any) -> dict[str, Any]:
@@ -1352,7 +1363,9 @@ class CityReport:
         main = pr.iloc[0] if not pr.empty else None
         return {
             "wijkraad": ev.wijkraad, "wijkraad_id": w,
-            "prioriteit": f"{main['thema']}: {main['indicator']}" if main is not None else "–",
+            "prioriteit": f"{main['thema']}: {main.get('indicator_naam') or main['indicator']}"
+            if main is not None else "–",
+            "oordelen": verdict_summary(c),
             "effect": (html.escape(priority_effect_text(main))
                        if main is not None else "–"),
             "prioriteit_oordeel": str(main["oordeel"]) if main is not None else "",
