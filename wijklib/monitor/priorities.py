@@ -54,7 +54,7 @@ SHARE_INDICATORS = ("naleving", "overtredingen")
 #: Enforcement indicators measured in days.
 DAY_INDICATORS = ("doorlooptijd_mediaan", "doorlooptijd_p90")
 _ENFORCEMENT_NAMES = {
-    "naleving": "Naleving (aandeel controles zonder overtreding)",
+    "naleving": "Naleving: aandeel controles zonder overtreding",
     "overtredingen": "Aandeel controles met een overtreding",
     "doorlooptijd_mediaan": "Doorlooptijd van meldingen (mediaan)",
     "doorlooptijd_p90": "Doorlooptijd van meldingen (90e percentiel)",

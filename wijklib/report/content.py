@@ -447,21 +447,23 @@ def _too_wide_note(frame: pd.DataFrame, max_width: float) -> str:
             "om iets over de verandering te zeggen), dus de schatting staat er niet.")
 
 
-def quality_subject(key: Any) -> str:
-    """What a data-log row is about, in words: an outcome's label, a source's name ("politiecijfers ..."
-    for a missing month of the police source), or "hele wijk" for a flag on the ward as a whole.
+def quality_subject(key: Any, code: Any = "") -> str:
+    """What a data-log row is about, in words: an outcome's label, a source's name for a source's missing
+    months (``code`` "ontbrekende_maanden": "Politiecijfers ..."), or "hele wijk" for a flag on the ward.
 
     Examples
     --------
-    >>> quality_subject("afval"), quality_subject("politie"), quality_subject("")
+    >>> quality_subject("afval"), quality_subject("politie", "ontbrekende_maanden"), quality_subject("")
     ('Meldingen afval', 'Politiecijfers (geregistreerde misdrijven)', 'Hele wijk')
+    >>> quality_subject("meldingen", "kanaalwissel")
+    'Meldingen (totaal)'
     """
     from wijklib.monitor.view import SOURCE_NAMES
 
     k = "" if key is None or (isinstance(key, float) and math.isnan(key)) else str(key)
     if not k:
         return "Hele wijk"
-    if k in SOURCE_NAMES:
+    if code == "ontbrekende_maanden" and k in SOURCE_NAMES:
         name = SOURCE_NAMES[k]
         return name[:1].upper() + name[1:]
     return outcome_label(k)
@@ -636,6 +638,7 @@ class WardReport:
         the score per edition. Empty when the indicator has no yearly series.
         """
         start = self.start()
+        each = ""  # a unit after every number (a share: "67% (2021) → 81% (2025)")
         if kind == "panel":
             tr = self.ev.to_frame("trends")
             d = tr[tr["uitkomst"] == key].set_index("jaar").sort_index()
@@ -649,7 +652,8 @@ class WardReport:
 
             if key in SHARE_INDICATORS:  # a share reads as a percentage: 67% -> 81%
                 d = d.assign(schatting=100 * pd.to_numeric(d["schatting"], errors="coerce"))
-                unit, digits = " (%)", 0
+                unit, digits = "", 0
+                each = "%"
             elif key in DAY_INDICATORS:
                 unit = " dagen"
         elif kind == "wijkprofiel":
@@ -667,8 +671,8 @@ class WardReport:
         years = list(d.index)
         base = start.year - 1 if start is not None and (start.year - 1) in years else years[0]
         last = years[-1]
-        text = (f"Ontwikkeling: {nl_number(d.loc[base, col_w], digits)} ({base}) → "
-                f"{nl_number(d.loc[last, col_w], digits)} ({last}){unit}")
+        text = (f"Ontwikkeling: {nl_number(d.loc[base, col_w], digits)}{each} ({base}) → "
+                f"{nl_number(d.loc[last, col_w], digits)}{each} ({last}){unit}")
         if col_c and col_c in d and pd.notna(d.loc[base, col_c]) and pd.notna(d.loc[last, col_c]):
             text += f"; stad {nl_number(d.loc[base, col_c], digits)} → {nl_number(d.loc[last, col_c], digits)}"
         return text + "."
@@ -815,17 +819,28 @@ class WardReport:
                     "gestart. Een effect kan pas worden gemeten als er maanden na de start zijn; hieronder staat "
                     "alleen hoe de wijk zich ontwikkelde, vergeleken met de rest van de stad.")
         if not developments.empty:
-            t = pd.DataFrame({
-                "uitkomst": developments["uitkomst"].map(outcome_label),
-                "verandering t.o.v. de rest van de stad": [
-                    bounded_effect_text(s, e, lo, hi, width) for s, e, lo, hi in
-                    zip(developments["schaal"], developments["schatting"], developments["conf_low"],
-                        developments["conf_high"], strict=True)],
-            })
-            show_table(t, caption=f"Ontwikkeling {self.jaar - 1} → {self.jaar}, vergeleken met de rest van de stad",
-                       note=f"De verandering van {self.jaar - 1} op {self.jaar} in deze wijk, gedeeld door dezelfde "
-                            "verandering in de andere wijken (95%-interval). Dit beschrijft een ontwikkeling, geen "
-                            "effect van wijkgericht handhaven." + _too_wide_note(developments, width))
+            wide = [_too_wide(sc, lo, hi, width) for sc, lo, hi in
+                    zip(developments["schaal"], developments["conf_low"],
+                        developments["conf_high"], strict=True)]
+            ok = developments[[not x for x in wide]]
+            left_out = [outcome_label(u) for u, x in zip(developments["uitkomst"], wide, strict=True) if x]
+            caption = f"Ontwikkeling {self.jaar - 1} → {self.jaar}, vergeleken met de rest van de stad"
+            few = (f"te weinig gebeurtenissen in {self.naam}: het 95%-interval van de vergelijking is breder dan "
+                   f"{nl.pct(width)}")
+            if ok.empty:
+                show_md(f"**{caption}:** voor geen enkele uitkomst te zeggen ({few}).")
+            else:
+                t = pd.DataFrame({
+                    "uitkomst": ok["uitkomst"].map(outcome_label),
+                    "verandering t.o.v. de rest van de stad": [
+                        effect_text(sc, e, lo, hi) for sc, e, lo, hi in
+                        zip(ok["schaal"], ok["schatting"], ok["conf_low"], ok["conf_high"], strict=True)],
+                })
+                show_table(t, caption=caption,
+                           note=f"De verandering van {self.jaar - 1} op {self.jaar} in deze wijk, gedeeld door dezelfde "
+                                "verandering in de andere wijken (95%-interval). Dit beschrijft een ontwikkeling, geen "
+                                "effect van wijkgericht handhaven."
+                                + (f" Niet te zeggen ({few}): {nl.join(left_out)}." if left_out else ""))
         self._its_chart()
         self._event_study_chart()
         self._enforcement()
@@ -917,7 +932,8 @@ class WardReport:
         if start is not None:
             for ax in list(axes.flat)[:n]:
                 ax.axvline(start.year + (start.month - 1) / 12, color=plots.COLORS["start"], linestyle=":", linewidth=1)
-        fig.suptitle("Ontwikkeling per jaar: wijk tegenover de stad (stippellijn: start wijkgericht handhaven)",
+        fig.suptitle("Ontwikkeling per jaar: wijk tegenover de stad"
+                     + (" (stippellijn: start wijkgericht handhaven)" if start is not None else ""),
                      fontsize=8.5, x=0.01, ha="left")
         plots.show(fig)
 
@@ -988,7 +1004,7 @@ class WardReport:
         eff = self.ev.to_frame("effects")
         row = eff[eff["uitkomst"] == o]
         show_md(event_study_text(self.naam, outcome_label(o), n, pre.p_value, int(pre.df), threshold, size,
-                                 e.estimate, None if row.empty else row.iloc[0]))
+                                 e.estimate, None if row.empty else row.iloc[0], e.conf_low, e.conf_high))
 
     def _enforcement(self) -> None:
         import matplotlib.pyplot as plt
@@ -1214,7 +1230,8 @@ class WardReport:
         q = self.ev.to_frame("quality")
         if not q.empty:
             rag_nl = {"R": "Rood", "A": "Oranje", "G": "Groen", "red": "Rood", "amber": "Oranje", "green": "Groen"}
-            qq = (q.assign(uitkomst=q["uitkomst"].map(quality_subject))
+            codes = q["code"] if "code" in q else pd.Series([""] * len(q), index=q.index)
+            qq = (q.assign(uitkomst=[quality_subject(u, c) for u, c in zip(q["uitkomst"], codes, strict=True)])
                   .groupby(["rag", "toelichting"], as_index=False, sort=False)
                   .agg(uitkomst=("uitkomst", lambda v: ", ".join(dict.fromkeys(v)))))
             order = {"R": 0, "red": 0, "A": 1, "amber": 1, "G": 2, "green": 2}
@@ -1491,7 +1508,8 @@ def robustness_sentence(main: Any, check: Any) -> str:
 
 
 def event_study_text(naam: str, outcome: str, n_placebos: int, p_pre: float, months: int, threshold: float,
-                     size: str, estimate: float, main: Any = None) -> str:
+                     size: str, estimate: float, main: Any = None, low: float | None = None,
+                     high: float | None = None) -> str:
     """What the ward's event-study chart shows, in plain Dutch: first the check before the start (the
     placebo check of the verdict rule, with the rule's own threshold and what it did), then the average
     difference after the start as a check of the headline estimate, with one sentence on whether it agrees.
@@ -1527,9 +1545,13 @@ def event_study_text(naam: str, outcome: str, n_placebos: int, p_pre: float, mon
             and _finite_number(estimate):
         m = float(main["schatting"]) - 1
         same = (m < 0) == (float(estimate) < 0)
+        covers_zero = _finite_number(low) and _finite_number(high) and float(low) <= 0 <= float(high)
         tail += (f" Deze vergelijking van {naam} alleen is een controle van de hoofdschatting "
-                 f"({nl_pct(m, signed=True)}) en wijst " + ("dezelfde kant op." if same else
-                                                            "de andere kant op; lees het effect met voorzichtigheid."))
+                 f"({nl_pct(m, signed=True)}) en " + (
+                     "wijst dezelfde kant op." if same else
+                     "wijst de andere kant op, maar haar interval omvat geen verandering, dus zij spreekt de "
+                     "hoofdschatting niet duidelijk tegen." if covers_zero
+                     else "wijst de andere kant op; lees het effect met voorzichtigheid."))
     return head + tail
 
 
