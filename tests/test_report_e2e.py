@@ -1,4 +1,4 @@
-"""End-to-end: the demo batch for three wards, checked against wijklib computed directly.
+"""End-to-end: the demo batch for six wards of every kind, checked against wijklib computed directly.
 
 About a minute on 2 cores (the monitor evaluates the city once); part of `make test`, which generates
 the demo data first. Batch mechanics are also tested on a tiny notebook in test_report_runner.py and on
@@ -16,8 +16,10 @@ import pytest
 
 from wijklib.config import DEMO_RAW_DIR
 
-# Treated early (tarwewijk, bloemhof), never treated (kralingen), not started in the report year (heijplaat).
-WARDS = ["tarwewijk", "bloemhof", "kralingen", "heijplaat"]
+# Treated early (bloemhof 2019), in the middle (tarwewijk 2022) and late (katendrecht-wilhelminapier 2023), never
+# treated (kralingen), never treated with sparse data whose intervals are too wide (hillesluis), not started in the
+# report year (heijplaat).
+WARDS = ["tarwewijk", "bloemhof", "katendrecht-wilhelminapier", "kralingen", "hillesluis", "heijplaat"]
 #: Technical terms a council member should not meet before the method section (which explains them).
 BANNED = ["difference-in-differences", "event study", "rate ratio", "wild", "bootstrap", "gestudentiseerd",
           "RAG", "Poisson", "Wooldridge", "Newey", "Newcombe", "quasi", "cohort", "HAC", "placebo-in-ruimte"]
@@ -141,6 +143,66 @@ def test_plain_dutch_in_the_running_text(batch):
         assert not re.search(r"benchmarks/|\.md\b|\.py\b", whole), f"{w}: a repository path in the report"
         for slug in slugs:
             assert not re.search(r"(?<![\w-])" + re.escape(slug) + r"(?![\w-])", whole), f"{w}: ward slug {slug!r}"
+        # Dutch numbers: a real minus sign before a number (not a hyphen), no signed zero, no "(s)"-plurals.
+        assert not re.search(r"(?<![\w\d.,)-])-\d+(?:,\d+)?%", whole), (
+            f"{w}: a hyphen as minus sign: {re.findall(r'.{30}(?<![0-9])-[0-9]+%', whole)[:3]}")
+        assert not re.search(r"[+\u2212]0%", whole), f"{w}: a signed zero percentage"
+        assert not re.search(r"\w\((?:s|en|n)\)", whole), f"{w}: a '(en)'-plural"
+        assert "Aantal politie" not in whole, f"{w}: a data-log row named by its column, not in words"
+
+
+def _method_section(text: str) -> str:
+    """The report from its method section to the sources."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == "Methode en kanttekeningen")
+    end = next((i for i in range(start, len(lines)) if lines[i].strip() == "Bronnen"), len(lines))
+    return "\n".join(lines[start:end])
+
+
+def test_method_section_explains_its_technical_terms_in_a_glossary(batch):
+    """The technical names stay in the method section; its begrippenlijst explains each one it uses."""
+    from wijklib.monitor.glossary import GLOSSARY
+
+    out, _ = batch
+    for w in WARDS:
+        method = " ".join(_method_section(_pdf_text(out / f"wijkrapport_2025_{w}.pdf")).split())
+        assert "Begrippenlijst" in method, f"{w}: no glossary in the method section"
+        glossary = method[method.index("Begrippenlijst"):]
+        body = method[:method.index("Begrippenlijst")]
+        for term in BANNED:
+            if re.search(r"(?<![\w-])" + re.escape(term) + r"(?!\w)", body, 0 if term.isupper() else re.IGNORECASE):
+                entry = next((t for t, (spellings, _) in GLOSSARY.items()
+                              if any(sp.lower() in term.lower() or term.lower() in sp.lower() for sp in spellings)),
+                             None)
+                assert entry is not None, f"{w}: {term!r} used in the method section, not in the glossary"
+                assert _squash(entry.split(" (")[0]) in _squash(glossary), f"{w}: {entry!r} not explained"
+
+
+def test_city_table_shows_the_verdicts_of_the_ward_reports(batch, monkeypatch):
+    """For every ward of the batch: the city overview's first-priority verdict and verdict counts are the
+    ones the ward's own PDF prints (and the monitor computes from the raw files)."""
+    from wijklib import monitor, panel
+    from wijklib.report import content, evaluations
+    from wijklib.report.content import CityReport, verdict_summary
+    from wijklib.report.settings import load_config
+
+    out, _ = batch
+    # The overview of the batch's cache (its wards), without evaluating the whole city again.
+    monkeypatch.setenv(evaluations.PINNED_ENV,
+                       content.prepare(load_config("config/demo.yaml"), 2025, WARDS)[evaluations.PINNED_ENV])
+    table = CityReport(2025, "config/demo.yaml").table().set_index("wijkraad_id")
+    assert set(WARDS) <= set(table.index), table.index
+    ctx = monitor.Context(panel.load_demo(DEMO_RAW_DIR), config="config/monitor.yaml")
+    for w in WARDS:
+        ev = monitor.evaluate_ward(w, 2025, context=ctx)
+        row = table.loc[w]
+        first = ev.priorities[0] if ev.priorities else None
+        assert row["prioriteit_oordeel"] == (first.verdict if first else ""), w
+        assert row["oordelen"] == verdict_summary(ev.headline()["verdicts"]), w
+        ward_pdf = _squash(_pdf_text(out / f"wijkrapport_2025_{w}.pdf"))
+        if row["oordelen"]:
+            assert _squash("Samengevat: " + row["oordelen"]) in ward_pdf, (w, row["oordelen"])
+        assert row["wijkraad"] == ev.wijkraad
 
 
 def test_not_started_ward_gets_no_effect_table_but_a_statement_and_its_development(batch):
@@ -149,6 +211,22 @@ def test_not_started_ward_gets_no_effect_table_but_a_statement_and_its_developme
     assert "Nog geen effect te meten" in flat
     assert "Geschat effect sinds de start, per uitkomst" not in flat
     assert "vergeleken met de rest van de stad" in flat
+    # No interval wider than the data support (the verdict rule's max_relative_width): such rows say so.
+    running = " ".join(_running_text(_pdf_text(out / "wijkrapport_2025_heijplaat.pdf")).split())
+    table = running[running.index("vergeleken met de rest van de stad"):]
+    assert not re.search(r"\+\d{1,3}(?:\.\d{3})+%|\+[2-9]\d\d%", table.split("Dit beschrijft")[0]), table[:600]
+    assert "te weinig gebeurtenissen" in table
+
+
+def test_a_failed_placebo_check_makes_the_verdict_onzeker_in_the_report(batch):
+    """Tarwewijk deviated before the start more than all 14 placebo wards on its first priority: the
+    monitor says "onzeker" with the reason, and the chart's text says the same rule did it."""
+    out, _ = batch
+    flat = " ".join(_pdf_text(out / "wijkrapport_2025_tarwewijk.pdf").split())
+    squashed = _squash(flat)
+    assert _squash("meer af dan alle 14 vergelijkingswijken die voor de controle dezelfde startdatum kregen") in squashed
+    assert _squash("Volgens de beslisregel wordt een oordeel 'op koers' of 'ongunstige ontwikkeling' voor "
+                   "meldingen afval daarom 'onzeker'") in squashed
 
 
 def test_one_headline_estimate_per_outcome_and_the_other_design_as_a_check(batch):

@@ -47,10 +47,10 @@ __all__ = [
 
 
 def _fmt(x: float, nd: int = 2) -> str:
-    """Dutch number formatting (decimal comma)."""
-    if x is None or not np.isfinite(x):
-        return "onbekend"
-    return f"{x:.{nd}f}".replace(".", ",")
+    """Dutch number formatting (decimal comma; :func:`wijklib.nl.number`)."""
+    from wijklib import nl
+
+    return nl.number(x, nd, missing="onbekend")
 
 
 def _es_parts(es: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -119,16 +119,19 @@ class PretrendPower:
     def tidy(self) -> pd.DataFrame:
         return self.table.copy()
 
-    def sentence(self) -> str:
+    def sentence(self, unit: str = "", period: str = "periode") -> str:
+        """Dutch sentence; ``unit`` names what the event study measures (``"per 1.000 inwoners"``) and
+        ``period`` its time step (``"maand"``), so the numbers carry their units."""
         t = self.table
         row = t[t["target_power"] == 0.8]
         if row.empty:
             row = t.iloc[[0]]
         r = row.iloc[0]
+        u = f" {unit}" if unit else ""
         return (
-            f"Een trend van {_fmt(abs(r['slope']), 3)} per periode vóór de start zou de toets op "
+            f"Een trend van {_fmt(abs(r['slope']), 3)}{u} per {period} vóór de start zou de toets op "
             f"parallelle trends maar in {_fmt(100 * r['power'], 0)}% van de gevallen opmerken; zo'n trend "
-            f"zou het gemiddelde effect na de start met ongeveer {_fmt(abs(r['bias_post']), 2)} vertekenen."
+            f"zou het gemiddelde effect na de start met ongeveer {_fmt(abs(r['bias_post']), 2)}{u} vertekenen."
         )
 
 

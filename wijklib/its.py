@@ -865,8 +865,9 @@ class ITSResult(ResultProtocol):
 
 
 def _nl_num(x: float, digits: int = 0) -> str:
-    s = f"{x:,.{digits}f}".replace(",", "_").replace(".", ",").replace("_", ".")
-    return s
+    from wijklib import nl
+
+    return nl.number(x, digits)
 
 
 def _pct_word(r: float) -> tuple[str, str]:
@@ -922,7 +923,9 @@ def _describe_slope(e: Effect, ratio: bool, outcome: str, unit: str, pct: int) -
 
 
 def _signed(x: float, digits: int) -> str:
-    return ("+" if x > 0 else "\u2212" if x < 0 else "") + _nl_num(abs(x), digits)
+    from wijklib import nl
+
+    return nl.number(x, digits, signed=True)
 
 
 # --------------------------------------------------------------------------------------------

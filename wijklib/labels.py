@@ -7,39 +7,6 @@ first letter capitalised) so a new column never breaks a report; add it here to 
 
 from __future__ import annotations
 
-from typing import Any
-
-import pandas as pd
-
-#: Dutch month names, and their abbreviations as Dutch style guides write them ("mrt.", "mei").
-MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-          "november", "december")
-MONTHS_SHORT = ("jan.", "feb.", "mrt.", "apr.", "mei", "jun.", "jul.", "aug.", "sep.", "okt.", "nov.", "dec.")
-
-
-def fmt_month(d: Any) -> str:
-    """A month for a Dutch reader: ``jan. 2022`` (``mei 2022``), never ``2022-01``.
-
-    Examples
-    --------
-    >>> fmt_month("2022-01-01"), fmt_month("2019-05"), fmt_month("2020-03-01")
-    ('jan. 2022', 'mei 2019', 'mrt. 2020')
-    """
-    t = pd.Timestamp(d)
-    return f"{MONTHS_SHORT[t.month - 1]} {t.year}"
-
-
-def fmt_date(d: Any) -> str:
-    """A day for a Dutch reader: ``1 januari 2020``, never ``2020-01-01``.
-
-    Examples
-    --------
-    >>> fmt_date("2020-01-01")
-    '1 januari 2020'
-    """
-    t = pd.Timestamp(d)
-    return f"{t.day} {MONTHS[t.month - 1]} {t.year}"
-
 #: Column name -> Dutch label. Keys are canonical names from docs/contracts.md and the result tables.
 LABELS: dict[str, str] = {
     # geography and time

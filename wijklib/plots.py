@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch, Polygon
 
-from wijklib.labels import fmt_month, label
+from wijklib import nl
+from wijklib.labels import label
 
 #: Width of the text block of an A4 page with 2.2 cm margins, in inches.
 TEXT_WIDTH = 6.3
@@ -93,9 +94,7 @@ def figure(size: str = "wide") -> tuple[plt.Figure, plt.Axes]:
 
 def _nl_number(x: float, pos: int | None = None) -> str:
     """Tick formatter with Dutch decimal comma and thousands dot."""
-    if abs(x - round(x)) < 1e-9:
-        return f"{x:,.0f}".replace(",", ".")
-    return f"{x:,.1f}".replace(",", "X").replace(".", ",").replace("X", ".")
+    return nl.number(x, 0 if abs(x - round(x)) < 1e-9 else 1)
 
 
 def wrap(text: str, width: int = 70) -> str:
@@ -142,7 +141,7 @@ class DutchFormatter(matplotlib.ticker.Formatter):
     def __call__(self, x: float, pos: int | None = None) -> str:
         if self.decimals is None:
             return _nl_number(x)
-        return f"{x:,.{self.decimals}f}".replace(",", "X").replace(".", ",").replace("X", ".")
+        return nl.number(x, self.decimals)
 
 
 def dutch_numbers(ax: plt.Axes, axis: str = "y") -> None:
@@ -257,8 +256,7 @@ def svg_bytes(fig: plt.Figure) -> str:
 
 def _nl(x: float) -> str:
     """A number the way a Dutch reader writes it, with as many decimals as its size needs."""
-    digits = 0 if abs(x) >= 100 or float(x).is_integer() else (1 if abs(x) >= 10 else 2)
-    return f"{x:,.{digits}f}".replace(",", "\u2009").replace(".", ",").replace("\u2009", ".").replace("-", "\u2212")
+    return nl.auto(x)
 
 
 def _x_text(ax: plt.Axes, x: Any) -> str:
@@ -275,7 +273,7 @@ def _x_text(ax: plt.Axes, x: Any) -> str:
         return str(int(x)).replace("-", "\u2212")  # years and period indices, never "2.017"
     else:
         return _nl(float(x))
-    return fmt_month(t)
+    return nl.month_short(t)
 
 
 def describe(fig: plt.Figure, max_chars: int = 700) -> str:

@@ -353,11 +353,15 @@ class SynthResult(ResultProtocol):
 
 
 def _nl(x: float, digits: int) -> str:
-    return f"{x:,.{digits}f}".replace(",", "_").replace(".", ",").replace("_", ".")
+    from wijklib import nl
+
+    return nl.number(x, digits)
 
 
 def _signed(x: float, digits: int) -> str:
-    return ("+" if x > 0 else "\u2212" if x < 0 else "") + _nl(abs(x), digits)
+    from wijklib import nl
+
+    return nl.number(x, digits, signed=True)
 
 
 # --------------------------------------------------------------------------------------------

@@ -42,10 +42,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wijklib.labels import fmt_month
 from wijklib.monitor.settings import MonitorConfig, load_config
 from wijklib.monitor.stats import poisson_rate_ratio
-from wijklib.monitor.verdict import Measure, count_noun
+from wijklib.monitor.verdict import Measure, count_noun, fmt_month
 
 #: Largest share of the cohort's post-start months with zero counts summed over the cohort for which
 #: the city-wide Poisson DiD is used. Its (cohort, month) cells with zero counts now enter the

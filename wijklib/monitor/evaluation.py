@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wijklib.labels import fmt_month
 from wijklib.monitor import design as dsg
 from wijklib.monitor import privacy
 from wijklib.monitor.level1 import (
@@ -37,7 +36,9 @@ from wijklib.monitor.priorities import (
     INDICATOR_LABELS,
     PriorityVerdict,
     Resolved,
+    change_text,
     combine_verdicts,
+    indicator_name,
     priorities_of,
     resolve_indicator,
 )
@@ -51,9 +52,10 @@ from wijklib.monitor.verdict import (
     ONZEKER,
     OP_KOERS,
     Measure,
+    count_noun,
+    fmt_month,
     fmt_num,
     fmt_p,
-    fmt_pct,
     holm,
     judge,
     measure_p_value,
@@ -385,10 +387,12 @@ class WardEvaluation:
                     "rel_verschil": m.get("relative_estimate", math.nan),
                     "rel_low": m.get("relative_low", math.nan), "rel_high": m.get("relative_high", math.nan),
                     "oordeel": p.verdict, "reden": p.reason, "toelichting": p.sentence,
+                    "soort": p.kind, "sleutel": p.key,
+                    "indicator_naam": indicator_name(p.kind, p.key, p.indicator),
                 })
             cols = ["wijkraad_id", "jaar", "thema", "indicator", "bron", "richting", "ontwerp", "schatting",
                     "conf_low", "conf_high", "schaal", "rel_verschil", "rel_low", "rel_high", "oordeel", "reden",
-                    "toelichting"]
+                    "toelichting", "soort", "sleutel", "indicator_naam"]
             return pd.DataFrame(rows, columns=cols)
         if part == "themes":
             return pd.DataFrame([{k: v for k, v in t.items() if k != "indicators"} for t in self.themes],
@@ -597,6 +601,16 @@ def _label(res_kind: str, key: str, indicator: str) -> str:
     return indicator
 
 
+def _evidence(v: PriorityVerdict) -> str:
+    """A priority's part of the herijk evidence: its name in words, verdict and estimate as the report
+    prints them (``Meldingen parkeren onzeker (−16%)``; a share in percentage points, a time in days)."""
+    name = indicator_name(v.kind, v.key, v.indicator)
+    m = v.measure
+    if m is None or not np.isfinite(m.estimate):
+        return f"{name} {v.verdict}"
+    return f"{name} {v.verdict} ({change_text(v.kind, v.key, v.indicator, m.scale, m.estimate, interval=False)})"
+
+
 def _load_previous(previous: Any) -> WardEvaluation | None:
     if previous is None or previous is False:
         return None
@@ -689,6 +703,38 @@ def _noise_downgrade(item: tuple[Any, ...], panel_y: pd.DataFrame, ward: str, ye
         return item
     reason = (f"{reason}, maar {check.describe()}; de vergelijking is dan niet eerlijk en het verschil na de start "
               "hoeft geen effect te zijn")
+    return (r, res, measure, design, why, ONZEKER, reason)
+
+
+def _placebo_downgrade(item: tuple[Any, ...], ctx: Context, ward: str, year: int, cfg: Any) -> tuple[Any, ...]:
+    """An effect verdict on either side becomes "onzeker" when the ward fails its own placebo check.
+
+    The second half of the rule of ``verdict.pretrend_alpha`` (printed by :func:`wijklib.monitor.rules_text`):
+    the ward's event study against the wards without ward-based enforcement, with every comparison ward
+    in turn given the same start (:func:`wijklib.monitor.view.placebo_pretrend_check`). When the ward
+    deviated more over the months before the start than the placebo wards (p below the threshold), the
+    difference since the start cannot be read as an effect of ward-based enforcement, whatever the design
+    behind the estimate (a start cohort's estimate included: it is the cohort's, the check is this ward's).
+    The ward report prints the same check under its event-study chart.
+    """
+    from wijklib.monitor.view import placebo_pretrend_check
+
+    r, res, measure, design, why, verdict, reason = item
+    threshold = float(cfg.verdict.get("pretrend_alpha", 0.10))
+    if (threshold <= 0 or measure is None or measure.kind != "effect" or verdict not in (OP_KOERS, ONGUNSTIG)
+            or res.kind != "panel"):
+        return item
+    draws = ctx._memo(("placebo_draws",), dict)
+    check = ctx._memo(("placebo_pretrend", ward, res.key, year),
+                      lambda: placebo_pretrend_check(ctx.panel_upto(year), ward, res.key, year, draws=draws))
+    if check is None or not check[0] < threshold:
+        return item
+    p, n_placebos, months = check
+    reason = (f"{reason}, maar in de {count_noun(months, 'maand', 'maanden')} vóór de start week de wijk meer af "
+              f"dan {'alle' if p <= 1 / (n_placebos + 1) + 1e-9 else 'bijna alle'} "
+              f"{count_noun(n_placebos, 'vergelijkingswijk', 'vergelijkingswijken')} die voor de controle "
+              f"dezelfde startdatum kregen (placebotoets, p {_p_eq(p)}, drempel {fmt_num(threshold, 2)}): de wijk "
+              "en de vergelijkingswijken liepen toen al uiteen, dus het verschil na de start hoeft geen effect te zijn")
     return (r, res, measure, design, why, ONZEKER, reason)
 
 
@@ -838,6 +884,7 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
                 pending[i] = (r, res, measure, design, why, neutral, reason)
     pending = [_pretrend_downgrade(x, panel_y, ward, year, ctx.starts, cfg, alpha) for x in pending]
     pending = [_noise_downgrade(x, panel_y, ward, year, ctx.starts, cfg) for x in pending]
+    pending = [_placebo_downgrade(x, ctx, ward, year, cfg) for x in pending]
     for r, res, measure, design, why, verdict, reason in pending:
         sentence = priority_sentence(
             r.thema, _label(res.kind, res.key, r.indicator), r.richting, measure, verdict, reason,
@@ -869,9 +916,7 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
         if advice is not None:
             evidence = "; ".join(
                 [f"{h['jaar']}: {h['oordeel']}" for h in window[:-1]]
-                + [f"{year}: " + ", ".join(f"{v.indicator} {v.verdict}"
-                                           + (f" ({fmt_pct(v.measure.relative()[0])})" if v.measure is not None
-                                              and np.isfinite(v.measure.relative()[0]) else "") for v in vs)]
+                + [f"{year}: " + ", ".join(_evidence(v) for v in vs)]
             )
             herijk.append({"thema": thema, "jaren": n_years, "bewijs": evidence, "advies": advice})
 

@@ -27,10 +27,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wijklib.labels import fmt_date
 from wijklib.monitor.settings import MonitorConfig, load_config
 from wijklib.monitor.stats import bootstrap_quantile, newcombe_diff, wilson
-from wijklib.monitor.verdict import Measure, count_noun
+from wijklib.monitor.verdict import Measure, count_noun, fmt_date
 
 #: Report categories (14010/MeldR); outcomes with these names are report-based.
 MELDING_CATEGORIES = (
@@ -409,7 +408,8 @@ def quality_flags(
     months_in_year = int(in_year.sum())
     if 0 < months_in_year < 12:
         rows.append({"code": "onvolledig_jaar", "uitkomst": "", "rag": "A",
-                     "toelichting": f"panel bevat {months_in_year} maanden van {year}"})
+                     "toelichting": f"de maandcijfers beslaan {count_noun(months_in_year, 'maand', 'maanden')} "
+                                    f"van {year}"})
     for text in boundary_changes or []:
         rows.append({"code": "grenswijziging", "uitkomst": "", "rag": "A", "toelichting": text})
     if focus is not None and not focus.empty:
@@ -420,7 +420,8 @@ def quality_flags(
         post = int((periods >= start).sum() - (periods.dt.year > year).sum())
         if post < cfg.verdict["min_post_periods"]:
             rows.append({"code": "korte_nameting", "uitkomst": "", "rag": "R",
-                         "toelichting": f"{max(post, 0)} maanden sinds de start (minimum {cfg.verdict['min_post_periods']})"})
+                         "toelichting": f"{count_noun(max(post, 0), 'maand', 'maanden')} sinds de start (minimum "
+                                        f"{cfg.verdict['min_post_periods']})"})
     return pd.DataFrame(rows, columns=QUALITY_COLUMNS)
 
 

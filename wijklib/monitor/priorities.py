@@ -49,6 +49,109 @@ INDICATOR_LABELS = {
 }
 
 
+#: Enforcement indicators measured as a share (0-1): their changes are percentage points.
+SHARE_INDICATORS = ("naleving", "overtredingen")
+#: Enforcement indicators measured in days.
+DAY_INDICATORS = ("doorlooptijd_mediaan", "doorlooptijd_p90")
+_ENFORCEMENT_NAMES = {
+    "naleving": "Naleving: aandeel controles zonder overtreding",
+    "overtredingen": "Aandeel controles met een overtreding",
+    "doorlooptijd_mediaan": "Doorlooptijd van meldingen (mediaan)",
+    "doorlooptijd_p90": "Doorlooptijd van meldingen (90e percentiel)",
+}
+
+
+def indicator_name(kind: str, key: str, indicator: str, thema: str = "") -> str:
+    """A wijkakkoord indicator in words, for a report: what is counted or measured (never a code).
+
+    Examples
+    --------
+    >>> indicator_name("panel", "jeugd", "meldingen jeugd")
+    'Meldingen jeugdoverlast'
+    >>> indicator_name("handhaving", "doorlooptijd_mediaan", "doorlooptijd")
+    'Doorlooptijd van meldingen (mediaan)'
+    >>> indicator_name("wijkprofiel", "veiligheidsbeleving subjectief", "veiligheidsbeleving subjectief")
+    'Veiligheidsbeleving subjectief'
+    """
+    from wijklib.labels import outcome
+
+    if kind == "panel":
+        return outcome(key)
+    if kind == "handhaving" and key in _ENFORCEMENT_NAMES:
+        name = _ENFORCEMENT_NAMES[key]
+        return f"{name} ({thema})" if key == "overtredingen" and thema else name
+    text = str(indicator).strip()
+    return text[:1].upper() + text[1:]
+
+
+def difference_unit(kind: str, key: str, indicator: str = "") -> tuple[str, float, int]:
+    """How a change of this indicator on the difference scale is printed: ``(unit, factor, digits)``.
+
+    A share (naleving) changes in percentage points (factor 100), a follow-up time in days, a Wijkprofiel
+    percentage in percentage points and an index score in index points; a count outcome (a synthetic
+    control's difference in rates) per 1,000 residents.
+
+    Examples
+    --------
+    >>> difference_unit("handhaving", "naleving")
+    (' procentpunt', 100.0, 0)
+    >>> difference_unit("handhaving", "doorlooptijd_mediaan")
+    (' dagen', 1.0, 2)
+    >>> difference_unit("wijkprofiel", "veiligheidsbeleving subjectief")
+    (' indexpunten', 1.0, 1)
+    """
+    from wijklib.monitor.level2 import is_percentage
+
+    if kind == "handhaving":
+        if key in SHARE_INDICATORS:
+            return " procentpunt", 100.0, 0
+        if key in DAY_INDICATORS:
+            return " dagen", 1.0, 2
+    if kind == "wijkprofiel":
+        return (" procentpunt", 1.0, 1) if is_percentage(str(key or indicator)) else (" indexpunten", 1.0, 1)
+    if kind == "panel":
+        return " per 1.000 inwoners", 1.0, 2
+    return "", 1.0, 2
+
+
+def change_text(kind: str, key: str, indicator: str, scale: str | None, estimate: Any, low: Any = None,
+                high: Any = None, *, interval: bool = True) -> str:
+    """A priority's estimate as the report prints it: a ratio as a percentage change, a difference in its
+    unit (:func:`difference_unit`), with the 95% interval when ``interval`` (the herijk evidence leaves it out).
+
+    Examples
+    --------
+    >>> change_text("panel", "afval", "meldingen afval", "ratio", 0.84, 0.79, 0.90)
+    '−16% (95%-interval −21% tot −10%)'
+    >>> change_text("handhaving", "naleving", "naleving", "difference", 0.142, 0.032, 0.267)
+    '+14 procentpunt (95%-interval +3 tot +27)'
+    >>> change_text("handhaving", "doorlooptijd_mediaan", "doorlooptijd", "difference", -0.82, interval=False)
+    '−0,82 dagen'
+    >>> change_text("wijkprofiel", "veiligheidsbeleving subjectief", "veiligheidsbeleving subjectief",
+    ...             "difference", -14.9, None, None)
+    '−14,9 indexpunten (geen interval)'
+    """
+    from wijklib import nl
+
+    if not nl.finite(estimate):
+        return "niet te schatten"
+    if scale == "ratio":
+        def fmt(x: Any) -> str:
+            return nl.pct(float(x) - 1, signed=True)
+        unit = ""
+    else:
+        unit, factor, digits = difference_unit(kind, key, indicator)
+
+        def fmt(x: Any) -> str:
+            return nl.number(factor * float(x), digits, signed=True)
+    point = fmt(estimate) + unit
+    if not interval:
+        return point
+    if not (nl.finite(low) and nl.finite(high)):
+        return f"{point} (geen interval)"
+    return f"{point} (95%-interval {fmt(low)} tot {fmt(high)})"
+
+
 def _key(text: Any) -> str:
     s = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
     return " ".join(re.sub(r"[^a-z0-9%._ ]+", " ", s).split())

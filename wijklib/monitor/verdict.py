@@ -11,7 +11,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from wijklib.labels import fmt_date
+from wijklib import nl
 from wijklib.monitor.settings import MonitorConfig, load_config
 
 OP_KOERS = "op koers"
@@ -171,8 +171,9 @@ def judge(
     if not _finite(lo, hi):
         return ONVOLDOENDE, "geen referentieniveau om de verandering relatief uit te drukken"
     if hi - lo > v["max_relative_width"]:
+        of = " van het uitgangsniveau" if measure.scale == "difference" else ""
         return ONVOLDOENDE, (
-            f"interval te breed ({fmt_pct(lo)} tot {fmt_pct(hi)}; breedte groter dan "
+            f"interval te breed ({fmt_pct(lo)} tot {fmt_pct(hi)}{of}; breedte groter dan "
             f"{fmt_pct(v['max_relative_width'], signed=False)})"
         )
     m = v["min_relative_change"]
@@ -228,51 +229,38 @@ def holm(p_values: list[float]) -> list[float]:
 
 
 def fmt_pct(x: float, *, signed: bool = True, digits: int = 0) -> str:
-    """Format a fraction as a Dutch percentage (decimal comma).
+    """A fraction as a signed Dutch percentage (:func:`wijklib.nl.pct`; ``onbekend`` when missing).
 
     Examples
     --------
-    >>> fmt_pct(-0.183), fmt_pct(0.05, digits=1), fmt_pct(0.5, signed=False)
-    ('-18%', '+5,0%', '50%')
+    >>> fmt_pct(-0.183), fmt_pct(0.05, digits=1), fmt_pct(0.5, signed=False), fmt_pct(0.001)
+    ('−18%', '+5,0%', '50%', '0%')
     """
-    if not _finite(x):
-        return "onbekend"
-    val = round(100 * float(x), digits)
-    if val == 0:
-        val = 0.0  # no "-0%"
-    s = f"{val:+.{digits}f}" if signed else f"{val:.{digits}f}"
-    return s.replace(".", ",") + "%"
+    return nl.pct(x, digits, signed=signed, missing="onbekend")
 
 
 def fmt_num(x: float, digits: int = 1) -> str:
-    """Format a number the Dutch way (decimal comma). ``fmt_num(2.345) == '2,3'``."""
-    if not _finite(x):
-        return "onbekend"
-    return f"{float(x):,.{digits}f}".replace(",", "_").replace(".", ",").replace("_", ".")
+    """A Dutch number (:func:`wijklib.nl.number`; ``onbekend`` when missing). ``fmt_num(2.345) == '2,3'``."""
+    return nl.number(x, digits, missing="onbekend")
+
+
+#: A month for a Dutch reader: ``jan. 2022`` (``mei 2022``), never ``2022-01`` (:func:`wijklib.nl.month_short`).
+fmt_month = nl.month_short
+#: A day for a Dutch reader: ``1 januari 2020``, never ``2020-01-01`` (:func:`wijklib.nl.date`).
+fmt_date = nl.date
+#: ``n`` with the right form of the noun: ``1 maand``, ``3 maanden`` (:func:`wijklib.nl.count_noun`).
+count_noun = nl.count_noun
 
 
 def fmt_p(p: float, digits: int = 3) -> str:
-    """A p-value for a Dutch reader: ``< 0,001`` below it, never ``0,000``.
+    """A p-value for a Dutch reader: ``< 0,001`` below it, never ``0,000`` (:func:`wijklib.nl.p_value`).
 
     Examples
     --------
     >>> fmt_p(0.00002), fmt_p(0.0312)
     ('< 0,001', '0,031')
     """
-    if not _finite(p):
-        return "onbekend"
-    return "< 0,001" if float(p) < 0.001 else fmt_num(p, digits)
-
-
-def count_noun(n: int, singular: str, plural: str) -> str:
-    """``n`` with the right form of the noun: ``1 maand``, ``3 maanden`` (never ``maand(en)``).
-
-    Examples
-    --------
-    >>> count_noun(1, "maand", "maanden"), count_noun(4, "wijk", "wijken")
-    ('1 maand', '4 wijken')
-    """
-    return f"{n} {singular if n == 1 else plural}"
+    return nl.p_value(p, digits)
 
 
 def rules_text(config: MonitorConfig | None = None) -> str:
@@ -302,12 +290,17 @@ def rules_text(config: MonitorConfig | None = None) -> str:
             f"- op koers: het hele interval ligt aan de gewenste kant ({marge});",
             "- ongunstige ontwikkeling: het hele interval ligt aan de ongewenste kant;",
             "- geen aantoonbare verandering: het interval omvat 'geen verandering';",
-            f"- onzeker: het interval ligt aan één kant, maar dezelfde vergelijking over de maanden vóór de start "
-            f"(tweede helft van de voorperiode tegen de eerste) geeft al een verschil (p < "
-            f"{fmt_num(v.get('pretrend_alpha', 0.10), 2)}): de wijk en haar vergelijkingswijken liepen toen al "
-            "uiteen, dus het verschil na de start hoeft geen effect te zijn;",
+            f"- onzeker: het interval ligt aan één kant, maar een van twee controles over de tijd vóór de start "
+            f"slaat aan (p < {fmt_num(v.get('pretrend_alpha', 0.10), 2)}): dezelfde vergelijking over de maanden "
+            "vóór de start (tweede helft van de voorperiode tegen de eerste) geeft al een verschil, of de wijk "
+            "week in de twaalf maanden vóór de start meer af dan (bijna) elke vergelijkingswijk die voor de "
+            "controle dezelfde startdatum kreeg (placebotoets). De wijk en haar vergelijkingswijken liepen dan "
+            "al uiteen, dus het verschil na de start hoeft geen effect te zijn;"
+            if v.get("pretrend_alpha", 0.10) > 0 else
+            "- onzeker: komt niet voor (de controles vóór de start staan uit);",
             f"- ook onzeker: de behandelde wijken schommelden vóór de start sterker dan de vergelijkingswijken "
-            f"(rangtoets, p < {fmt_num(v.get('noise_alpha', 0.05), 2)}), zodat de vergelijking niet eerlijk is;",
+            f"(rangtoets, p < {fmt_num(v.get('noise_alpha', 0.05), 2)}), zodat de vergelijking niet eerlijk is;"
+            if v.get("noise_alpha", 0.05) > 0 else "- (de toets op sterker schommelende wijken staat uit);",
             "- onvoldoende gegevens: geen schatting, of het interval is breder dan "
             f"{fmt_pct(v['max_relative_width'], signed=False)}, of minder dan {v['min_events']} "
             f"gebeurtenissen in de wijk in de periode waarop de schatting rust (sinds de start bij een effect, "
@@ -452,7 +445,7 @@ def priority_sentence(
     --------
     >>> s = priority_sentence("Schoon", "meldingen afval", "omlaag", Measure(0.8, 0.7, 0.9, method="ITS"),
     ...                       "op koers", "het hele interval ligt aan de gewenste kant", start="2021-03")
-    >>> "-20%" in s and "op koers" in s
+    >>> "−20%" in s and "op koers" in s
     True
     """
     conf = fmt_num(100 * (1 - alpha), 0)

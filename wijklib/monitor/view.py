@@ -255,7 +255,10 @@ class WardView:
 
     @property
     def power_text(self) -> str:
-        return self.power.sentence() if self.power is not None else self.notes.get("power", "")
+        if self.power is None:
+            return self.notes.get("power", "")
+        unit = "per 1.000 inwoners" if self.scale == "per 1.000 inwoners" else "op de log-schaal"
+        return self.power.sentence(unit=unit, period="maand")
 
     @property
     def bounds_text(self) -> str:
@@ -309,8 +312,7 @@ def ward_view(evaluation: Any, panel: pd.DataFrame, *, cache_key: Any = None, al
     starts = design.treatment_starts(p)
     # A geography without population gives the models a constant exposure (`population_known` False):
     # then the event study runs on log(1 + count), never on invented rates per 1,000 residents.
-    known_pop = bool(pd.to_numeric(p["population"], errors="coerce").notna().any()) and not (
-        "population_known" in p.columns and not p["population_known"].astype(bool).any())
+    known_pop = _known_population(p)
     its_res, its_err = None, None
     try:  # the monitor's single-ward model: step change, against the untreated wards when there are any
         its_res = design.its_view(p, ward, o, year, starts, alpha)
@@ -340,8 +342,50 @@ def ward_view(evaluation: Any, panel: pd.DataFrame, *, cache_key: Any = None, al
                     scale="per 1.000 inwoners" if known_pop else "log(1 + aantal)", notes=notes)
 
 
+def _known_population(p: pd.DataFrame) -> bool:
+    """Does the panel carry residents (rates per 1,000), or only a constant exposure (log counts)?"""
+    return bool(pd.to_numeric(p["population"], errors="coerce").notna().any()) and not (
+        "population_known" in p.columns and not p["population_known"].astype(bool).any())
+
+
+def placebo_pretrend_check(panel_y: pd.DataFrame, ward: str, outcome: str, year: int, *,
+                           draws: dict[tuple[Any, ...], pd.DataFrame] | None = None) -> tuple[float, int, int] | None:
+    """The ward's own placebo check before the start: the pre-trend test of its event study.
+
+    The ward's months around the start (12 before, 12 after) are compared with the wards without
+    ward-based enforcement (an event study); each comparison ward in turn gets the same start (a
+    placebo), and the ward's deviation over the months before the start is ranked among the placebos'
+    (:func:`wijklib.did.placebo.pretest`). It is the check the ward report prints under its event-study
+    chart, so the verdict rule (:func:`wijklib.monitor.evaluation._placebo_downgrade`) and the report
+    read the same number.
+
+    ``panel_y`` is the panel up to the evaluation year (:func:`wijklib.monitor.design.upto`); ``draws``
+    a store for the placebo fits (they depend only on the comparison wards and the start, so the wards of
+    one cohort share them). Returns ``(p_value, n_placebos, n_months_before)``, or ``None`` when the ward
+    has not started by the end of ``year``, or has too few comparison wards or months for the check.
+    """
+    from wijklib.did import placebo
+    from wijklib.monitor import design
+
+    starts = design.treatment_starts(panel_y)
+    st = starts.get(ward, pd.NaT)
+    if pd.isna(st) or pd.Timestamp(st) > design.year_end(year) or f"n_{outcome}" not in panel_y.columns:
+        return None
+    try:
+        es = _event_study(panel_y, ward, outcome, year, pd.Timestamp(st), starts, _known_population(panel_y),
+                          None, draws=draws if draws is not None else {})
+    except ValueError:
+        return None
+    if es is None:
+        return None
+    pre = placebo.pretest(es)
+    if pre is None or not math.isfinite(float(pre.p_value)):
+        return None
+    return float(pre.p_value), int(es.method.get("n_placebos") or 0), int(pre.df)
+
+
 def _event_study(p: pd.DataFrame, ward: str, o: str, year: int, start: pd.Timestamp, starts: pd.Series,
-                 known_pop: bool, cache_key: Any) -> Any:
+                 known_pop: bool, cache_key: Any, *, draws: dict[tuple[Any, ...], pd.DataFrame] | None = None) -> Any:
     from wijklib import did
     from wijklib.did import placebo
     from wijklib.monitor import design
@@ -360,6 +404,7 @@ def _event_study(p: pd.DataFrame, ward: str, o: str, year: int, start: pd.Timest
     kw = dict(yname="rate", tname="period", idname="unit", gname="g", window=(-12, 12))
     # The draws depend on the comparison wards (not on the treated one): the key names them.
     key = (str(cache_key), year, o, pd.Timestamp(start), known_pop, tuple(sorted(u for u in keep if u != ward)))
-    if key not in _PLACEBO_DRAWS:
-        _PLACEBO_DRAWS[key] = placebo.placebo_draws(d, start=start, **kw)
-    return placebo.with_placebo_inference(did.event_study(d, **kw), _PLACEBO_DRAWS[key])
+    store = _PLACEBO_DRAWS if draws is None else draws
+    if key not in store:
+        store[key] = placebo.placebo_draws(d, start=start, **kw)
+    return placebo.with_placebo_inference(did.event_study(d, **kw), store[key])

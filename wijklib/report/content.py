@@ -24,8 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wijklib import nl
 from wijklib.disclosure import SECONDARY, format_count, suppression_mask
-from wijklib.labels import MONTHS, fmt_date, fmt_month, label
+from wijklib.labels import label
 from wijklib.labels import outcome as outcome_label
 from wijklib.report.settings import ReportConfig, load_config
 
@@ -36,68 +37,14 @@ _SOURCES_ALL = ("meldingen", "handhaving", "handhaving_uren", "politie", "wijkpr
 
 
 # ------------------------------------------------------------------------------------ formatting
-def nl_number(x: float | int | None, digits: int = 0) -> str:
-    """Dutch number: decimal comma, thousands dot; ``–`` for missing.
-
-    Examples
-    --------
-    >>> nl_number(12345.678, 1), nl_number(-0.5, 2), nl_number(None)
-    ('12.345,7', '−0,50', '–')
-    """
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    text = f"{abs(float(x)):,.{digits}f}".replace(",", "X").replace(".", ",").replace("X", ".")
-    return ("−" if float(x) < 0 and float(text.replace(".", "").replace(",", ".")) != 0 else "") + text
-
-
-def nl_pct(x: float | None, digits: int = 0, signed: bool = False) -> str:
-    """A fraction as a Dutch percentage (``0.123`` -> ``12%``; signed: ``+12%``).
-
-    Examples
-    --------
-    >>> nl_pct(0.123), nl_pct(-0.05, signed=True), nl_pct(0.031, 1)
-    ('12%', '−5%', '3,1%')
-    """
-    if x is None or not math.isfinite(float(x)):
-        return "–"
-    sign = "+" if signed and x > 0 else ""
-    return f"{sign}{nl_number(100 * float(x), digits)}%"
-
-
-def nl_p(p: float | None) -> str:
-    """A p-value the Dutch way, never printed as 0: ``p = 0,034`` or ``p < 0,001``.
-
-    Examples
-    --------
-    >>> nl_p(0.0341), nl_p(1e-9), nl_p(float("nan"))
-    ('p = 0,034', 'p < 0,001', 'p = –')
-    """
-    if p is None or not math.isfinite(float(p)):
-        return "p = –"
-    return "p < 0,001" if p < 0.001 else f"p = {nl_number(p, 3)}"
-
-
-def nl_date(d: Any) -> str:
-    """Date in Dutch words (``29 november 2026``).
-
-    Examples
-    --------
-    >>> nl_date("2015-01-01")
-    '1 januari 2015'
-    """
-    return fmt_date(d)
-
-
-def nl_month(d: Any) -> str:
-    """Month in Dutch words (``januari 2015``).
-
-    Examples
-    --------
-    >>> nl_month("2015-01-01")
-    'januari 2015'
-    """
-    t = pd.Timestamp(d)
-    return f"{MONTHS[t.month - 1]} {t.year}"
+# Dutch numbers, p-values, dates and counted nouns: the one formatter of wijklib.nl, under the names the
+# notebooks and report modules use.
+nl_number = nl.number
+nl_pct = nl.pct
+nl_p = nl.p_text
+nl_date = nl.date
+nl_month = nl.month
+count_noun = nl.count_noun
 
 
 def ratio_text(rr: float, low: float, high: float) -> str:
@@ -468,25 +415,81 @@ def _multiple_testing_note(p_values: pd.Series, alpha: float = 0.05) -> str:
             f"op p < {nl_number(alpha, 2)} uit; het oordeel kijkt alleen naar de prioriteiten van het wijkakkoord.")
 
 
+def _too_wide(scale: Any, low: Any, high: Any, max_width: float) -> bool:
+    """Is a ratio's interval wider than the verdict rule's ``max_relative_width`` (too little data)?"""
+    return (scale == "ratio" and nl.finite(low) and nl.finite(high) and max_width > 0
+            and float(high) - float(low) > max_width)
+
+
+def bounded_effect_text(scale: Any, est: Any, low: Any, high: Any, max_width: float) -> str:
+    """:func:`effect_text`, or "onvoldoende gegevens" when the interval is wider than the verdict rule
+    allows (``verdict.max_relative_width``): the data cannot carry such an estimate, so it is not printed.
+
+    Examples
+    --------
+    >>> bounded_effect_text("ratio", 1.13, 0.04, 33.5, 1.0)
+    'onvoldoende gegevens'
+    >>> bounded_effect_text("ratio", 0.84, 0.79, 0.90, 1.0)
+    '−16% (95%-interval −21% tot −10%)'
+    """
+    if _too_wide(scale, low, high, max_width):
+        return "onvoldoende gegevens"
+    return effect_text(scale, est, low, high)
+
+
+def _too_wide_note(frame: pd.DataFrame, max_width: float) -> str:
+    """The table note for rows left at "onvoldoende gegevens" (empty when there are none)."""
+    n = sum(_too_wide(s, lo, hi, max_width) for s, lo, hi in zip(frame["schaal"], frame["conf_low"], frame["conf_high"],
+                                                                  strict=True))
+    if not n:
+        return ""
+    return (f" Onvoldoende gegevens: het 95%-interval is breder dan {nl.pct(max_width)} (te weinig gebeurtenissen "
+            "om iets over de verandering te zeggen), dus de schatting staat er niet.")
+
+
+def quality_subject(key: Any, code: Any = "") -> str:
+    """What a data-log row is about, in words: an outcome's label, a source's name for a source's missing
+    months (``code`` "ontbrekende_maanden": "Politiecijfers ..."), or "hele wijk" for a flag on the ward.
+
+    Examples
+    --------
+    >>> quality_subject("afval"), quality_subject("politie", "ontbrekende_maanden"), quality_subject("")
+    ('Meldingen afval', 'Politiecijfers (geregistreerde misdrijven)', 'Hele wijk')
+    >>> quality_subject("meldingen", "kanaalwissel")
+    'Meldingen (totaal)'
+    """
+    from wijklib.monitor.view import SOURCE_NAMES
+
+    k = "" if key is None or (isinstance(key, float) and math.isnan(key)) else str(key)
+    if not k:
+        return "Hele wijk"
+    if code == "ontbrekende_maanden" and k in SOURCE_NAMES:
+        name = SOURCE_NAMES[k]
+        return name[:1].upper() + name[1:]
+    return outcome_label(k)
+
+
 def priority_effect_text(row: Any) -> str:
-    """:func:`effect_text` of a wijkakkoord priority row (``bron``, ``indicator``, ``schaal``, ``schatting``,
-    ``conf_low``, ``conf_high``): a Wijkprofiel share changes in percentage points, so it says so.
+    """A wijkakkoord priority's estimate as the report prints it (:func:`wijklib.monitor.priorities.change_text`):
+    a ratio as a percentage change; a difference in its unit: a share (naleving) and a Wijkprofiel percentage
+    in percentage points, a follow-up time in days, an index score in index points.
+
+    ``row`` is a row of the priorities table (``soort``, ``sleutel``, ``indicator``, ``schaal``, ``schatting``,
+    ``conf_low``, ``conf_high``).
 
     Examples
     --------
     >>> import pandas as pd
-    >>> r = pd.Series({"bron": "wijkprofiel", "indicator": "% voelt zich onveilig", "schaal": "difference",
-    ...                "schatting": 2.04, "conf_low": -1.5, "conf_high": 5.6})
+    >>> r = pd.Series({"soort": "wijkprofiel", "sleutel": "% voelt zich onveilig", "indicator": "% voelt zich onveilig",
+    ...                "schaal": "difference", "schatting": 2.04, "conf_low": -1.5, "conf_high": 5.6})
     >>> priority_effect_text(r)
     '+2,0 procentpunt (95%-interval −1,5 tot +5,6)'
     """
-    from wijklib.monitor.level2 import is_percentage
+    from wijklib.monitor.priorities import change_text
 
-    get = row.get if hasattr(row, "get") else lambda k: getattr(row, k)
-    args = (get("schaal"), get("schatting"), get("conf_low"), get("conf_high"))
-    if get("bron") in ("wijkprofiel", "veiligheidsindex") and is_percentage(str(get("indicator"))):
-        return effect_text(*args, digits=1, unit=" procentpunt")
-    return effect_text(*args)
+    get = row.get if hasattr(row, "get") else lambda k, d=None: getattr(row, k, d)
+    return change_text(str(get("soort", "") or ""), str(get("sleutel", "") or ""), str(get("indicator", "")),
+                       get("schaal"), get("schatting"), get("conf_low"), get("conf_high"))
 
 
 def signal_chart_data(signals: pd.DataFrame, threshold: int = 5) -> tuple[pd.DataFrame, str]:
@@ -635,6 +638,7 @@ class WardReport:
         the score per edition. Empty when the indicator has no yearly series.
         """
         start = self.start()
+        each = ""  # a unit after every number (a share: "67% (2021) → 81% (2025)")
         if kind == "panel":
             tr = self.ev.to_frame("trends")
             d = tr[tr["uitkomst"] == key].set_index("jaar").sort_index()
@@ -644,6 +648,14 @@ class WardReport:
             en = self.ev.to_frame("enforcement")
             d = en[(en["indicator"] == key) & (en["thema"].fillna("") == "")].set_index("jaar").sort_index()
             unit, col_w, col_c, digits = "", "schatting", None, 2
+            from wijklib.monitor.priorities import DAY_INDICATORS, SHARE_INDICATORS
+
+            if key in SHARE_INDICATORS:  # a share reads as a percentage: 67% -> 81%
+                d = d.assign(schatting=100 * pd.to_numeric(d["schatting"], errors="coerce"))
+                unit, digits = "", 0
+                each = "%"
+            elif key in DAY_INDICATORS:
+                unit = " dagen"
         elif kind == "wijkprofiel":
             sv = self.ev.to_frame("survey")
             d = sv[sv["indicator"] == key].set_index("editie").sort_index()
@@ -659,8 +671,8 @@ class WardReport:
         years = list(d.index)
         base = start.year - 1 if start is not None and (start.year - 1) in years else years[0]
         last = years[-1]
-        text = (f"Ontwikkeling: {nl_number(d.loc[base, col_w], digits)} ({base}) → "
-                f"{nl_number(d.loc[last, col_w], digits)} ({last}){unit}")
+        text = (f"Ontwikkeling: {nl_number(d.loc[base, col_w], digits)}{each} ({base}) → "
+                f"{nl_number(d.loc[last, col_w], digits)}{each} ({last}){unit}")
         if col_c and col_c in d and pd.notna(d.loc[base, col_c]) and pd.notna(d.loc[last, col_c]):
             text += f"; stad {nl_number(d.loc[base, col_c], digits)} → {nl_number(d.loc[last, col_c], digits)}"
         return text + "."
@@ -723,7 +735,7 @@ class WardReport:
         # The method most priorities share is said once, above the blocks ("In het kort" stays one page).
         shared = max(set(methods), key=methods.count) if methods else ""
         shared = shared if methods.count(shared) >= 2 else ""
-        show_md("**Samengevat:** " + ", ".join(f"{n}× {k}" for k, n in counts.items() if n) +
+        show_md("**Samengevat:** " + verdict_summary(counts) +
                 (". Herijk-advies voor: " + ", ".join(h["thema"] for h in self.ev.herijk) + "."
                  if self.ev.herijk else ". Geen herijk-advies.")
                 + (f" Waar niet anders vermeld, gemeten als {md_safe(shared)}." if shared else ""))
@@ -736,7 +748,8 @@ class WardReport:
                 method = p.measure.method if p is not None and p.measure is not None else ""
                 why = f"Oordeel: {r.oordeel}, want {r.reden}." if str(r.reden) else f"Oordeel: {r.oordeel}."
                 lines.append(
-                    f"<p><b>{html.escape(str(r.indicator))}</b> ({html.escape(str(r.richting))} gewenst): "
+                    f"<p><b>{html.escape(str(getattr(r, 'indicator_naam', None) or r.indicator))}</b> "
+                    f"({html.escape(str(r.richting))} gewenst): "
                     f"<span class=\"getal\">{priority_effect_text(r)}</span> "
                     f"{verdict_chip(str(r.oordeel))}<br/>"
                     + (f"<i>{html.escape(dev)}</i> " if dev else "")
@@ -784,37 +797,50 @@ class WardReport:
         is_effect = eff["ontwerp"].isin(["did", "placebo", "its", "its_controlled", "synth", "dcdh"]) if not eff.empty else None
         effects = eff[is_effect] if not eff.empty else eff
         developments = eff[~is_effect & (eff["ontwerp"] == "ontwikkeling")] if not eff.empty else eff
+        width = float((self.ev.config or {}).get("verdict", {}).get("max_relative_width", 1.0))
         if not effects.empty:
             t = pd.DataFrame({
                 "uitkomst": effects["uitkomst"].map(outcome_label),
-                "effect": [effect_text(s, e, lo, hi) for s, e, lo, hi in
+                "effect": [bounded_effect_text(s, e, lo, hi, width) for s, e, lo, hi in
                            zip(effects["schaal"], effects["schatting"], effects["conf_low"], effects["conf_high"],
                                strict=True)],
-                "p_value": effects["p_value"],
+                "p_value": [nl.p_value(p, missing="–") for p in effects["p_value"]],
                 "maanden_voor": effects["maanden_voor"], "maanden_na": effects["maanden_na"],
             })
             methods = sorted(set(effects["methode"].dropna()))
             show_table(t.rename(columns={"p_value": "p-waarde", "maanden_voor": "maanden vóór de start",
                                          "maanden_na": "maanden erna"}),
-                       digits={"p-waarde": 3}, caption="Geschat effect sinds de start, per uitkomst",
+                       caption="Geschat effect sinds de start, per uitkomst",
                        note="Gemeten als " + "; ".join(methods) + ". Effect: procentuele verandering ten opzichte "
-                            "van de verwachting zonder wijkgericht handhaven." + _multiple_testing_note(effects["p_value"]))
+                            "van de verwachting zonder wijkgericht handhaven." + _multiple_testing_note(effects["p_value"])
+                            + _too_wide_note(effects, width))
         elif self.start() is None or (self.start() is not None and self.start().year > self.jaar):
             show_md(f"**Nog geen effect te meten.** Wijkgericht handhaven is in {self.naam} in {self.jaar} (nog) niet "
                     "gestart. Een effect kan pas worden gemeten als er maanden na de start zijn; hieronder staat "
                     "alleen hoe de wijk zich ontwikkelde, vergeleken met de rest van de stad.")
         if not developments.empty:
-            t = pd.DataFrame({
-                "uitkomst": developments["uitkomst"].map(outcome_label),
-                "verandering t.o.v. de rest van de stad": [
-                    effect_text(s, e, lo, hi) for s, e, lo, hi in
-                    zip(developments["schaal"], developments["schatting"], developments["conf_low"],
-                        developments["conf_high"], strict=True)],
-            })
-            show_table(t, caption=f"Ontwikkeling {self.jaar - 1} → {self.jaar}, vergeleken met de rest van de stad",
-                       note=f"De verandering van {self.jaar - 1} op {self.jaar} in deze wijk, gedeeld door dezelfde "
-                            "verandering in de andere wijken (95%-interval). Dit beschrijft een ontwikkeling, geen "
-                            "effect van wijkgericht handhaven.")
+            wide = [_too_wide(sc, lo, hi, width) for sc, lo, hi in
+                    zip(developments["schaal"], developments["conf_low"],
+                        developments["conf_high"], strict=True)]
+            ok = developments[[not x for x in wide]]
+            left_out = [outcome_label(u) for u, x in zip(developments["uitkomst"], wide, strict=True) if x]
+            caption = f"Ontwikkeling {self.jaar - 1} → {self.jaar}, vergeleken met de rest van de stad"
+            few = (f"te weinig gebeurtenissen in {self.naam}: het 95%-interval van de vergelijking is breder dan "
+                   f"{nl.pct(width)}")
+            if ok.empty:
+                show_md(f"**{caption}:** voor geen enkele uitkomst te zeggen ({few}).")
+            else:
+                t = pd.DataFrame({
+                    "uitkomst": ok["uitkomst"].map(outcome_label),
+                    "verandering t.o.v. de rest van de stad": [
+                        effect_text(sc, e, lo, hi) for sc, e, lo, hi in
+                        zip(ok["schaal"], ok["schatting"], ok["conf_low"], ok["conf_high"], strict=True)],
+                })
+                show_table(t, caption=caption,
+                           note=f"De verandering van {self.jaar - 1} op {self.jaar} in deze wijk, gedeeld door dezelfde "
+                                "verandering in de andere wijken (95%-interval). Dit beschrijft een ontwikkeling, geen "
+                                "effect van wijkgericht handhaven."
+                                + (f" Niet te zeggen ({few}): {nl.join(left_out)}." if left_out else ""))
         self._its_chart()
         self._event_study_chart()
         self._enforcement()
@@ -858,8 +884,8 @@ class WardReport:
             return str(code)
 
         def period(start: Any, end: Any) -> str:
-            begin = fmt_month(start) if isinstance(start, str) and start else "?"
-            return f"{begin} – {fmt_month(end)}" if isinstance(end, str) and end else f"sinds {begin}"
+            begin = nl.month_short(start) if isinstance(start, str) and start else "?"
+            return f"{begin} – {nl.month_short(end)}" if isinstance(end, str) and end else f"sinds {begin}"
 
         def finite(x: Any) -> bool:
             return isinstance(x, (int, float)) and math.isfinite(x)
@@ -904,7 +930,8 @@ class WardReport:
         if start is not None:
             for ax in list(axes.flat)[:n]:
                 ax.axvline(start.year + (start.month - 1) / 12, color=plots.COLORS["start"], linestyle=":", linewidth=1)
-        fig.suptitle("Ontwikkeling per jaar: wijk tegenover de stad (stippellijn: start wijkgericht handhaven)",
+        fig.suptitle("Ontwikkeling per jaar: wijk tegenover de stad"
+                     + (" (stippellijn: start wijkgericht handhaven)" if start is not None else ""),
                      fontsize=8.5, x=0.01, ha="left")
         plots.show(fig)
 
@@ -966,21 +993,16 @@ class WardReport:
         plots.show(fig)
         pre = self.view.pretest
         e = es.effect
-        n = es.method.get("n_placebos")
+        n = int(es.method.get("n_placebos") or 0)
+        threshold = float(self.ev.config.get("verdict", {}).get("pretrend_alpha", 0.10))
         size = (f"{effect_text('difference', e.estimate, e.conf_low, e.conf_high, 2)} per 1.000 inwoners per maand"
                 if per else f"{effect_text('difference', e.estimate, e.conf_low, e.conf_high, 3)} op de log-schaal "
                 f"(≈ {nl_pct(math.expm1(e.estimate), signed=True)} per maand; zonder inwonertal geen cijfers per "
                 "1.000 inwoners)")
-        show_md(f"Gemiddeld verschil na de start: {size}. Eén wijk tegenover {n} vergelijkingswijken: de intervallen komen uit "
-                f"{n} placebo-analyses waarin telkens een vergelijkingswijk dezelfde startdatum kreeg "
-                f"(randomisatietoets: {nl_p(e.extra.get('p_randomization'))}). Gelijke trends vóór de start: de "
-                f"afwijking van de wijk vóór de start is vergeleken met die van de placebowijken, {nl_p(pre.p_value)}"
-                + (f" — de wijk week vóór de start meer af dan alle {n} placebowijken (met {n} vergelijkingswijken "
-                   f"is {nl_p(pre.p_value)} de kleinste mogelijke uitkomst); lees het effect met voorzichtigheid."
-                   if pre.p_value <= 1 / (n + 1) + 1e-9 else
-                   " — de trends liepen vóór de start al uiteen; lees het effect met voorzichtigheid."
-                   if pre.p_value < 0.05 else " — geen aanwijzing voor uiteenlopende trends vóór de start "
-                   "(maar een niet-significante toets bewijst geen gelijke trends; zie Methode)."))
+        eff = self.ev.to_frame("effects")
+        row = eff[eff["uitkomst"] == o]
+        show_md(event_study_text(self.naam, outcome_label(o), n, pre.p_value, int(pre.df), threshold, size,
+                                 e.estimate, None if row.empty else row.iloc[0], e.conf_low, e.conf_high))
 
     def _enforcement(self) -> None:
         import matplotlib.pyplot as plt
@@ -1121,8 +1143,12 @@ class WardReport:
             return
         cmp = self.ev.to_frame("comparison")
         if not cmp.empty:
+            pr = self.priorities()
+            names = dict(zip(zip(pr["thema"], pr["indicator"], strict=True), pr["indicator_naam"], strict=True)) \
+                if "indicator_naam" in pr else {}
             c = cmp.assign(oordeel_vorig=cmp["oordeel_vorig"].fillna("–").map(lambda v: verdict_chip(v) if v != "–" else v),
-                           oordeel=cmp["oordeel"].map(verdict_chip))
+                           oordeel=cmp["oordeel"].map(verdict_chip),
+                           indicator=[names.get(k, k[1]) for k in zip(cmp["thema"], cmp["indicator"], strict=True)])
             show_table(c[["thema", "indicator", "oordeel_vorig", "oordeel"]].rename(columns={"oordeel_vorig": "vorig jaar"}),
                        raw_html=["vorig jaar", "oordeel"], caption=f"Oordeel {self.jaar} tegenover {self.jaar - 1}")
         hj = self.ev.to_frame("herijk")
@@ -1130,12 +1156,16 @@ class WardReport:
             show_md("Geen prioriteit komt in aanmerking voor herijking: geen enkele prioriteit liet "
                     f"{self.ev.config.get('herijk', {}).get('years', 2)} jaar achter elkaar geen of een ongunstige ontwikkeling zien.")
         else:
-            show_table(hj, caption="Herijk-advies")
+            show_table(hj[["thema", "jaren", "advies", "bewijs"]].rename(
+                columns={"jaren": "jaren op rij zonder 'op koers'", "bewijs": "oordeel per jaar"}),
+                caption="Herijk-advies")
 
     def method(self) -> None:
         """Method and caveats: design per outcome and why, inference, the verdict rule, the data log."""
         from wijklib import monitor
+        from wijklib.monitor.glossary import glossary_markdown
 
+        said: list[str] = []  # the method section's text, for the glossary of the terms it uses
         eff = self.ev.to_frame("effects")
         if not eff.empty:
             g = (eff.assign(uitkomst=eff["uitkomst"].map(outcome_label))
@@ -1144,6 +1174,7 @@ class WardReport:
                  .agg(uitkomsten=("uitkomst", lambda v: ", ".join(v))))
             names = self._evaluations.ward_names(self.cfg, self.jaar)
             g["waarom"] = g["waarom"].map(lambda t: with_names(t, names))
+            said += [" ".join(map(str, g[c])) for c in ("methode_technisch", "inferentie", "waarom")]
             show_table(g[["uitkomsten", "methode_technisch", "inferentie", "vergelijkingswijken", "waarom"]]
                        .rename(columns={"methode_technisch": "methode", "waarom": "toelichting",
                                         "vergelijkingswijken": "vergelijkings­wijken"}),
@@ -1151,22 +1182,27 @@ class WardReport:
         v = self.view
         es = v.event_study
         pre_txt = ""
+        threshold = float(self.ev.config.get("verdict", {}).get("pretrend_alpha", 0.10))
         if es is not None:
             pre = v.pretest
-            pre_txt = (f"De toets op de {pre.df} maanden vóór de start "
-                       f"({outcome_label(v.outcome or '')}; afwijking van de wijk vergeleken met die van "
-                       f"{es.method.get('n_placebos')} placebowijken) geeft {nl_p(pre.p_value)}"
-                       + (": de trends liepen vóór de start al uiteen. " if pre.p_value < 0.05 else
-                          ". Zo'n toets heeft met één wijk en twaalf maanden weinig onderscheidend vermogen "
-                          "(Roth 2022): een niet-significante uitkomst sluit een trendverschil van de orde van "
-                          "het effect niet uit. "))
+            fired = threshold > 0 and pre.p_value < threshold
+            pre_txt = (f"De placebotoets op de {count_noun(int(pre.df), 'maand', 'maanden')} vóór de start "
+                       f"({outcome_label(v.outcome or '').lower()}: de afwijking van de wijk vergeleken met die van "
+                       f"{count_noun(int(es.method.get('n_placebos') or 0), 'placebowijk', 'placebowijken')}) geeft "
+                       f"{nl_p(pre.p_value)}"
+                       + (": de wijk liep vóór de start al uiteen met haar vergelijkingswijken, dus een oordeel aan "
+                          "één kant werd 'onzeker' (beslisregel hieronder). " if fired else
+                          f". Zo'n toets heeft met één wijk en {count_noun(int(pre.df), 'maand', 'maanden')} weinig "
+                          "onderscheidend vermogen (Roth 2022): een uitkomst boven de drempel sluit een "
+                          "trendverschil van de orde van het effect niet uit. "))
             # numbers from wijklib.diagnostics on this ward's event study (outcome of the chart), via the monitor
             pre_txt += v.power_text + " " + v.bounds_text + " "
-        show_md(
+        said.append(
             "**Parallelle trends en gevoeligheid.** " + pre_txt +
-            "Daarom wordt het effect altijd samen met de event-study-grafiek gelezen; als de lijnen vóór de start "
-            "al uiteenlopen, telt het oordeel minder zwaar (Rambachan & Roth 2023: een trendverschil van de "
-            "grootte van het grootste verschil vóór de start kan een klein effect volledig verklaren).\n\n"
+            "Een trendverschil van de grootte van het grootste verschil vóór de start kan een klein effect volledig "
+            "verklaren (Rambachan & Roth 2023). Daarom toetst de monitor vóór elk oordeel aan één kant twee dingen "
+            "over de tijd vóór de start, en maakt hij het oordeel 'onzeker' als een van beide aanslaat (zie de "
+            "beslisregel).\n\n"
             "**Weinig wijken.** Er zijn maar enkele tientallen wijkraden; standaardfouten geclusterd per wijk zijn dan "
             "te klein als er weinig behandelde wijken zijn (Conley & Taber 2011; MacKinnon & Webb). De monitor "
             "gebruikt daarom bootstrap- of randomisatie-inferentie waar dat kan (kolom *inferentie*). De event study "
@@ -1181,15 +1217,19 @@ class WardReport:
             "dempt dit. **Meldgedrag.** Meer handhavers op straat en nieuwe kanalen (MeldR) kunnen het aantal meldingen "
             "eerst doen stijgen zonder dat er meer overlast is; meldingen zijn geen directe maat voor overlast."
         )
+        show_md(said[-1])
         if self.placebo is not None:
             from wijklib.monitor.view import placebo_statement
 
-            show_md("**Placebotoets.** " + placebo_statement(self.placebo, self.code))
-        show_md("**Beslisregel van het oordeel.**\n\n" + monitor.rules_text())
+            said.append("**Placebotoets.** " + placebo_statement(self.placebo, self.code))
+            show_md(said[-1])
+        said.append("**Beslisregel van het oordeel.**\n\n" + monitor.rules_text())
+        show_md(said[-1])
         q = self.ev.to_frame("quality")
         if not q.empty:
             rag_nl = {"R": "Rood", "A": "Oranje", "G": "Groen", "red": "Rood", "amber": "Oranje", "green": "Groen"}
-            qq = (q.assign(uitkomst=q["uitkomst"].map(outcome_label))
+            codes = q["code"] if "code" in q else pd.Series([""] * len(q), index=q.index)
+            qq = (q.assign(uitkomst=[quality_subject(u, c) for u, c in zip(q["uitkomst"], codes, strict=True)])
                   .groupby(["rag", "toelichting"], as_index=False, sort=False)
                   .agg(uitkomst=("uitkomst", lambda v: ", ".join(dict.fromkeys(v)))))
             order = {"R": 0, "red": 0, "A": 1, "amber": 1, "G": 2, "green": 2}
@@ -1199,7 +1239,9 @@ class WardReport:
             qq["toelichting"] = qq["toelichting"].map(lambda t: with_names(t, area_names))
             show_table(qq[["uitkomst", "rag", "toelichting"]], raw_html=["rag"],
                        caption="Gegevenslogboek: kwaliteit per bron en uitkomst (Rood/Oranje/Groen)")
+            said.append("Rood/Oranje/Groen")
         self._intake_log()
+        show_md(glossary_markdown("\n".join(said)))
 
     def _intake_log(self) -> None:
         """Which sources were read (rows, rows outside the geography), which not, and a missing population."""
@@ -1255,6 +1297,17 @@ def wijkrapport(wijkraad: str, jaar: int, config_path: str) -> WardReport:
 
 
 # ======================================================================================= city
+def verdict_summary(counts: Mapping[str, int]) -> str:
+    """A ward's verdict counts as its report's "Samengevat" line says them (the city table repeats it).
+
+    Examples
+    --------
+    >>> verdict_summary({"op koers": 3, "onzeker": 1, "ongunstige ontwikkeling": 0})
+    '3× op koers, 1× onzeker'
+    """
+    return ", ".join(f"{n}× {k}" for k, n in counts.items() if n)
+
+
 def overall_verdict(counts: Mapping[str, int]) -> str:
     """One verdict for a ward from its verdict counts (for the city map).
 
@@ -1314,7 +1367,7 @@ class CityReport:
             rows.append({"wijkraad": names.get(w, w), "wijkraad_id": w, "prioriteit": "–", "effect": "–",
                          "op_koers": 0, "geen_verandering": 0, "ongunstig": 0, "onzeker": 0, "onvoldoende": 0,
                          "oordeel": "niet geëvalueerd", "netwerkscore": float("nan"), "herijk": "–",
-                         "prioriteit_oordeel": "", "reden": short_reason(reason)})
+                         "prioriteit_oordeel": "", "oordelen": "", "reden": short_reason(reason)})
         return pd.DataFrame(rows)
 
     def _row(self, w: str, ev: Any) -> dict[str, Any]:
@@ -1325,7 +1378,9 @@ class CityReport:
         main = pr.iloc[0] if not pr.empty else None
         return {
             "wijkraad": ev.wijkraad, "wijkraad_id": w,
-            "prioriteit": f"{main['thema']}: {main['indicator']}" if main is not None else "–",
+            "prioriteit": f"{main['thema']}: {main.get('indicator_naam') or main['indicator']}"
+            if main is not None else "–",
+            "oordelen": verdict_summary(c),
             "effect": (html.escape(priority_effect_text(main))
                        if main is not None else "–"),
             "prioriteit_oordeel": str(main["oordeel"]) if main is not None else "",
@@ -1408,11 +1463,14 @@ class CityReport:
     def method(self) -> None:
         """The verdict rule and the meaning of the overall verdict."""
         from wijklib import monitor
+        from wijklib.monitor.glossary import glossary_markdown
 
-        show_md("**Totaaloordeel op de kaart.** Eén ongunstige prioriteit maakt het totaaloordeel 'ongunstige "
+        text = ("**Totaaloordeel op de kaart.** Eén ongunstige prioriteit maakt het totaaloordeel 'ongunstige "
                 "ontwikkeling'; anders is het 'op koers' als meer dan de helft van de prioriteiten op koers is. "
                 "Het totaaloordeel is een samenvatting voor de kaart; het oordeel per prioriteit staat in het "
                 "rapport van de wijkraad.\n\n**Beslisregel per prioriteit.**\n\n" + monitor.rules_text())
+        show_md(text)
+        show_md(glossary_markdown(text))
 
     def sources(self) -> None:
         """Sources with dates."""
@@ -1445,6 +1503,58 @@ def robustness_sentence(main: Any, check: Any) -> str:
     return (f"De hoofdschatting is {nl_pct(m, signed=True)} ({main.get('methode')}); deze grafiek is een controle "
             f"met een andere opzet, de eigen reeks van de wijk ({nl_pct(c, signed=True)}). Die controle {verdict}"
             + ("." if same and inside else "; lees het effect met voorzichtigheid."))
+
+
+def event_study_text(naam: str, outcome: str, n_placebos: int, p_pre: float, months: int, threshold: float,
+                     size: str, estimate: float, main: Any = None, low: float | None = None,
+                     high: float | None = None) -> str:
+    """What the ward's event-study chart shows, in plain Dutch: first the check before the start (the
+    placebo check of the verdict rule, with the rule's own threshold and what it did), then the average
+    difference after the start as a check of the headline estimate, with one sentence on whether it agrees.
+
+    ``main`` is the outcome's row of the effects table (the headline estimate), ``None`` when it has none.
+
+    Examples
+    --------
+    >>> t = event_study_text("Tarwewijk", "Meldingen afval", 14, 1 / 15, 11, 0.10, "−1,7 (95%-interval −2,5 tot "
+    ...                      "−0,9) per 1.000 inwoners per maand", -1.7,
+    ...                      {"schaal": "ratio", "schatting": 0.83, "ontwerp": "did", "methode": "vergelijking"})
+    >>> "meer af dan alle 14" in t and "'onzeker'" in t and "wijst dezelfde kant op" in t
+    True
+    """
+    extreme = p_pre <= 1 / (n_placebos + 1) + 1e-9
+    head = (f"Controle vóór de start: vóór de start horen de verschillen rond nul te liggen. Voor deze controle kreeg "
+            f"elk van de {count_noun(n_placebos, 'vergelijkingswijk', 'vergelijkingswijken')} op haar beurt dezelfde "
+            f"startdatum (een placebo); de band is de spreiding van die placebo's. ")
+    if threshold > 0 and p_pre < threshold:
+        head += (f"In de {count_noun(months, 'maand', 'maanden')} vóór de start week {naam} meer af dan "
+                 f"{'alle' if extreme else 'bijna alle'} {n_placebos} ({nl_p(p_pre)}"
+                 + (f", met {n_placebos} vergelijkingswijken de kleinste mogelijke uitkomst" if extreme else "")
+                 + f"). Volgens de beslisregel wordt een oordeel 'op koers' of 'ongunstige ontwikkeling' voor "
+                 f"{outcome.lower()} daarom 'onzeker'.")
+    else:
+        head += (f"In de {count_noun(months, 'maand', 'maanden')} vóór de start week {naam} niet uitzonderlijk af "
+                 f"({nl_p(p_pre)}; de beslisregel grijpt in onder p = {nl_number(threshold, 2)}). Dat bewijst geen "
+                 "gelijke ontwikkeling, maar er is geen aanwijzing voor het tegendeel.")
+    tail = f" Na de start: gemiddeld verschil {size}."
+    if main is not None and main.get("ontwerp") == "placebo":
+        tail += " Dit is dezelfde opzet als de hoofdschatting, maand voor maand."
+    elif main is not None and main.get("schaal") == "ratio" and _finite_number(main.get("schatting")) \
+            and _finite_number(estimate):
+        m = float(main["schatting"]) - 1
+        same = (m < 0) == (float(estimate) < 0)
+        covers_zero = _finite_number(low) and _finite_number(high) and float(low) <= 0 <= float(high)
+        tail += (f" Deze vergelijking van {naam} alleen is een controle van de hoofdschatting "
+                 f"({nl_pct(m, signed=True)}) en " + (
+                     "wijst dezelfde kant op." if same else
+                     "wijst de andere kant op, maar haar interval omvat geen verandering, dus zij spreekt de "
+                     "hoofdschatting niet duidelijk tegen." if covers_zero
+                     else "wijst de andere kant op; lees het effect met voorzichtigheid."))
+    return head + tail
+
+
+def _finite_number(x: Any) -> bool:
+    return isinstance(x, (int, float, np.floating)) and math.isfinite(float(x))
 
 
 def with_names(text: Any, names: Mapping[str, str]) -> Any:
