@@ -23,6 +23,15 @@ PEERS_PY = WORK / "peers" / "bin" / "python"
 OUR_PY = ROOT / ".venv" / "bin" / "python"
 
 
+def git_commit() -> str:
+    """The short hash of the checked-out commit, recorded in every result file ("unknown" outside git)."""
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except Exception:  # noqa: BLE001 - not a git checkout
+        return "unknown"
+
+
 def time_process(cmd: list[str], env: dict | None = None) -> tuple[float, float, float]:
     """Run ``cmd`` under /usr/bin/time -v; return (wall seconds, max RSS MiB, user+system CPU seconds)."""
     t0 = time.perf_counter()

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import subprocess
 import sys
 import time
 import warnings
@@ -44,6 +43,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmarks._common import git_commit
 from wijklib import its
 from wijklib.monitor import placebo as pl
 from wijklib.monitor.stats import wilson
@@ -166,13 +166,6 @@ def simulation(reps: int) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------------
-def _commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except Exception:  # noqa: BLE001 - not a git checkout
-        return "unknown"
-
 
 def _pct(k: int, n: int) -> str:
     est, lo, hi = wilson(int(k), int(n), 0.05)
@@ -180,7 +173,7 @@ def _pct(k: int, n: int) -> str:
 
 
 def render(real: pd.DataFrame, sim: pd.DataFrame, args: argparse.Namespace, seconds: float) -> str:
-    out = [f"<!-- bench_its_placebo --reps {args.reps}; commit {_commit()}; {platform.python_version()}; "
+    out = [f"<!-- bench_its_placebo --reps {args.reps}; commit {git_commit()}; {platform.python_version()}; "
            f"{seconds:.0f} s -->", "", "# ITS size and coverage: real police series and simulation with known truth", "",
            f"Command: `PYTHONPATH=. .venv/bin/python -m benchmarks.bench_its_placebo --reps {args.reps}`", "",
            "## 1. Real series without an intervention ('s-Gravenhage, 37 wijken, 2011-01 to 2017-11)", "",

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import subprocess
 import sys
 import time
 import warnings
@@ -33,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmarks._common import git_commit
 from wijklib.monitor.placebo import noisy_wards_panel
 from wijklib.monitor.randomization import noise_check, randomization_did
 from wijklib.monitor.stats import wilson
@@ -119,13 +119,6 @@ def _cell(k: float, n: int) -> str:
     return f"{100 * est:.1f}% ({100 * lo:.1f}–{100 * hi:.1f}%)"
 
 
-def _commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except Exception:  # noqa: BLE001 - not a git checkout
-        return "unknown"
-
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -141,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"| {case.name} | {n} | {_cell(rows['reject'].sum(), n)} | {_cell(rows['fired'].sum(), n)} | "
                      f"{_cell(rows['after'].sum(), n)} |")
         print(lines[-1], file=sys.stderr, flush=True)
-    md = [f"<!-- bench_noise_selection --reps {args.reps}; commit {_commit()}; {platform.python_version()}; "
+    md = [f"<!-- bench_noise_selection --reps {args.reps}; commit {git_commit()}; {platform.python_version()}; "
           f"{time.perf_counter() - t0:.0f} s -->", "",
           "# Selection on noise: the cohort randomisation test and the noise rule", "",
           f"Command: `PYTHONPATH=. .venv/bin/python -m benchmarks.bench_noise_selection --reps {args.reps}`", "",

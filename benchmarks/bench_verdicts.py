@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import subprocess
 import sys
 import time
 import warnings
@@ -28,6 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchmarks._common import git_commit
 from wijklib.monitor import placebo as pl
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,19 +118,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except Exception:  # noqa: BLE001 - not a git checkout
-        return "unknown"
-
 
 def render(table: pd.DataFrame, args: argparse.Namespace, seconds: float) -> str:
     def pct(x: float) -> str:
         return "" if pd.isna(x) else f"{100 * x:.1f}%"
 
-    out = [f"<!-- bench_verdicts --tag {args.tag} --draws {args.draws}; commit {_commit()}; "
+    out = [f"<!-- bench_verdicts --tag {args.tag} --draws {args.draws}; commit {git_commit()}; "
            f"{platform.python_version()}; {seconds:.0f} s -->", "",
            "# The monitor's verdicts under the null and with a planted effect (issue 10)", "",
            f"Command: `PYTHONPATH=. .venv/bin/python -m benchmarks.bench_verdicts --draws {args.draws}"
@@ -192,7 +185,7 @@ def to_json(table: pd.DataFrame, args: argparse.Namespace) -> dict:
                      "effect": None if pd.isna(r.effect) else float(r.effect), "draws": int(r.draws)})
     power = f" --power-draws {args.power_draws}" if args.power_draws else ""
     return {"command": f"python -m benchmarks.bench_verdicts --draws {args.draws}{power} --write-json",
-            "commit": _commit(), "null_scenario": "hague: 3 cohorten van 4, willekeurig",
+            "commit": git_commit(), "null_scenario": "hague: 3 cohorten van 4, willekeurig",
             "power_scenario": "hague: cohort van {k}, effect -20%", "rows": recs}
 
 
