@@ -595,6 +595,26 @@ def development_vs_city(panel_y: pd.DataFrame, ward: str, others: list[str], out
                    f"{ri.n_controls} andere wijken", kind="ontwikkeling", n=int(n), p_value=ri.p_value, reference="stad")
 
 
+def _randomization_sets(ward: str, year: int, starts: pd.Series,
+                        design: str) -> tuple[pd.Timestamp, list[str], list[str]] | None:
+    """``(start, treated, controls)`` behind a randomisation design's estimate, or None.
+
+    ``"did"``: the ward's start cohort; ``"placebo"``: the ward alone; the controls are every ward
+    without ward-based enforcement in the window. None for other designs or a ward not started by the
+    end of ``year``.
+    """
+    if design not in ("did", "placebo"):
+        return None
+    end = year_end(year)
+    start = starts.get(ward, pd.NaT)
+    if pd.isna(start) or start > end:
+        return None
+    controls = sorted(str(u) for u, st in starts.items() if u != ward and (pd.isna(st) or st > end))
+    treated = (sorted(str(u) for u, st in starts.items() if not pd.isna(st) and st == start)
+               if design == "did" else [ward])
+    return start, treated, controls
+
+
 def pretrend_check(panel_y: pd.DataFrame, ward: str, outcome: str, year: int, starts: pd.Series,
                    design: str, alpha: float = 0.05) -> tuple[float, str] | None:
     """The design's own check before the start: the same comparison on the pre-period alone.
@@ -608,15 +628,10 @@ def pretrend_check(panel_y: pd.DataFrame, ward: str, outcome: str, year: int, st
     """
     from wijklib.monitor.randomization import randomization_did
 
-    if design not in ("did", "placebo"):
+    sets = _randomization_sets(ward, year, starts, design)
+    if sets is None:
         return None
-    end = year_end(year)
-    start = starts.get(ward, pd.NaT)
-    if pd.isna(start) or start > end:
-        return None
-    controls = sorted(str(u) for u, st in starts.items() if u != ward and (pd.isna(st) or st > end))
-    treated = (sorted(str(u) for u, st in starts.items() if not pd.isna(st) and st == start)
-               if design == "did" else [ward])
+    start, treated, controls = sets
     s = ward_series(panel_y, ward, outcome)
     ok = np.isfinite(s["y"]) & np.isfinite(s["population"]) & (s["population"] > 0)
     pre = sorted(pd.Timestamp(p) for p in s.loc[ok & (s["period"] < start), "period"])
@@ -643,15 +658,10 @@ def noise_selection_check(panel_y: pd.DataFrame, ward: str, outcome: str, year: 
     """
     from wijklib.monitor.randomization import noise_check
 
-    if design not in ("did", "placebo"):
+    sets = _randomization_sets(ward, year, starts, design)
+    if sets is None:
         return None
-    end = year_end(year)
-    start = starts.get(ward, pd.NaT)
-    if pd.isna(start) or start > end:
-        return None
-    controls = sorted(str(u) for u, st in starts.items() if u != ward and (pd.isna(st) or st > end))
-    treated = (sorted(str(u) for u, st in starts.items() if not pd.isna(st) and st == start)
-               if design == "did" else [ward])
+    start, treated, controls = sets
     if not controls:
         return None
     try:
