@@ -38,19 +38,24 @@ HAGUE_STARTS = ("2014-01", "2014-07", "2015-01")
 SIM_STARTS = ("2020-01", "2020-07", "2021-01")
 
 
-def grid(draws: int, power_draws: int) -> list[tuple[str, pl.Scenario]]:
-    """(name, scenario) pairs of the full grid."""
+def grid(draws: int, power_draws: int, single_draws: int | None = None) -> list[tuple[str, pl.Scenario]]:
+    """(name, scenario) pairs of the full grid.
+
+    A single-ward draw gives 4 verdicts against a cohort draw's 48, so the single-ward scenarios get their own
+    number of draws (``single_draws``, default ``5 * draws``) to reach a comparable precision.
+    """
     h, s = HAGUE_STARTS, SIM_STARTS
+    one = single_draws or 5 * draws
     null = [
         ("hague: 3 cohorten van 4, willekeurig", pl.Scenario("hague", pl.RollOut((4, 4, 4), h), 2016, n_draws=draws)),
-        ("hague: 1 wijk", pl.Scenario("hague", pl.RollOut((1,), h[2:]), 2016, n_draws=draws)),
+        ("hague: 1 wijk", pl.Scenario("hague", pl.RollOut((1,), h[2:]), 2016, n_draws=one)),
         ("hague: 3 cohorten van 4, slechtste scores", pl.Scenario(
             "hague", pl.RollOut((4, 4, 4), h, selection="worst", select_on="totaal"), 2016, n_draws=draws)),
         ("hague: 3 cohorten van 4, luidruchtigste wijken", pl.Scenario(
             "hague", pl.RollOut((4, 4, 4), h, selection="noise", select_on="misdrijf_104"), 2016, n_draws=draws)),
         ("hague: cohort van 10, willekeurig", pl.Scenario("hague", pl.RollOut((10,), h[2:]), 2016, n_draws=draws)),
         ("sim: 3 cohorten van 4, willekeurig", pl.Scenario("sim", pl.RollOut((4, 4, 4), s), 2022, n_draws=draws)),
-        ("sim: 1 wijk", pl.Scenario("sim", pl.RollOut((1,), s[2:]), 2022, n_draws=draws)),
+        ("sim: 1 wijk", pl.Scenario("sim", pl.RollOut((1,), s[2:]), 2022, n_draws=one)),
         ("sim: 3 cohorten van 4, slechtste scores", pl.Scenario(
             "sim", pl.RollOut((4, 4, 4), s, selection="worst", select_on="a"), 2022, n_draws=draws)),
         ("sim: 3 cohorten van 4, luidruchtigste wijken", pl.Scenario(
@@ -74,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--draws", type=int, default=50, help="placebo draws per null scenario")
     ap.add_argument("--power-draws", type=int, default=None, help="draws per power scenario (default --draws)")
+    ap.add_argument("--single-draws", type=int, default=None,
+                    help="draws per single-ward null scenario (default 5 x --draws)")
     ap.add_argument("--tag", default="final", help="result file suffix; 'final' writes verdicts.md")
     ap.add_argument("--only", default=None, help="run only scenarios whose name contains this text")
     ap.add_argument("--write-json", action="store_true", help="write wijklib/data/verdict_error_rates.json")
@@ -82,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("ignore")
     rows, raw = [], []
     t_all = time.perf_counter()
-    for name, sc in grid(args.draws, args.power_draws or args.draws):
+    for name, sc in grid(args.draws, args.power_draws or args.draws, args.single_draws):
         if args.only and args.only not in name:
             continue
         # seeds from the scenario's name: adding a scenario to the grid does not change the others' draws
@@ -127,7 +134,8 @@ def render(table: pd.DataFrame, args: argparse.Namespace, seconds: float) -> str
            f"{platform.python_version()}; {seconds:.0f} s -->", "",
            "# The monitor's verdicts under the null and with a planted effect (issue 10)", "",
            f"Command: `PYTHONPATH=. .venv/bin/python -m benchmarks.bench_verdicts --draws {args.draws}"
-           + (f" --power-draws {args.power_draws}" if args.power_draws else "") + " --write-json`", "",
+           + (f" --power-draws {args.power_draws}" if args.power_draws else "")
+           + (f" --single-draws {args.single_draws}" if args.single_draws else "") + " --write-json`", "",
            "Four 'omlaag' priorities per ward (hague: total crime, burglary, vandalism, bicycle theft; sim: four "
            "outcomes), the full `evaluate_ward` with `config/monitor.yaml`. Goals: 'op koers' and 'ongunstige "
            "ontwikkeling' each at most 2.5% of the treated wards' verdicts (upper 95% bound at most 3.5%), at most "
@@ -184,6 +192,7 @@ def to_json(table: pd.DataFrame, args: argparse.Namespace) -> dict:
                      "ci_high": None if pd.isna(r.ci_high) else round(float(r.ci_high), 4),
                      "effect": None if pd.isna(r.effect) else float(r.effect), "draws": int(r.draws)})
     power = f" --power-draws {args.power_draws}" if args.power_draws else ""
+    power += f" --single-draws {args.single_draws}" if args.single_draws else ""
     return {"command": f"python -m benchmarks.bench_verdicts --draws {args.draws}{power} --write-json",
             "commit": git_commit(), "null_scenario": "hague: 3 cohorten van 4, willekeurig",
             "power_scenario": "hague: cohort van {k}, effect -20%", "rows": recs}
