@@ -247,3 +247,34 @@ def test_monitor_small_grid_simulated_city_single_ward_and_power(reference_dir):
     power = pl.run(pnl, pl.RollOut((10,), ("2015-01",)), year=2016, outcomes=list(pl.HAGUE_PRIORITIES), n_draws=3,
                    seed=9, effect=0.8, treated_only=True)
     assert (power["oordeel"] == OP_KOERS).mean() >= 0.4
+
+
+def test_method_text_quotes_the_measured_rates_from_the_benchmark_file(tmp_path, monkeypatch):
+    """The method section's error-rate sentence is built from the JSON the benchmark writes, not typed."""
+    import json
+
+    from wijklib import nl
+    from wijklib.monitor import verdict as vd
+
+    def row(scen, maat, a, hi):
+        return {"scenario": scen, "groep": "behandeld", "maat": maat, "n": 100, "aandeel": a,
+                "ci_low": 0.0, "ci_high": hi, "effect": None, "draws": 5}
+
+    null = "x: 3 cohorten van 4"
+    data = {"null_scenario": null, "power_scenario": "x: cohort van {k}, effect -20%", "rows": [
+        row(null, "oordeel: op koers", 0.0123, 0.0345), row(null, "wijken met een 'op koers'", 0.0456, 0.09),
+        row("x: cohort van 1, effect -20%", "oordeel: op koers", 0.17, 0.3),
+        row("x: cohort van 10, effect -20%", "oordeel: op koers", 0.64, 0.7)]}
+    f = tmp_path / "rates.json"
+    f.write_text(json.dumps(data), encoding="utf-8")
+    monkeypatch.setattr(vd, "ERROR_RATES_FILE", f)
+    text = vd.error_rates_text()
+    for share in (0.0123, 0.0345, 0.0456):
+        assert nl.pct(share, signed=False, digits=1) in text
+    assert "17% bij één wijk alleen" in text and "64% bij een startcohort van 10 wijken" in text
+    assert "4 wijken" not in text  # no power row for a cohort of 4 in the file: nothing invented
+    f.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ValueError, match="rates.json"):
+        vd.error_rates_text()
+    monkeypatch.setattr(vd, "ERROR_RATES_FILE", tmp_path / "absent.json")
+    assert vd.error_rates_text() == ""

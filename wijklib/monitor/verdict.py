@@ -416,12 +416,17 @@ def error_rates_text() -> str:
             f"{fmt_pct(null['ci_high'], signed=False, digits=1)})"
             + (f", in {fmt_pct(ward['aandeel'], signed=False, digits=1)} van de wijken minstens één" if ward else "")
             + ".")
+    power = []
     for k in (1, 4, 10):
         r = pick(er.get("power_scenario", "hague: cohort van {k}, effect -20%").format(k=k), "behandeld",
                  "oordeel: op koers")
         if r:
-            parts.append(f"Een daling van 20% wordt met een startcohort van {count_noun(k, 'wijk', 'wijken')} in "
-                         f"{fmt_pct(r['aandeel'], signed=False, digits=0)} van de gevallen gezien.")
+            who = "één wijk alleen" if k == 1 else f"een startcohort van {count_noun(k, 'wijk', 'wijken')}"
+            power.append(f"{fmt_pct(r['aandeel'], signed=False, digits=0)} bij {who}")
+    if power:
+        # One sentence: the reader compares the cohort sizes, so they stand side by side.
+        parts.append(f"Een werkelijke daling van 20% leidt per prioriteit tot 'op koers' in {nl.join(power)}; "
+                     "een kleiner effect wordt nog vaker gemist.")
     return " ".join(parts)
 
 
