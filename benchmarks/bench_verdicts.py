@@ -135,7 +135,9 @@ def render(table: pd.DataFrame, args: argparse.Namespace, seconds: float) -> str
            "# The monitor's verdicts under the null and with a planted effect (issue 10)", "",
            f"Command: `PYTHONPATH=. .venv/bin/python -m benchmarks.bench_verdicts --draws {args.draws}"
            + (f" --power-draws {args.power_draws}" if args.power_draws else "")
-           + (f" --single-draws {args.single_draws}" if args.single_draws else "") + " --write-json`", "",
+           + (f" --single-draws {args.single_draws}" if args.single_draws else "")
+           + (f" --only '{args.only}'" if args.only else "")
+           + (f" --tag {args.tag}" if args.tag != "final" else " --write-json") + "`", "",
            "Four 'omlaag' priorities per ward (hague: total crime, burglary, vandalism, bicycle theft; sim: four "
            "outcomes), the full `evaluate_ward` with `config/monitor.yaml`. Goals: 'op koers' and 'ongunstige "
            "ontwikkeling' each at most 2.5% of the treated wards' verdicts (upper 95% bound at most 3.5%), at most "
