@@ -429,3 +429,39 @@ def test_no_post_periods_and_unbalanced_covariate_randomization():
     df2 = df2.drop(index=df2.index[::17])
     r2 = _quiet(att_gt, df2, **KW, xformla="~ x", inference="randomization", biters=30, seed=1)
     assert np.isfinite(r2._state.perm_slope).all() and np.isfinite(r2._state.perm_att).all()
+
+
+@pytest.mark.parametrize("control_group,base_period,weighted", [
+    ("nevertreated", "varying", False), ("notyettreated", "universal", True), ("notyettreated", "varying", True)])
+def test_permutations_without_covariates_in_one_pass_equal_the_refits(control_group, base_period, weighted):
+    """Unbalanced, no covariates: the one-pass permutation ATTs are the 2x2 re-fits' numbers (issue 15)."""
+    from wijklib.did._prep import prepare
+
+    df, _ = staggered_panel(7, n_units=45, n_periods=18, n_treated=15, cohorts=(7, 10, 13), effect=0.3, hetero=True)
+    rng = np.random.default_rng(7)
+    df = df.loc[rng.random(len(df)) > 0.08].copy()
+    units = df["ward"].astype("category").cat.codes.to_numpy()
+    df["w"] = rng.uniform(0.5, 2.0, units.max() + 1)[units] if weighted else 1.0
+    prep = prepare(df, yname="y", tname="month", idname="ward", gname="first_treated", control_group=control_group,
+                   anticipation=0, xformla=None, weightsname="w")
+    assert not prep.balanced
+    spec, _ = eng.build_spec(prep, control_group, base_period, 0)
+    perms = inf.permutation_labels(prep.coh, 12, np.random.default_rng(3))
+    perms[0] = np.sort(perms[0])  # an extreme assignment: the treated cohorts on the first units
+    D = eng.treated_indicator(prep)
+    for Y in (None, D):
+        fast = eng.permuted_mean_att(prep, spec, perms, Y=Y)
+        for est in ("dr", "reg", "ipw"):
+            slow = np.stack([eng.dense_att(prep, spec, est, Y=Y, coh=p, want_if=False)[0] for p in perms])
+            np.testing.assert_array_equal(np.isnan(fast), np.isnan(slow))
+            np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-10, equal_nan=True)
+    # a 2x2 whose treated cohort has no unit observed in both periods stays missing, as in dense_att
+    obs_one = prep.Y.copy()
+    treated_units = np.flatnonzero(prep.coh == spec.hg[~spec.ref][0])
+    obs_one[np.ix_(treated_units, [int(spec.ti[~spec.ref][0])])] = np.nan
+    import dataclasses
+
+    prep2 = dataclasses.replace(prep, Y=obs_one)
+    j = int(np.flatnonzero(~spec.ref)[0])
+    assert np.isnan(eng.permuted_mean_att(prep2, spec, prep.coh[None, :])[0, j])
+    assert np.isnan(eng.dense_att(prep2, spec, "dr", want_if=False)[0][j])

@@ -60,8 +60,9 @@ AggType = Literal["simple", "dynamic", "group", "calendar"]
 AUTO_MIN_TREATED = 10
 #: ... and to the wild cluster bootstrap (Webb weights) when a cohort is smaller than this.
 AUTO_MIN_COHORT = 5
-#: Randomization inference on the general (covariates / unbalanced) path re-fits every 2x2 design
-#: per permutation; the number of permutations is reduced so that at most this many fits are done.
+#: Randomization inference with covariates re-fits every 2x2 design per permutation; the number of
+#: permutations is reduced so that at most this many fits are done. (Without covariates, also on an
+#: unbalanced panel, the permutations are one pass over per-cohort sums: ``_engine.permuted_mean_att``.)
 MAX_DENSE_REFITS = 40_000
 
 
@@ -789,13 +790,15 @@ def att_gt(
         r = _infer(att, se_an, mode, alp, draws=st.boot_d)
     else:
         n_perm = biters
-        n_designs = 0 if fast else len(eng.design_groups(prep, spec))
+        # Without covariates the permutations are one pass over per-cohort sums (eng.permuted_mean_att);
+        # only covariate designs re-fit their 2x2s per permutation, so only they are capped.
+        n_designs = 0 if fast or prep.X is None else len(eng.design_groups(prep, spec))
         if 2 * n_designs * biters > MAX_DENSE_REFITS:
             # Every permutation re-fits every 2x2 design twice (outcome and treatment indicator).
             n_perm = max(99, MAX_DENSE_REFITS // (2 * n_designs))
             if n_perm < biters:
                 note += (
-                    f" With covariates or an unbalanced panel each permutation re-fits {n_designs} 2x2 "
+                    f" With covariates each permutation re-fits {n_designs} 2x2 "
                     f"designs, so {n_perm} permutations were used instead of {biters} (p-values in steps "
                     f"of 1/{n_perm + 1})."
                 )
@@ -931,6 +934,12 @@ def _permutations(prep: Prepared, spec: eng.GTSpec, est_method: str, P: int, see
             att_p[p] = eng.fast_att(S[:, :T], Wp, spec)[0]
             slope_p[p] = eng.fast_att(S[:, T:], Wp, spec)[0]
             pg_p[p] = Wp[: H - 1] / n
+    elif prep.X is None:  # unbalanced, no covariates: every 2x2 is a difference of weighted means
+        obs_slope = eng.permuted_mean_att(prep, spec, prep.coh[None, :], Y=D_obs)[0]
+        att_p = eng.permuted_mean_att(prep, spec, perms)
+        slope_p = eng.permuted_mean_att(prep, spec, perms, Y=D_obs)
+        for p in range(P):
+            pg_p[p] = np.bincount(perms[p], weights=prep.w, minlength=H)[: H - 1] / n
     else:
         obs_slope = eng.dense_att(prep, spec, est_method, Y=D_obs, want_if=False)[0]
         for p in range(P):
