@@ -4,7 +4,8 @@
     python scripts/number_snapshot.py record after.json      # on the new code
     python scripts/number_snapshot.py compare before.json after.json
 
-Needs ../shared/reference-data (mpdta, sicily, card_krueger). Also runs on the code before issue 13
+The monitor's estimates and verdicts on the simulated city (default rules and the Poisson DiD) are
+recorded too. Needs ../shared/reference-data (mpdta, sicily, card_krueger). Also runs on the code before issue 13
 (its.fit offset=/exposure= and synth method=/estimator= are chosen from the signature). The rows that
 issue 13 added to a tidy() (a poisson aggregate's leading overall row) and the columns added to bacon's
 tidy() are aligned before comparing.
@@ -112,8 +113,31 @@ def record(path: str) -> None:
         kw = {"estimator": m} if has(synth.fit, "estimator") else {"method": m}
         r = synth.fit(panel, yname="y", tname="t", idname="wijk", treated="w0", start=21, **kw)
         out[f"synth_{m}"] = nums(r.tidy(per_period=True))
+    out.update(monitor_numbers())
     json.dump(out, open(path, "w"), default=float)
     print(len(out), "entries written to", path)
+
+
+def monitor_numbers() -> dict:
+    """The monitor's estimates and verdicts for every ward of the simulated city, under the default rules
+    and with the city-wide Poisson DiD (a refactor of the monitor or its configuration must not move them)."""
+    from wijklib.demo import simulate
+    from wijklib.monitor.evaluation import Context, evaluate_city
+    from wijklib.monitor.verdict import ALL_VERDICTS
+
+    out: dict = {}
+    tables = simulate(scale=0.05).tables
+    for name, cfg in [("default", None), ("poisson", {"design": {"did_inference": "poisson", "min_treated_did": 2}})]:
+        ctx = Context(tables, outcomes=["afval", "overlast"], config=cfg)
+        city = evaluate_city(2025, context=ctx)
+        for w, ev in sorted(city.wards.items()):
+            f = ev.to_frame()
+            num = f[["schatting", "conf_low", "conf_high", "rel_verschil", "rel_low", "rel_high"]]
+            verdict = f["oordeel"].map(lambda v: ALL_VERDICTS.index(v) if v in ALL_VERDICTS else -1)
+            out[f"monitor_{name}_{w}"] = np.round(
+                np.column_stack([num.to_numpy(float), verdict.to_numpy(float)]), 10).tolist()
+        out[f"monitor_{name}_failures"] = [float(len(city.failures))]
+    return out
 
 
 def compare(path_a: str, path_b: str) -> int:

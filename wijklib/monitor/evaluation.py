@@ -673,10 +673,10 @@ def _pretrend_downgrade(item: tuple[Any, ...], panel_y: pd.DataFrame, ward: str,
     cannot be read as an effect of ward-based enforcement.
     """
     r, res, measure, design, why, verdict, reason = item
-    threshold = float(cfg.verdict.get("pretrend_alpha", 0.10))
+    threshold = float(cfg.verdict["pretrend_alpha"])
     if threshold <= 0 or measure is None or measure.kind != "effect" or verdict not in (OP_KOERS, ONGUNSTIG):
         return item
-    check = dsg.pretrend_check(panel_y, ward, res.key, year, starts, design, alpha)
+    check = dsg.pretrend_check(panel_y, ward, res.key, year, starts, design, alpha, seed=cfg.seeds["randomisation"])
     if check is None or not check[0] < threshold:
         return item
     p, when = check
@@ -695,10 +695,10 @@ def _noise_downgrade(item: tuple[Any, ...], panel_y: pd.DataFrame, ward: str, ye
     ``benchmarks/results/noise_selection.md``).
     """
     r, res, measure, design, why, verdict, reason = item
-    threshold = float(cfg.verdict.get("noise_alpha", 0.05))
+    threshold = float(cfg.verdict["noise_alpha"])
     if threshold <= 0 or measure is None or measure.kind != "effect" or verdict not in (OP_KOERS, ONGUNSTIG):
         return item
-    check = dsg.noise_selection_check(panel_y, ward, res.key, year, starts, design)
+    check = dsg.noise_selection_check(panel_y, ward, res.key, year, starts, design, seed=cfg.seeds["randomisation"])
     if check is None or not check.p_value < threshold:
         return item
     reason = (f"{reason}, maar {check.describe()}; de vergelijking is dan niet eerlijk en het verschil na de start "
@@ -720,7 +720,7 @@ def _placebo_downgrade(item: tuple[Any, ...], ctx: Context, ward: str, year: int
     from wijklib.monitor.view import placebo_pretrend_check
 
     r, res, measure, design, why, verdict, reason = item
-    threshold = float(cfg.verdict.get("pretrend_alpha", 0.10))
+    threshold = float(cfg.verdict["pretrend_alpha"])
     if (threshold <= 0 or measure is None or measure.kind != "effect" or verdict not in (OP_KOERS, ONGUNSTIG)
             or res.kind != "panel"):
         return item
@@ -844,7 +844,7 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
                 lo = (start - pd.DateOffset(months=12)) if measure.kind == "effect" and start is not None \
                     else pd.Timestamp(f"{base_year}-01-01")
                 brk = platform_break_reason(panel_y, ward, res.key, lo, pd.Timestamp(f"{year}-12-01"),
-                                            float(cfg.quality.get("max_platform_shift", 0.1)),
+                                            float(cfg.quality["max_platform_shift"]),
                                             relative=measure.kind == "effect" or bool(getattr(measure, "reference", None)))
                 if brk is not None:
                     insufficient.append(brk)
