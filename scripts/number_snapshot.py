@@ -113,9 +113,33 @@ def record(path: str) -> None:
         kw = {"estimator": m} if has(synth.fit, "estimator") else {"method": m}
         r = synth.fit(panel, yname="y", tname="t", idname="wijk", treated="w0", start=21, **kw)
         out[f"synth_{m}"] = nums(r.tidy(per_period=True))
+    out.update(dcdh_numbers())
     out.update(monitor_numbers())
     json.dump(out, open(path, "w"), default=float)
     print(len(out), "entries written to", path)
+
+
+def dcdh_numbers() -> dict:
+    """de Chaisemartin-D'Haultfoeuille on a panel whose treatment switches on, off and by several doses,
+    with the options that take other paths through the estimator."""
+    from wijklib.did import dcdh
+
+    rng = np.random.default_rng(11)
+    rows = []
+    for g in range(30):
+        on, off, dose = int(rng.integers(3, 9)), int(rng.integers(9, 15)), int(rng.integers(1, 3))
+        for t in range(1, 15):
+            # 0-19 switch on (dose 1 or 2) and off; 20-22 stay at 1; 23-25 stay at 0; 26-29 switch 1 -> 0
+            d = (dose if on <= t < off else 0) if g < 20 else (1 if g <= 22 or (g >= 26 and t < 6) else 0)
+            rows.append((g, g % 6, t, d, 0.3 * t + 0.5 * g % 3 + 1.5 * d + rng.normal()))
+    df = pd.DataFrame(rows, columns=["g", "cl", "t", "d", "y"])
+    out: dict = {}
+    for name, kw in [("base", {}), ("norm", {"normalized": True}), ("in", {"switchers": "in"}),
+                     ("out", {"switchers": "out"}), ("cluster", {"cluster": "cl"}),
+                     ("same", {"same_switchers": True}), ("never", {"only_never_switchers": True})]:
+        r = dcdh(df, outcome="y", group="g", time="t", treatment="d", effects=3, placebo=2, **kw)
+        out[f"dcdh_{name}"] = nums(r.tidy())
+    return out
 
 
 def monitor_numbers() -> dict:
