@@ -9,6 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 
 
+def _is_log_link(family: str) -> bool:
+    return family != "gaussian"
+
+
 # --------------------------------------------------------------------------------------------
 # batched IRLS core: arrays are (G, T, k) / (G, T); masked cells carry weight 0
 # --------------------------------------------------------------------------------------------
