@@ -46,7 +46,6 @@ from wijklib.monitor.settings import MonitorConfig, load_config
 from wijklib.monitor.stats import poisson_rate_ratio
 from wijklib.monitor.verdict import Measure, count_noun, fmt_month
 
-
 DESIGN_LABELS = {
     "did": "gespreide difference-in-differences (Poisson, Wooldridge 2023), effect van het startcohort",
     "its_controlled": "onderbroken tijdreeks met controlereeks (niet-behandelde wijken)",
