@@ -54,6 +54,7 @@ class ITSResult(ResultProtocol):
     Examples
     --------
     >>> import numpy as np, pandas as pd
+    >>> from wijklib.its import fit
     >>> t = np.arange(1, 49)
     >>> df = pd.DataFrame({"t": t, "y": np.random.default_rng(0).poisson(np.where(t >= 25, 80, 100))})
     >>> res = fit(df, yname="y", tname="t", start=25, seasonality=0)
@@ -182,6 +183,7 @@ class ITSResult(ResultProtocol):
         Examples
         --------
         >>> import numpy as np, pandas as pd
+        >>> from wijklib.its import fit
         >>> rng = np.random.default_rng(1)
         >>> t = np.arange(1, 49)
         >>> df = pd.DataFrame({"t": t, "y": rng.poisson(100 * np.where(t >= 25, 0.8, 1.0))})
