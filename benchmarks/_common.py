@@ -32,6 +32,17 @@ def git_commit() -> str:
         return "unknown"
 
 
+def wilson_pct(k: float, n: int, alpha: float = 0.05) -> str:
+    """A share as a result-table cell: ``k`` of ``n`` in percent with its Wilson interval, "5.0% (2.1–11.2%)".
+
+    ``k`` is rounded to a whole count (a sum of a boolean column may arrive as a float).
+    """
+    from wijklib.monitor.stats import wilson
+
+    est, lo, hi = wilson(int(round(k)), int(n), alpha)
+    return f"{100 * est:.1f}% ({100 * lo:.1f}–{100 * hi:.1f}%)"
+
+
 def time_process(cmd: list[str], env: dict | None = None) -> tuple[float, float, float]:
     """Run ``cmd`` under /usr/bin/time -v; return (wall seconds, max RSS MiB, user+system CPU seconds)."""
     t0 = time.perf_counter()

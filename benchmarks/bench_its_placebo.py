@@ -43,10 +43,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks._common import git_commit
+from benchmarks._common import git_commit, wilson_pct
 from wijklib import its
 from wijklib.monitor import placebo as pl
-from wijklib.monitor.stats import wilson
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -167,11 +166,6 @@ def simulation(reps: int) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------------------------
 
-def _pct(k: int, n: int) -> str:
-    est, lo, hi = wilson(int(k), int(n), 0.05)
-    return f"{100 * est:.1f}% ({100 * lo:.1f}–{100 * hi:.1f}%)"
-
-
 def render(real: pd.DataFrame, sim: pd.DataFrame, args: argparse.Namespace, seconds: float) -> str:
     out = [f"<!-- bench_its_placebo --reps {args.reps}; commit {git_commit()}; {platform.python_version()}; "
            f"{seconds:.0f} s -->", "", "# ITS size and coverage: real police series and simulation with known truth", "",
@@ -189,7 +183,7 @@ def render(real: pd.DataFrame, sim: pd.DataFrame, args: argparse.Namespace, seco
             for s in STARTS:
                 hs = h.loc[h["start"] == s]
                 cells.append(f"{100 * hs['reject'].mean():.1f}% (n={len(hs)})")
-            out.append(f"| {opzet} | {name} | " + " | ".join(cells) + f" | {_pct(h['reject'].sum(), len(h))} |")
+            out.append(f"| {opzet} | {name} | " + " | ".join(cells) + f" | {wilson_pct(h['reject'].sum(), len(h))} |")
     out += ["", "## 2. Simulation with known truth (1 treated + 20 comparison series per city)", "",
             "| maanden | trend | waarheid | opzet | n | dekking 95%-interval | verwerpt 'geen verandering' | "
             "gem. log-verhouding − waar |", "|---:|---|---:|---|---:|---:|---:|---:|"]

@@ -32,10 +32,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks._common import git_commit
+from benchmarks._common import git_commit, wilson_pct
 from wijklib.monitor.placebo import noisy_wards_panel
 from wijklib.monitor.randomization import noise_check, randomization_did
-from wijklib.monitor.stats import wilson
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -108,15 +107,10 @@ def attgt_rows(reps: int) -> list[str]:
                          "after": (a.p_value < 0.05) and not warned})
         d = pd.DataFrame(rows)
         n = len(d)
-        lines.append(f"| att_gt, 9 van 40 behandeld, {name} | {n} | {_cell(d['reject'].sum(), n)} | "
-                     f"{_cell(d['cover'].sum(), n)} | {_cell(d['fired'].sum(), n)} | {_cell(d['after'].sum(), n)} |")
+        lines.append(f"| att_gt, 9 van 40 behandeld, {name} | {n} | {wilson_pct(d['reject'].sum(), n)} | "
+                     f"{wilson_pct(d['cover'].sum(), n)} | {wilson_pct(d['fired'].sum(), n)} | {wilson_pct(d['after'].sum(), n)} |")
         print(lines[-1], file=sys.stderr, flush=True)
     return lines
-
-
-def _cell(k: float, n: int) -> str:
-    est, lo, hi = wilson(int(round(k)), n, 0.05)
-    return f"{100 * est:.1f}% ({100 * lo:.1f}–{100 * hi:.1f}%)"
 
 
 
@@ -131,8 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     for case in CASES:
         rows = pd.DataFrame([one(case, r) for r in range(args.reps)])
         n = len(rows)
-        lines.append(f"| {case.name} | {n} | {_cell(rows['reject'].sum(), n)} | {_cell(rows['fired'].sum(), n)} | "
-                     f"{_cell(rows['after'].sum(), n)} |")
+        lines.append(f"| {case.name} | {n} | {wilson_pct(rows['reject'].sum(), n)} | {wilson_pct(rows['fired'].sum(), n)} | "
+                     f"{wilson_pct(rows['after'].sum(), n)} |")
         print(lines[-1], file=sys.stderr, flush=True)
     md = [f"<!-- bench_noise_selection --reps {args.reps}; commit {git_commit()}; {platform.python_version()}; "
           f"{time.perf_counter() - t0:.0f} s -->", "",

@@ -19,14 +19,13 @@ from __future__ import annotations
 import argparse
 import math
 import platform
-import subprocess
 import time
 import warnings
 
 import numpy as np
 import pandas as pd
 
-from benchmarks._common import RESULTS
+from benchmarks._common import RESULTS, git_commit
 from wijklib.did import poisson
 
 SETUPS = {
@@ -83,7 +82,7 @@ def main() -> None:
     t0 = time.time()
     res = run(args.reps, [float(r) for r in args.rates.split(",")])
     secs = time.time() - t0
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    commit = git_commit()
     lines = [f"<!-- bench_poisson_defaults --reps {args.reps} --rates {args.rates}; commit {commit}; "
              f"{platform.python_version()}; {secs:.0f} s -->", "",
              "| counts per ward-month | true ratio | set-up | n | rate ratio (geom. mean) | MC se (log) | "

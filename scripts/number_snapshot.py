@@ -4,7 +4,8 @@
     python scripts/number_snapshot.py record after.json      # on the new code
     python scripts/number_snapshot.py compare before.json after.json
 
-Needs ../shared/reference-data (mpdta, sicily, card_krueger). Also runs on the code before issue 13
+The monitor's estimates and verdicts on the simulated city (default rules and the Poisson DiD) are
+recorded too. Needs ../shared/reference-data (mpdta, sicily, card_krueger). Also runs on the code before issue 13
 (its.fit offset=/exposure= and synth method=/estimator= are chosen from the signature). The rows that
 issue 13 added to a tidy() (a poisson aggregate's leading overall row) and the columns added to bacon's
 tidy() are aligned before comparing.
@@ -112,8 +113,55 @@ def record(path: str) -> None:
         kw = {"estimator": m} if has(synth.fit, "estimator") else {"method": m}
         r = synth.fit(panel, yname="y", tname="t", idname="wijk", treated="w0", start=21, **kw)
         out[f"synth_{m}"] = nums(r.tidy(per_period=True))
+    out.update(dcdh_numbers())
+    out.update(monitor_numbers())
     json.dump(out, open(path, "w"), default=float)
     print(len(out), "entries written to", path)
+
+
+def dcdh_numbers() -> dict:
+    """de Chaisemartin-D'Haultfoeuille on a panel whose treatment switches on, off and by several doses,
+    with the options that take other paths through the estimator."""
+    from wijklib.did import dcdh
+
+    rng = np.random.default_rng(11)
+    rows = []
+    for g in range(30):
+        on, off, dose = int(rng.integers(3, 9)), int(rng.integers(9, 15)), int(rng.integers(1, 3))
+        for t in range(1, 15):
+            # 0-19 switch on (dose 1 or 2) and off; 20-22 stay at 1; 23-25 stay at 0; 26-29 switch 1 -> 0
+            d = (dose if on <= t < off else 0) if g < 20 else (1 if g <= 22 or (g >= 26 and t < 6) else 0)
+            rows.append((g, g % 6, t, d, 0.3 * t + 0.5 * g % 3 + 1.5 * d + rng.normal()))
+    df = pd.DataFrame(rows, columns=["g", "cl", "t", "d", "y"])
+    out: dict = {}
+    for name, kw in [("base", {}), ("norm", {"normalized": True}), ("in", {"switchers": "in"}),
+                     ("out", {"switchers": "out"}), ("cluster", {"cluster": "cl"}),
+                     ("same", {"same_switchers": True}), ("never", {"only_never_switchers": True})]:
+        r = dcdh(df, outcome="y", group="g", time="t", treatment="d", effects=3, placebo=2, **kw)
+        out[f"dcdh_{name}"] = nums(r.tidy())
+    return out
+
+
+def monitor_numbers() -> dict:
+    """The monitor's estimates and verdicts for every ward of the simulated city, under the default rules
+    and with the city-wide Poisson DiD (a refactor of the monitor or its configuration must not move them)."""
+    from wijklib.demo import simulate
+    from wijklib.monitor.evaluation import Context, evaluate_city
+    from wijklib.monitor.verdict import ALL_VERDICTS
+
+    out: dict = {}
+    tables = simulate(scale=0.05).tables
+    for name, cfg in [("default", None), ("poisson", {"design": {"did_inference": "poisson", "min_treated_did": 2}})]:
+        ctx = Context(tables, outcomes=["afval", "overlast"], config=cfg)
+        city = evaluate_city(2025, context=ctx)
+        for w, ev in sorted(city.wards.items()):
+            f = ev.to_frame()
+            num = f[["schatting", "conf_low", "conf_high", "rel_verschil", "rel_low", "rel_high"]]
+            verdict = f["oordeel"].map(lambda v: ALL_VERDICTS.index(v) if v in ALL_VERDICTS else -1)
+            out[f"monitor_{name}_{w}"] = np.round(
+                np.column_stack([num.to_numpy(float), verdict.to_numpy(float)]), 10).tolist()
+        out[f"monitor_{name}_failures"] = [float(len(city.failures))]
+    return out
 
 
 def compare(path_a: str, path_b: str) -> int:

@@ -186,6 +186,29 @@ def test_config_default_override_and_errors(tmp_path):
         load_config({"level3": {"weights": {"aanwezigheid": 1.0, "breedte": 0.5, "regelmaat": 0.0}}})
     with pytest.raises(FileNotFoundError, match="nope.yaml"):
         load_config(tmp_path / "nope.yaml")
+    with pytest.raises(ValueError, match=r"monitor.yaml.*design.max_zero_month_share_did = 1.5; expected a share"):
+        load_config({"design": {"max_zero_month_share_did": 1.5}})
+    with pytest.raises(ValueError, match=r"seeds.did = -1; expected a whole number >= 0"):
+        load_config({"seeds": {"did": -1}})
+    with pytest.raises(ValueError, match=r"seeds.randomisation = 1.5; expected int"):
+        load_config({"seeds": {"randomisation": 1.5}})
+
+
+def test_seeds_come_from_config():
+    # the monitor's random draws use seeds.* of config/monitor.yaml: another seed, other Monte Carlo
+    # assignments (40 wards, 20 treated: too many assignments to list them all)
+    from wijklib.monitor import randomization as rnd
+
+    assert load_config().seeds == {"did": 20260122, "randomisation": rnd.DEFAULT_SEED}
+    rng = np.random.default_rng(5)
+    per = pd.date_range("2021-01-01", periods=36, freq="MS")
+    units = [f"w{i:02d}" for i in range(40)]
+    panel = pd.DataFrame({"unit": np.repeat(units, 36), "period": np.tile(per, 40),
+                          "n_x": rng.poisson(30, 40 * 36).astype(float), "population": 5000.0})
+    starts = pd.Series({u: (pd.Timestamp("2022-07-01") if i < 20 else pd.NaT) for i, u in enumerate(units)})
+    p0 = design.pretrend_check(panel, "w00", "x", 2023, starts, "did")[0]
+    assert design.pretrend_check(panel, "w00", "x", 2023, starts, "did", seed=rnd.DEFAULT_SEED)[0] == p0
+    assert design.pretrend_check(panel, "w00", "x", 2023, starts, "did", seed=1)[0] != p0
 
 
 @pytest.mark.parametrize(

@@ -66,10 +66,14 @@ def test_sparse_cohort_does_not_use_monthly_did():
     panel.loc[panel["unit"].str.startswith("c"), "n_x"] = np.random.default_rng(1).poisson(
         3.0, int(panel["unit"].str.startswith("c").sum())).astype(float)
     share = design._cohort_zero_month_share(panel, [f"t{i}" for i in range(12)], "x", start)
-    assert share > design.MAX_ZERO_MONTH_SHARE_DID
+    assert share > load_config().design["max_zero_month_share_did"]
     eff = design.estimate_outcome(panel, "t0", "x", 2025, starts_series(starts), config=LEGACY)
     assert eff.design != "did"
     assert any("difference-in-differences niet gebruikt" in n for n in eff.notes)
+    # the threshold is design.max_zero_month_share_did of the monitor configuration, not a constant
+    lax = load_config({**LEGACY.to_dict(), "design": {**LEGACY.design, "max_zero_month_share_did": 1.0}})
+    eff = design.estimate_outcome(panel, "t0", "x", 2025, starts_series(starts), config=lax)
+    assert not any("difference-in-differences niet gebruikt" in n for n in eff.notes)
 
 
 def test_cohort_zero_month_share_counts_months_not_wards():

@@ -84,29 +84,47 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy import special  # t / normal quantiles; lighter to import than scipy.stats
 
+from wijklib._its_core import (  # noqa: F401 - moved there; importable from here as before
+    _ar1_cov,
+    _collapsed,
+    _covariance,
+    _Fit,
+    _fit_core,
+    _fit_negbin,
+    _inv,
+    _irls,
+    _is_log_link,
+    _nb_loglik,
+    _newey_west,
+    _separating_direction,
+    _separation_message,
+    _solve,
+    _working_weights,
+    _xtwx,
+    _zero_part,
+)
+from wijklib._its_result import (  # noqa: F401 - moved there; importable from here as before
+    ITSResult,
+    _describe,
+    _describe_slope,
+    _keynum,
+    _nl_num,
+    _pct_word,
+    _ro,
+    _signed,
+)
 from wijklib.arguments import log_offset
 from wijklib.results import (
     TIDY_COLUMNS,
     Effect,
-    EffectSummary,
-    Method,
-    PreTest,
-    ResultProtocol,
-    no_pretest,
-    protocol_tidy,
-    term_value,
-    tidy_frame,
 )
-
-if TYPE_CHECKING:  # pragma: no cover
-    from matplotlib.axes import Axes
 
 __all__ = ["ITSResult", "fit", "fit_many", "default_hac_lags"]
 
@@ -130,10 +148,6 @@ def default_hac_lags(n: int) -> int:
     (4, 3, 2)
     """
     return max(1, int(math.floor(4.0 * (n / 100.0) ** (2.0 / 9.0))))
-
-
-def _is_log_link(family: str) -> bool:
-    return family != "gaussian"
 
 
 @dataclass(frozen=True)
@@ -241,339 +255,6 @@ def _design(
 
 
 # --------------------------------------------------------------------------------------------
-# batched IRLS core: arrays are (G, T, k) / (G, T); masked cells carry weight 0
-# --------------------------------------------------------------------------------------------
-@dataclass
-class _Fit:
-    beta: np.ndarray  # (G, k)
-    mu: np.ndarray  # (G, T)
-    eta: np.ndarray  # (G, T)
-    bread: np.ndarray  # (G, k, k) Fisher information X'WX (unscaled)
-    score: np.ndarray  # (G, T, k) score contributions
-    dispersion: np.ndarray  # (G,)
-    alpha: np.ndarray  # (G,) negbin alpha (nan otherwise)
-    n: np.ndarray  # (G,) observations
-    converged: np.ndarray  # (G,)
-    iterations: int
-
-
-def _xtwx(X: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Batched X' diag(w) X (matmul is several times faster than the equivalent einsum)."""
-    return np.swapaxes(X * w[..., None], 1, 2) @ X
-
-
-def _solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
-    try:
-        return np.linalg.solve(A, b[..., None])[..., 0]
-    except np.linalg.LinAlgError:
-        # one series' information matrix is numerically singular (its fitted means ran to 0 in a
-        # near-empty segment): solve the others exactly, that one by least squares, and let the
-        # separation check after the fit name it instead of failing the whole batch
-        out = np.empty_like(b)
-        for g in range(A.shape[0]):
-            try:
-                out[g] = np.linalg.solve(A[g], b[g])
-            except np.linalg.LinAlgError:
-                out[g] = np.linalg.lstsq(A[g], b[g], rcond=None)[0]
-        return out
-
-
-def _inv(A: np.ndarray) -> np.ndarray:
-    """Batched inverse; a singular block gets its pseudo-inverse (see :func:`_solve`)."""
-    try:
-        return np.linalg.inv(A)
-    except np.linalg.LinAlgError:
-        return np.stack([np.linalg.pinv(a) for a in A])
-
-
-def _irls(
-    X: np.ndarray,
-    y: np.ndarray,
-    off: np.ndarray,
-    mask: np.ndarray,
-    family: str,
-    alpha: np.ndarray | None = None,
-    *,
-    tol: float = 1e-11,
-    maxiter: int = 100,
-    beta0: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-    """Batched IRLS for log-link (Poisson / NB2 with fixed alpha) or Gaussian identity models."""
-    G, T, k = X.shape
-    m = mask.astype(float)
-    if family == "gaussian":
-        A = _xtwx(X, m)
-        beta = _solve(A, np.einsum("gtk,gt->gk", X, m * (y - off)))
-        return beta, np.ones(G, bool), A, (X @ beta[..., None])[..., 0] + off, 1
-    a = np.zeros(G) if alpha is None else np.asarray(alpha, float)
-    if beta0 is None:
-        # R's glm start (mustart = y + 0.1), then one weighted LS step gives the first beta
-        mu = np.where(mask, y + 0.1, 1.0)
-        eta = np.log(mu)
-    else:
-        beta = beta0
-        eta = np.clip((X @ beta[..., None])[..., 0] + off, -50, 50)
-        mu = np.exp(eta)
-    dev_old = np.full(G, np.inf)
-    converged = np.zeros(G, bool)
-    beta = np.zeros((G, k)) if beta0 is None else beta0
-    it = 0
-    while it < maxiter:
-        it += 1
-        w = m * mu / (1.0 + a[:, None] * mu)
-        z = eta - off + (y - mu) / mu
-        A = _xtwx(X, w)
-        beta_new = _solve(A, np.einsum("gtk,gt->gk", X, w * z))
-        beta = np.where(converged[:, None], beta, beta_new)
-        eta = np.clip((X @ beta[..., None])[..., 0] + off, -50, 50)
-        mu = np.exp(eta)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0) / mu), 0.0)
-        dev = 2.0 * np.sum(m * (ylogy - (y - mu)), axis=1)
-        newly = np.abs(dev - dev_old) <= tol * (np.abs(dev) + 0.1)
-        converged |= newly
-        dev_old = dev
-        if converged.all():
-            break
-    w = m * mu / (1.0 + a[:, None] * mu)
-    A = _xtwx(X, w)
-    return beta, converged, A, mu, it
-
-
-def _nb_loglik(y: np.ndarray, mu: np.ndarray, alpha: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    from scipy.special import gammaln
-
-    a = alpha[:, None]
-    r = 1.0 / a
-    ll = (
-        gammaln(y + r) - gammaln(r) - gammaln(y + 1.0)
-        + r * np.log(r / (r + mu)) + y * np.log(mu / (r + mu))
-    )
-    return np.sum(np.where(mask, ll, 0.0), axis=1)
-
-
-def _fit_negbin(X, y, off, mask) -> tuple[np.ndarray, ...]:
-    """NB2 by profile likelihood: golden-section search on log(alpha), IRLS for beta inside."""
-    G = X.shape[0]
-    lo = np.full(G, np.log(1e-8))
-    hi = np.full(G, np.log(1e2))
-    gr = (np.sqrt(5.0) - 1.0) / 2.0
-    beta_p, *_ = _irls(X, y, off, mask, "poisson")
-
-    def prof(la):
-        b, _, _, mu, _ = _irls(X, y, off, mask, "negbin", np.exp(la), beta0=beta_p)
-        return _nb_loglik(y, mu, np.exp(la), mask)
-
-    c = hi - gr * (hi - lo)
-    d = lo + gr * (hi - lo)
-    fc, fd = prof(c), prof(d)
-    for _ in range(80):  # bracket shrinks by 0.618 per step: 80 steps -> width ~1e-16
-        left = fc > fd  # maximum lies in [lo, d]
-        hi = np.where(left, d, hi)
-        lo = np.where(left, lo, c)
-        new_c = hi - gr * (hi - lo)
-        new_d = lo + gr * (hi - lo)
-        # reuse one evaluation per series
-        c_keep = np.where(left, new_c, d)
-        d_keep = np.where(left, c, new_d)
-        f_eval = prof(np.where(left, new_c, new_d))
-        fc, fd = np.where(left, f_eval, fd), np.where(left, fc, f_eval)
-        c, d = c_keep, d_keep
-        if np.all(hi - lo < 1e-9):
-            break
-    alpha = np.exp((lo + hi) / 2.0)
-    beta, conv, A, mu, it = _irls(X, y, off, mask, "negbin", alpha, beta0=beta_p)
-    return beta, conv, A, mu, it, alpha
-
-
-def _fit_core(X, y, off, mask, family: str) -> _Fit:
-    m = mask.astype(float)
-    n = mask.sum(axis=1).astype(float)
-    k = X.shape[2]
-    alpha = np.full(X.shape[0], np.nan)
-    if family == "negbin":
-        beta, conv, A, mu, it, alpha = _fit_negbin(X, y, off, mask)
-    else:
-        fam = "gaussian" if family == "gaussian" else "poisson"
-        beta, conv, A, mu, it = _irls(X, y, off, mask, fam)
-    eta = (X @ beta[..., None])[..., 0] + off
-    resid = np.where(mask, y - mu, 0.0)
-    if family == "gaussian":
-        score = X * resid[..., None]
-        disp = np.sum(resid**2, axis=1) / (n - k)
-    elif family == "negbin":
-        score = X * (resid / (1.0 + alpha[:, None] * mu))[..., None]
-        disp = np.ones_like(n)
-    else:
-        score = X * resid[..., None]
-        pearson = np.sum(m * resid**2 / mu, axis=1)
-        disp = pearson / (n - k) if family == "quasipoisson" else np.ones_like(n)
-    return _Fit(beta, mu, eta, A, score, disp, alpha, n, conv, it)
-
-
-def _newey_west(score: np.ndarray, lags: np.ndarray) -> np.ndarray:
-    """Bartlett-weighted long-run covariance of scores over the period axis, per series."""
-    meat = np.swapaxes(score, 1, 2) @ score
-    for j in range(1, int(np.max(lags)) + 1):
-        w = np.clip(1.0 - j / (lags + 1.0), 0.0, None)
-        if not np.any(w > 0):
-            break
-        gam = np.swapaxes(score[:, j:], 1, 2) @ score[:, :-j]
-        meat = meat + w[:, None, None] * (gam + np.swapaxes(gam, 1, 2))
-    return meat
-
-
-def _separating_direction(X: np.ndarray, y: np.ndarray) -> np.ndarray | None:
-    """Rows a log-link count model fits exactly with mu -> 0 (separation), or None.
-
-    The Poisson (and negative binomial) maximum-likelihood estimate is finite iff there is no
-    direction ``z`` with ``X z = 0`` on the rows with y > 0 and ``X z <= 0`` on the zero rows, not
-    all equal (Santos Silva & Tenreyro 2010). Such a ``z`` is found by a small linear program
-    (columns scaled to max |x| = 1, ``z`` in the unit box); the zero rows with ``X z < 0`` are the
-    separated ones. Without this check IRLS "converges" with a coefficient at minus several hundred,
-    the Hessian is singular to working precision and the sandwich covariance can have negative
-    diagonals.
-    """
-    from scipy.optimize import linprog
-
-    scale = np.max(np.abs(X), axis=0)
-    Xs = X / np.where(scale > 0, scale, 1.0)
-    pos, zero = y > 0, y == 0
-    if not zero.any():
-        return None
-    Xz = Xs[zero]
-    res = linprog(Xz.sum(axis=0), A_ub=Xz, b_ub=np.zeros(int(zero.sum())),
-                  A_eq=Xs[pos] if pos.any() else None, b_eq=np.zeros(int(pos.sum())) if pos.any() else None,
-                  bounds=[(-1.0, 1.0)] * X.shape[1], method="highs")
-    if res.status != 0 or res.fun > -1e-6:
-        return None
-    sep = np.zeros(len(y), bool)
-    sep[np.flatnonzero(zero)] = Xz @ res.x < -1e-6
-    return sep if sep.any() else None
-
-
-def _zero_part(y: np.ndarray, mask: np.ndarray, post: np.ndarray, label: str, yname: str) -> str | None:
-    """Message when a log-link series is zero in every period before or from the start (else None).
-
-    Then the level change has its maximum-likelihood estimate at 0 or infinity: IRLS would stop at a
-    coefficient of minus several hundred with a singular Hessian (negative sandwich variances).
-    """
-    for part, sel in (("from the start on", post), ("before the start", ~post)):
-        if (mask & sel).any() and y[mask & sel].sum() == 0:
-            return (f"{yname!r} is zero in every period {part} in the {label}; the rate ratio is not "
-                    "estimable (its maximum-likelihood estimate is 0 or infinite)")
-    return None
-
-
-def _collapsed(mu: np.ndarray, y: np.ndarray, mask: np.ndarray) -> bool:
-    """True when some zero-count period has a fitted mean ~0 (a cheap pre-screen for separation).
-
-    A separated row's fitted mean falls by a factor ~e per IRLS step until the deviance stops
-    changing; 1e-4 of the series mean is far below any fitted mean of an identified model with the
-    usual designs, and :func:`_separating_direction` confirms.
-    """
-    zero = mask & (y == 0)
-    if not zero.any():
-        return False
-    return bool(np.min(mu[zero]) < 1e-4 * max(float(np.mean(y[mask])), 1e-300))
-
-
-def _separation_message(n_sep: int, yname: str, names: list[str]) -> str:
-    return (f"too few non-zero counts in {yname!r}: the model fits {n_sep} zero period(s) exactly with an "
-            f"expected count of 0 (separation), so some of the coefficients {names} have no finite estimate "
-            "and no valid standard error; the rate ratio is not estimable")
-
-
-def _covariance(
-    f: _Fit,
-    X: np.ndarray,
-    y: np.ndarray,
-    mask: np.ndarray,
-    cov_type: str,
-    lags: np.ndarray,
-    family: str,
-    *,
-    small_sample: bool,
-    n_groups: int = 1,
-) -> np.ndarray:
-    """Covariance of beta, per series. ``n_groups`` > 1: stacked series of equal length (controlled ITS)."""
-    binv = _inv(f.bread)
-    if cov_type == "nonrobust":
-        return binv * f.dispersion[:, None, None]
-    G, N, k = X.shape
-    T = N // n_groups
-    score = f.score
-    if small_sample:
-        # HC3-type leverage correction: fitted residuals are shrunk by (1 - h), most for the
-        # high-leverage periods right after the start (MacKinnon & White 1985)
-        w = _working_weights(f, family, mask)
-        A = X * np.sqrt(w)[..., None]
-        h = np.sum((A @ binv) * A, axis=-1)
-        score = score / np.clip(1.0 - h, 1e-3, None)[..., None]
-    if n_groups > 1:  # sum the stacked series' scores per period: allows cross-series correlation
-        score = score.reshape(G, n_groups, T, k).sum(axis=1)
-    V = binv @ _newey_west(score, lags) @ binv
-    if small_sample:
-        # floor: never below the AR(1) quasi-likelihood SE (parametric long-run variance);
-        # truncated Newey-West is biased downwards in short series (simulation in tests/test_its.py)
-        Var1 = _ar1_cov(f, X, y, mask, family, binv, n_groups)
-        ratio = np.diagonal(Var1, axis1=1, axis2=2) / np.diagonal(V, axis1=1, axis2=2)
-        d = np.sqrt(np.maximum(1.0, np.nan_to_num(ratio, nan=1.0)))
-        V = V * d[:, :, None] * d[:, None, :]
-    return V
-
-
-def _working_weights(f: _Fit, family: str, mask: np.ndarray) -> np.ndarray:
-    m = mask.astype(float)
-    if family == "gaussian":
-        return m
-    a = np.nan_to_num(f.alpha, nan=0.0)[:, None]
-    return m * f.mu / (1.0 + a * f.mu)
-
-
-def _ar1_cov(f: _Fit, X, y, mask, family, binv, n_groups) -> np.ndarray:
-    """Sandwich with an AR(1) working correlation of the Pearson residuals (rho bias-corrected)."""
-    G, N, k = X.shape
-    T = N // n_groups
-    w = _working_weights(f, family, mask)
-    if family == "gaussian":
-        r = np.where(mask, y - f.mu, 0.0)
-    else:
-        r = np.where(mask, (y - f.mu) / np.sqrt(f.mu / w.clip(1e-300) * f.mu), 0.0)  # (y-mu)/sqrt(V(mu))
-    rr = r.reshape(G, n_groups, T)
-    mm = mask.reshape(G, n_groups, T)
-    # Autocorrelation and dispersion per stacked series: a controlled ITS stacks a ward (tens of counts a
-    # month) on a pooled comparison series (thousands), whose Pearson residuals carry the city's shocks
-    # and are far larger; one pooled dispersion would inflate the ward's part of the variance several
-    # times (measured: controlled intervals covering 1.000 with hardly any power, benchmarks/results/
-    # its_placebo.md). With one series (n_groups = 1) this is the single-series formula.
-    num = np.sum(rr[..., 1:] * rr[..., :-1] * (mm[..., 1:] & mm[..., :-1]), axis=2)
-    n = mm.sum(axis=2).astype(float)
-    den = np.sum(rr * rr, axis=2)
-    rho = num / np.where(den > 0, den, 1.0)
-    k_g = k / n_groups  # fitted terms per stacked series (the shared ones split between them)
-    # first-order bias of the lag-1 autocorrelation of regression residuals: (1 + 3 rho) / n for the
-    # mean (Marriott & Pope 1954) plus about k / n for the other fitted terms
-    rho = np.clip(rho + (1.0 + 3.0 * rho + k_g) / n, -0.9, 0.95)
-    disp = den / np.maximum(n - k_g, 1.0)
-    A = X * np.sqrt(w)[..., None]
-    # R @ A for R_ts = rho^|t-s| (within each stacked series) by a forward and a backward
-    # recursion: O(T k) per series instead of building the T x T matrix
-    Ag = A.reshape(G, n_groups, T, k)
-    fwd = np.empty_like(Ag)
-    bwd = np.empty_like(Ag)
-    rr_ = rho[:, :, None]
-    fwd[:, :, 0] = Ag[:, :, 0]
-    bwd[:, :, -1] = Ag[:, :, -1]
-    for t in range(1, T):
-        fwd[:, :, t] = Ag[:, :, t] + rr_ * fwd[:, :, t - 1]
-        bwd[:, :, T - 1 - t] = Ag[:, :, T - 1 - t] + rr_ * bwd[:, :, T - t]
-    RA = ((fwd + bwd - Ag) * disp[:, :, None, None]).reshape(G, N, k)
-    mid = np.swapaxes(A, 1, 2) @ RA
-    return binv @ mid @ binv
-
-
-# --------------------------------------------------------------------------------------------
 # data preparation
 # --------------------------------------------------------------------------------------------
 def _check_columns(df: pd.DataFrame, cols: Sequence[str], source: str) -> None:
@@ -655,277 +336,6 @@ def _prepare_series(
         df = df.loc[~na]
     df = df.sort_values(tname, kind="stable").reset_index(drop=True)
     return df, notes
-
-
-# --------------------------------------------------------------------------------------------
-# result
-# --------------------------------------------------------------------------------------------
-def _ro(a: np.ndarray) -> np.ndarray:
-    a = np.array(a, copy=True)
-    a.setflags(write=False)
-    return a
-
-
-@dataclass(frozen=True, repr=False)
-class ITSResult(ResultProtocol):
-    """Fitted interrupted time series. Immutable; derive everything from :meth:`tidy`.
-
-    Attributes
-    ----------
-    level_change, slope_change : Effect
-        Step at the start and change in slope per period (rate ratios for log-link families,
-        differences for gaussian). ``slope_change`` is ``None`` when fitted without a slope term.
-        ``effect`` is ``level_change`` (the headline).
-    dispersion : float
-        Pearson dispersion (quasipoisson), residual variance (gaussian), NB ``alpha`` (negbin) or 1.
-    method : dict
-        How the result was made: family, cov_type, hac_lags, n_obs, n_periods, start, ...
-
-    Examples
-    --------
-    >>> import numpy as np, pandas as pd
-    >>> t = np.arange(1, 49)
-    >>> df = pd.DataFrame({"t": t, "y": np.random.default_rng(0).poisson(np.where(t >= 25, 80, 100))})
-    >>> res = fit(df, yname="y", tname="t", start=25, seasonality=0)
-    >>> res.tidy()["term"].tolist()
-    ['intercept', 'time', 'level_change', 'slope_change']
-    >>> res.counterfactual().columns[:4].tolist()
-    ['t', 'observed', 'fitted', 'counterfactual']
-    """
-
-    level_change: Effect
-    slope_change: Effect | None
-    dispersion: float
-    method: dict[str, Any]
-    params: pd.Series
-    cov: pd.DataFrame
-    _frame: pd.DataFrame = field(repr=False)
-    _X: np.ndarray = field(repr=False)
-    _X_cf: np.ndarray = field(repr=False)
-    _offset: np.ndarray = field(repr=False)
-    _crit: float = field(repr=False)
-    _df: float | None = field(repr=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "method", Method.of(self.method, estimator="its", inference="model-based",
-                                                     alpha=self.level_change.alpha))
-
-    @property
-    def effect(self) -> Effect:
-        """The headline effect: the level change at the start."""
-        return self.level_change
-
-    def pretest(self) -> PreTest:
-        return no_pretest("an interrupted time series has no pre-period test (the pre-period trend is its "
-                          "counterfactual); check it with placebo start dates, wijklib.diagnostics.placebo_time")
-
-    def _interval_reference(self) -> tuple[str, float | None] | None:
-        return ("t", float(self._df)) if self._df else ("normal", None)
-
-    # -- tables ---------------------------------------------------------------------------
-    def tidy(self, *, linear: bool = False) -> pd.DataFrame:
-        """All coefficients, one row each (:data:`wijklib.results.TIDY_COLUMNS` first).
-
-        ``linear=False`` reports log-link coefficients as ratios (exp); ``True`` keeps the
-        linear-predictor scale.
-        """
-        scale = "ratio" if (_is_log_link(self.method["family"]) and not linear) else "difference"
-        se = np.sqrt(np.diag(self.cov.to_numpy()))
-        effects = [
-            Effect.from_linear(
-                name, float(b), float(s), scale=scale, df=self._df, crit=self._crit,
-                alpha=self.level_change.alpha,
-            )
-            for name, b, s in zip(self.params.index, self.params.to_numpy(), se, strict=True)
-        ]
-        return protocol_tidy(tidy_frame(effects), scale=scale, alpha=self.level_change.alpha)
-
-    def counterfactual(self, *, alpha: float = 0.05) -> pd.DataFrame:
-        """Observed, fitted and counterfactual (no intervention) values per period.
-
-        The band is a ``1 - alpha`` confidence band for the counterfactual mean (delta method on
-        the linear predictor, then back-transformed), using the result's covariance.
-        """
-        fr = self._frame
-        b = self.params.to_numpy()
-        V = self.cov.to_numpy()
-        crit = self._crit if alpha == self.level_change.alpha else (
-            float(special.stdtrit(self._df, 1 - alpha / 2)) if self._df else float(special.ndtri(1 - alpha / 2))
-        )
-        eta_fit = self._X @ b + self._offset
-        eta_cf = self._X_cf @ b + self._offset
-        se_cf = np.sqrt(np.einsum("tk,kl,tl->t", self._X_cf, V, self._X_cf))
-        lo, hi = eta_cf - crit * se_cf, eta_cf + crit * se_cf
-        inv = np.exp if _is_log_link(self.method["family"]) else (lambda x: x)
-        tname = self.method["tname"]
-        return pd.DataFrame(
-            {
-                tname: fr[tname].to_numpy(),
-                "observed": fr["_y"].to_numpy(float),
-                "fitted": inv(eta_fit),
-                "counterfactual": inv(eta_cf),
-                "counterfactual_low": inv(lo),
-                "counterfactual_high": inv(hi),
-                "post": fr["_post"].to_numpy(bool),
-            }
-        )
-
-    # -- presentation ---------------------------------------------------------------------
-    def _summary_lines(self) -> list[str]:
-        m = self.method
-        return [f"family {m['family']}, {m['n_obs']} observations ({m['n_pre']} before the start {term_value(m['start'])}), "
-                f"covariance {m['cov_type']}" + (f" ({m['hac_lags']} lags)" if m.get("hac_lags") is not None else ""),
-                self.tidy()[["term", "estimate", "std_error", "p_value", "conf_low", "conf_high"]].to_string(
-                    index=False, float_format=lambda x: f"{x:.4f}")]
-
-    def _draw(self, ax: Axes, *, ylabel: str | None = None, title: str | None = None) -> None:
-        """Observed (dots), fitted (line), counterfactual (dashed, with band), start (vertical line)."""
-        cf = self.counterfactual()
-        x = cf[self.method["tname"]]
-        ax.plot(x, cf["observed"], "o", ms=3, color="0.35", label="waargenomen")
-        ax.plot(x, cf["fitted"], "-", color="C0", label="model")
-        post = cf["post"].to_numpy()
-        ax.plot(x[post], cf["counterfactual"][post], "--", color="C1", label="verwacht zonder interventie")
-        ax.fill_between(
-            x[post], cf["counterfactual_low"][post], cf["counterfactual_high"][post],
-            color="C1", alpha=0.2, linewidth=0,
-        )
-        ax.axvline(self.method["start"], color="0.2", linestyle=":", linewidth=1)
-        ax.set_ylabel(ylabel or self.method["yname"])
-        if title:
-            ax.set_title(title)
-        ax.legend(frameon=False, fontsize="small")
-
-    def effect_summary(
-        self,
-        *,
-        outcome: str = "het aantal meldingen",
-        intervention: str = "wijkgericht handhaven",
-        unit: str | None = None,
-        technical: bool = True,
-    ) -> EffectSummary:
-        """Table of the level and slope change plus a plain-Dutch text generated from the numbers.
-
-        ``technical=False`` leaves out the sentence on the model and its standard errors (a report's
-        running text; the method section carries them).
-
-        Examples
-        --------
-        >>> import numpy as np, pandas as pd
-        >>> rng = np.random.default_rng(1)
-        >>> t = np.arange(1, 49)
-        >>> df = pd.DataFrame({"t": t, "y": rng.poisson(100 * np.where(t >= 25, 0.8, 1.0))})
-        >>> table, text = fit(df, yname="y", tname="t", start=25, seasonality=0).effect_summary()
-        >>> text.startswith("Na de start van wijkgericht handhaven lag het aantal meldingen")
-        True
-        """
-        if unit is None:
-            unit = {"month": "maand", "week": "week"}.get(self.method["time_axis"], "periode")
-        rows = [self.level_change] + ([self.slope_change] if self.slope_change is not None else [])
-        labels = {"level_change": "niveauverandering bij de start", "slope_change": f"trendverandering per {unit}"}
-        ratio = self.level_change.scale == "ratio"
-        pct = int(round(100 * (1 - self.level_change.alpha)))
-        table = pd.DataFrame(
-            {
-                "effect": [labels[e.term] for e in rows],
-                "schaal": ["verhouding" if ratio else "verschil"] * len(rows),
-                "schatting": [e.estimate for e in rows],
-                f"ondergrens {pct}%-BI": [e.conf_low for e in rows],
-                f"bovengrens {pct}%-BI": [e.conf_high for e in rows],
-                "p-waarde": [e.p_value for e in rows],
-            }
-        )
-        lc = self.level_change
-        text = (
-            f"Na de start van {intervention} lag {outcome} "
-            + _describe(lc, ratio, "dan verwacht op basis van de trend ervoor", pct)
-        )
-        if self.slope_change is not None:
-            sc = self.slope_change
-            text += " " + _describe_slope(sc, ratio, outcome, unit, pct)
-        m = self.method
-        fam = {"poisson": "Poisson", "quasipoisson": "quasi-Poisson", "negbin": "negatief-binomiaal",
-               "gaussian": "lineair"}[m["family"]]
-        se = (f"Newey-West-standaardfouten ({m['hac_lags']} {'vertraging' if m['hac_lags'] == 1 else 'vertragingen'})"
-              if m["cov_type"] == "hac" else "modelgebaseerde standaardfouten")
-        # n_obs counts the stacked rows of a controlled ITS (two series); readers count months of the ward.
-        n_periods = m.get("n_periods", m["n_obs"]) if m.get("controlled") else m["n_obs"]
-        if technical:
-            text += (
-                f" (Onderbroken tijdreeks, {fam} model, {n_periods} perioden waarvan {m['n_pre']} voor "
-                f"de start{', voor de wijk en voor de vergelijkingsreeks' if m.get('controlled') else ''}; {se}.)"
-            )
-        if m.get("controlled"):
-            text += (" Het effect is gemeten ten opzichte van de vergelijkingsreeks." if technical else
-                     f" Gemeten over {n_periods} maanden, waarvan {m['n_pre']} vóór de start, ten opzichte van de "
-                     "wijken zonder wijkgericht handhaven.")
-        elif not technical:
-            text += f" Gemeten over {n_periods} maanden, waarvan {m['n_pre']} vóór de start."
-        return EffectSummary(table, text)
-
-
-def _nl_num(x: float, digits: int = 0) -> str:
-    from wijklib import nl
-
-    return nl.number(x, digits)
-
-
-def _pct_word(r: float) -> tuple[str, str]:
-    """Rate ratio -> ('12%', 'lager')."""
-    p = (r - 1.0) * 100.0
-    digits = 0 if abs(p) >= 1 else 1
-    return f"{_nl_num(abs(p), digits)}%", ("hoger" if p > 0 else "lager")
-
-
-def _describe(e: Effect, ratio: bool, ref: str, pct: int) -> str:
-    if ratio:
-        est, word = _pct_word(e.estimate)
-        lo, lw = _pct_word(e.conf_low)
-        hi, hw = _pct_word(e.conf_high)
-        if lw == hw:
-            ci = f"{pct}%-betrouwbaarheidsinterval: {min(lo, hi, key=_keynum)} tot {max(lo, hi, key=_keynum)} {lw}"
-        else:
-            ci = f"{pct}%-betrouwbaarheidsinterval: {lo} {lw} tot {hi} {hw}"
-        head = f"{est} {word} {ref}"
-    else:
-        d = 1 if abs(e.estimate) < 10 else 0
-        word = "hoger" if e.estimate > 0 else "lager"
-        head = f"{_nl_num(abs(e.estimate), d)} {word} {ref}"
-        ci = f"{pct}%-betrouwbaarheidsinterval: {_signed(e.conf_low, d)} tot {_signed(e.conf_high, d)}"
-    if e.significant:
-        return f"{head} ({ci})."
-    return (
-        f"{head}, maar dit verschil is statistisch niet te onderscheiden van geen verandering "
-        f"({ci})."
-    )
-
-
-def _keynum(s: str) -> float:
-    return float(s.rstrip("%").replace(".", "").replace(",", "."))
-
-
-def _describe_slope(e: Effect, ratio: bool, outcome: str, unit: str, pct: int) -> str:
-    if ratio:
-        p = (e.estimate - 1) * 100
-        lo, hi = (e.conf_low - 1) * 100, (e.conf_high - 1) * 100
-        s = (
-            f"Daarna veranderde de trend met {_signed(p, 2)}% per {unit} "
-            f"({pct}%-betrouwbaarheidsinterval: {_signed(lo, 2)}% tot {_signed(hi, 2)}%)"
-        )
-    else:
-        s = (
-            f"Daarna veranderde de trend met {_signed(e.estimate, 2)} per {unit} "
-            f"({pct}%-betrouwbaarheidsinterval: {_signed(e.conf_low, 2)} tot {_signed(e.conf_high, 2)})"
-        )
-    if e.significant:
-        return s + "."
-    return s + "; dat is niet te onderscheiden van een ongewijzigde trend."
-
-
-def _signed(x: float, digits: int) -> str:
-    from wijklib import nl
-
-    return nl.number(x, digits, signed=True)
 
 
 # --------------------------------------------------------------------------------------------

@@ -73,7 +73,8 @@ APP_EFFECT = {
     "overlast": 1.15, "jeugd": 1.15, "verwaarlozing": 1.25,
 }
 #: Staggered platform migration MSB -> MOR (modelled on Rotterdam's 2023-2025 roll-out,
-#: /work/shared/context/rotterdam-mor-rollout.txt): (from, wijklib categories, gebieden; None = city).
+#: the git history of ``api/app/config.py`` in https://github.com/forza-mor-rotterdam/msb-api-service, which
+#: routes MeldR reports per subject and area to MOR): (from, wijklib categories, gebieden; None = city).
 #: From its switch on, a report of that category in that area is recorded by MOR, which merges
 #: duplicate reports (30 m / 10 days), so fewer meldingen are counted with NO change on the street.
 PLATFORM_DEFAULT, PLATFORM_NEW = "MSB", "MOR"

@@ -56,6 +56,10 @@ EstMethod = Literal["dr", "reg", "ipw"]
 Inference = Literal["auto", "analytic", "multiplier", "wild", "randomization"]
 AggType = Literal["simple", "dynamic", "group", "calendar"]
 
+# The estimator's own rule for ``inference="auto"`` (also used by ``did.poisson``): a property of the
+# inference methods (cluster-robust and multiplier intervals need enough treated clusters, MacKinnon &
+# Webb 2017), so it stays with the estimator for every caller. The monitor's policy on which wards a
+# DiD may rest on is ``design.min_treated_did`` / ``design.min_cohort_did`` in config/monitor.yaml.
 #: ``inference="auto"`` switches to randomization inference below this many treated units ...
 AUTO_MIN_TREATED = 10
 #: ... and to the wild cluster bootstrap (Webb weights) when a cohort is smaller than this.
@@ -845,7 +849,8 @@ def att_gt(
     )
 
 
-#: :func:`noise_selection_p` below this: att_gt warns that randomization inference is not valid.
+#: :func:`noise_selection_p` below this: att_gt warns that randomization inference is not valid (a
+#: warning of the estimator; the monitor's verdict rule uses ``verdict.noise_alpha`` of its configuration).
 NOISE_ALPHA = 0.05
 
 

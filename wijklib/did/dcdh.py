@@ -564,6 +564,40 @@ def _core(c: dict, inc: int, l_u_a: int, l_pl_a: int, effects: int, normalized: 
                            "U_pl": {}, "Uvar_pl": {}, "N_pl": {}, "count_pl": {}, "delta_pl": {}}
     store_never = {}
     store_dist = {}
+    def influence(i: int, dy: np.ndarray, dist: np.ndarray, never: np.ndarray, n_ctrl: np.ndarray):
+        """Switchers' weight ``N_i`` of the ``i``-th difference ``dy`` (an effect or a placebo) and its
+        pieces: influence ``U``, cell ``count``, variance influence ``Uvar`` and, normalised, ``delta``."""
+        N_t = np.nansum(dist * N_gt, axis=0)  # per period, all baselines
+        N_i = float(N_t.sum())
+        if N_i == 0:
+            return N_i, None
+        N_t_g = _by_sum(dist * N_gt, key)
+        win = (tt >= i + 1) & (tt <= Tc)
+        dummy = (i <= T_g - 1)[:, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            coef = dummy * (G / N_i) * win * N_gt * (dist - (N_t_g / n_ctrl) * never)
+        term = coef * dy
+        cnt = (~np.isnan(term) & (term != 0)) | ((term == 0) & (dy == 0) &
+                                                 ((np.nan_to_num(dist, nan=0) != 0) |
+                                                  ((N_t_g != 0) & (np.nan_to_num(never, nan=0) != 0))))
+        parts = {"U": np.nansum(term, axis=1), "count": np.where(cnt, N_gt, 0.0)}
+        # variance: cohort-mean centring and dof factors
+        dof_ns = (N_gt != 0) & ~np.isnan(dy) & (np.nan_to_num(never) == 1) & (N_t[None, :] > 0)
+        dof_s = (N_gt != 0) & (np.nan_to_num(dist) == 1)
+        mean_ns, dn_ns = _cohort_stats(key, dof_ns, dy, cl_cells)
+        mean_s, dn_s = _cohort_stats(skey, dof_s, dy, cl_cells)
+        mean_nss, dn_nss = _cohort_stats(key, dof_ns | dof_s, dy, cl_cells)
+        e_hat, dof = _e_hat_dof(tt, Fc, i, mean_ns, mean_s, mean_nss, dn_ns, dn_s, dn_nss)
+        with np.errstate(invalid="ignore"):
+            parts["Uvar"] = np.nansum(coef * dof * (dy - e_hat), axis=1)
+        if normalized:
+            rng = (tt >= Fc) & (tt <= Fc - 1 + i) & is_inc
+            s_treat = np.nansum(np.where(rng, D - d_sq[:, None], np.nan), axis=1)
+            sgn = np.where(S_g == 1, 1.0, -1.0)
+            m = np.nan_to_num(dist) == 1
+            parts["delta"] = float(np.sum(np.where(m, (N_gt / N_i) * (sgn * s_treat)[:, None], 0.0)))
+        return N_i, parts
+
     for i in range(1, l_u_a + 1):
         dy = Y - _shift(Y, i)
         never = np.where(np.isnan(dy), np.nan, (Fc > tt).astype(float))
@@ -576,39 +610,12 @@ def _core(c: dict, inc: int, l_u_a: int, l_pl_a: int, effects: int, normalized: 
             base &= still[:, None]
         dist = np.where(np.isnan(dy), np.nan, base.astype(float))
         store_never[i], store_dist[i] = never, dist
-        N_t = np.nansum(dist * N_gt, axis=0)  # per period, all baselines
-        N_i = float(N_t.sum())
-        N_t_g = _by_sum(dist * N_gt, key)
+        N_i, parts = influence(i, dy, dist, never, n_ctrl)
         out["N"][i] = N_i
-        if N_i == 0:
+        if parts is None:
             continue
-        win = (tt >= i + 1) & (tt <= Tc)
-        dummy = (i <= T_g - 1)[:, None]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            coef = dummy * (G / N_i) * win * N_gt * (dist - (N_t_g / n_ctrl) * never)
-        term = coef * dy
-        out["U"][i] = np.nansum(term, axis=1)
-        cnt = (~np.isnan(term) & (term != 0)) | ((term == 0) & (dy == 0) &
-                                                 ((np.nan_to_num(dist, nan=0) != 0) |
-                                                  ((N_t_g != 0) & (np.nan_to_num(never, nan=0) != 0))))
-        out["count"][i] = np.where(cnt, N_gt, 0.0)
-
-        # variance: cohort-mean centring and dof factors
-        dof_ns = (N_gt != 0) & ~np.isnan(dy) & (np.nan_to_num(never) == 1) & (N_t[None, :] > 0)
-        dof_s = (N_gt != 0) & (np.nan_to_num(dist) == 1)
-        mean_ns, dn_ns = _cohort_stats(key, dof_ns, dy, cl_cells)
-        mean_s, dn_s = _cohort_stats(skey, dof_s, dy, cl_cells)
-        mean_nss, dn_nss = _cohort_stats(key, dof_ns | dof_s, dy, cl_cells)
-        e_hat, dof = _e_hat_dof(tt, Fc, i, mean_ns, mean_s, mean_nss, dn_ns, dn_s, dn_nss)
-        with np.errstate(invalid="ignore"):
-            out["Uvar"][i] = np.nansum(coef * dof * (dy - e_hat), axis=1)
-
-        if normalized:
-            rng = (tt >= Fc) & (tt <= Fc - 1 + i) & is_inc
-            s_treat = np.nansum(np.where(rng, D - d_sq[:, None], np.nan), axis=1)
-            sgn = np.where(S_g == 1, 1.0, -1.0)
-            m = np.nan_to_num(dist) == 1
-            out["delta"][i] = float(np.sum(np.where(m, (N_gt / N_i) * (sgn * s_treat)[:, None], 0.0)))
+        for k, v in parts.items():
+            out[k][i] = v
         # per-period dose for the average total effect
         m = np.nan_to_num(dist) == 1
         dd = np.where(S_g == 1, 1.0, -1.0)[:, None] * (D - d_sq[:, None])
@@ -622,36 +629,12 @@ def _core(c: dict, inc: int, l_u_a: int, l_pl_a: int, effects: int, normalized: 
         n_ctrl = _by_sum(never * N_gt, key)
         dist0 = store_dist[i]
         dist = np.where(np.isnan(dist0), np.nan, dist0 * (~np.isnan(dyp)) * (n_ctrl > 0))
-        N_t = np.nansum(dist * N_gt, axis=0)
-        N_i = float(N_t.sum())
-        N_t_g = _by_sum(dist * N_gt, key)
+        N_i, parts = influence(i, dyp, dist, never, n_ctrl)
         out["N_pl"][i] = N_i
-        if N_i == 0:
+        if parts is None:
             continue
-        win = (tt >= i + 1) & (tt <= Tc)
-        dummy = (i <= T_g - 1)[:, None]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            coef = dummy * (G / N_i) * N_gt * (dist - (N_t_g / n_ctrl) * never) * win
-        term = coef * dyp
-        out["U_pl"][i] = np.nansum(term, axis=1)
-        cnt = (~np.isnan(term) & (term != 0)) | ((term == 0) & (dyp == 0) &
-                                                 ((np.nan_to_num(dist, nan=0) != 0) |
-                                                  ((N_t_g != 0) & (np.nan_to_num(never, nan=0) != 0))))
-        out["count_pl"][i] = np.where(cnt, N_gt, 0.0)
-        dof_ns = (N_gt != 0) & ~np.isnan(dyp) & (np.nan_to_num(never) == 1) & (N_t[None, :] > 0)
-        dof_s = (N_gt != 0) & (np.nan_to_num(dist) == 1)
-        mean_ns, dn_ns = _cohort_stats(key, dof_ns, dyp, cl_cells)
-        mean_s, dn_s = _cohort_stats(skey, dof_s, dyp, cl_cells)
-        mean_nss, dn_nss = _cohort_stats(key, dof_ns | dof_s, dyp, cl_cells)
-        e_hat, dof = _e_hat_dof(tt, Fc, i, mean_ns, mean_s, mean_nss, dn_ns, dn_s, dn_nss)
-        with np.errstate(invalid="ignore"):
-            out["Uvar_pl"][i] = np.nansum(coef * dof * (dyp - e_hat), axis=1)
-        if normalized:
-            rng = (tt >= Fc) & (tt <= Fc - 1 + i) & is_inc
-            s_treat = np.nansum(np.where(rng, D - d_sq[:, None], np.nan), axis=1)
-            sgn = np.where(S_g == 1, 1.0, -1.0)
-            m = np.nan_to_num(dist) == 1
-            out["delta_pl"][i] = float(np.sum(np.where(m, (N_gt / N_i) * (sgn * s_treat)[:, None], 0.0)))
+        for k, v in parts.items():
+            out[k + "_pl"][i] = v
 
     # average total effect pieces
     Ns = {i: out["N"][i] for i in out["U"]}

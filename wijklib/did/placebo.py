@@ -146,7 +146,7 @@ class _SharedProjection:
     def build(cls, base: pd.DataFrame, *, yname: str, tname: str, idname: str, gname: str, start: Any,
               window: tuple[int, int] | None, ref: int) -> _SharedProjection | None:
         """The projection, or None when the shared path cannot reproduce the refits (then: refit)."""
-        from wijklib.did import twfe_es as te
+        from wijklib.did import _checks as te
 
         try:
             # The same checks and codes as event_study; any failure -> the reference path decides.
@@ -241,7 +241,7 @@ class _SharedProjection:
 
 
 def _kept_columns(S: np.ndarray, diag_full: np.ndarray, tol: float = 1e-9) -> np.ndarray:
-    """Columns of the Schur complement ``S`` the reference fit keeps (``twfe_es._solve_normal``).
+    """Columns of the Schur complement ``S`` the reference fit keeps (``fixed_effects._solve_normal``).
 
     The reference keeps all columns when every Cholesky pivot exceeds ``tol`` times the column's
     diagonal in the full normal matrix (``diag_full``), and otherwise drops greedily in order

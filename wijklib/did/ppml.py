@@ -33,7 +33,7 @@ coordinates ``v = tau`` (cells with counts) and ``v = -log(ybar0)`` (zero cells)
 fitted parameters with the unit effects concentrated out.
 
 The fit is IRLS with the unit effects concentrated out exactly at every step
-(:func:`wijklib.did.twfe_es.fe_wls`), time effects and interactions as sparse columns; no dense
+(:func:`wijklib.did.fixed_effects.fe_wls`), time effects and interactions as sparse columns; no dense
 unit dummies.
 """
 
@@ -49,15 +49,17 @@ import scipy.sparse as sp
 from scipy import stats
 
 from wijklib.arguments import check_seed, log_offset, resolve_alpha
-from wijklib.did.twfe_es import (
-    TypedDesign,
+from wijklib.did._blas import _single_blas_thread
+from wijklib.did._checks import (
     _check_constant_within,
     _check_unique,
     _cohort_codes,
     _numeric,
     _require_columns,
-    _single_blas_thread,
     _time_codes,
+)
+from wijklib.did.fixed_effects import (
+    TypedDesign,
     cluster_scores_typed,
     cr1_vcov,
     fe_wls,

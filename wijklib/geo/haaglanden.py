@@ -51,6 +51,32 @@ def read_areas(path: Path | str = AREAS):
     return _read_areas(str(Path(path).resolve())).copy()
 
 
+def area_lines(path: Path | str) -> list[tuple[int, str, str, list[list[tuple[float, float]]]]]:
+    """The lines of an areas file (``code,name|lat,lon|lat,lon|...``, WGS84; ``^`` separates the rings of a
+    multi-part wijk) as ``(line number, code, name, rings)``, each ring a list of (lon, lat) pairs.
+
+    The one parser of the format, for the outlines here and for the police report's wijk list
+    (:func:`wijklib.report.police.read_areas`). A vertex that is not ``lat,lon`` raises
+    :class:`GeoDataError` naming the file and line.
+    """
+    path = Path(path)
+    out = []
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        head, _, rest = line.partition("|")
+        code, _, name = head.partition(",")
+        rings = []
+        for ring in rest.split("^"):
+            try:
+                rings.append([(float(lon), float(lat)) for lat, lon in (p.split(",") for p in ring.split("|") if p)])
+            except ValueError:
+                raise GeoDataError(f"{path}, line {lineno}: vertex list {ring[:40]!r}...; expected "
+                                   f"'lat,lon|lat,lon|...'") from None
+        out.append((lineno, code.strip(), name.strip(), rings))
+    return out
+
+
 @functools.lru_cache(maxsize=4)
 def _read_areas(path: Path | str):
     """All wijk outlines of ``areas.txt`` -> GeoDataFrame[wk_code, wk_naam, gm_code, repaired, geometry] (WGS84).
@@ -66,22 +92,12 @@ def _read_areas(path: Path | str):
     if not path.is_file():
         raise GeoDataError(f"{path}: not found (the Haaglanden reference data set, see its SOURCE.md)")
     recs = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        head, _, rest = line.partition("|")
-        code, _, name = head.partition(",")
+    for lineno, code, name, vertices in area_lines(path):
         rings = []
-        for ring in rest.split("^"):
-            try:
-                xy = np.array([[float(lon), float(lat)] for lat, lon in
-                               (p.split(",") for p in ring.split("|") if p)])
-            except ValueError:
-                raise GeoDataError(f"{path}, line {lineno}: vertex list {ring[:40]!r}...; expected "
-                                   f"'lat,lon|lat,lon|...'") from None
+        for xy in vertices:
             if len(xy) < 3:
                 raise GeoDataError(f"{path}, line {lineno} ({code}): a ring of {len(xy)} vertices; expected >= 3")
-            rings.append(shapely.Polygon(xy))
+            rings.append(shapely.Polygon(np.array(xy)))
         raw_ok = all(r.is_valid for r in rings)
         geom = functools.reduce(shapely.symmetric_difference, [shapely.make_valid(r) for r in rings])
         geom = shapely.make_valid(geom)
@@ -89,7 +105,7 @@ def _read_areas(path: Path | str):
         polys = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
         geom = shapely.union_all(polys)
         wk = _wijk_code(code)
-        recs.append({"wk_code": wk, "wk_naam": name.strip(), "gm_code": "GM" + wk[2:6],
+        recs.append({"wk_code": wk, "wk_naam": name, "gm_code": "GM" + wk[2:6],
                      "repaired": not raw_ok, "geometry": geom})
     df = gpd.GeoDataFrame(recs, geometry="geometry", crs="EPSG:4326")
     dup = df["wk_code"].duplicated()

@@ -2,7 +2,10 @@
 
 The export is one CSV per database view (``\\copy ... csv header``, comma separated, PostgreSQL text:
 empty = NULL, timestamps like ``2024-03-05 14:22:11.123456+01``), often with a prefix such as
-``production-``. Tables used (see ``/work/shared/context/rotterdam-mor.md`` and data/raw/meldingen/README.md):
+``production-``. The export and its views are documented by the platform's public source code:
+https://github.com/forza-mor-rotterdam/dwh-exporter (the ``\\copy`` export) and
+https://github.com/forza-mor-rotterdam/mor-core (the ``dwh_*`` views, defined in the migrations of
+``app/apps/meldingen``, ``status`` and ``locatie``); see also data/raw/meldingen/README.md. Tables used:
 
 =========================  ==========================================================================
 table                      columns read
@@ -129,7 +132,8 @@ REQUIRED = {
     "dwh_groups_group": ["uuid", "name"],
 }
 _CATEGORY_URL = re.compile(r"/category/([0-9a-fA-F-]{8,36})/?")
-#: PlanR's fall-back point when an RD conversion fails (rotterdam-mor.md §5): not a real location.
+#: PlanR's fall-back point when an RD conversion fails (https://github.com/forza-mor-rotterdam/PlanR,
+#: ``app/apps/main/forms.py``): not a real location.
 PLANR_FALLBACK = (51.93254212, 4.43995901)
 
 

@@ -1,6 +1,7 @@
 """Layout ``msb``: Rotterdam's legacy MSB (Meldingen Stadsbeheer) export of meldingen, one table.
 
-The MSB melding record (rotterdam-mor.md §5) flattened to one CSV row: ``id``/``mldId``,
+The MSB melding record (public source: https://github.com/forza-mor-rotterdam/profilr-api-services,
+``profilr_api_services/msb.py``) flattened to one CSV row: ``id``/``mldId``,
 ``datumMelding``, ``datumAfhandeling``, ``datumDoorverwezen``, ``status`` (Nieuw, Inbehandeling, Doorverwezen gekregen,
 Heropend, Afgehandeld), ``meldingType`` (S/O/N; N = not taken into handling, with
 ``redenAfhandelenNiet``), ``onderwerp.omschrijving`` (subject, e.g. "Grofvuil op straat"),

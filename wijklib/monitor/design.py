@@ -46,18 +46,6 @@ from wijklib.monitor.settings import MonitorConfig, load_config
 from wijklib.monitor.stats import poisson_rate_ratio
 from wijklib.monitor.verdict import Measure, count_noun, fmt_month
 
-#: Largest share of the cohort's post-start months with zero counts summed over the cohort for which
-#: the city-wide Poisson DiD is used. Its (cohort, month) cells with zero counts now enter the
-#: aggregations with rate ratio 0 against their estimated counterfactual (wijklib.did.ppml); when
-#: they were left out, months with counts were selected and the effect was biased upwards.
-#: Measured (24 wards x 36 months, 3 cohorts of 6 wards and 6 never-treated wards, true ratio 0.80,
-#: not-yet-treated controls, 20 panels each; tests/test_ppml_sparse.py): 20% zero months -> 0.96
-#: left out vs 0.77 (coverage 0.90) included; 47% -> 1.65 (coverage 0.25) left out vs 0.88
-#: (coverage 0.75) included. So the rule is relaxed to 25%, not removed: at about half zero months
-#: an upward bias remains (wards with no reports at all are dropped). Above it a single-series
-#: design is used.
-MAX_ZERO_MONTH_SHARE_DID = 0.25
-
 DESIGN_LABELS = {
     "did": "gespreide difference-in-differences (Poisson, Wooldridge 2023), effect van het startcohort",
     "its_controlled": "onderbroken tijdreeks met controlereeks (niet-behandelde wijken)",
@@ -245,9 +233,11 @@ def development(panel: pd.DataFrame, ward: str, outcome: str, year: int, alpha: 
 # --------------------------------------------------------------------------------------------
 def fit_city_did(
     panel_y: pd.DataFrame, outcome: str, starts: pd.Series, year: int, *, config: MonitorConfig | None = None,
-    seed: int = 20260122,
+    seed: int | None = None,
 ):
     """Wooldridge Poisson DiD for the whole city on ``n_<outcome>`` up to ``year``; returns the group aggregate.
+
+    ``seed`` of the wild bootstrap: default ``seeds.did`` of the monitor configuration.
 
     Wards starting after the end of ``year`` count as untreated in this window. Returns
     ``(PoissonAggResult for type "group", PoissonDiDResult)``.
@@ -255,6 +245,7 @@ def fit_city_did(
     from wijklib import did
 
     cfg = load_config(config)
+    seed = cfg.seeds["did"] if seed is None else seed
     end = year_end(year)
     g = starts.where(starts <= end)
     d = pd.DataFrame(
@@ -356,7 +347,7 @@ def estimate_outcome(
         others = sorted(str(u) for u in starts.index if str(u) != ward)
         if len(others) >= dsg["min_controls_did"]:
             try:
-                m = development_vs_city(panel_y, ward, others, outcome, year, alpha)
+                m = development_vs_city(panel_y, ward, others, outcome, year, alpha, seed=cfg.seeds["randomisation"])
                 return OutcomeEffect(outcome, "ontwikkeling", why + ": alleen de ontwikkeling is te beschrijven, "
                                      f"tegen die van de {len(others)} andere wijken", m,
                                      n_controls=len(others), inference="placebo-in-ruimte over de andere wijken")
@@ -404,7 +395,7 @@ def estimate_outcome(
         if len(cohort) >= dsg["min_cohort_did"] and len(untreated_all) >= dsg["min_controls_did"]:
             try:
                 m, ri = _randomization(panel_y, cohort, untreated_all, outcome, start, end, alpha, pre_mean,
-                                       PLAIN_LABELS["did"])
+                                       PLAIN_LABELS["did"], cfg.seeds["randomisation"])
                 why = (f"startcohort {fmt_month(start)} telt {len(cohort)} wijken en er zijn {len(untreated_all)} "
                        "vergelijkingswijken zonder wijkgericht handhaven in de hele periode: gespreide "
                        "difference-in-differences; het effect is dat van het hele cohort"
@@ -416,7 +407,7 @@ def estimate_outcome(
         n_treated = len(cohort)  # the wards behind the estimate, not the city's treated wards
     # 3b. staggered DiD (Wooldridge Poisson, city-wide fit; min_treated_did counts the cohort's wards)
     zero_share = _cohort_zero_month_share(panel_y, cohort, outcome, start)
-    sparse_cohort = zero_share > MAX_ZERO_MONTH_SHARE_DID
+    sparse_cohort = zero_share > dsg["max_zero_month_share_did"]
     if dsg["did_inference"] == "poisson":
         n_treated = len(cohort)
     use_poisson = dsg["did_inference"] == "poisson"
@@ -424,7 +415,7 @@ def estimate_outcome(
             and n_treated >= dsg["min_treated_did"] and sparse_cohort):
         notes.append(
             f"difference-in-differences niet gebruikt: in {zero_share:.0%} van de maanden sinds de start had het "
-            f"cohort samen nul meldingen (maximaal {MAX_ZERO_MONTH_SHARE_DID:.0%}); bij zoveel maanden zonder "
+            f"cohort samen nul meldingen (maximaal {dsg['max_zero_month_share_did']:.0%}); bij zoveel maanden zonder "
             "meldingen schat de Poisson-DiD per maand het effect te hoog (wijken zonder enige melding vallen weg)")
     elif (use_poisson and len(cohort) >= dsg["min_cohort_did"] and n_controls >= dsg["min_controls_did"]
             and n_treated >= dsg["min_treated_did"]):
@@ -486,7 +477,7 @@ def estimate_outcome(
     if dsg["single_ward"] == "placebo" and len(controls) >= dsg["min_controls_did"]:
         try:
             m, ri = _randomization(panel_y, [ward], controls, outcome, start, end, alpha, pre_mean,
-                                   PLAIN_LABELS["placebo"])
+                                   PLAIN_LABELS["placebo"], cfg.seeds["randomisation"])
             why = (f"{reason_single}: de wijk alleen tegen de {len(controls)} wijken zonder wijkgericht "
                    "handhaven in de hele periode (voor/na-verschil, placebo-inferentie over die wijken)")
             return OutcomeEffect(outcome, "placebo", why, m, inference=ri.describe(), notes=tuple(notes),
@@ -570,29 +561,35 @@ def _its(s: pd.DataFrame, start: pd.Timestamp, alpha: float, *, control: pd.Data
                    p_value=float(e.p_value), n=int(data.loc[data["period"] >= start, "y"].sum()))
 
 
-def _randomization(panel_y, treated, controls, outcome, start, end, alpha, pre_mean, label):
+def _randomization(panel_y, treated, controls, outcome, start, end, alpha, pre_mean, label, seed):
     from wijklib.monitor.randomization import randomization_did
 
-    ri = randomization_did(panel_y, treated, controls, outcome, start, end, alpha=alpha)
+    ri = randomization_did(panel_y, treated, controls, outcome, start, end, alpha=alpha, seed=seed)
     m = Measure(ri.estimate, ri.conf_low, ri.conf_high, scale="ratio", baseline=pre_mean,
                 method=f"{label} ({ri.plain()})", kind="effect", p_value=ri.p_value, n=int(ri.y_after))
     return m, ri
 
 
 def development_vs_city(panel_y: pd.DataFrame, ward: str, others: list[str], outcome: str, year: int,
-                        alpha: float = 0.05) -> Measure:
+                        alpha: float = 0.05, *, seed: int | None = None) -> Measure:
     """This year vs last year in ``ward`` relative to the same change in ``others`` (the rest of the city):
     a ratio of rate ratios with placebo-in-space inference over the other wards. A development, never an
-    effect: the measure has ``kind="ontwikkeling"`` and ``reference="stad"``."""
+    effect: the measure has ``kind="ontwikkeling"`` and ``reference="stad"``. ``seed``: default
+    ``seeds.randomisation`` of the monitor configuration."""
     from wijklib.monitor.randomization import randomization_did
 
     ri = randomization_did(panel_y, [ward], others, outcome, pd.Timestamp(f"{year}-01-01"), year_end(year),
-                           alpha=alpha, before_start=pd.Timestamp(f"{year - 1}-01-01"))
+                           alpha=alpha, before_start=pd.Timestamp(f"{year - 1}-01-01"), seed=_seed(seed))
     s = ward_series(panel_y, ward, outcome)
     n = float(s.loc[s["period"].dt.year == year, "y"].sum())
     return Measure(ri.estimate, ri.conf_low, ri.conf_high, scale="ratio",
                    method=f"{year} ten opzichte van {year - 1}, vergeleken met dezelfde verandering in de "
                    f"{ri.n_controls} andere wijken", kind="ontwikkeling", n=int(n), p_value=ri.p_value, reference="stad")
+
+
+def _seed(seed: int | None) -> int:
+    """The randomisation seed: ``seed``, or ``seeds.randomisation`` of the monitor configuration."""
+    return load_config().seeds["randomisation"] if seed is None else int(seed)
 
 
 def _randomization_sets(ward: str, year: int, starts: pd.Series,
@@ -616,7 +613,7 @@ def _randomization_sets(ward: str, year: int, starts: pd.Series,
 
 
 def pretrend_check(panel_y: pd.DataFrame, ward: str, outcome: str, year: int, starts: pd.Series,
-                   design: str, alpha: float = 0.05) -> tuple[float, str] | None:
+                   design: str, alpha: float = 0.05, *, seed: int | None = None) -> tuple[float, str] | None:
     """The design's own check before the start: the same comparison on the pre-period alone.
 
     The months before the start are split in two halves; the change from the first half to the second
@@ -624,7 +621,8 @@ def pretrend_check(panel_y: pd.DataFrame, ward: str, outcome: str, year: int, st
     is compared with the same change in every ward without ward-based enforcement, with the same
     randomisation inference as the effect. A small p-value means the wards already drifted apart before
     the start. Returns ``(p_value, description)``, or ``None`` for designs without such a check or too
-    few months (fewer than 12 before the start).
+    few months (fewer than 12 before the start). ``seed``: default ``seeds.randomisation`` of the monitor
+    configuration.
     """
     from wijklib.monitor.randomization import randomization_did
 
@@ -639,7 +637,8 @@ def pretrend_check(panel_y: pd.DataFrame, ward: str, outcome: str, year: int, st
         return None
     mid = pre[len(pre) // 2]
     try:
-        ri = randomization_did(panel_y, treated, controls, outcome, mid, pre[-1], alpha=alpha, before_start=pre[0])
+        ri = randomization_did(panel_y, treated, controls, outcome, mid, pre[-1], alpha=alpha, before_start=pre[0],
+                               seed=_seed(seed))
     except ValueError:
         return None
     return float(ri.p_value), (f"vóór de start ({fmt_month(pre[0])} tot {fmt_month(mid)} tegen {fmt_month(mid)} tot "
@@ -647,14 +646,14 @@ def pretrend_check(panel_y: pd.DataFrame, ward: str, outcome: str, year: int, st
 
 
 def noise_selection_check(panel_y: pd.DataFrame, ward: str, outcome: str, year: int, starts: pd.Series,
-                          design: str) -> Any:
+                          design: str, *, seed: int | None = None) -> Any:
     """Were the wards behind the estimate noisier before the start than the comparison wards?
 
     For the randomisation designs (``"did"``: the start cohort, ``"placebo"``: the ward alone) against
     every ward without ward-based enforcement in the window, the months before the start:
     :func:`wijklib.monitor.randomization.noise_check` (a
     :class:`~wijklib.monitor.randomization.NoiseCheck`), or ``None`` for other designs, no comparison
-    wards or too few months.
+    wards or too few months. ``seed``: default ``seeds.randomisation`` of the monitor configuration.
     """
     from wijklib.monitor.randomization import noise_check
 
@@ -665,7 +664,7 @@ def noise_selection_check(panel_y: pd.DataFrame, ward: str, outcome: str, year: 
     if not controls:
         return None
     try:
-        return noise_check(panel_y, treated, controls, outcome, start)
+        return noise_check(panel_y, treated, controls, outcome, start, seed=_seed(seed))
     except ValueError:
         return None
 

@@ -673,10 +673,10 @@ def _pretrend_downgrade(item: tuple[Any, ...], panel_y: pd.DataFrame, ward: str,
     cannot be read as an effect of ward-based enforcement.
     """
     r, res, measure, design, why, verdict, reason = item
-    threshold = float(cfg.verdict.get("pretrend_alpha", 0.10))
+    threshold = float(cfg.verdict["pretrend_alpha"])
     if threshold <= 0 or measure is None or measure.kind != "effect" or verdict not in (OP_KOERS, ONGUNSTIG):
         return item
-    check = dsg.pretrend_check(panel_y, ward, res.key, year, starts, design, alpha)
+    check = dsg.pretrend_check(panel_y, ward, res.key, year, starts, design, alpha, seed=cfg.seeds["randomisation"])
     if check is None or not check[0] < threshold:
         return item
     p, when = check
@@ -695,10 +695,10 @@ def _noise_downgrade(item: tuple[Any, ...], panel_y: pd.DataFrame, ward: str, ye
     ``benchmarks/results/noise_selection.md``).
     """
     r, res, measure, design, why, verdict, reason = item
-    threshold = float(cfg.verdict.get("noise_alpha", 0.05))
+    threshold = float(cfg.verdict["noise_alpha"])
     if threshold <= 0 or measure is None or measure.kind != "effect" or verdict not in (OP_KOERS, ONGUNSTIG):
         return item
-    check = dsg.noise_selection_check(panel_y, ward, res.key, year, starts, design)
+    check = dsg.noise_selection_check(panel_y, ward, res.key, year, starts, design, seed=cfg.seeds["randomisation"])
     if check is None or not check.p_value < threshold:
         return item
     reason = (f"{reason}, maar {check.describe()}; de vergelijking is dan niet eerlijk en het verschil na de start "
@@ -720,7 +720,7 @@ def _placebo_downgrade(item: tuple[Any, ...], ctx: Context, ward: str, year: int
     from wijklib.monitor.view import placebo_pretrend_check
 
     r, res, measure, design, why, verdict, reason = item
-    threshold = float(cfg.verdict.get("pretrend_alpha", 0.10))
+    threshold = float(cfg.verdict["pretrend_alpha"])
     if (threshold <= 0 or measure is None or measure.kind != "effect" or verdict not in (OP_KOERS, ONGUNSTIG)
             or res.kind != "panel"):
         return item
@@ -739,6 +739,9 @@ def _placebo_downgrade(item: tuple[Any, ...], ctx: Context, ward: str, year: int
 
 
 def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> WardEvaluation:
+    """One ward's evaluation in named steps: level 1, levels 2 and 3, the previous evaluation, a verdict per
+    priority, the corrections over the ward's priorities, themes with herijk advice, the comparison with
+    last year."""
     key = ("eval", ward, year, depth if previous is True else id(previous))
     if key in ctx._cache:
         return ctx._cache[key][1]
@@ -752,7 +755,58 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
     wijken = ctx.wijken(ward)
     notes: list[str] = []
 
-    # ---- level 1 ------------------------------------------------------------------------------
+    level1, changes, base_year = _level1(ctx, ward, year, panel_y, start, wijken)
+    level2 = compute_level2(ctx.tables.get("wijkprofiel"), ctx.tables.get("signalen"), ward, wijken, year, config=cfg,
+                            city_survey=ctx.city_survey())
+    level3 = compute_level3(ctx.tables.get("netwerk_overleggen"), ctx.tables.get("netwerk_samenwerking"), ward, year,
+                            config=cfg)
+    prev = _previous(ctx, ward, year, previous, depth, notes)
+
+    # ---- priorities ------------------------------------------------------------------------------
+    scorer = _PriorityScorer(ctx, ward, year, panel_y, start, wijken, level1.effects, changes, base_year)
+    pending = [scorer.score(r) for r in priorities_of(ctx.tables.get("wijkakkoorden"), ward, year).itertuples()]
+    pending = _holm_correction(pending, cfg)
+    pending = [_pretrend_downgrade(x, panel_y, ward, year, ctx.starts, cfg, alpha) for x in pending]
+    pending = [_noise_downgrade(x, panel_y, ward, year, ctx.starts, cfg) for x in pending]
+    pending = [_placebo_downgrade(x, ctx, ward, year, cfg) for x in pending]
+    prev_hist = _priority_history(prev)
+    verdicts: list[PriorityVerdict] = []
+    for r, res, measure, design, why, verdict, reason in pending:
+        sentence = priority_sentence(
+            r.thema, _label(res.kind, res.key, r.indicator), r.richting, measure, verdict, reason,
+            start=f"{start:%Y-%m}" if start is not None and measure is not None and measure.kind == "effect" else None,
+            alpha=alpha,
+        )
+        verdicts.append(PriorityVerdict(
+            thema=r.thema, indicator=r.indicator, bron=r.bron, richting=r.richting, kind=res.kind, key=res.key,
+            measure=measure, design=design, why=why, verdict=verdict, reason=reason, sentence=sentence,
+            history=tuple(prev_hist.get((r.thema, r.indicator), ())),
+        ))
+
+    themes, herijk = _themes_and_herijk(verdicts, prev, year, cfg.herijk["years"])
+    comparison = _comparison(verdicts, prev)
+    if prev is None:
+        notes.append("geen vorige evaluatie: geen vergelijking met vorig jaar")
+    if not verdicts:
+        notes.append(f"geen wijkakkoord-prioriteiten voor {year}")
+    if any(v.verdict == ONVOLDOENDE for v in verdicts):
+        notes.append("niet elke prioriteit is te beoordelen: zie de reden per indicator")
+
+    ev = WardEvaluation(
+        wijkraad_id=ward, wijkraad=ctx.ward_name(ward), year=year, level1=level1, level2=level2, level3=level3,
+        priorities=tuple(verdicts), themes=tuple(themes), herijk=tuple(herijk), comparison=comparison,
+        config=cfg.to_dict(), config_fingerprint=cfg.fingerprint, notes=tuple(notes),
+    )
+    ctx._cache[key] = (True, ev)
+    return ev
+
+
+def _level1(ctx: Context, ward: str, year: int, panel_y: pd.DataFrame, start: pd.Timestamp | None,
+            wijken: Any) -> tuple[Level1, dict[Any, Measure], int]:
+    """Level 1 of the evaluation (effects per outcome, trends, enforcement results, quality flags, focus
+    areas, safety index), with the enforcement changes and the baseline year the priorities use."""
+    cfg = ctx.config
+    alpha = cfg.verdict["alpha"]
     outcomes = ctx.outcomes()
     effects = tuple(
         dsg.estimate_outcome(panel_y, ward, o, year, ctx.starts, config=cfg,
@@ -779,13 +833,11 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
         veiligheidsindex=vi,
         notes=tuple([f"handhavingsresultaten: {year} t.o.v. {base_year}", *vi_notes]),
     )
-    # ---- level 2 and 3 ---------------------------------------------------------------------------
-    level2 = compute_level2(ctx.tables.get("wijkprofiel"), ctx.tables.get("signalen"), ward, wijken, year, config=cfg,
-                            city_survey=ctx.city_survey())
-    level3 = compute_level3(ctx.tables.get("netwerk_overleggen"), ctx.tables.get("netwerk_samenwerking"), ward, year,
-                            config=cfg)
+    return level1, changes, base_year
 
-    # ---- previous evaluation (comparison and herijk history) -------------------------------------
+
+def _previous(ctx: Context, ward: str, year: int, previous: Any, depth: int, notes: list[str]) -> WardEvaluation | None:
+    """Last year's evaluation: computed (``previous=True``, ``depth`` years back at most) or read."""
     prev: WardEvaluation | None = None
     if previous is True:
         if depth > 0:
@@ -799,13 +851,11 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
             raise ValueError(
                 f"previous evaluation is for {prev.wijkraad_id!r} {prev.year}; expected {ward!r} {year - 1}"
             )
+    return prev
 
-    # ---- priorities ------------------------------------------------------------------------------
-    wp = ctx.tables.get("wijkprofiel")
-    wp_inds = sorted(set(wp["indicator"].astype(str))) if wp is not None and len(wp) else []
-    panel_outcomes = count_outcomes(ctx.panel)
-    eff_by = {e.outcome: e for e in effects}
-    survey_any: pd.DataFrame | None = None  # every part of the Wijkprofiel, computed when a priority needs it
+
+def _priority_history(prev: WardEvaluation | None) -> dict[tuple[str, str], tuple[dict[str, Any], ...]]:
+    """Per (thema, indicator) the earlier years' verdicts and estimates, last year's appended."""
     prev_hist = {}
     if prev is not None:
         for p in prev.priorities:
@@ -816,11 +866,29 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
                 "conf_low": clean_value(p.measure.conf_low) if p.measure else None,
                 "conf_high": clean_value(p.measure.conf_high) if p.measure else None,
             })
-    verdicts: list[PriorityVerdict] = []
-    pending: list[tuple[Any, ...]] = []
-    for r in priorities_of(ctx.tables.get("wijkakkoorden"), ward, year).itertuples():
-        res = resolve_indicator(r.indicator, r.bron, panel_outcomes=panel_outcomes, wijkprofiel_indicators=wp_inds,
-                                crime_names=ctx.crime_names())
+    return prev_hist
+
+
+class _PriorityScorer:
+    """Measure and first verdict of each wijkakkoord priority of one ward and year:
+    ``score(row) -> (row, resolved, measure, design, why, verdict, reason)``."""
+
+    def __init__(self, ctx: Context, ward: str, year: int, panel_y: pd.DataFrame, start: pd.Timestamp | None,
+                 wijken: Any, effects: tuple[Any, ...], changes: dict[Any, Measure], base_year: int) -> None:
+        self.ctx, self.ward, self.year, self.panel_y, self.start, self.wijken = ctx, ward, year, panel_y, start, wijken
+        self.changes, self.base_year = changes, base_year
+        wp = ctx.tables.get("wijkprofiel")
+        self.wp = wp
+        self.wp_inds = sorted(set(wp["indicator"].astype(str))) if wp is not None and len(wp) else []
+        self.panel_outcomes = count_outcomes(ctx.panel)
+        self.eff_by = {e.outcome: e for e in effects}
+        self.survey_any: pd.DataFrame | None = None  # every part of the Wijkprofiel, computed when a priority needs it
+
+    def score(self, r: Any) -> tuple[Any, ...]:
+        ctx, cfg, ward, year, start = self.ctx, self.ctx.config, self.ward, self.year, self.start
+        panel_y, base_year, alpha = self.panel_y, self.base_year, self.ctx.config.verdict["alpha"]
+        res = resolve_indicator(r.indicator, r.bron, panel_outcomes=self.panel_outcomes,
+                                wijkprofiel_indicators=self.wp_inds, crime_names=ctx.crime_names())
         absent = missing_source_reason(r.bron, delivered_sources(ctx.tables, ctx.panel))  # not delivered: say so
         if absent is not None:
             res = Resolved("onbekend", res.key, note=absent)
@@ -828,7 +896,7 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
         measure: Measure | None = None
         design, why = "geen", res.note
         if res.kind == "panel":
-            eff = eff_by.get(res.key)
+            eff = self.eff_by.get(res.key)
             if eff is None:
                 eff = dsg.estimate_outcome(panel_y, ward, res.key, year, ctx.starts, config=cfg,
                                            did_fit=lambda o_, y_=year: ctx.did(o_, y_))
@@ -844,12 +912,12 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
                 lo = (start - pd.DateOffset(months=12)) if measure.kind == "effect" and start is not None \
                     else pd.Timestamp(f"{base_year}-01-01")
                 brk = platform_break_reason(panel_y, ward, res.key, lo, pd.Timestamp(f"{year}-12-01"),
-                                            float(cfg.quality.get("max_platform_shift", 0.1)),
+                                            float(cfg.quality["max_platform_shift"]),
                                             relative=measure.kind == "effect" or bool(getattr(measure, "reference", None)))
                 if brk is not None:
                     insufficient.append(brk)
         elif res.kind == "handhaving":
-            measure = changes.get((res.key, res.thema))
+            measure = self.changes.get((res.key, res.thema))
             design = "ontwikkeling"
             why = f"{year} t.o.v. {base_year} ({'het jaar vóór de start' if start is not None and base_year == start.year - 1 else 'vorig jaar'})"
             if measure is not None and (measure.n or 0) < cfg.verdict["min_events"]:
@@ -857,19 +925,24 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
             if measure is None:
                 insufficient.append(f"geen gegevens over {res.key} in {base_year} en {year}")
         elif res.kind == "wijkprofiel":
-            if survey_any is None:
-                survey_any, _ = survey_table(wp, wijken, year, deel=None, index=None, alpha=alpha, city=ctx.city_survey(),
-                                             index_sd=cfg.level2["index_sd"])
-            measure, insufficient, why = _survey_measure(survey_any, res.key, alpha)
+            if self.survey_any is None:
+                self.survey_any, _ = survey_table(self.wp, self.wijken, year, deel=None, index=None, alpha=alpha,
+                                                  city=ctx.city_survey(), index_sd=cfg.level2["index_sd"])
+            measure, insufficient, why = _survey_measure(self.survey_any, res.key, alpha)
             design = "ontwikkeling"
             if measure is not None and measure.n is not None and measure.n < cfg.verdict["min_respondents"]:
                 insufficient.append(f"{measure.n} respondenten (minimaal {cfg.verdict['min_respondents']})")
         else:
             insufficient.append(res.note)
         verdict, reason = judge(measure, r.richting, cfg, insufficient=insufficient)
-        pending.append((r, res, measure, design, why, verdict, reason))
+        return (r, res, measure, design, why, verdict, reason)
 
-    # ---- multiplicity within the ward: Holm over its judged priorities ---------------------------
+
+def _holm_correction(pending: list[tuple[Any, ...]], cfg: MonitorConfig) -> list[tuple[Any, ...]]:
+    """Multiplicity within the ward (``verdict.multiplicity: holm``): a verdict on either side stands only
+    when its Holm-adjusted p-value over the ward's judged priorities is below alpha."""
+    pending = list(pending)
+    alpha = cfg.verdict["alpha"]
     judged = [i for i, x in enumerate(pending) if x[5] != ONVOLDOENDE]
     if cfg.verdict["multiplicity"] == "holm" and len(judged) > 1:
         raw = [measure_p_value(pending[i][2]) for i in judged]
@@ -882,23 +955,13 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
                           f"(Holm) is dat niet aantoonbaar (p {_p_eq(p_raw)}, gecorrigeerd "
                           f"{fmt_p(p_adj)})")
                 pending[i] = (r, res, measure, design, why, neutral, reason)
-    pending = [_pretrend_downgrade(x, panel_y, ward, year, ctx.starts, cfg, alpha) for x in pending]
-    pending = [_noise_downgrade(x, panel_y, ward, year, ctx.starts, cfg) for x in pending]
-    pending = [_placebo_downgrade(x, ctx, ward, year, cfg) for x in pending]
-    for r, res, measure, design, why, verdict, reason in pending:
-        sentence = priority_sentence(
-            r.thema, _label(res.kind, res.key, r.indicator), r.richting, measure, verdict, reason,
-            start=f"{start:%Y-%m}" if start is not None and measure is not None and measure.kind == "effect" else None,
-            alpha=alpha,
-        )
-        verdicts.append(PriorityVerdict(
-            thema=r.thema, indicator=r.indicator, bron=r.bron, richting=r.richting, kind=res.kind, key=res.key,
-            measure=measure, design=design, why=why, verdict=verdict, reason=reason, sentence=sentence,
-            history=tuple(prev_hist.get((r.thema, r.indicator), ())),
-        ))
+    return pending
 
-    # ---- themes and herijk -------------------------------------------------------------------
-    n_years = cfg.herijk["years"]
+
+def _themes_and_herijk(verdicts: list[PriorityVerdict], prev: WardEvaluation | None, year: int,
+                       n_years: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The verdict per theme with its history, and herijk advice for themes without a desired development
+    in ``n_years`` consecutive evaluation years."""
     themes, herijk = [], []
     prev_themes = {t["thema"]: t for t in prev.themes} if prev is not None else {}
     for thema in dict.fromkeys(v.thema for v in verdicts):
@@ -919,8 +982,11 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
                 + [f"{year}: " + ", ".join(_evidence(v) for v in vs)]
             )
             herijk.append({"thema": thema, "jaren": n_years, "bewijs": evidence, "advies": advice})
+    return themes, herijk
 
-    # ---- year-over-year comparison ------------------------------------------------------------
+
+def _comparison(verdicts: list[PriorityVerdict], prev: WardEvaluation | None) -> pd.DataFrame:
+    """Year-over-year comparison: last year's and this year's verdict and estimate per priority."""
     comp_rows = []
     prev_by = {(p.thema, p.indicator): p for p in prev.priorities} if prev is not None else {}
     for v in verdicts:
@@ -932,22 +998,8 @@ def _evaluate(ctx: Context, ward: str, year: int, previous: Any, depth: int) -> 
             "schatting": v.measure.estimate if v.measure else math.nan,
             "veranderd": bool(p is not None and p.verdict != v.verdict),
         })
-    comparison = pd.DataFrame(comp_rows, columns=["thema", "indicator", "oordeel_vorig", "oordeel", "schatting_vorig",
-                                                  "schatting", "veranderd"])
-    if prev is None:
-        notes.append("geen vorige evaluatie: geen vergelijking met vorig jaar")
-    if not verdicts:
-        notes.append(f"geen wijkakkoord-prioriteiten voor {year}")
-    if any(v.verdict == ONVOLDOENDE for v in verdicts):
-        notes.append("niet elke prioriteit is te beoordelen: zie de reden per indicator")
-
-    ev = WardEvaluation(
-        wijkraad_id=ward, wijkraad=ctx.ward_name(ward), year=year, level1=level1, level2=level2, level3=level3,
-        priorities=tuple(verdicts), themes=tuple(themes), herijk=tuple(herijk), comparison=comparison,
-        config=cfg.to_dict(), config_fingerprint=cfg.fingerprint, notes=tuple(notes),
-    )
-    ctx._cache[key] = (True, ev)
-    return ev
+    return pd.DataFrame(comp_rows, columns=["thema", "indicator", "oordeel_vorig", "oordeel", "schatting_vorig",
+                                            "schatting", "veranderd"])
 
 
 def evaluate_city(

@@ -35,6 +35,9 @@ from scipy import stats
 MIN_EXACT_ASSIGNMENTS = 200
 #: Monte Carlo assignments when there are more than this many.
 MAX_ASSIGNMENTS = 1999
+#: Seed of the Monte Carlo assignments when none is given; the monitor passes ``seeds.randomisation``
+#: of ``config/monitor.yaml`` (the same number by default).
+DEFAULT_SEED = 20261203
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,7 @@ def randomization_did(
     *,
     alpha: float = 0.05,
     before_start: pd.Timestamp | None = None,
-    seed: int = 20261203,
+    seed: int = DEFAULT_SEED,
 ) -> RandomizationResult:
     """Change of ``n_<outcome>`` in ``treated`` from before ``start`` to ``start..end`` against ``controls``.
 
@@ -305,7 +308,7 @@ def noise_check(
     *,
     before_start: pd.Timestamp | None = None,
     block: int = NOISE_BLOCK_MONTHS,
-    seed: int = 20261203,
+    seed: int = DEFAULT_SEED,
 ) -> NoiseCheck | None:
     """Variance-ratio rank tests of the months before ``start``: are the treated wards the noisy ones?
 

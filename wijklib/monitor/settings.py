@@ -37,11 +37,13 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "min_donors_synth": int,
         "min_cohort_did": int,
         "min_treated_did": int,
+        "max_zero_month_share_did": float,
         "control_group": str,
         "did_inference": str,
         "single_ward": str,
         "comparable_k": int,
     },
+    "seeds": {"did": int, "randomisation": int},
     "quality": {"small_numbers": int, "max_missing_months": int, "channel_change": str,
                 "max_platform_shift": float},
     "level2": {"rising_ratio": float, "rising_min_count": int, "max_quotes_per_theme": int,
@@ -116,6 +118,12 @@ def _validate(data: Mapping[str, Any], source: str) -> None:
         raise ValueError(f"{source}: verdict.pretrend_alpha = {v['pretrend_alpha']}; expected 0 (off) up to 1")
     if not 0 <= v["noise_alpha"] < 1:
         raise ValueError(f"{source}: verdict.noise_alpha = {v['noise_alpha']}; expected 0 (off) up to 1")
+    share = data["design"]["max_zero_month_share_did"]
+    if not 0 <= share <= 1:
+        raise ValueError(f"{source}: design.max_zero_month_share_did = {share}; expected a share from 0 to 1")
+    for key, seed in data["seeds"].items():
+        if seed < 0:
+            raise ValueError(f"{source}: seeds.{key} = {seed}; expected a whole number >= 0")
     sd = data["level2"]["index_sd"]
     if sd is not None and sd <= 0:
         raise ValueError(f"{source}: level2.index_sd = {sd}; expected a positive number or null (unknown)")

@@ -291,16 +291,16 @@ def rules_text(config: MonitorConfig | None = None) -> str:
             "- ongunstige ontwikkeling: het hele interval ligt aan de ongewenste kant;",
             "- geen aantoonbare verandering: het interval omvat 'geen verandering';",
             f"- onzeker: het interval ligt aan één kant, maar een van twee controles over de tijd vóór de start "
-            f"slaat aan (p < {fmt_num(v.get('pretrend_alpha', 0.10), 2)}): dezelfde vergelijking over de maanden "
+            f"slaat aan (p < {fmt_num(v['pretrend_alpha'], 2)}): dezelfde vergelijking over de maanden "
             "vóór de start (tweede helft van de voorperiode tegen de eerste) geeft al een verschil, of de wijk "
             "week in de twaalf maanden vóór de start meer af dan (bijna) elke vergelijkingswijk die voor de "
             "controle dezelfde startdatum kreeg (placebotoets). De wijk en haar vergelijkingswijken liepen dan "
             "al uiteen, dus het verschil na de start hoeft geen effect te zijn;"
-            if v.get("pretrend_alpha", 0.10) > 0 else
+            if v["pretrend_alpha"] > 0 else
             "- onzeker: komt niet voor (de controles vóór de start staan uit);",
             f"- ook onzeker: de behandelde wijken schommelden vóór de start sterker dan de vergelijkingswijken "
-            f"(rangtoets, p < {fmt_num(v.get('noise_alpha', 0.05), 2)}), zodat de vergelijking niet eerlijk is;"
-            if v.get("noise_alpha", 0.05) > 0 else "- (de toets op sterker schommelende wijken staat uit);",
+            f"(rangtoets, p < {fmt_num(v['noise_alpha'], 2)}), zodat de vergelijking niet eerlijk is;"
+            if v["noise_alpha"] > 0 else "- (de toets op sterker schommelende wijken staat uit);",
             "- onvoldoende gegevens: geen schatting, of het interval is breder dan "
             f"{fmt_pct(v['max_relative_width'], signed=False)}, of minder dan {v['min_events']} "
             f"gebeurtenissen in de wijk in de periode waarop de schatting rust (sinds de start bij een effect, "

@@ -38,7 +38,14 @@ from pathlib import Path
 from typing import Any
 
 from wijklib.report.pdf import atomic_write, atomic_write_text
-from wijklib.report.runner import Job, JobResult, _init_worker, _shutdown_kernel, run_job
+from wijklib.report.runner import (
+    Job,
+    JobResult,
+    _init_worker,
+    _shutdown_kernel,
+    _stop_kernel,
+    run_job,
+)
 
 #: What ``--scheduler`` says when Dask is not installed.
 DASK_HINT = "the Dask backend needs dask and distributed: pip install 'wijklib[dask]'"
@@ -330,15 +337,9 @@ _KERNEL_THREADS: list[Any] = []
 
 
 def _shutdown_all() -> None:
-    from jupyter_core.utils import run_sync
-
     for state in _KERNEL_THREADS:
         km, state.km = state.km, None
-        if km is not None:
-            try:
-                run_sync(km.shutdown_kernel)(now=True)
-            except Exception:  # noqa: BLE001 - the kernel may already be gone
-                pass
+        _stop_kernel(km)
 
 
 def _ignore_sigint_plugin() -> Any:

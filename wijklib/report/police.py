@@ -102,23 +102,13 @@ def read_areas(path: str | Path) -> tuple[tuple[str, str, tuple[tuple[tuple[floa
     """Wijk outlines from an areas file: one line per wijk, ``code,name|lat,lon|lat,lon|...`` (WGS84;
     ``^`` separates the rings of a multi-part wijk). Returns ``(code, name, rings)``, each ring a tuple of
     (lon, lat) pairs (rings with fewer than 3 points are left out: they enclose nothing)."""
+    from wijklib.geo.haaglanden import area_lines
+
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: wijk outline file not found (expected lines 'code,name|lat,lon|...')")
-    rows = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        head, _, rest = line.partition("|")
-        code, _, name = head.partition(",")
-        rings = [r.strip("|") for r in rest.split("^")]
-        try:
-            parsed = [tuple((float(p.split(",")[1]), float(p.split(",")[0]))  # (lon, lat)
-                            for p in ring.split("|") if p) for ring in rings]
-        except (IndexError, ValueError) as exc:
-            raise ValueError(f"{path}: line {lineno}: expected 'code,name|lat,lon|...', got {line[:60]!r}") from exc
-        rows.append((code.strip(), name.strip(), tuple(r for r in parsed if len(r) >= 3)))
-    return tuple(rows)
+    return tuple((code, name, tuple(tuple(r) for r in rings if len(r) >= 3))
+                 for _, code, name, rings in area_lines(path))
 
 
 def _read_areas(folder: str) -> tuple[tuple[str, str, tuple[tuple[float, float], ...]], ...]:

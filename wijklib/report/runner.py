@@ -293,8 +293,8 @@ def _init_worker(log_dir: str) -> None:
     multiprocessing.util.Finalize(None, _shutdown_kernel, exitpriority=10)
 
 
-def _shutdown_kernel() -> None:
-    km, _Worker.km = _Worker.km, None
+def _stop_kernel(km: Any) -> None:
+    """Shut the kernel of kernel manager ``km`` down now (nothing when ``km`` is None or already gone)."""
     if km is not None:
         from jupyter_core.utils import run_sync
 
@@ -302,6 +302,11 @@ def _shutdown_kernel() -> None:
             run_sync(km.shutdown_kernel)(now=True)
         except Exception:  # noqa: BLE001 - the kernel may already be gone
             pass
+
+
+def _shutdown_kernel() -> None:
+    km, _Worker.km = _Worker.km, None
+    _stop_kernel(km)
 
 
 def _kernel(env: dict[str, str] | None = None) -> Any:
