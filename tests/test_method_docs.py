@@ -90,7 +90,7 @@ def test_page_prints_what_it_shows(path):
         pytest.skip(f"{path.name} reads published data from {SHARED}, which is absent")
     bl = blocks(path)
     assert bl and any(out is not None for _, out, _ in bl), f"{path.name} shows no output"
-    for i, ((code, expected, _), got) in enumerate(zip(bl, run_page(path), strict=True), 1):
+    for i, ((_code, expected, _), got) in enumerate(zip(bl, run_page(path), strict=True), 1):
         if expected is None:
             assert got == "", f"{path.name} block {i} prints output the page does not show:\n{got}"
         else:
@@ -102,7 +102,7 @@ def _write(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     outs = run_page(path)
     pieces, last = [], 0
-    for (code, expected, m), got in zip(blocks(path), outs, strict=True):
+    for (code, _expected, m), got in zip(blocks(path), outs, strict=True):
         pieces.append(text[last:m.start()])
         block = f"```python\n{code}```\n"
         if got:
