@@ -148,3 +148,16 @@ def test_result_surface(castle):
     assert {"term", "estimate", "weight", "scale"} <= set(res.tidy().columns)
     assert res.method["n_units"] == 50 and res.method["n_periods"] == 11
     assert "BaconResult" in repr(res)
+
+
+def test_date_periods_give_the_same_decomposition_as_integer_periods(castle):
+    """A monthly wijklib panel has dates as periods: the decomposition uses only their order, and the
+    timing groups come back as dates (it used to fail casting the dates to float)."""
+    by_year = bacon(castle, yname="l_homicide", dname="post", idname="state", tname="year")
+    dated = castle.assign(year=pd.to_datetime(castle["year"].astype(str) + "-01-01"))
+    by_date = bacon(dated, yname="l_homicide", dname="post", idname="state", tname="year")
+    assert by_date.twfe == pytest.approx(by_year.twfe, abs=1e-12)
+    a, b = by_year.two_by_twos, by_date.two_by_twos
+    assert np.allclose(a["estimate"], b["estimate"]) and np.allclose(a["weight"], b["weight"])
+    assert [t.year for t in b["treated"]] == a["treated"].astype(int).tolist()
+    assert [u if u == np.inf else u.year for u in b["untreated"]] == a["untreated"].tolist()

@@ -73,7 +73,8 @@ class BaconResult(ResultProtocol):
 
     Attributes
     ----------
-    two_by_twos : one row per 2x2 comparison: ``treated``, ``untreated`` (timing groups; ``inf`` =
+    two_by_twos : one row per 2x2 comparison: ``treated``, ``untreated`` (timing groups, in the panel's own
+        period values, dates included; ``inf`` =
         never treated), ``type``, ``estimate``, ``weight`` (weights sum to 1 over the between part).
     twfe : the TWFE coefficient the decomposition reproduces (with the covariates, if any).
     omega : weight of the within-timing-group term (covariate case; ``nan`` without covariates).
@@ -276,6 +277,12 @@ def bacon(data: pd.DataFrame, *, yname: str, dname: str, idname: str, tname: str
     """
     covariates = list(covariates or [])
     df = _validate(data, yname, dname, idname, tname, covariates)
+    # A date (or other non-numeric, ordered) period column: the decomposition only uses the order of the
+    # periods and counts of periods, so it runs on period positions; the timing groups get their dates back.
+    labels = None
+    if not pd.api.types.is_numeric_dtype(df[tname]):
+        labels = pd.Index(np.sort(df[tname].unique()))
+        df[tname] = labels.get_indexer(df[tname])
     uid, nu = _codes(df[idname])
     tid, nt = _codes(df[tname])
     times = np.sort(df[tname].unique())
@@ -372,6 +379,9 @@ def bacon(data: pd.DataFrame, *, yname: str, dname: str, idname: str, tname: str
     if tt.empty:
         raise BaconError("bacon: no 2x2 comparison has treatment variation")
     tt["weight"] = tt["weight"] / tt["weight"].sum()
+    if labels is not None:  # positions back to the panel's own periods; never treated stays inf
+        for c in ("treated", "untreated"):
+            tt[c] = [math.inf if v == math.inf else labels[int(v)] for v in tt[c]]
     method = MappingProxyType({
         "estimator": "Goodman-Bacon decomposition (bacondecomp semantics)",
         "inference": "none (a decomposition of a point estimate)",

@@ -24,6 +24,12 @@ GLOSSARY: dict[str, tuple[tuple[str, ...], str]] = {
         ("bootstrap",),
         "een manier om de onzekerheid te bepalen door de berekening vele keren te herhalen op steekproeven "
         "uit de eigen gegevens (bijvoorbeeld uit de meldingen van een jaar)."),
+    "breekpunt (gevoeligheid voor trendverschillen)": (
+        ("breekpunt",),
+        "hoe groot een trendverschil tussen de wijk en haar vergelijkingswijken na de start mag zijn, "
+        "gemeten als een veelvoud van de grootste verandering per kwartaal vóór de start, voordat het effect "
+        "niet meer aantoonbaar is. Een breekpunt van 1 betekent: pas een trendverschil dat na de start even "
+        "sterk verandert als ervoor, kan het effect verklaren. Hoe groter, hoe steviger de conclusie."),
     "de Chaisemartin-D'Haultfoeuille": (
         ("Chaisemartin",),
         "een verschil-in-verschillen voor inzet die stopt of van intensiteit verandert: de maanden waarin de "

@@ -2,7 +2,8 @@
 
 - :func:`ward_view` fits the ward's own event study (placebo-in-space inference, pre-trend test, power
   and relative-magnitude bounds) and its single-ward ITS on the outcome of the first priority measured in
-  the panel: :class:`WardView`.
+  the panel: :class:`WardView`. :func:`honest_check` adds Rambachan & Roth's breakdown value
+  (``wijklib.honest``, on quarterly averages of the event study) where the ward has enough quarters.
 - Sources not delivered: :func:`not_delivered` says per monitoring level, in plain Dutch, which source was
   not delivered, and :func:`missing_source_reason` gives a wijkakkoord priority whose source is absent the
   reason for "onvoldoende gegevens".
@@ -247,6 +248,7 @@ class WardView:
     pretest: Any = None
     power: Any = None
     bounds: Any = None
+    honest: Any = None
     its: Any = None
     its_error: str | None = None
     event_study_error: str | None = None
@@ -337,9 +339,114 @@ def ward_view(evaluation: Any, panel: pd.DataFrame, *, cache_key: Any = None, al
                 power = val
             else:
                 bounds = val
-    return WardView(**kw_view, event_study=es, pretest=pre, power=power, bounds=bounds, its=its_res,
+    honest = honest_check(es, alpha=alpha) if es is not None else None
+    return WardView(**kw_view, event_study=es, pretest=pre, power=power, bounds=bounds, honest=honest, its=its_res,
                     its_error=its_err, event_study_error=es_err,
                     scale="per 1.000 inwoners" if known_pop else "log(1 + aantal)", notes=notes)
+
+
+#: Quarters of event time (months) for the sensitivity analysis: the reference quarter holds month -1.
+HONEST_REF_QUARTER = (-3, -1)
+HONEST_PRE_QUARTERS = ((-6, -4), (-9, -7), (-12, -10))   # nearest to the start first
+HONEST_POST_QUARTERS = ((0, 2), (3, 5), (6, 8), (9, 11))
+#: Relative magnitudes M-bar tried; the breakdown value is read off this grid.
+HONEST_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
+
+
+@dataclass(frozen=True)
+class HonestCheck:
+    """Rambachan & Roth (2023) sensitivity of a ward's average post-start effect, by quarter.
+
+    ``result`` is the :class:`wijklib.honest.SensitivityResult` (relative magnitudes, C-LF) for the
+    average of the post quarters, or ``None`` with ``reason`` (Dutch, for the report) when it cannot be
+    computed honestly. ``breakdown`` is the smallest M-bar of :data:`HONEST_GRID` whose robust interval
+    contains zero (``inf`` when none does); ``below`` the grid value before it (the largest tried at which
+    the effect still stands). ``significant`` says whether the interval under exact parallel trends
+    excludes zero; ``direction`` is ``-1``/``+1`` for a decrease/increase.
+    """
+
+    result: Any = None
+    reason: str | None = None
+    n_pre: int = 0
+    n_post: int = 0
+    significant: bool = False
+    direction: int = 0
+    breakdown: float = math.nan
+    below: float = math.nan
+
+
+def honest_check(es: Any, *, alpha: float = 0.05, grid: Iterable[float] = HONEST_GRID) -> HonestCheck:
+    """Sensitivity of the ward's event study to parallel-trend violations, as a council can read it.
+
+    The monthly event study has eleven pre-start coefficients, too many for the relative-magnitudes test
+    (its cost grows steeply with them; see docs/methods/honestdid.md). The months are therefore averaged
+    into quarters, relative to the quarter before the start (months -3..-1): a linear map ``A`` of the
+    coefficients, with covariance ``A V A'`` from the event study's own (placebo) covariance ``V``. The
+    restriction then reads: after the start, the trend difference changes from one quarter to the next by
+    at most M-bar times the largest such change between the pre-start quarters. The target is the average
+    of the post quarters. Computed only with at least two complete pre-start quarters and one complete
+    post-start quarter (every month estimated, with a finite standard error).
+    """
+    from wijklib import honest
+
+    t = es.table.set_index(es.table["event_time"].astype(int))
+    ok = t["std_error"].notna() & np.isfinite(t["std_error"].astype(float))
+    ok &= (t["std_error"] > 0) | (t.index == -1)
+
+    def complete(q: tuple[int, int]) -> bool:
+        return all(e in ok.index and ok[e] for e in range(q[0], q[1] + 1) if e != -1) and (
+            q != HONEST_REF_QUARTER or -1 in t.index)
+
+    if not complete(HONEST_REF_QUARTER):
+        return HonestCheck(reason="het kwartaal vóór de start is niet volledig geschat")
+    pre: list[tuple[int, int]] = []
+    for q in HONEST_PRE_QUARTERS:
+        if not complete(q):
+            break
+        pre.append(q)
+    post: list[tuple[int, int]] = []
+    for q in HONEST_POST_QUARTERS:
+        if not complete(q):
+            break
+        post.append(q)
+    if len(pre) < 2:
+        return HonestCheck(reason="er zijn minder dan twee volledige kwartalen vóór de start", n_pre=len(pre))
+    if not post:
+        return HonestCheck(reason="er is nog geen volledig kwartaal na de start", n_pre=len(pre))
+    pre = pre[::-1]  # chronological: the earliest quarter first
+    months = [e for q in (*pre, HONEST_REF_QUARTER, *post) for e in range(q[0], q[1] + 1)]
+    lab = {e: str(e) for e in months}
+    b = np.array([0.0 if e == -1 else float(t.loc[e, "estimate"]) for e in months])
+    V = np.zeros((len(months), len(months)))
+    have = [i for i, e in enumerate(months) if e != -1]
+    vl = [lab[months[i]] for i in have]
+    if not set(vl) <= set(es.vcov.index):
+        return HonestCheck(reason="de onzekerheid per maand ontbreekt", n_pre=len(pre), n_post=len(post))
+    V[np.ix_(have, have)] = es.vcov.loc[vl, vl].to_numpy(dtype=float)
+    if not np.isfinite(V).all():
+        return HonestCheck(reason="de onzekerheid per maand ontbreekt", n_pre=len(pre), n_post=len(post))
+    ref_cols = [i for i, e in enumerate(months) if HONEST_REF_QUARTER[0] <= e <= HONEST_REF_QUARTER[1]]
+    A = []
+    for q in (*pre, *post):
+        row = np.zeros(len(months))
+        row[[i for i, e in enumerate(months) if q[0] <= e <= q[1]]] += 1 / 3
+        row[ref_cols] -= 1 / len(ref_cols)
+        A.append(row)
+    A = np.array(A)
+    beta, sigma = A @ b, A @ V @ A.T
+    grid = sorted(float(m) for m in grid)
+    try:
+        res = honest.sensitivity_rm(beta, (sigma + sigma.T) / 2, n_pre=len(pre), n_post=len(post), mbar=grid,
+                                    l_vec=np.full(len(post), 1 / len(post)), alpha=alpha)
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        return HonestCheck(reason=f"de berekening lukte niet ({exc})", n_pre=len(pre), n_post=len(post))
+    lo, hi = res.original
+    significant = bool(lo > 0 or hi < 0)
+    bd = res.breakdown
+    bd = math.inf if not math.isfinite(bd) else bd
+    below = max((m for m in grid if m < bd), default=math.nan)
+    return HonestCheck(result=res, n_pre=len(pre), n_post=len(post), significant=significant,
+                       direction=int(np.sign(lo + hi)), breakdown=bd, below=below)
 
 
 def _known_population(p: pd.DataFrame) -> bool:

@@ -400,6 +400,34 @@ def effect_text(scale: str | None, est: float, low: float, high: float, digits: 
     return f"{s(est)}{unit} (95%-interval {s(low)} tot {s(high)})"
 
 
+def honest_sentence(h: Any) -> str:
+    """One sentence on the ward's breakdown value (Rambachan & Roth), from the monitor's ``HonestCheck``.
+
+    How large may a parallel-trend violation after the start be, relative to the largest one before it,
+    before the effect is no longer shown; or plainly why that question does not arise or cannot be
+    answered for this ward.
+    """
+    lead = "Gevoeligheid voor trendverschillen (Rambachan & Roth 2023): "
+    if h.result is None:
+        return lead + f"voor deze wijk niet te berekenen, want {h.reason}."
+    span = ("het eerste kwartaal" if h.n_post == 1 else f"de eerste {nl.number(h.n_post)} kwartalen") + " na de start"
+    if not h.significant:
+        return (lead + f"niet van toepassing: ook als de trends precies gelijk lopen, is het gemiddelde effect over "
+                f"{span} niet van nul te onderscheiden.")
+    change = "daling" if h.direction < 0 else "stijging"
+    rule = ("het trendverschil met de vergelijkingswijken na de start per kwartaal hooguit {m} keer zo sterk "
+            "verandert als de grootste verandering per kwartaal vóór de start")
+    if not math.isfinite(h.breakdown):
+        return (lead + f"de {change} over {span} blijft aantoonbaar zolang "
+                + rule.format(m=nl.auto(h.below)) + " (de grootste onderzochte waarde; breekpunt daarboven).")
+    if not h.below > 0:
+        return (lead + f"de {change} over {span} is alleen aantoonbaar als de trends na de start precies gelijk "
+                f"blijven lopen; een trendverschil van {nl.auto(h.breakdown)} keer de grootste verandering vóór de "
+                f"start kan haar al verklaren (breekpunt {nl.auto(h.breakdown)}).")
+    return (lead + f"de {change} over {span} blijft aantoonbaar zolang " + rule.format(m=nl.auto(h.below))
+            + f"; bij {nl.auto(h.breakdown)} keer niet meer (breekpunt {nl.auto(h.breakdown)}).")
+
+
 def _multiple_testing_note(p_values: pd.Series, alpha: float = 0.05) -> str:
     """One sentence on chance findings when a table shows many p-values (empty for fewer than 5).
 
@@ -1196,7 +1224,7 @@ class WardReport:
                           "onderscheidend vermogen (Roth 2022): een uitkomst boven de drempel sluit een "
                           "trendverschil van de orde van het effect niet uit. "))
             # numbers from wijklib.diagnostics on this ward's event study (outcome of the chart), via the monitor
-            pre_txt += v.power_text + " " + v.bounds_text + " "
+            pre_txt += v.power_text + " " + (honest_sentence(v.honest) if v.honest is not None else v.bounds_text) + " "
         said.append(
             "**Parallelle trends en gevoeligheid.** " + pre_txt +
             "Een trendverschil van de grootte van het grootste verschil vóór de start kan een klein effect volledig "
