@@ -90,7 +90,7 @@ def print_layers(g: Geography, level: str, tolerance_m: float) -> dict[str, Any]
 
     The units of ``level`` and the context areas (port, water wijken) are simplified together as one
     coverage: first :func:`shapely.coverage_clean` (delivered borders overlap by fractions of a square
-    metre, so they are not an exact coverage), then :func:`shapely.coverage_simplify` (Visvalingam-Whyatt,
+    metre, so they are not an exact coverage; nodes within ``tolerance_m / 8`` snapped), then :func:`shapely.coverage_simplify` (Visvalingam-Whyatt,
     ``tolerance_m`` ~ the square root of the triangle areas removed), which keeps every shared border
     shared: no gaps or overlaps appear between neighbours. The gemeente outline (a line) and the water
     (drawn on top without an edge) are simplified on their own (Douglas-Peucker to half the tolerance,
@@ -126,7 +126,9 @@ def print_layers(g: Geography, level: str, tolerance_m: float) -> dict[str, Any]
             outline = None
         if tolerance_m <= 0 or not _can_simplify():
             return {"units": units, "context": ctx, "outline": outline, "water": water}
-        cover = shapely.coverage_clean(np.concatenate([units, ctx]))
+        # Snapping nodes closer than tolerance/8 removes the hairline slivers of the delivered borders,
+        # whose nodes coverage_simplify would otherwise keep (~35% more points, measured on the demo city).
+        cover = shapely.coverage_clean(np.concatenate([units, ctx]), snapping_distance=tolerance_m / 8)
         simple = shapely.coverage_simplify(cover, tolerance_m)
         if outline is not None:
             outline = shapely.simplify(outline, tolerance_m / 2, preserve_topology=True)
