@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args(argv)
     html = Path(args.html).read_text(encoding="utf-8")
-    imgs = list(re.finditer(r'<img alt="([^"]*)" src="data:image/svg\+xml[^"]*" />', html))
+    imgs = list(re.finditer(r'<img alt="([^"]*)" src="data:image/svg\+xml[^"]*"\s*/?>', html))
     maps = [m for m in imgs if m.group(1).startswith("Kaart")]
 
     def without(ms):
