@@ -126,3 +126,17 @@ def test_neighbour_map_prints_far_fewer_points_than_the_city_has():
     city = int(shapely.get_num_coordinates(np.concatenate([g.frame(g.default_level).geometry.to_numpy(), ctx])).sum()
                + shapely.get_num_coordinates(g.outline()))  # what the map drew before: ~22,500 points
     assert n < city / 4, (n, city)
+
+
+@needs_coverage
+def test_geometry_geos_cannot_clean_is_drawn_as_delivered(monkeypatch):
+    g = geo.active()
+
+    def fail(*a, **k):
+        raise shapely.errors.GEOSException("TopologyException: side location conflict")
+
+    monkeypatch.setattr(shapely, "coverage_clean", fail)
+    lay = maps.print_layers(g, "wijk", 77.0)
+    orig = g.frame("wijk").geometry.to_numpy()
+    assert all(a.equals_exact(b, 0) for a, b in zip(orig, lay["units"], strict=True))
+    g._cache.pop(("print_layers", "wijk", 77.0), None)
