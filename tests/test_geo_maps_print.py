@@ -140,3 +140,21 @@ def test_geometry_geos_cannot_clean_is_drawn_as_delivered(monkeypatch):
     orig = g.frame("wijk").geometry.to_numpy()
     assert all(a.equals_exact(b, 0) for a, b in zip(orig, lay["units"], strict=True))
     g._cache.pop(("print_layers", "wijk", 77.0), None)
+
+
+@needs_coverage
+def test_units_without_an_outline_keep_their_rows(monkeypatch):
+    """A unit with no polygon (None) must not shift the simplified outlines of the others."""
+    g = geo.active()
+    frame = g.frame("wijkraad")
+    geoms = frame.geometry.to_numpy().copy()
+    geoms[3] = None
+    monkeypatch.setattr(type(g), "frame", lambda self, level=None, crs=None: frame.set_geometry(geoms, crs=frame.crs))
+    lay = maps.print_layers(g, "wijkraad", 9.0)
+    g._cache.pop(("print_layers", "wijkraad", 9.0), None)
+    assert lay["units"][3] is None
+    orig = [x for i, x in enumerate(geoms) if i != 3]
+    out = [x for i, x in enumerate(lay["units"]) if i != 3]
+    for a, b in zip(orig, out, strict=True):  # each row still holds its own unit
+        assert shapely.hausdorff_distance(a, b) <= 2 * 9.0
+        assert shapely.area(shapely.intersection(a, b)) > 0.9 * shapely.area(a)
