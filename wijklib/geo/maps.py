@@ -59,6 +59,125 @@ def _no_idle_draws(fn: Callable) -> Callable:
     return wrapper
 
 
+#: Finest detail a printed map keeps, in points (1/72 in; a 300 dpi pixel is 0.24 pt). Outlines are
+#: simplified to this before they are drawn, and what lies outside a map's view is cut away: a ward's
+#: two maps otherwise print the whole city at full survey detail (~35,000 path points, ~0.5 s of
+#: WeasyPrint per report; benchmarks/results/report_cost.md).
+PRINT_DETAIL_PT = 0.1
+
+
+def _tolerance_m(fig, extent) -> float:
+    """Simplification tolerance (metres) of a map showing ``extent`` in ``fig``: :data:`PRINT_DETAIL_PT`
+    at the map's printed scale, rounded down to a power of two (maps of a similar scale share it).
+
+    The scale used is a bound: an axes is never larger than its figure, and the reports never print a
+    chart larger than its own size, so a point of the page covers at least this many metres.
+    """
+    w_pt, h_pt = (float(v) * 72 for v in fig.get_size_inches())
+    x0, y0, x1, y1 = extent
+    raw = PRINT_DETAIL_PT * max((x1 - x0) / w_pt, (y1 - y0) / h_pt)
+    return float(2.0 ** np.floor(np.log2(raw))) if raw > 0 else 0.0
+
+
+def _can_simplify() -> bool:
+    import shapely
+
+    return hasattr(shapely, "coverage_clean") and hasattr(shapely, "coverage_simplify")
+
+
+def print_layers(g: Geography, level: str, tolerance_m: float) -> dict[str, Any]:
+    """The geometries a map of ``level`` draws, simplified for print to ``tolerance_m`` (cached per geography).
+
+    The units of ``level`` and the context areas (port, water wijken) are simplified together as one
+    coverage: first :func:`shapely.coverage_clean` (delivered borders overlap by fractions of a square
+    metre, so they are not an exact coverage; nodes within ``tolerance_m / 8`` snapped), then :func:`shapely.coverage_simplify` (Visvalingam-Whyatt,
+    ``tolerance_m`` ~ the square root of the triangle areas removed), which keeps every shared border
+    shared: no gaps or overlaps appear between neighbours. The gemeente outline (a line) and the water
+    (drawn on top without an edge) are simplified on their own (Douglas-Peucker to half the tolerance,
+    topology-preserving): the union of the coverage would also outline the hairline slits the delivered
+    borders leave between some units and the context areas, which the real outline does not show.
+
+    Returns a dict: ``units`` (array aligned with ``g.frame(level)``), ``context`` (aligned with
+    ``g.context()``), ``outline`` (a line geometry, or None without polygons), ``water`` (aligned with
+    ``g.water()``). With ``tolerance_m`` 0, or a shapely without coverage simplification (< 2.2), the
+    geometries are returned as they are.
+
+    Examples
+    --------
+    >>> from wijklib import geo
+    >>> import shapely
+    >>> g = geo.active()
+    >>> lay = print_layers(g, "wijkraad", 16.0)
+    >>> int(shapely.get_num_coordinates(lay["units"]).sum()) < int(
+    ...     shapely.get_num_coordinates(g.frame("wijkraad").geometry.to_numpy()).sum()) // 3
+    True
+    """
+    import shapely
+
+    def build() -> dict[str, Any]:
+        units = g.frame(level).geometry.to_numpy()
+        ctx_frame = g.context()
+        ctx = ctx_frame.geometry.to_numpy() if len(ctx_frame) else np.empty(0, dtype=object)
+        water_frame = g.water()
+        water = water_frame.geometry.to_numpy() if len(water_frame) else np.empty(0, dtype=object)
+        try:
+            outline = shapely.boundary(g.outline())
+        except Exception:  # noqa: BLE001 - no polygons at all: nothing to outline
+            outline = None
+        if tolerance_m <= 0 or not _can_simplify():
+            return {"units": units, "context": ctx, "outline": outline, "water": water}
+        # Snapping nodes closer than tolerance/8 removes the hairline slivers of the delivered borders,
+        # whose nodes coverage_simplify would otherwise keep (~35% more points, measured on the demo city).
+        whole = np.concatenate([units, ctx])
+        # Units without an outline (None) or empty ones are left as they are: GEOS would drop them and
+        # shift the others out of line with their rows.
+        have = ~(shapely.is_missing(whole) | shapely.is_empty(whole))
+        try:
+            cover = shapely.coverage_clean(whole[have], snapping_distance=tolerance_m / 8)
+            done = shapely.coverage_simplify(cover, tolerance_m)
+        except (shapely.errors.GEOSException, ValueError):  # GEOS cannot clean it: draw it as delivered
+            return {"units": units, "context": ctx, "outline": outline, "water": water}
+        if len(done) != int(have.sum()) or shapely.is_missing(done).any() or shapely.is_empty(done).any():
+            return {"units": units, "context": ctx, "outline": outline, "water": water}
+        simple = whole.copy()
+        simple[have] = done
+        if outline is not None:
+            outline = shapely.simplify(outline, tolerance_m / 2, preserve_topology=True)
+        water = shapely.simplify(water, tolerance_m / 2, preserve_topology=True) if len(water) else water
+        return {"units": simple[:len(units)], "context": simple[len(units):], "outline": outline, "water": water}
+
+    return g._memo(("print_layers", level, float(tolerance_m)), build)
+
+
+def _view_box(extent, margin: float = 0.1) -> tuple[float, float, float, float]:
+    """The view enlarged by ``margin`` of its larger side (plus 50 m): what is cut away at this box lies
+    well outside the axes, farther than any line width drawn on a map reaches into it."""
+    x0, y0, x1, y1 = extent
+    m = margin * max(x1 - x0, y1 - y0) + 50.0
+    return x0 - m, y0 - m, x1 + m, y1 + m
+
+
+def _clipped(frame, geoms, box):
+    """``frame`` with its geometry replaced by ``geoms`` cut to ``box`` (None: not cut); rows left empty are dropped."""
+    import shapely
+
+    if box is not None:
+        geoms = shapely.clip_by_rect(geoms, *box)
+    out = frame.set_geometry(np.asarray(geoms, dtype=object), crs=frame.crs) if len(frame) else frame
+    if len(out) and box is not None:
+        out = out[~shapely.is_empty(out.geometry.to_numpy())]
+    return out
+
+
+def _extent(geoms, pad: float) -> tuple[float, float, float, float]:
+    """The limits :func:`_frame_extent` gives the axes for ``geoms``."""
+    import shapely
+
+    x0, y0, x1, y1 = shapely.total_bounds(np.asarray(list(geoms), dtype=object))
+    dx, dy = (x1 - x0) * pad + 50, (y1 - y0) * pad + 50
+    return float(x0 - dx), float(y0 - dy), float(x1 + dx), float(y1 + dy)
+
+
 def _geo(geography: Geography | None) -> Geography:
     if geography is not None:
         return geography
@@ -75,26 +194,33 @@ def _approx_note(g: Geography, level: str) -> str:
     return f"Grenzen van de {_plural(level)} zijn benaderd (schematisch{inside})."
 
 
-def _draw_context(ax, g: Geography, *, extent=None) -> None:
+def _draw_context(ax, g: Geography, layers: Mapping[str, Any], box=None) -> None:
+    """Context areas and the gemeente outline from :func:`print_layers`, cut to ``box`` (None: whole)."""
     import shapely
 
     ctx = g.context()
     if len(ctx):
-        ctx.plot(ax=ax, color=CONTEXT_COLOR, edgecolor="#FFFFFF", linewidth=0.3, zorder=1)
-    try:
-        outline = g.outline()
-    except Exception:  # noqa: BLE001 - no polygons at all: nothing to outline
+        ctx = _clipped(ctx, layers["context"], box)
+        if len(ctx):
+            ctx.plot(ax=ax, color=CONTEXT_COLOR, edgecolor="#FFFFFF", linewidth=0.3, zorder=1)
+    outline = layers["outline"]
+    if outline is None:
         return
+    if box is not None:
+        outline = shapely.clip_by_rect(outline, *box)
+        if outline.is_empty:
+            return
     from geopandas import GeoSeries
 
-    GeoSeries([shapely.boundary(outline)], crs="EPSG:28992").plot(ax=ax, color=OUTLINE_COLOR, linewidth=0.9,
-                                                                   zorder=4)
+    GeoSeries([outline], crs="EPSG:28992").plot(ax=ax, color=OUTLINE_COLOR, linewidth=0.9, zorder=4)
 
 
-def _draw_water(ax, g: Geography) -> None:
+def _draw_water(ax, g: Geography, layers: Mapping[str, Any], box=None) -> None:
     w = g.water()
     if len(w):
-        w.plot(ax=ax, color=WATER_COLOR, edgecolor="none", zorder=3)
+        w = _clipped(w, layers["water"], box)
+        if len(w):
+            w.plot(ax=ax, color=WATER_COLOR, edgecolor="none", zorder=3)
 
 
 def _water_note(g: Geography) -> str:
@@ -227,18 +353,23 @@ def verdict_map(verdicts: Mapping[str, str], *, geography: Geography | None = No
     fig = ax.figure
     height = fig.get_figheight()
     rest = gdf[gdf["oordeel"].isna()]
-    for axis in (ax, zoom):
+    for axis, extent in ((ax, _extent(geoms, 0.01)), (zoom, core)):
         if axis is None:
             continue
-        _draw_context(axis, g)
+        # The overview shows everything; the zoom panel only its core (cut, with a margin).
+        box = _view_box(extent) if axis is zoom else None
+        layers = print_layers(g, level, _tolerance_m(fig, extent))
+        drawn = _clipped(gdf, layers["units"], box)
+        _draw_context(axis, g, layers, box)
         for verdict, color in palette.items():
-            sel = gdf[gdf["oordeel"] == verdict]
+            sel = drawn[drawn["oordeel"] == verdict]
             if len(sel):
                 sel.plot(ax=axis, color=color, edgecolor="#FFFFFF", linewidth=0.4, zorder=2,
                          hatch=VERDICT_HATCH.get(verdict))
-        if len(rest):
-            rest.plot(ax=axis, color=NO_VALUE_COLOR, edgecolor="#999999", linewidth=0.4, zorder=2)
-        _draw_water(axis, g)
+        blank = drawn[drawn["oordeel"].isna()]
+        if len(blank):
+            blank.plot(ax=axis, color=NO_VALUE_COLOR, edgecolor="#999999", linewidth=0.4, zorder=2)
+        _draw_water(axis, g, layers, box)
     _frame_extent(ax, geoms, pad=0.01)
     if zoom is not None:
         x0, y0, x1, y1 = core
@@ -307,15 +438,27 @@ def locator_map(unit: Any, *, geography: Geography | None = None, level: str | N
     if ax is None:
         fig, ax = plt.subplots(figsize=size, layout="constrained")
     fig = ax.figure
-    _draw_context(ax, g)
     units = g.frame(level)
     key = g.key_columns[level]
-    units.plot(ax=ax, color="#F4F4F4", edgecolor="#BBBBBB", linewidth=0.3, zorder=2)
+    # The whole city at a few centimetres: drawn at the printed detail (print_layers), nothing to cut.
+    layers = print_layers(g, level, _tolerance_m(fig, _extent(units.geometry, 0.02)))
+    drawn = _clipped(units, layers["units"], None)
+    _draw_context(ax, g, layers)
+    drawn.plot(ax=ax, color="#F4F4F4", edgecolor="#BBBBBB", linewidth=0.3, zorder=2)
     if parent_level:
+        import shapely
+        from geopandas import GeoSeries
+
         pcode = g.normalize(code, parent_level)
-        parent = g.shapes(parent_level)[[pcode]]
+        # The parent as the union of its simplified units, so that its border runs along theirs.
+        inside = np.array([g.normalize(c, parent_level) == pcode for c in units[key]], dtype=bool)
+        if inside.any():
+            parent = GeoSeries([shapely.coverage_union_all(layers["units"][inside]) if _can_simplify()
+                                else g.shapes(parent_level)[pcode]], crs=units.crs)
+        else:
+            parent = g.shapes(parent_level)[[pcode]]
         parent.plot(ax=ax, color="#BFD7EA", edgecolor="#4A7FA7", linewidth=0.6, zorder=3)
-    sel = units[units[key] == code]
+    sel = drawn[drawn[key] == code]
     sel.plot(ax=ax, color="#0B3C5D", edgecolor="#0B3C5D", linewidth=0.6, zorder=4)
     _frame_extent(ax, units.geometry, pad=0.02)
     label = g.name(code, level) + (f" in {g.name(pcode, parent_level)}" if parent_level else "")
@@ -344,17 +487,25 @@ def neighbour_map(unit: Any, *, geography: Geography | None = None, level: str |
     nbs = g.neighbours(code, level)
     units = g.frame(level)
     key, name_col = g.key_columns[level], g.name_columns[level]
+    made = ax is None
     if ax is None:
         fig, ax = plt.subplots(figsize=size, layout="constrained")
     fig = ax.figure
-    _draw_context(ax, g)
-    units.plot(ax=ax, color="#F4F4F4", edgecolor="#BBBBBB", linewidth=0.3, zorder=2)
     near = units[units[key].isin(nbs)]
-    if len(near):
-        near.plot(ax=ax, color="#BFD7EA", edgecolor="#4A7FA7", linewidth=0.6, zorder=3)
     me = units[units[key] == code]
-    me.plot(ax=ax, color="#0B3C5D", edgecolor="#0B3C5D", linewidth=0.6, zorder=4)
     focus = list(me.geometry) + list(near.geometry)
+    # Zoomed in on the ward: the rest of the city is cut away beyond the view (with a margin), and what
+    # is drawn is simplified to the printed detail. An axes of the caller's may be resized: nothing cut.
+    extent = _extent(focus, 0.08)
+    box = _view_box(extent) if made else None
+    layers = print_layers(g, level, _tolerance_m(fig, extent))
+    drawn = _clipped(units, layers["units"], box)
+    _draw_context(ax, g, layers, box)
+    drawn.plot(ax=ax, color="#F4F4F4", edgecolor="#BBBBBB", linewidth=0.3, zorder=2)
+    near_drawn = drawn[drawn[key].isin(nbs)]
+    if len(near_drawn):
+        near_drawn.plot(ax=ax, color="#BFD7EA", edgecolor="#4A7FA7", linewidth=0.6, zorder=3)
+    drawn[drawn[key] == code].plot(ax=ax, color="#0B3C5D", edgecolor="#0B3C5D", linewidth=0.6, zorder=4)
     _frame_extent(ax, focus, pad=0.08)
     for geom, nm, c in zip(units.geometry, units[name_col], units[key], strict=True):
         if c in nbs or c == code:
