@@ -29,9 +29,10 @@ SIZES = {"wide": (TEXT_WIDTH, 2.7), "half": (TEXT_WIDTH / 2 - 0.1, 2.4), "tall":
 #: Colours: the ward (dark blue), the city / reference (grey), the counterfactual (orange), bands.
 COLORS = {"wijk": "#1f4e79", "stad": "#8c8c8c", "contrafeitelijk": "#d9822b", "band": "#9ecae1",
           "nul": "#444444", "start": "#b22222"}
-#: Verdict -> colour (maps and tables), colour-blind safe (Okabe-Ito).
-VERDICT_COLORS = {"effect": "#009E73", "gunstig": "#009E73", "geen effect": "#E69F00",
-                  "ongunstig": "#D55E00", "onzeker": "#CCCCCC", "onvoldoende gegevens": "#CCCCCC"}
+#: Verdict -> colour for the short verdict words, colour-blind safe (Okabe-Ito): the same colours as the
+#: monitor's verdicts in :data:`wijklib.geo.maps.VERDICT_COLORS` (kept equal by tests/test_colour_blind.py).
+VERDICT_COLORS = {"effect": "#009E73", "gunstig": "#009E73", "geen effect": "#F0E442",
+                  "ongunstig": "#D55E00", "onzeker": "#BBBBBB", "onvoldoende gegevens": "#BBBBBB"}
 
 _RC = {
     "font.family": "DejaVu Sans",

@@ -26,7 +26,7 @@ VERDICT_COLORS: dict[str, str] = {
     "op koers": "#009E73",
     "geen aantoonbare verandering": "#F0E442",
     "ongunstige ontwikkeling": "#D55E00",
-    "onvoldoende gegevens": "#D9D9D9",
+    "onvoldoende gegevens": "#BBBBBB",  # darker than the context grey, so also without the hatch
 }
 VERDICT_HATCH: dict[str, str] = {"onvoldoende gegevens": "////"}
 NO_VALUE_COLOR = "#FFFFFF"

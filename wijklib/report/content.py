@@ -26,6 +26,7 @@ import pandas as pd
 
 from wijklib import nl
 from wijklib.disclosure import SECONDARY, format_count, suppression_mask
+from wijklib.geo import maps as _geo_maps
 from wijklib.labels import label
 from wijklib.labels import outcome as outcome_label
 from wijklib.report.settings import ReportConfig, load_config
@@ -355,10 +356,10 @@ def setup_notebook() -> None:
 # ======================================================================================= ward
 _VERDICT_CLASS = {"op koers": "gunstig", "geen aantoonbare verandering": "geen-effect",
                   "ongunstige ontwikkeling": "ongunstig", "onvoldoende gegevens": "onvoldoende-gegevens"}
-#: Verdict -> map colour (colour-blind safe; same meaning as the chips).
-VERDICT_MAP_COLORS = {"op koers": "#009E73", "geen aantoonbare verandering": "#E69F00",
-                      "ongunstige ontwikkeling": "#D55E00", "onvoldoende gegevens": "#BBBBBB",
-                      "geen wijkakkoord": "#EEEEEE"}
+#: Verdict -> colour of the schematic city map: the geographic maps' colours (one verdict, one colour in
+#: every map), plus the light grey the schematic map gives a ward without a verdict (its cells have no
+#: outline, so white would vanish).
+VERDICT_MAP_COLORS = {**_geo_maps.VERDICT_COLORS, "geen wijkakkoord": "#EEEEEE"}
 
 
 def verdict_chip(verdict: str) -> str:
