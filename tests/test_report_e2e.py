@@ -270,3 +270,35 @@ def test_broken_ward_input_fails_alone(batch, tmp_path, monkeypatch):
     assert "bloemhof_2025.json" in reason and "not a valid evaluation JSON" in reason
     assert (tmp_path / "out" / "2025" / "wijkrapport_2025_tarwewijk.pdf").is_file()
     assert not (tmp_path / "out" / "2025" / "wijkrapport_2025_bloemhof.pdf").exists()
+
+
+def _page_fill(pdf, dpi: int = 20) -> list[float]:
+    """Per page, how far down the body (between running header and footer) the lowest ink reaches (0-1)."""
+    import tempfile
+    from pathlib import Path
+
+    import numpy as np
+    from PIL import Image
+
+    with tempfile.TemporaryDirectory() as d:
+        subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", str(pdf), f"{d}/p"], check=True)
+        fills = []
+        for f in sorted(Path(d).glob("p-*.pgm")):
+            a = np.asarray(Image.open(f), dtype=float)
+            body = a[int(0.08 * a.shape[0]): int(0.92 * a.shape[0])]
+            rows = np.flatnonzero((body < 200).any(axis=1))
+            fills.append(0.0 if rows.size == 0 else (rows[-1] + 1) / body.shape[0])
+    return fills
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) not installed")
+def test_no_nearly_empty_pages(batch):
+    """No page but the cover and the last ends in its top third (a forced section break after a section
+    that ran a few lines over left such pages: the tail of the quote list, the last rows of a table)."""
+    out, _ = batch
+    pdfs = sorted(out.glob("*.pdf"))
+    assert pdfs
+    for pdf in pdfs:
+        fills = _page_fill(pdf)
+        for page, fill in enumerate(fills[1:-1], start=2):
+            assert fill >= 0.35, f"{pdf.name}: page {page} of {len(fills)} is filled to {fill:.0%} only"
