@@ -302,3 +302,42 @@ def test_no_nearly_empty_pages(batch):
         fills = _page_fill(pdf)
         for page, fill in enumerate(fills[1:-1], start=2):
             assert fill >= 0.35, f"{pdf.name}: page {page} of {len(fills)} is filled to {fill:.0%} only"
+
+
+def test_city_table_prints_on_landscape_pages_and_the_rest_on_portrait(batch, tmp_path):
+    """The overview's ten-column table is too wide for portrait A4: its pages are landscape, the cover,
+    the summary and the method section after it are portrait again; the ward reports stay portrait."""
+    out, _ = batch
+
+    def sizes(pdf) -> list[tuple[float, float]]:
+        n = re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
+                                                         check=True).stdout).group(1)
+        info = subprocess.run(["pdfinfo", "-f", "1", "-l", n, str(pdf)], capture_output=True, text=True,
+                              check=True).stdout
+        return [(float(w), float(h)) for w, h in re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", info)]
+
+    def page_text(pdf, n: int) -> str:
+        return subprocess.run(["pdftotext", "-f", str(n), "-l", str(n), str(pdf), "-"], capture_output=True,
+                              text=True, check=True).stdout
+
+    from wijklib.report import content, runner
+    from wijklib.report.settings import load_config
+
+    # The overview of the batch's wards (its evaluation cache), without evaluating the whole city again.
+    cfg = load_config("config/demo.yaml")
+    site = tmp_path / "stad"
+    job = runner.build_jobs(cfg, 2025, [], site, ["pdf"], True)[-1]
+    assert job.kind == "stad"
+    result = runner.run_job(job, env=content.prepare(cfg, 2025, WARDS))
+    assert result.status == "ok", result.reason
+    overview = site / f"{job.stem}.pdf"
+    pages = sizes(overview)
+    landscape = [i + 1 for i, (w, h) in enumerate(pages) if w > h]
+    assert landscape, pages
+    assert landscape == list(range(landscape[0], landscape[-1] + 1))  # one run of pages
+    assert "Alle wijkraden" in page_text(overview, landscape[0])
+    assert pages[0][0] < pages[0][1]  # the cover
+    method = next(i + 1 for i in range(len(pages)) if "Methode en kanttekeningen" in page_text(overview, i + 1))
+    assert method == landscape[-1] + 1 and pages[method - 1][0] < pages[method - 1][1]
+    for pdf in out.glob("wijkrapport_*.pdf"):
+        assert all(w < h for w, h in sizes(pdf)), pdf.name

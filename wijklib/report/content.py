@@ -144,7 +144,8 @@ def _is_year_column(col: object) -> bool:
 def table_html(
     df: pd.DataFrame, *, counts: Iterable[str] = (), digits: Mapping[str, int] | None = None,
     caption: str | None = None, pct: Iterable[str] = (), raw_html: Iterable[str] = (),
-    note: str | None = None, hidden: pd.DataFrame | None = None,
+    note: str | None = None, hidden: pd.DataFrame | None = None, landscape: bool = False,
+    css_class: str | None = None, widths: Sequence[float] | None = None,
 ) -> str:
     """An HTML table with Dutch column labels, Dutch numbers and small counts shown as ``<5``.
 
@@ -163,6 +164,18 @@ def table_html(
     hidden
         Boolean frame (row positions x count columns) from :func:`wijklib.disclosure.suppression_mask`:
         those cells are hidden too (``<5`` when small, else ``x``: hidden so a small count cannot be derived).
+    landscape
+        Print the table on A4 landscape pages (``@page landscape`` in the stylesheet): for tables with more
+        columns than the portrait text width holds without wrapping every cell.
+    css_class
+        A class on the ``<table>`` for its own styling in the stylesheet.
+    widths
+        Relative column widths (one per column, any positive numbers): a fixed table layout, so long
+        cells wrap inside their column instead of squeezing the others.
+
+    Columns may be two-level (a :class:`pandas.MultiIndex`): the first level becomes a header spanning
+    its sub-columns (``("aantal prioriteiten", "op koers")``), a column whose second level is empty spans
+    both header rows.
 
     Examples
     --------
@@ -171,10 +184,7 @@ def table_html(
     """
     digits = dict(digits or {})
     counts, pct, raw_html = set(counts), set(pct), set(raw_html)
-    head = "".join(
-        f'<th class="{"num" if pd.api.types.is_numeric_dtype(df[c]) else ""}">{html.escape(label(str(c)))}</th>'
-        for c in df.columns
-    )
+    head = _header_html(df)
     body = []
     for i, row in enumerate(df.itertuples(index=False, name=None)):
         cells = []
@@ -200,7 +210,44 @@ def table_html(
         body.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     foot = f'<p class="note">{html.escape(note)}</p>' if note else ""
-    return f'<table>{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>{foot}'
+    cls = f' class="{html.escape(css_class)}"' if css_class else ""
+    cols = ""
+    if widths is not None:
+        if len(widths) != df.shape[1] or not all(w > 0 for w in widths):
+            raise ValueError(f"table_html: widths {list(widths)} must be {df.shape[1]} positive numbers, one per column")
+        total = float(sum(widths))
+        cols = "<colgroup>" + "".join(f'<col style="width: {100 * w / total:.2f}%"/>' for w in widths) + "</colgroup>"
+        cls = cls[:-1] + ' fixed"' if cls else ' class="fixed"'
+    out = f'<table{cls}>{cap}{cols}<thead>{head}</thead><tbody>{"".join(body)}</tbody></table>{foot}'
+    return f'<div class="landscape">{out}</div>' if landscape else out
+
+
+def _header_html(df: pd.DataFrame) -> str:
+    """The ``<thead>`` rows of :func:`table_html`: one row, or two for two-level columns."""
+    def th(text: str, col: Any, attrs: str = "") -> str:
+        num = "num" if col is not None and pd.api.types.is_numeric_dtype(df[col]) else ""
+        return f'<th class="{num}"{attrs}>{html.escape(label(str(text)))}</th>'
+
+    if not isinstance(df.columns, pd.MultiIndex):
+        return "<tr>" + "".join(th(c, c) for c in df.columns) + "</tr>"
+    if df.columns.nlevels != 2:
+        raise ValueError(f"table_html: columns have {df.columns.nlevels} levels; expected 1 or 2")
+    top, sub = [], []
+    cols = list(df.columns)
+    i = 0
+    while i < len(cols):
+        group, leaf = cols[i]
+        if not leaf:  # a single column: spans both rows
+            top.append(th(group, cols[i], ' rowspan="2"'))
+            i += 1
+            continue
+        j = i
+        while j < len(cols) and cols[j][0] == group and cols[j][1]:
+            sub.append(th(cols[j][1], cols[j]))
+            j += 1
+        top.append(f'<th class="group" colspan="{j - i}">{html.escape(label(str(group)))}</th>')
+        i = j
+    return "<tr>" + "".join(top) + "</tr><tr>" + "".join(sub) + "</tr>"
 
 
 def show_table(df: pd.DataFrame, **kwargs: Any) -> None:
@@ -839,7 +886,7 @@ class WardReport:
             methods = sorted(set(effects["methode"].dropna()))
             show_table(t.rename(columns={"p_value": "p-waarde", "maanden_voor": "maanden vóór de start",
                                          "maanden_na": "maanden erna"}),
-                       caption="Geschat effect sinds de start, per uitkomst",
+                       caption="Geschat effect sinds de start, per uitkomst", css_class="effecten",
                        note="Gemeten als " + "; ".join(methods) + ". Effect: procentuele verandering ten opzichte "
                             "van de verwachting zonder wijkgericht handhaven." + _multiple_testing_note(effects["p_value"])
                             + _too_wide_note(effects, width))
@@ -1204,10 +1251,7 @@ class WardReport:
             names = self._evaluations.ward_names(self.cfg, self.jaar)
             g["waarom"] = g["waarom"].map(lambda t: with_names(t, names))
             said += [" ".join(map(str, g[c])) for c in ("methode_technisch", "inferentie", "waarom")]
-            show_table(g[["uitkomsten", "methode_technisch", "inferentie", "vergelijkingswijken", "waarom"]]
-                       .rename(columns={"methode_technisch": "methode", "waarom": "toelichting",
-                                        "vergelijkingswijken": "vergelijkings­wijken"}),
-                       caption="Gekozen onderzoeksopzet en waarom")
+            show_html(design_blocks_html(g))
         v = self.view
         es = v.event_study
         pre_txt = ""
@@ -1444,29 +1488,38 @@ class CityReport:
                          **{f"oordeel_{k}": int(n) for k, n in counts.items()}})
 
     def overview_table(self) -> None:
-        """All wards in one table (key indicators, main effect, verdict counts, verdict)."""
+        """All wards in one table (main effect, verdict counts, network score, overall verdict, herijk).
+
+        Printed on landscape pages: ten columns do not fit the portrait text width without wrapping the
+        verdict labels over three lines. The verdict counts are five columns under one spanning header.
+        """
         t = self.table()
-        counts = [f"{a} / {b} / {c} / {d} / {e}" for a, b, c, d, e in
-                  zip(t["op_koers"], t["geen_verandering"], t["ongunstig"], t["onzeker"], t["onvoldoende"],
-                      strict=True)]
-        view = pd.DataFrame({
-            "wijkraad": t["wijkraad"], "prioriteit": t["prioriteit"], "effect": t["effect"].str.replace(
-                " (95%-interval ", "<br/><small>(", regex=False).str.replace(")", ")</small>", regex=False),
-            "prioriteiten op koers / geen verandering / ongunstig / onzeker / onvoldoende": counts,
-            "netwerk": t["netwerkscore"], "totaaloordeel": t["oordeel"].map(verdict_chip),
-            "herijk": t["herijk"],
-        })
+        effect = t["effect"].str.replace(" (95%-interval ", " <small>(", regex=False).str.replace(
+            ")", ")</small>", regex=False)
         # The first priority's effect carries its own verdict, the same as in the ward's report; the
         # overall verdict (the map's colour) sums up all priorities.
         if "prioriteit_oordeel" in t.columns:
-            view["effect"] = [f"{e}<br/><small>oordeel: {html.escape(str(v))}</small>" if v else e
-                              for e, v in zip(view["effect"], t["prioriteit_oordeel"], strict=True)]
-        show_table(view, raw_html=["totaaloordeel", "effect"], digits={"netwerk": 0},
+            effect = [f"{e}<br/><small>oordeel: {html.escape(str(v))}</small>" if v else e
+                      for e, v in zip(effect, t["prioriteit_oordeel"], strict=True)]
+        group = "aantal prioriteiten per oordeel"
+        view = pd.DataFrame({
+            ("wijkraad", ""): t["wijkraad"], ("eerste prioriteit", ""): t["prioriteit"],
+            ("geschat effect (95%-interval)", ""): effect,
+            (group, "op koers"): t["op_koers"], (group, "geen veran\u00addering"): t["geen_verandering"],
+            (group, "ongun\u00adstig"): t["ongunstig"], (group, "on\u00adzeker"): t["onzeker"],
+            (group, "onvol\u00addoende gege\u00advens"): t["onvoldoende"],
+            ("net\u00adwerk\u00adscore", ""): t["netwerkscore"], ("totaaloordeel", ""): t["oordeel"].map(verdict_chip),
+            ("herijk-advies", ""): t["herijk"],
+        })
+        view.columns = pd.MultiIndex.from_tuples(view.columns)
+        show_table(view, raw_html=[("totaaloordeel", ""), ("geschat effect (95%-interval)", "")],
+                   digits={("net\u00adwerk\u00adscore", ""): 0}, landscape=True, css_class="overzicht",
+                   widths=[78, 88, 150, 37, 37, 37, 37, 37, 36, 97, 95],  # pt of the 728
                    caption=f"Wijkraden {self.jaar}: eerste prioriteit, geschat effect (95%-interval), "
                            "oordelen en netwerkscore",
-                   note="Oordelen: aantal prioriteiten op koers / geen aantoonbare verandering / ongunstige "
-                        "ontwikkeling / onzeker / onvoldoende gegevens. Netwerk: netwerkscore 0–100 (niveau 3). "
-                        "Herijk: prioriteiten met herijk-advies.")
+                   note="Aantal prioriteiten per oordeel: van alle prioriteiten in het wijkakkoord van de "
+                        "wijkraad ('geen verandering': geen aantoonbare verandering). Netwerkscore: 0–100, de inbedding in het wijknetwerk (niveau 3). "
+                        "Herijk-advies: prioriteiten die in aanmerking komen voor herijking.")
         failed = t[t["oordeel"] == "niet geëvalueerd"]
         if not failed.empty:  # which wards are missing from the verdicts, and why
             show_table(failed[["wijkraad", "reden"]], caption="Niet geëvalueerde wijkraden en de reden")
@@ -1504,6 +1557,34 @@ class CityReport:
     def sources(self) -> None:
         """Sources with dates."""
         show_html(sources_html(self.cfg))
+
+
+def design_blocks_html(designs: pd.DataFrame) -> str:
+    """The chosen designs of a ward report, one block per design: a two-column list (what, text).
+
+    ``designs`` has one row per design with ``uitkomsten`` (the outcomes it estimates, comma-separated),
+    ``methode_technisch``, ``inferentie``, ``vergelijkingswijken`` and ``waarom``. Blocks instead of a
+    five-column table: the outcome lists and explanations are long, and five columns on the A4 text width
+    wrapped every cell to a word or two per line.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"uitkomsten": ["Meldingen afval"], "methode_technisch": ["DiD"],
+    ...                   "inferentie": ["bootstrap"], "vergelijkingswijken": [14], "waarom": ["omdat"]})
+    >>> "<th>Vergelijkingswijken</th><td>14</td>" in design_blocks_html(d)
+    True
+    """
+    blocks = []
+    for n, r in enumerate(designs.itertuples(index=False), start=1):
+        k = r.vergelijkingswijken
+        rows = [("Uitkomsten", r.uitkomsten), ("Methode", r.methode_technisch), ("Inferentie", r.inferentie),
+                ("Vergelijkingswijken", "–" if k is None or pd.isna(k) else nl_number(k, 0)),
+                ("Toelichting", r.waarom)]
+        body = "".join(f"<tr><th>{html.escape(a)}</th><td>{html.escape(str(b))}</td></tr>" for a, b in rows)
+        head = (f"Gekozen onderzoeksopzet {n} van {len(designs)}" if len(designs) > 1
+                else "Gekozen onderzoeksopzet en waarom")
+        blocks.append(f'<table class="opzet"><caption>{html.escape(head)}</caption><tbody>{body}</tbody></table>')
+    return "".join(blocks)
 
 
 def robustness_sentence(main: Any, check: Any) -> str:
