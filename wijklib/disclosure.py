@@ -47,11 +47,15 @@ def suppression_mask(
 
     Primary: counts ``0 < n < threshold``. Secondary: a published total (the row sums when ``rows``,
     e.g. a chart of the themes' totals; the column sums when ``columns``, e.g. a year's total in the text)
-    minus the shown cells of that line would give a suppressed cell exactly whenever the line has only
-    ONE hidden cell; then its smallest other non-zero cell is hidden as well, until no line has a single
-    hidden cell beside shown non-zero ones (the standard complementary-suppression rule). A line whose
-    only non-zero cell is small has a small total: that total must not be published either (the callers
-    leave such themes out of charts).
+    minus the shown cells of that line gives the sum of its hidden cells. A reader knows each ``<5`` cell
+    lies in 1..threshold-1 and each ``x`` cell is at least ``threshold``; a hidden cell is exposed when that
+    sum and those bounds leave it one value only (an exposed ``x`` gives away the small cell of its other
+    line): a line with ONE hidden cell, but also two ``<5`` cells
+    summing to 8 (both are 4), or a ``<5`` and an ``x`` summing to threshold + 1 (1 and 5). Then the line's
+    smallest shown non-zero cell is hidden as well, until no hidden cell is exposed in any line (the
+    complementary-suppression rule with its protection interval, audited line by line). A line whose only
+    non-zero cells are small and still exposed has a derivable total: that total must not be published
+    (the callers leave such themes out of charts).
 
     Returns a boolean frame like ``table``: True = hide (primary cells show ``<5``, the others ``x``).
 
@@ -62,6 +66,9 @@ def suppression_mask(
     [[True, True], [True, True]]
     >>> suppression_mask(t, columns=False).values.tolist()
     [[True, True], [False, False]]
+    >>> t = pd.DataFrame({"2022": [5], "2023": [4], "2024": [4], "2025": [6]})  # 4 + 4 = 8: both exposed
+    >>> suppression_mask(t, columns=False).values.tolist()
+    [[True, True, True, False]]
     """
     vals = table.apply(pd.to_numeric, errors="coerce").fillna(0).to_numpy(dtype=float)
     hide = (vals > 0) & (vals < threshold)
@@ -73,7 +80,7 @@ def suppression_mask(
         for kind, k in lines:
             h = hide[k, :] if kind == "r" else hide[:, k]
             v = vals[k, :] if kind == "r" else vals[:, k]
-            if h.sum() != 1:
+            if not _exposed(v, h, threshold):
                 continue
             free = np.flatnonzero(~h & (v > 0))
             if free.size == 0:
@@ -85,6 +92,30 @@ def suppression_mask(
                 hide[pick, k] = True
             changed = True
     return pd.DataFrame(hide, index=table.index, columns=table.columns)
+
+
+def _exposed(values: np.ndarray, hidden: np.ndarray, threshold: int) -> bool:
+    """Whether a line's published total pins one of its hidden cells to a single value.
+
+    The hidden cells sum to ``S`` (total minus the shown cells); a small cell (``<5``) is known to lie in
+    ``1..threshold-1``, another hidden cell (``x``) in ``threshold..S``. A cell is exposed when its lowest
+    and highest possible values given the others' bounds coincide.
+    """
+    idx = np.flatnonzero(hidden)
+    if idx.size == 0:
+        return False
+    v = values[idx]
+    small = (v > 0) & (v < threshold)
+    total = float(v.sum())
+    lo = np.where(small, 1.0, float(threshold))
+    hi = np.where(small, float(threshold - 1), total)
+    # Every hidden cell counts, also an ``x``: its exact value, found from this line, would pin the small
+    # cell of its other line.
+    for i in range(idx.size):
+        others_lo, others_hi = lo.sum() - lo[i], hi.sum() - hi[i]
+        if max(lo[i], total - others_hi) >= min(hi[i], total - others_lo):
+            return True
+    return False
 
 
 def suppress_small(
