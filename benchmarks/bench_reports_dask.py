@@ -206,7 +206,11 @@ def main() -> None:
     ap.add_argument("--payload-kb", type=int, default=250)
     ap.add_argument("--model-reports", type=int, default=3300)
     ap.add_argument("--model-workers", type=int, default=50)
+    ap.add_argument("--pair", action="store_true",
+                    help="only pool 2 vs Dask 2, alternating run by run (load drift hits both), to reports_dask_pair.md")
     a = ap.parse_args()
+    if a.pair:
+        return pair(a)
     load0, started = os.getloadavg(), time.strftime("%Y-%m-%d %H:%M", time.gmtime())
     if a.wards == "all":
         wards = "all"
@@ -330,6 +334,38 @@ def main() -> None:
         f"(the last wave of {w} reports finishes together).",
     ]
     RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+
+
+def pair(a: argparse.Namespace) -> None:
+    """Process pool (2 workers) and Dask LocalCluster (2 workers) alternating, with the load at every run."""
+    started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
+    _instrument_dask()
+    _run(a.wards, 2, None)  # warm-up
+    runs: dict[str, list[dict]] = {"process pool, 2 workers": [], "Dask LocalCluster, 2 workers": []}
+    for _ in range(a.repeat):
+        for name, sched in (("process pool, 2 workers", None), ("Dask LocalCluster, 2 workers", "local")):
+            load = os.getloadavg()[0]
+            runs[name].append(_run(a.wards, 2, sched) | {"load": load})
+            print(name, runs[name][-1], flush=True)
+    lines = [
+        "# Report batch: process pool vs Dask LocalCluster, 2 workers each, alternating",
+        "",
+        f"Command: `PYTHONPATH=. .venv/bin/python -m benchmarks.bench_reports_dask --pair --wards {a.wards} "
+        f"--repeat {a.repeat}` ({platform.node()}, {os.cpu_count()} cores shared with other jobs, started {started} "
+        f"UTC, finished {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC). The two backends alternate run by "
+        "run so that a change in the machine's load hits both; CPU = psutil tree (see reports_dask.md).",
+        "",
+        "| backend | run | 1-min load average at its start | wall (s) | CPU tree (s) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, rs in runs.items():
+        for i, r in enumerate(rs, 1):
+            lines.append(f"| {name} | {i} | {r['load']:.2f} | {r['wall']:.1f} | {r['tree_cpu']:.1f} |")
+    p2 = statistics.median(r["wall"] for r in runs["process pool, 2 workers"])
+    d2 = statistics.median(r["wall"] for r in runs["Dask LocalCluster, 2 workers"])
+    lines += ["", f"Median wall: process pool {p2:.1f} s, Dask {d2:.1f} s, Dask / pool {d2 / p2:.2f}x (goal: within 1.2x)."]
+    (RESULTS.parent / "reports_dask_pair.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
 
