@@ -43,16 +43,34 @@ def wilson_pct(k: float, n: int, alpha: float = 0.05) -> str:
     return f"{100 * est:.1f}% ({100 * lo:.1f}–{100 * hi:.1f}%)"
 
 
-def time_process(cmd: list[str], env: dict | None = None) -> tuple[float, float, float]:
-    """Run ``cmd`` under /usr/bin/time -v; return (wall seconds, max RSS MiB, user+system CPU seconds)."""
+#: A whole-process run longer than this (seconds) is stopped and recorded as stopped (env BENCH_TIMEOUT).
+TIMEOUT_S = float(os.environ.get("BENCH_TIMEOUT", "900"))
+
+
+def time_process(cmd: list[str], env: dict | None = None, timeout: float | None = None) -> tuple[float, float, float]:
+    """Run ``cmd`` under /usr/bin/time -v; return (wall seconds, max RSS MiB, user+system CPU seconds).
+
+    A run longer than ``timeout`` seconds (default ``TIMEOUT_S``) is stopped with its whole process group
+    and raises ``TimeoutError("stopped after N s ...")``, which the benchmarks record in their tables.
+    """
+    import signal
+
+    timeout = TIMEOUT_S if timeout is None else timeout
     t0 = time.perf_counter()
-    p = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, env=env)
+    proc = subprocess.Popen(["/usr/bin/time", "-v", *cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env, start_new_session=True)
+    try:
+        _, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise TimeoutError(f"stopped after {time.perf_counter() - t0:.0f} s (limit {timeout:.0f} s)") from None
     wall = time.perf_counter() - t0
-    m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr)
+    m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr)
     rss = int(m.group(1)) / 1024 if m else float("nan")
-    cpu = sum(float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", p.stderr))
-    if p.returncode != 0:
-        raise RuntimeError(f"{cmd[0]} failed ({p.returncode}):\n{p.stderr[-3000:]}")
+    cpu = sum(float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", stderr))
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd[0]} failed ({proc.returncode}):\n{stderr[-3000:]}")
     return wall, rss, cpu
 
 

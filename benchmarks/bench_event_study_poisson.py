@@ -211,8 +211,13 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"skipping {key} (see PEER_LIMIT)", flush=True)
                 continue
             print(f"running {key} ...", flush=True)
-            store[key] = run_tool(tool, csv) | {"command": command, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
-            print(f"  {store[key]['wall_s']:.1f} s, {store[key]['max_rss_mib']:.0f} MiB", flush=True)
+            stamp = {"command": command, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+            try:
+                store[key] = run_tool(tool, csv) | stamp
+                print(f"  {store[key]['wall_s']:.1f} s, {store[key]['max_rss_mib']:.0f} MiB", flush=True)
+            except (RuntimeError, TimeoutError) as exc:  # a stopped or failed run is a row, not a crash
+                store[key] = {"error": str(exc)[-300:]} | stamp
+                print(f"  {store[key]['error']}", flush=True)
             STORE.write_text(json.dumps(store, indent=1))
     write_report(store, command)
 
@@ -244,6 +249,10 @@ def write_report(store: dict, command: str) -> None:
             r = store.get(f"{size}/{tool}")
             if r is None:
                 continue
+            if "error" in r:
+                msg = r["error"].splitlines()[0].replace("|", "/")[:160]
+                lines.append(f"| {size} | {tool} | {msg} | | | | |")
+                continue
             n = "?"
             try:
                 n = str(len(json.load(open(r["out"]))["coef"]))
@@ -252,7 +261,7 @@ def write_report(store: dict, command: str) -> None:
             agree = ""
             peer = {"wijklib_es": "pyfixest_es", "wijklib_pois": "pyfixest_pois",
                     "wijklib_pois1": "pyfixest_pois1"}.get(tool)
-            if peer and f"{size}/{peer}" in store:
+            if peer and f"{size}/{peer}" in store and "error" not in store[f"{size}/{peer}"]:
                 try:
                     a = agreement(r["out"], store[f"{size}/{peer}"]["out"])
                     agree = (f"{a['n_common']}/{a['n_peer']} common; max |coef diff| {a['max_abs_coef_diff']:.1e}; "
@@ -265,7 +274,7 @@ def write_report(store: dict, command: str) -> None:
         for ours, peer in (("wijklib_es", "pyfixest_es"), ("wijklib_pois1", "pyfixest_pois1"),
                            ("wijklib_pois", "pyfixest_pois")):
             a, b = store.get(f"{size}/{ours}"), store.get(f"{size}/{peer}")
-            if a and b:
+            if a and b and "error" not in a and "error" not in b:
                 lines.append(f"- {size} {ours.split('_')[1]}: wall {b['wall_s'] / a['wall_s']:.1f}x, "
                              f"CPU {b['cpu_s'] / a['cpu_s']:.1f}x, memory {b['max_rss_mib'] / a['max_rss_mib']:.1f}x")
     lines += [
