@@ -328,7 +328,10 @@ def test_city_table_prints_on_landscape_pages_and_the_rest_on_portrait(batch, tm
     site = tmp_path / "stad"
     job = runner.build_jobs(cfg, 2025, [], site, ["pdf"], True)[-1]
     assert job.kind == "stad"
-    result = runner.run_job(job, env=content.prepare(cfg, 2025, WARDS))
+    try:
+        result = runner.run_job(job, env=content.prepare(cfg, 2025, WARDS))
+    finally:
+        runner._shutdown_kernel()  # no kernel of this process may outlive the test (the fault tests signal children)
     assert result.status == "ok", result.reason
     overview = site / f"{job.stem}.pdf"
     pages = sizes(overview)
