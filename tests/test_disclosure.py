@@ -136,3 +136,122 @@ def test_the_two_exposures_of_the_docstring_are_protected():
     assert suppression_mask(one_five, columns=False).to_numpy().tolist() == [[True, True, True]]
     fine = pd.DataFrame({"a": [2], "b": [3], "c": [9]})  # 2 + 3 = 5: (1, 4), (2, 3), ... several ways
     assert suppression_mask(fine, columns=False).to_numpy().tolist() == [[True, True, False]]
+
+
+def _integer_range(values, hidden, threshold=5, *, rows=True, columns=True):
+    """Exact oracle (integer programme, scipy.optimize.milp): each small hidden cell's lowest and highest
+    value given the shown cells, the published line totals and the reader's bounds."""
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    cells = [tuple(c) for c in np.argwhere(hidden)]
+    if not cells:
+        return {}
+    a, b = [], []
+    for axis, published in ((0, rows), (1, columns)):
+        for k in range(values.shape[axis]) if published else ():
+            line = [q for q, c in enumerate(cells) if c[axis] == k]
+            if line:
+                r = np.zeros(len(cells))
+                r[line] = 1
+                a.append(r)
+                b.append(sum(values[cells[q]] for q in line))
+    v = np.array([values[c] for c in cells])
+    small = (v > 0) & (v < threshold)
+    bounds = Bounds(np.where(small, 1, threshold), np.where(small, threshold - 1, np.inf))
+    cons = LinearConstraint(np.array(a), b, b)
+    out = {}
+    for q, c in enumerate(cells):
+        if small[q]:
+            e = np.zeros(len(cells))
+            e[q] = 1
+            lo = milp(e, constraints=cons, bounds=bounds, integrality=np.ones(len(cells))).fun
+            hi = -milp(-e, constraints=cons, bounds=bounds, integrality=np.ones(len(cells))).fun
+            out[c] = (round(lo), round(hi))
+    return out
+
+
+def test_row_and_column_totals_together_do_not_pin_a_small_count():
+    """Joint (2-D) disclosure: hiding exactly the block 2, 1 / 4, 12 protects every cell within its own
+    row and column, but the block's row sums and column sums together pin 2, 1 and 4."""
+    import numpy as np
+
+    from wijklib.disclosure import derivable_cells, suppression_mask
+
+    t = pd.DataFrame([[2, 1, 9, 5], [4, 12, 12, 0], [5, 7, 6, 5]])
+    block = pd.DataFrame(False, index=t.index, columns=t.columns)
+    block.iloc[:2, :2] = True
+    assert sorted(derivable_cells(t, block)) == [(0, 0), (0, 1), (1, 0)]
+    hide = suppression_mask(t)
+    assert derivable_cells(t, hide) == []
+    assert all(lo < hi for lo, hi in _integer_range(t.to_numpy(), hide.to_numpy()).values())
+    # Only one margin published: the line-wise audit is exact and the block is enough.
+    assert derivable_cells(t, block, columns=False) == []
+    assert np.array_equal(suppression_mask(t, columns=False).to_numpy(), block.to_numpy())
+
+
+def test_no_small_count_is_derivable_from_both_margins_random_tables():
+    """Against the exact integer oracle on random tables with row and column totals published: after
+    suppression_mask every small count can take at least two values, unless every non-zero cell is already
+    hidden (then no mask helps: derivable_cells names exactly the pinned cells and the caller must not
+    publish the table or a total). derivable_cells agrees with the oracle on every table."""
+    import numpy as np
+
+    from wijklib.disclosure import derivable_cells, suppression_mask
+
+    rng = np.random.default_rng(23)
+    protected = unprotectable = 0
+    for _ in range(250):
+        t = pd.DataFrame(rng.choice([0, 1, 2, 3, 4, 5, 6, 7, 9, 12, 20], size=(rng.integers(2, 6), rng.integers(2, 5))))
+        v = t.to_numpy()
+        hide = suppression_mask(t)
+        h = hide.to_numpy()
+        assert h[(v > 0) & (v < 5)].all()
+        if not h.any():
+            continue
+        oracle = sorted(c for c, (lo, hi) in _integer_range(v, h).items() if lo == hi)
+        assert sorted(derivable_cells(t, hide)) == oracle, (t, h)
+        if oracle:
+            assert h[v > 0].all(), (t, h, oracle)  # only when nothing is left to hide
+            unprotectable += 1
+        else:
+            protected += 1
+    assert protected > 100 and unprotectable > 0
+
+
+def test_rising_themes_do_not_print_a_mean_that_pins_hidden_cells():
+    from wijklib.report.content import rising_text
+
+    ri = pd.DataFrame({"thema": ["afval"], "aantal": [3], "gemiddeld_eerder": [8 / 3]})
+    t = pd.DataFrame({"2022": [4], "2023": [4], "2024": [0], "2025": [3]}, index=["afval"])
+    text = rising_text(ri, 2025, t, (t > 0) & (t < 5))
+    assert "2,7" not in text and "<5 signalen in 2025" in text
+    assert "2,7" not in rising_text(ri, 2025)  # no table shown: nothing known to be public
+
+
+def test_signal_chart_and_table_together_give_no_small_count_away():
+    """The ward report's signals: the chart's theme totals plus the table's shown cells never pin a small
+    count (random sparse wards, against the integer oracle), and a withheld theme is named."""
+    import numpy as np
+
+    from wijklib.report.content import signal_publication
+
+    rng = np.random.default_rng(5)
+    withheld = 0
+    for _ in range(120):
+        themes = ["afval", "jeugd", "parkeren", "veiligheid"][: rng.integers(1, 5)]
+        rows = [{"jaar": y, "thema": t, "toon": "negatief", "aantal": int(rng.choice([0, 1, 2, 3, 4, 4, 5, 6, 9]))}
+                for t in themes for y in (2022, 2023, 2024, 2025)]
+        s = pd.DataFrame(rows)
+        d, note, w, hide = signal_publication(s)
+        v, h = w.to_numpy(), hide.to_numpy()
+        assert h[(v > 0) & (v < 5)].all()
+        charted = [t in set(d["thema"]) for t in w.index]
+        for lab, (lo, hi) in _integer_range(v, h, rows=True, columns=False).items():
+            if charted[lab[0]]:
+                assert lo < hi, (w, hide, lab)
+        gone = [t for t in w.index if w.loc[t].sum() >= 5 and t not in set(d["thema"])]
+        if gone:
+            withheld += 1
+            assert all(t in note for t in gone)
+    assert withheld > 0

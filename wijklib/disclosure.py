@@ -8,7 +8,7 @@ addresses, phone numbers and e-mail addresses. The scrubbing itself is :mod:`wij
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 import numpy as np
 import pandas as pd
@@ -41,9 +41,13 @@ SECONDARY = "x"
 
 
 def suppression_mask(
-    table: pd.DataFrame, threshold: int = THRESHOLD, *, rows: bool = True, columns: bool = True,
+    table: pd.DataFrame, threshold: int = THRESHOLD, *, rows: bool | Collection = True,
+    columns: bool | Collection = True,
 ) -> pd.DataFrame:
     """Cells of a count table that must not be shown, so that no small count can be derived.
+
+    ``rows`` / ``columns``: which line totals are published (True: all, False: none, or a collection of
+    the labels whose total is published, e.g. the themes a chart shows).
 
     Primary: counts ``0 < n < threshold``. Secondary: a published total (the row sums when ``rows``,
     e.g. a chart of the themes' totals; the column sums when ``columns``, e.g. a year's total in the text)
@@ -53,9 +57,12 @@ def suppression_mask(
     line): a line with ONE hidden cell, but also two ``<5`` cells
     summing to 8 (both are 4), or a ``<5`` and an ``x`` summing to threshold + 1 (1 and 5). Then the line's
     smallest shown non-zero cell is hidden as well, until no hidden cell is exposed in any line (the
-    complementary-suppression rule with its protection interval, audited line by line). A line whose only
-    non-zero cells are small and still exposed has a derivable total: that total must not be published
-    (the callers leave such themes out of charts).
+    complementary-suppression rule with its protection interval, audited line by line). With row AND
+    column totals published, the lines together can pin a cell each line alone leaves free; an exact joint
+    audit (:func:`_protect_jointly`) then hides more, until no small cell has one possible value. Where
+    nothing is left to hide (a published line whose non-zero cells are all small and exposed, or zeros
+    that leave no freedom) the table or that total must not be published: :func:`derivable_cells` says
+    which cells a mask still gives away, and the callers check it.
 
     Returns a boolean frame like ``table``: True = hide (primary cells show ``<5``, the others ``x``).
 
@@ -72,11 +79,28 @@ def suppression_mask(
     """
     vals = table.apply(pd.to_numeric, errors="coerce").fillna(0).to_numpy(dtype=float)
     hide = (vals > 0) & (vals < threshold)
+    pr, pc = _published(rows, table.index), _published(columns, table.columns)
+    while True:
+        _suppress_linewise(vals, hide, threshold, rows=pr, columns=pc)
+        if not (pr.any() and pc.any()) or not _protect_jointly(vals, hide, threshold, pr, pc):
+            break
+    return pd.DataFrame(hide, index=table.index, columns=table.columns)
+
+
+def _published(spec: bool | Collection, labels: pd.Index) -> np.ndarray:
+    """Which lines have a published total: all (True), none (False) or those whose label is in ``spec``."""
+    if isinstance(spec, bool | np.bool_):
+        return np.full(len(labels), bool(spec))
+    return np.array([lab in set(spec) for lab in labels], dtype=bool)
+
+
+def _suppress_linewise(vals: np.ndarray, hide: np.ndarray, threshold: int, *, rows: np.ndarray,
+                       columns: np.ndarray) -> None:
+    """Hide complements (in place) until no published line total pins a hidden cell of its line."""
     changed = True
     while changed:
         changed = False
-        lines = ([("r", i) for i in range(vals.shape[0])] if rows else []) + \
-                ([("c", j) for j in range(vals.shape[1])] if columns else [])
+        lines = [("r", i) for i in np.flatnonzero(rows)] + [("c", j) for j in np.flatnonzero(columns)]
         for kind, k in lines:
             h = hide[k, :] if kind == "r" else hide[:, k]
             v = vals[k, :] if kind == "r" else vals[:, k]
@@ -91,7 +115,106 @@ def suppression_mask(
             else:
                 hide[pick, k] = True
             changed = True
-    return pd.DataFrame(hide, index=table.index, columns=table.columns)
+
+
+def _protect_jointly(vals: np.ndarray, hide: np.ndarray, threshold: int, rows: np.ndarray,
+                     columns: np.ndarray) -> bool:
+    """Hide one more cell (in place) if row AND column totals together pin a small hidden cell.
+
+    Line by line every hidden cell may look free, while the two sets of totals together leave a small
+    cell one value: hiding exactly the 2x2 block 2, 1 / 4, 12 of a table protects each cell within its
+    line, but the block's row and column sums (known from the totals minus the shown cells) with the
+    reader's bounds (``<5`` in 1..4, ``x`` at least 5) pin 2, 1 and 4. The exact audit is a linear programme
+    per hidden cell (its lowest and highest value given all published totals and the bounds); its
+    constraint matrix, rows and columns of a table, is totally unimodular, so the LP's extremes are the
+    integer ones. For the first pinned small cell, the smallest shown non-zero cell that frees it is
+    hidden, preferring its own row and column (else the smallest cell there, or anywhere, so that the next
+    round can free it); returns whether a cell was hidden.
+    """
+    pinned = _jointly_pinned(vals, hide, threshold, rows=rows, columns=columns)
+    if not pinned:
+        return False
+    i, j = pinned[0]
+    free = ~hide & (vals > 0)
+    near = [(vals[i, c], i, c) for c in np.flatnonzero(free[i, :])] + \
+           [(vals[r, j], r, j) for r in np.flatnonzero(free[:, j])]
+    far = sorted((vals[r, c], r, c) for r, c in np.argwhere(free) if r != i and c != j)
+    for _, r, c in sorted(near) + far:
+        trial = hide.copy()
+        trial[r, c] = True
+        if (i, j) not in _jointly_pinned(vals, trial, threshold, only=[(i, j)], rows=rows, columns=columns):
+            hide[r, c] = True
+            return True
+    pool = sorted(near) or far
+    if not pool:
+        return False  # nothing left to hide: see derivable_cells
+    hide[pool[0][1], pool[0][2]] = True
+    return True
+
+
+def derivable_cells(
+    table: pd.DataFrame, hidden: pd.DataFrame, threshold: int = THRESHOLD, *, rows: bool | Collection = True,
+    columns: bool | Collection = True,
+) -> list[tuple]:
+    """Small counts a reader can still work out exactly from a table published with ``hidden`` cells.
+
+    The reader sees the shown cells, knows each ``<5`` lies in 1..threshold-1 and each ``x`` is at least
+    ``threshold``, and has the published totals (rows and/or columns). Returns the ``(index, column)``
+    labels of the small hidden cells those facts fix to one value: empty for a mask of
+    :func:`suppression_mask`, except where no mask can help (a published total whose non-zero cells are
+    all small, or zeros that leave no freedom); then the table, or that total, must not be published.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"a": [3, 0], "b": [0, 7]})  # the first row's total is 3 itself
+    >>> derivable_cells(t, suppression_mask(t))
+    [(0, 'a')]
+    """
+    vals = table.apply(pd.to_numeric, errors="coerce").fillna(0).to_numpy(dtype=float)
+    mask = hidden.to_numpy(dtype=bool)
+    return [(table.index[i], table.columns[j])
+            for i, j in _jointly_pinned(vals, mask, threshold, rows=_published(rows, table.index),
+                                        columns=_published(columns, table.columns))]
+
+
+def _jointly_pinned(
+    vals: np.ndarray, hide: np.ndarray, threshold: int, only: list[tuple[int, int]] | None = None, *,
+    rows: np.ndarray | None = None, columns: np.ndarray | None = None,
+) -> list[tuple[int, int]]:
+    """Small hidden cells that the published totals (minus the shown cells) fix to one value."""
+    from scipy.optimize import linprog
+
+    cells = [tuple(c) for c in np.argwhere(hide)]
+    if not cells:
+        return []
+    pos = {c: k for k, c in enumerate(cells)}
+    eq, rhs = [], []
+    published = [np.ones(vals.shape[0], bool) if rows is None else rows,
+                 np.ones(vals.shape[1], bool) if columns is None else columns]
+    for axis in (0, 1):
+        for k in np.flatnonzero(published[axis]):
+            line = [pos[c] for c in cells if c[axis] == k]
+            if line:
+                row = np.zeros(len(cells))
+                row[line] = 1.0
+                eq.append(row)
+                rhs.append(sum(vals[cells[q]] for q in line))
+    v = np.array([vals[c] for c in cells])
+    small = (v > 0) & (v < threshold)
+    bounds = [(1.0, threshold - 1.0) if s else (float(threshold), None) for s in small]
+    a, b = (np.array(eq), np.array(rhs)) if eq else (None, None)
+    out = []
+    for k, c in enumerate(cells):
+        if not small[k] or (only is not None and c not in only):
+            continue
+        obj = np.zeros(len(cells))
+        obj[k] = 1.0
+        lo = linprog(obj, A_eq=a, b_eq=b, bounds=bounds, method="highs")
+        hi = linprog(-obj, A_eq=a, b_eq=b, bounds=bounds, method="highs")
+        # The true table is feasible, so both solve; a pinned cell has max - min < 1.
+        if lo.status == 0 and hi.status == 0 and (-hi.fun) - lo.fun < 0.5:
+            out.append((int(c[0]), int(c[1])))
+    return out
 
 
 def _exposed(values: np.ndarray, hidden: np.ndarray, threshold: int) -> bool:

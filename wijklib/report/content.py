@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from wijklib import nl
-from wijklib.disclosure import SECONDARY, format_count, suppression_mask
+from wijklib.disclosure import SECONDARY, derivable_cells, format_count, suppression_mask
 from wijklib.geo import maps as _geo_maps
 from wijklib.labels import label
 from wijklib.labels import outcome as outcome_label
@@ -602,6 +602,71 @@ def signal_chart_data(signals: pd.DataFrame, threshold: int = 5) -> tuple[pd.Dat
     return out.reset_index(drop=True), note
 
 
+def signal_publication(signals: pd.DataFrame, threshold: int = 5) -> tuple[pd.DataFrame, str, pd.DataFrame, pd.DataFrame]:
+    """The signals chart, its note, the theme x year table and that table's suppression mask, together.
+
+    The chart publishes the total of every theme it shows (no yearly totals are published), so the
+    table's mask protects those rows (:func:`wijklib.disclosure.suppression_mask`). A theme whose
+    non-zero years are all small can still be given away by its total (4, 4, 0, 4 with a bar of 12): such
+    a theme leaves the chart (named in the note) instead of the table losing its rows.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"jaar": [2022, 2023, 2025, 2024, 2025], "thema": ["afval"] * 3 + ["jeugd"] * 2,
+    ...                   "toon": "negatief", "aantal": [4, 4, 4, 6, 7]})
+    >>> d, note, w, hide = signal_publication(s)
+    >>> d["thema"].tolist(), note
+    (['jeugd'], 'Niet in de grafiek (het totaal zou een klein aantal in de tabel verraden): afval.')
+    """
+    d, note = signal_chart_data(signals, threshold)
+    w = signals.pivot_table(index="thema", columns="jaar", values="aantal", aggfunc="sum").fillna(0).astype(int)
+    w.columns = [str(c) for c in w.columns]
+    charted = set(d["thema"]) if not d.empty else set()
+    withheld: list[str] = []
+    while True:
+        hide = suppression_mask(w, threshold, rows=charted, columns=False)
+        exposed = {r for r, _ in derivable_cells(w, hide, threshold, rows=charted, columns=False)}
+        if not exposed:
+            break
+        charted -= exposed
+        withheld += sorted(exposed)
+    if withheld:
+        d = d[~d["thema"].isin(withheld)].reset_index(drop=True)
+        note = (note + " " if note else "") + \
+            f"Niet in de grafiek (het totaal zou een klein aantal in de tabel verraden): {', '.join(withheld)}."
+    return d, note, w, hide
+
+
+def rising_text(rising: pd.DataFrame, year: int, table: pd.DataFrame | None = None,
+                hidden: pd.DataFrame | None = None) -> str:
+    """The sentence on themes with notably more signals, safe under the disclosure rule.
+
+    The mean of the earlier years times their number is the sum of the theme's earlier cells of the table
+    "Signalen per thema en jaar": printed only when none of those cells is hidden there (else it could pin
+    a ``<5``, e.g. ``<5, <5, 0`` with mean 2,7 gives 4 and 4). Without the table nothing is known to be
+    shown, so the mean is left out too.
+
+    Examples
+    --------
+    >>> ri = pd.DataFrame({"thema": ["afval"], "aantal": [6], "gemiddeld_eerder": [8 / 3]})
+    >>> t = pd.DataFrame({"2022": [4], "2023": [4], "2024": [0], "2025": [6]}, index=["afval"])
+    >>> rising_text(ri, 2025, t, t > 0)
+    "**Opvallend stijgende thema's:** afval (6 signalen in 2025; meer dan in de eerdere jaren)."
+    >>> rising_text(ri, 2025, t, t < 0)
+    "**Opvallend stijgende thema's:** afval (6 signalen in 2025, eerder gemiddeld 2,7 per jaar)."
+    """
+    parts = []
+    for r in rising.itertuples():
+        shown = False
+        if table is not None and hidden is not None and r.thema in table.index:
+            earlier = [c for c in table.columns if str(c).isdigit() and int(c) < year]
+            shown = bool(earlier) and not hidden.loc[r.thema, earlier].to_numpy(dtype=bool).any()
+        tail = f", eerder gemiddeld {nl_number(r.gemiddeld_eerder, 1)} per jaar" if shown \
+            else "; meer dan in de eerdere jaren"
+        parts.append(f"{r.thema} ({format_count(r.aantal)} signalen in {year}{tail})")
+    return "**Opvallend stijgende thema's:** " + "; ".join(parts) + "."
+
+
 class WardReport:
     """The evaluation report of one wijkraad for one year (numbers from ``wijklib.monitor``).
 
@@ -1136,7 +1201,7 @@ class WardReport:
             plots.show(fig)
         sg = self.ev.to_frame("signals")
         if not sg.empty:
-            d, note = signal_chart_data(sg)
+            d, note, w, hide = signal_publication(sg)
             if not d.empty:
                 years = f"{int(sg['jaar'].min())}–{int(sg['jaar'].max())}"
                 fig, ax = plots.bars(d, x="thema", y="aantal", hue="toon" if "toon" in d else None,
@@ -1146,19 +1211,15 @@ class WardReport:
                 plots.show(fig)
             if note:
                 show_md(note)
-            w = sg.pivot_table(index="thema", columns="jaar", values="aantal", aggfunc="sum").fillna(0).astype(int)
-            w.columns = [str(c) for c in w.columns]
-            # The chart publishes each theme's total (rows) and the text the yearly totals (columns):
-            # a single hidden cell in a line could be derived from it, so complements are hidden too.
-            hide = suppression_mask(w).reset_index(drop=True)
-            show_table(w.reset_index(), counts=list(w.columns), caption="Signalen per thema en jaar", hidden=hide,
-                       note="Aantallen van 1 tot en met 4 staan als <5; x = verborgen zodat een klein aantal niet uit "
-                            "een totaal in de grafiek of de tekst is af te leiden.")
+            show_table(w.reset_index(), counts=list(w.columns), caption="Signalen per thema en jaar",
+                       hidden=hide.reset_index(drop=True),
+                       note="Aantallen van 1 tot en met 4 staan als <5; x = verborgen zodat een klein aantal niet "
+                            "uit een totaal in de grafiek is af te leiden.")
+        else:
+            w = hide = None
         ri = self.ev.to_frame("rising")
         if not ri.empty:
-            show_md("**Opvallend stijgende thema's:** " + "; ".join(
-                f"{r.thema} ({format_count(r.aantal)} signalen, eerder gemiddeld {nl_number(r.gemiddeld_eerder, 1)})"
-                for r in ri.itertuples()) + ".")
+            show_md(rising_text(ri, self.jaar, w, hide))
         qu = self.ev.to_frame("quotes")
         if not qu.empty:
             # The same remark often comes in through several channels: show it once, with every source.
