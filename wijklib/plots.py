@@ -505,6 +505,12 @@ def bars(
         ax.set_xlabel("")
         ax.tick_params(axis="x", rotation=0)
         _finish(ax, ylabel or label(y), None)
+    vals = wide.to_numpy(dtype=float)
+    if np.isfinite(vals).any() and np.allclose(vals[np.isfinite(vals)] % 1, 0):
+        # Counts: whole-number ticks (no "2,5 signalen").
+        from matplotlib.ticker import MaxNLocator
+
+        (ax.xaxis if horizontal else ax.yaxis).set_major_locator(MaxNLocator(integer=True))
     if title:
         ax.set_title(title, loc="left")
     if hue:
