@@ -138,7 +138,7 @@ def test_the_two_exposures_of_the_docstring_are_protected():
     assert suppression_mask(fine, columns=False).to_numpy().tolist() == [[True, True, False]]
 
 
-def _integer_range(values, hidden, threshold=5, *, rows=True, columns=True):
+def _integer_range(values, hidden, threshold=5, *, rows=True, columns=True, lower=None):
     """Exact oracle (integer programme, scipy.optimize.milp): each small hidden cell's lowest and highest
     value given the shown cells, the published line totals and the reader's bounds."""
     import numpy as np
@@ -158,7 +158,8 @@ def _integer_range(values, hidden, threshold=5, *, rows=True, columns=True):
                 b.append(sum(values[cells[q]] for q in line))
     v = np.array([values[c] for c in cells])
     small = (v > 0) & (v < threshold)
-    bounds = Bounds(np.where(small, 1, threshold), np.where(small, threshold - 1, np.inf))
+    least = np.zeros(len(cells)) if lower is None else np.array([lower[c] for c in cells])
+    bounds = Bounds(np.maximum(np.where(small, 1, threshold), least), np.where(small, threshold - 1, np.inf))
     cons = LinearConstraint(np.array(a), b, b)
     out = {}
     for q, c in enumerate(cells):
@@ -255,3 +256,40 @@ def test_signal_chart_and_table_together_give_no_small_count_away():
             withheld += 1
             assert all(t in note for t in gone)
     assert withheld > 0
+
+
+def test_partner_quarters_do_not_give_a_small_count_away():
+    """A partner's active quarters are a lower bound for its count (one collaboration a quarter at least):
+    '<5' beside 4 quarters is 4 (two demo reports printed that). With the year's total published too, no
+    small count of the partners table has one possible value (integer oracle with those bounds)."""
+    import numpy as np
+
+    from wijklib.disclosure import suppression_mask
+    from wijklib.report.content import partner_publication, table_html
+
+    pa = pd.DataFrame({"partner": ["welzijn", "politie"], "vorm": ["casusoverleg", "schouw"], "aantal": [4, 9],
+                       "kwartalen": [4, 3]})
+    t, hide, note = partner_publication(pa)
+    html = table_html(t, counts=["aantal"], hidden=hide)
+    assert t["kwartalen"].tolist() == ["x", 3] and "kwartalen" in note
+    assert "&lt;5" in html and ">x<" in html and ">9<" not in html  # 13 - 9 would give the 4
+    with pytest.raises(ValueError, match="lower bound 4"):
+        suppression_mask(pa[["aantal"]], rows=False, lower=pa[["kwartalen"]].rename(columns={"kwartalen": "aantal"}))
+    rng = np.random.default_rng(9)
+    checked = 0
+    for _ in range(200):
+        n = int(rng.integers(1, 6))
+        aantal = rng.choice([1, 2, 3, 4, 4, 5, 6, 8, 12], size=n)
+        kw = np.minimum(aantal, rng.integers(1, 5, size=n))
+        pa = pd.DataFrame({"partner": [f"p{i}" for i in range(n)], "aantal": aantal, "kwartalen": kw})
+        t, hide, note = partner_publication(pa)
+        if "aantal" not in t:
+            assert "niet getoond" in note
+            continue
+        shown_q = pd.to_numeric(t["kwartalen"], errors="coerce").fillna(0).to_numpy()
+        ranges = _integer_range(aantal[:, None].astype(float), hide[["aantal"]].to_numpy(), rows=False,
+                                columns=True, lower=shown_q[:, None])
+        for lo, hi in ranges.values():
+            checked += 1
+            assert lo < hi, (pa, t, hide)
+    assert checked > 100

@@ -42,12 +42,15 @@ SECONDARY = "x"
 
 def suppression_mask(
     table: pd.DataFrame, threshold: int = THRESHOLD, *, rows: bool | Collection = True,
-    columns: bool | Collection = True,
+    columns: bool | Collection = True, lower: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Cells of a count table that must not be shown, so that no small count can be derived.
 
     ``rows`` / ``columns``: which line totals are published (True: all, False: none, or a collection of
-    the labels whose total is published, e.g. the themes a chart shows).
+    the labels whose total is published, e.g. the themes a chart shows). ``lower``: what else the
+    publication tells a reader about a cell's least value (e.g. the number of active quarters beside a
+    count: at least one per quarter); a bound that alone pins a small count (``>= threshold - 1``) is a
+    ``ValueError``: the caller must not publish it.
 
     Primary: counts ``0 < n < threshold``. Secondary: a published total (the row sums when ``rows``,
     e.g. a chart of the themes' totals; the column sums when ``columns``, e.g. a year's total in the text)
@@ -80,9 +83,16 @@ def suppression_mask(
     vals = table.apply(pd.to_numeric, errors="coerce").fillna(0).to_numpy(dtype=float)
     hide = (vals > 0) & (vals < threshold)
     pr, pc = _published(rows, table.index), _published(columns, table.columns)
+    low = _lower_bounds(table, lower)
+    pinned_alone = hide & (low >= threshold - 1)
+    if pinned_alone.any():
+        i, j = np.argwhere(pinned_alone)[0]
+        raise ValueError(f"suppression_mask: cell ({table.index[i]!r}, {table.columns[j]!r}) = {vals[i, j]:g} is "
+                         f"small, but its published lower bound {low[i, j]:g} already gives it away; expected a "
+                         f"bound below {threshold - 1} (hide the bound)")
     while True:
-        _suppress_linewise(vals, hide, threshold, rows=pr, columns=pc)
-        if not (pr.any() and pc.any()) or not _protect_jointly(vals, hide, threshold, pr, pc):
+        _suppress_linewise(vals, hide, threshold, rows=pr, columns=pc, lower=low)
+        if not (pr.any() and pc.any()) or not _protect_jointly(vals, hide, threshold, pr, pc, low):
             break
     return pd.DataFrame(hide, index=table.index, columns=table.columns)
 
@@ -94,8 +104,16 @@ def _published(spec: bool | Collection, labels: pd.Index) -> np.ndarray:
     return np.array([lab in set(spec) for lab in labels], dtype=bool)
 
 
+def _lower_bounds(table: pd.DataFrame, lower: pd.DataFrame | None) -> np.ndarray:
+    """The reader's known least value of every cell of ``table`` (0 where nothing is published)."""
+    if lower is None:
+        return np.zeros(table.shape)
+    return lower.reindex(index=table.index, columns=table.columns).apply(pd.to_numeric, errors="coerce") \
+        .fillna(0).to_numpy(dtype=float)
+
+
 def _suppress_linewise(vals: np.ndarray, hide: np.ndarray, threshold: int, *, rows: np.ndarray,
-                       columns: np.ndarray) -> None:
+                       columns: np.ndarray, lower: np.ndarray) -> None:
     """Hide complements (in place) until no published line total pins a hidden cell of its line."""
     changed = True
     while changed:
@@ -104,7 +122,7 @@ def _suppress_linewise(vals: np.ndarray, hide: np.ndarray, threshold: int, *, ro
         for kind, k in lines:
             h = hide[k, :] if kind == "r" else hide[:, k]
             v = vals[k, :] if kind == "r" else vals[:, k]
-            if not _exposed(v, h, threshold):
+            if not _exposed(v, h, threshold, lower[k, :] if kind == "r" else lower[:, k]):
                 continue
             free = np.flatnonzero(~h & (v > 0))
             if free.size == 0:
@@ -118,7 +136,7 @@ def _suppress_linewise(vals: np.ndarray, hide: np.ndarray, threshold: int, *, ro
 
 
 def _protect_jointly(vals: np.ndarray, hide: np.ndarray, threshold: int, rows: np.ndarray,
-                     columns: np.ndarray) -> bool:
+                     columns: np.ndarray, lower: np.ndarray) -> bool:
     """Hide one more cell (in place) if row AND column totals together pin a small hidden cell.
 
     Line by line every hidden cell may look free, while the two sets of totals together leave a small
@@ -131,7 +149,7 @@ def _protect_jointly(vals: np.ndarray, hide: np.ndarray, threshold: int, rows: n
     hidden, preferring its own row and column (else the smallest cell there, or anywhere, so that the next
     round can free it); returns whether a cell was hidden.
     """
-    pinned = _jointly_pinned(vals, hide, threshold, rows=rows, columns=columns)
+    pinned = _jointly_pinned(vals, hide, threshold, rows=rows, columns=columns, lower=lower)
     if not pinned:
         return False
     i, j = pinned[0]
@@ -142,7 +160,8 @@ def _protect_jointly(vals: np.ndarray, hide: np.ndarray, threshold: int, rows: n
     for _, r, c in sorted(near) + far:
         trial = hide.copy()
         trial[r, c] = True
-        if (i, j) not in _jointly_pinned(vals, trial, threshold, only=[(i, j)], rows=rows, columns=columns):
+        if (i, j) not in _jointly_pinned(vals, trial, threshold, only=[(i, j)], rows=rows, columns=columns,
+                                         lower=lower):
             hide[r, c] = True
             return True
     pool = sorted(near) or far
@@ -154,7 +173,7 @@ def _protect_jointly(vals: np.ndarray, hide: np.ndarray, threshold: int, rows: n
 
 def derivable_cells(
     table: pd.DataFrame, hidden: pd.DataFrame, threshold: int = THRESHOLD, *, rows: bool | Collection = True,
-    columns: bool | Collection = True,
+    columns: bool | Collection = True, lower: pd.DataFrame | None = None,
 ) -> list[tuple]:
     """Small counts a reader can still work out exactly from a table published with ``hidden`` cells.
 
@@ -174,12 +193,13 @@ def derivable_cells(
     mask = hidden.to_numpy(dtype=bool)
     return [(table.index[i], table.columns[j])
             for i, j in _jointly_pinned(vals, mask, threshold, rows=_published(rows, table.index),
-                                        columns=_published(columns, table.columns))]
+                                        columns=_published(columns, table.columns),
+                                        lower=_lower_bounds(table, lower))]
 
 
 def _jointly_pinned(
     vals: np.ndarray, hide: np.ndarray, threshold: int, only: list[tuple[int, int]] | None = None, *,
-    rows: np.ndarray | None = None, columns: np.ndarray | None = None,
+    rows: np.ndarray | None = None, columns: np.ndarray | None = None, lower: np.ndarray | None = None,
 ) -> list[tuple[int, int]]:
     """Small hidden cells that the published totals (minus the shown cells) fix to one value."""
     from scipy.optimize import linprog
@@ -201,7 +221,8 @@ def _jointly_pinned(
                 rhs.append(sum(vals[cells[q]] for q in line))
     v = np.array([vals[c] for c in cells])
     small = (v > 0) & (v < threshold)
-    bounds = [(1.0, threshold - 1.0) if s else (float(threshold), None) for s in small]
+    least = np.zeros(len(cells)) if lower is None else np.array([lower[c] for c in cells])
+    bounds = [(max(1.0, m), threshold - 1.0) if s else (max(float(threshold), m), None) for s, m in zip(small, least, strict=True)]
     a, b = (np.array(eq), np.array(rhs)) if eq else (None, None)
     out = []
     for k, c in enumerate(cells):
@@ -217,7 +238,7 @@ def _jointly_pinned(
     return out
 
 
-def _exposed(values: np.ndarray, hidden: np.ndarray, threshold: int) -> bool:
+def _exposed(values: np.ndarray, hidden: np.ndarray, threshold: int, lower: np.ndarray | None = None) -> bool:
     """Whether a line's published total pins one of its hidden cells to a single value.
 
     The hidden cells sum to ``S`` (total minus the shown cells); a small cell (``<5``) is known to lie in
@@ -231,6 +252,8 @@ def _exposed(values: np.ndarray, hidden: np.ndarray, threshold: int) -> bool:
     small = (v > 0) & (v < threshold)
     total = float(v.sum())
     lo = np.where(small, 1.0, float(threshold))
+    if lower is not None:
+        lo = np.maximum(lo, lower[idx])
     hi = np.where(small, float(threshold - 1), total)
     # Every hidden cell counts, also an ``x``: its exact value, found from this line, would pin the small
     # cell of its other line.

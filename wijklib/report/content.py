@@ -637,6 +637,44 @@ def signal_publication(signals: pd.DataFrame, threshold: int = 5) -> tuple[pd.Da
     return d, note, w, hide
 
 
+def partner_publication(partners: pd.DataFrame, threshold: int = 5) -> tuple[pd.DataFrame, pd.DataFrame, str | None]:
+    """The partners table of a year, its suppression mask and note, safe under the disclosure rule.
+
+    Two things beside a partner's count tell a reader about it: the year's number of collaborations (the
+    network table: the column's total, so complements are hidden) and the partner's active quarters (at
+    least one collaboration each, a lower bound). A ``<5`` beside 4 quarters is 4, so the quarters of a
+    small count are shown only below ``threshold - 1`` (else ``x``); the bounds that stay enter the audit.
+
+    Examples
+    --------
+    >>> pa = pd.DataFrame({"partner": ["welzijn", "politie", "jongerenwerk"], "aantal": [4, 30, 3],
+    ...                    "kwartalen": [4, 4, 2]})
+    >>> t, hide, note = partner_publication(pa)
+    >>> t["kwartalen"].tolist(), hide["aantal"].tolist()
+    (['x', 4, 2], [True, False, True])
+    """
+    pa = partners.reset_index(drop=True)
+    small = (pa["aantal"] > 0) & (pa["aantal"] < threshold)
+    lower = pd.DataFrame({"aantal": 0}, index=pa.index)
+    masked_q = pd.Series(False, index=pa.index)
+    if "kwartalen" in pa:
+        masked_q = small & (pa["kwartalen"] >= threshold - 1)
+        lower["aantal"] = pa["kwartalen"].where(~masked_q, 0)
+        pa = pa.assign(kwartalen=pa["kwartalen"].astype(object).where(~masked_q, SECONDARY))
+    hide = suppression_mask(pa[["aantal"]], threshold, rows=False, columns=True, lower=lower)
+    parts = []
+    if derivable_cells(pa[["aantal"]], hide, threshold, rows=False, columns=True, lower=lower):
+        # Every partner's count is small and the year's total gives them away (4 + 4 of 8): no counts.
+        return (pa.drop(columns="aantal"), hide.drop(columns="aantal"),
+                "Aantallen per partner niet getoond: met het jaartotaal zouden kleine aantallen af te leiden zijn.")
+    if (hide["aantal"] & (pa["aantal"] >= threshold)).any():
+        parts.append("x bij een aantal = verborgen zodat een klein aantal niet uit het jaartotaal is af te leiden")
+    if masked_q.any():
+        parts.append("x bij kwartalen = verborgen, want het aantal actieve kwartalen zou een klein aantal verraden")
+    note = "; ".join(parts) + "." if parts else None
+    return pa, hide, note
+
+
 def rising_text(rising: pd.DataFrame, year: int, table: pd.DataFrame | None = None,
                 hidden: pd.DataFrame | None = None) -> str:
     """The sentence on themes with notably more signals, safe under the disclosure rule.
@@ -1267,11 +1305,9 @@ class WardReport:
                        caption="Verankering in het wijknetwerk per jaar", note=note)
         pa = self.ev.to_frame("partners")
         if not pa.empty:
-            # The year's number of collaborations (the network table) is the column's total: complements hidden.
-            hide = suppression_mask(pa[["aantal"]], rows=False, columns=True).reset_index(drop=True)
-            show_table(pa.reset_index(drop=True), counts=["aantal"], caption=f"Samenwerking met partners in {self.jaar}",
-                       hidden=hide, note="x = verborgen zodat een klein aantal niet uit het jaartotaal is af te leiden."
-                       if (hide["aantal"] & (pa["aantal"].reset_index(drop=True) >= 5)).any() else None)
+            pa, hide, note = partner_publication(pa)
+            show_table(pa, counts=["aantal"], caption=f"Samenwerking met partners in {self.jaar}",
+                       hidden=hide, note=note)
         show_md(f"Netwerkscore {self.jaar}: **{nl_number(self.ev.level3.score, 0)}** van 100.")
 
     def akkoord(self) -> None:
