@@ -271,7 +271,9 @@ def test_partner_quarters_do_not_give_a_small_count_away():
                        "kwartalen": [4, 3]})
     t, hide, note = partner_publication(pa)
     html = table_html(t, counts=["aantal"], hidden=hide)
-    assert t["kwartalen"].tolist() == ["x", 3] and "kwartalen" in note
+    assert hide["kwartalen"].tolist() == [True, False] and "kwartalen" in note
+    assert '<td class="num">x</td><td class="num">3</td>' in html  # politie: x, then its 3 quarters
+    assert '<td class="num">&lt;5</td><td class="num">x</td>' in html  # welzijn: <5, quarters hidden
     assert "&lt;5" in html and ">x<" in html and ">9<" not in html  # 13 - 9 would give the 4
     with pytest.raises(ValueError, match="lower bound 4"):
         suppression_mask(pa[["aantal"]], rows=False, lower=pa[["kwartalen"]].rename(columns={"kwartalen": "aantal"}))
@@ -286,7 +288,7 @@ def test_partner_quarters_do_not_give_a_small_count_away():
         if "aantal" not in t:
             assert "niet getoond" in note
             continue
-        shown_q = pd.to_numeric(t["kwartalen"], errors="coerce").fillna(0).to_numpy()
+        shown_q = t["kwartalen"].where(~hide["kwartalen"], 0).to_numpy()
         ranges = _integer_range(aantal[:, None].astype(float), hide[["aantal"]].to_numpy(), rows=False,
                                 columns=True, lower=shown_q[:, None])
         for lo, hi in ranges.values():

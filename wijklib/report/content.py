@@ -162,8 +162,9 @@ def table_html(
     raw_html
         Columns whose values are trusted HTML (e.g. verdict chips made by :func:`chip`).
     hidden
-        Boolean frame (row positions x count columns) from :func:`wijklib.disclosure.suppression_mask`:
-        those cells are hidden too (``<5`` when small, else ``x``: hidden so a small count cannot be derived).
+        Boolean frame (row positions x columns), e.g. from :func:`wijklib.disclosure.suppression_mask`:
+        those cells are hidden too (a small count ``<5``, anything else ``x``: hidden so that a small count
+        cannot be derived).
     landscape
         Print the table on A4 landscape pages (``@page landscape`` in the stylesheet): for tables with more
         columns than the portrait text width holds without wrapping every cell.
@@ -192,8 +193,8 @@ def table_html(
             numeric = pd.api.types.is_numeric_dtype(df[col]) and not isinstance(v, str)
             if col in raw_html:
                 text = str(v)
-            elif col in counts and hidden is not None and col in hidden.columns and bool(hidden[col].iloc[i]):
-                text = html.escape(format_count(v) if 0 < float(v) < 5 else SECONDARY)
+            elif hidden is not None and col in hidden.columns and bool(hidden[col].iloc[i]):
+                text = html.escape(format_count(v) if col in counts and 0 < float(v) < 5 else SECONDARY)
             elif col in counts:
                 text = html.escape(format_count(v))
             elif col in pct:
@@ -650,8 +651,8 @@ def partner_publication(partners: pd.DataFrame, threshold: int = 5) -> tuple[pd.
     >>> pa = pd.DataFrame({"partner": ["welzijn", "politie", "jongerenwerk"], "aantal": [4, 30, 3],
     ...                    "kwartalen": [4, 4, 2]})
     >>> t, hide, note = partner_publication(pa)
-    >>> t["kwartalen"].tolist(), hide["aantal"].tolist()
-    (['x', 4, 2], [True, False, True])
+    >>> hide.to_dict("list")
+    {'aantal': [True, False, True], 'kwartalen': [True, False, False]}
     """
     pa = partners.reset_index(drop=True)
     small = (pa["aantal"] > 0) & (pa["aantal"] < threshold)
@@ -660,18 +661,19 @@ def partner_publication(partners: pd.DataFrame, threshold: int = 5) -> tuple[pd.
     if "kwartalen" in pa:
         masked_q = small & (pa["kwartalen"] >= threshold - 1)
         lower["aantal"] = pa["kwartalen"].where(~masked_q, 0)
-        pa = pa.assign(kwartalen=pa["kwartalen"].astype(object).where(~masked_q, SECONDARY))
     hide = suppression_mask(pa[["aantal"]], threshold, rows=False, columns=True, lower=lower)
     parts = []
     if derivable_cells(pa[["aantal"]], hide, threshold, rows=False, columns=True, lower=lower):
         # Every partner's count is small and the year's total gives them away (4 + 4 of 8): no counts.
-        return (pa.drop(columns="aantal"), hide.drop(columns="aantal"),
+        return (pa.drop(columns="aantal"), hide.drop(columns="aantal").assign(kwartalen=masked_q),
                 "Aantallen per partner niet getoond: met het jaartotaal zouden kleine aantallen af te leiden zijn.")
     if (hide["aantal"] & (pa["aantal"] >= threshold)).any():
         parts.append("x bij een aantal = verborgen zodat een klein aantal niet uit het jaartotaal is af te leiden")
     if masked_q.any():
         parts.append("x bij kwartalen = verborgen, want het aantal actieve kwartalen zou een klein aantal verraden")
     note = "; ".join(parts) + "." if parts else None
+    if "kwartalen" in pa:
+        hide = hide.assign(kwartalen=masked_q)
     return pa, hide, note
 
 
