@@ -1245,7 +1245,7 @@ class WardReport:
             if not d.empty:
                 years = f"{int(sg['jaar'].min())}–{int(sg['jaar'].max())}"
                 fig, ax = plots.bars(d, x="thema", y="aantal", hue="toon" if "toon" in d else None,
-                                     horizontal=True, size="wide",
+                                     ylabel="Aantal signalen", horizontal=True, size="wide",
                                      title=f"Signalen uit de wijk {years}, per thema" + (" en toon" if "toon" in d else ""))
                 ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncols=3) if "toon" in d else None
                 plots.show(fig)
