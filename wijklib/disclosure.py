@@ -80,7 +80,7 @@ def suppression_mask(
     >>> suppression_mask(t, columns=False).values.tolist()
     [[True, True, True, False]]
     """
-    vals = table.apply(pd.to_numeric, errors="coerce").fillna(0).to_numpy(dtype=float)
+    vals = _as_counts(table)
     hide = (vals > 0) & (vals < threshold)
     pr, pc = _published(rows, table.index), _published(columns, table.columns)
     low = _lower_bounds(table, lower)
@@ -97,19 +97,24 @@ def suppression_mask(
     return pd.DataFrame(hide, index=table.index, columns=table.columns)
 
 
+def _as_counts(frame: pd.DataFrame) -> np.ndarray:
+    """A table's cells as floats, anything non-numeric or missing as 0."""
+    return frame.apply(pd.to_numeric, errors="coerce").fillna(0).to_numpy(dtype=float)
+
+
 def _published(spec: bool | Collection, labels: pd.Index) -> np.ndarray:
     """Which lines have a published total: all (True), none (False) or those whose label is in ``spec``."""
     if isinstance(spec, bool | np.bool_):
         return np.full(len(labels), bool(spec))
-    return np.array([lab in set(spec) for lab in labels], dtype=bool)
+    wanted = set(spec)
+    return np.array([lab in wanted for lab in labels], dtype=bool)
 
 
 def _lower_bounds(table: pd.DataFrame, lower: pd.DataFrame | None) -> np.ndarray:
     """The reader's known least value of every cell of ``table`` (0 where nothing is published)."""
     if lower is None:
         return np.zeros(table.shape)
-    return lower.reindex(index=table.index, columns=table.columns).apply(pd.to_numeric, errors="coerce") \
-        .fillna(0).to_numpy(dtype=float)
+    return _as_counts(lower.reindex(index=table.index, columns=table.columns))
 
 
 def _suppress_linewise(vals: np.ndarray, hide: np.ndarray, threshold: int, *, rows: np.ndarray,
@@ -189,7 +194,7 @@ def derivable_cells(
     >>> derivable_cells(t, suppression_mask(t))
     [(0, 'a')]
     """
-    vals = table.apply(pd.to_numeric, errors="coerce").fillna(0).to_numpy(dtype=float)
+    vals = _as_counts(table)
     mask = hidden.to_numpy(dtype=bool)
     return [(table.index[i], table.columns[j])
             for i, j in _jointly_pinned(vals, mask, threshold, rows=_published(rows, table.index),
@@ -199,7 +204,7 @@ def derivable_cells(
 
 def _jointly_pinned(
     vals: np.ndarray, hide: np.ndarray, threshold: int, only: list[tuple[int, int]] | None = None, *,
-    rows: np.ndarray | None = None, columns: np.ndarray | None = None, lower: np.ndarray | None = None,
+    rows: np.ndarray, columns: np.ndarray, lower: np.ndarray,
 ) -> list[tuple[int, int]]:
     """Small hidden cells that the published totals (minus the shown cells) fix to one value."""
     from scipy.optimize import linprog
@@ -209,10 +214,8 @@ def _jointly_pinned(
         return []
     pos = {c: k for k, c in enumerate(cells)}
     eq, rhs = [], []
-    published = [np.ones(vals.shape[0], bool) if rows is None else rows,
-                 np.ones(vals.shape[1], bool) if columns is None else columns]
-    for axis in (0, 1):
-        for k in np.flatnonzero(published[axis]):
+    for axis, published in ((0, rows), (1, columns)):
+        for k in np.flatnonzero(published):
             line = [pos[c] for c in cells if c[axis] == k]
             if line:
                 row = np.zeros(len(cells))
@@ -221,7 +224,7 @@ def _jointly_pinned(
                 rhs.append(sum(vals[cells[q]] for q in line))
     v = np.array([vals[c] for c in cells])
     small = (v > 0) & (v < threshold)
-    least = np.zeros(len(cells)) if lower is None else np.array([lower[c] for c in cells])
+    least = [lower[c] for c in cells]
     bounds = [(max(1.0, m), threshold - 1.0) if s else (max(float(threshold), m), None) for s, m in zip(small, least, strict=True)]
     a, b = (np.array(eq), np.array(rhs)) if eq else (None, None)
     out = []
@@ -238,7 +241,7 @@ def _jointly_pinned(
     return out
 
 
-def _exposed(values: np.ndarray, hidden: np.ndarray, threshold: int, lower: np.ndarray | None = None) -> bool:
+def _exposed(values: np.ndarray, hidden: np.ndarray, threshold: int, lower: np.ndarray) -> bool:
     """Whether a line's published total pins one of its hidden cells to a single value.
 
     The hidden cells sum to ``S`` (total minus the shown cells); a small cell (``<5``) is known to lie in
@@ -251,9 +254,7 @@ def _exposed(values: np.ndarray, hidden: np.ndarray, threshold: int, lower: np.n
     v = values[idx]
     small = (v > 0) & (v < threshold)
     total = float(v.sum())
-    lo = np.where(small, 1.0, float(threshold))
-    if lower is not None:
-        lo = np.maximum(lo, lower[idx])
+    lo = np.maximum(np.where(small, 1.0, float(threshold)), lower[idx])
     hi = np.where(small, float(threshold - 1), total)
     # Every hidden cell counts, also an ``x``: its exact value, found from this line, would pin the small
     # cell of its other line.

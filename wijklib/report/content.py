@@ -662,18 +662,19 @@ def partner_publication(partners: pd.DataFrame, threshold: int = 5) -> tuple[pd.
         masked_q = small & (pa["kwartalen"] >= threshold - 1)
         lower["aantal"] = pa["kwartalen"].where(~masked_q, 0)
     hide = suppression_mask(pa[["aantal"]], threshold, rows=False, columns=True, lower=lower)
-    parts = []
-    if derivable_cells(pa[["aantal"]], hide, threshold, rows=False, columns=True, lower=lower):
+    exposed = derivable_cells(pa[["aantal"]], hide, threshold, rows=False, columns=True, lower=lower)
+    if "kwartalen" in pa:
+        hide = hide.assign(kwartalen=masked_q)
+    if exposed:
         # Every partner's count is small and the year's total gives them away (4 + 4 of 8): no counts.
-        return (pa.drop(columns="aantal"), hide.drop(columns="aantal").assign(kwartalen=masked_q),
+        return (pa.drop(columns="aantal"), hide.drop(columns="aantal"),
                 "Aantallen per partner niet getoond: met het jaartotaal zouden kleine aantallen af te leiden zijn.")
+    parts = []
     if (hide["aantal"] & (pa["aantal"] >= threshold)).any():
         parts.append("x bij een aantal = verborgen zodat een klein aantal niet uit het jaartotaal is af te leiden")
     if masked_q.any():
         parts.append("x bij kwartalen = verborgen, want het aantal actieve kwartalen zou een klein aantal verraden")
     note = "; ".join(parts) + "." if parts else None
-    if "kwartalen" in pa:
-        hide = hide.assign(kwartalen=masked_q)
     return pa, hide, note
 
 
@@ -695,12 +696,12 @@ def rising_text(rising: pd.DataFrame, year: int, table: pd.DataFrame | None = No
     >>> rising_text(ri, 2025, t, t < 0)
     "**Opvallend stijgende thema's:** afval (6 signalen in 2025, eerder gemiddeld 2,7 per jaar)."
     """
+    earlier = [] if table is None else [c for c in table.columns if str(c).isdigit() and int(c) < year]
     parts = []
     for r in rising.itertuples():
         shown = False
-        if table is not None and hidden is not None and r.thema in table.index:
-            earlier = [c for c in table.columns if str(c).isdigit() and int(c) < year]
-            shown = bool(earlier) and not hidden.loc[r.thema, earlier].to_numpy(dtype=bool).any()
+        if earlier and hidden is not None and r.thema in table.index:
+            shown = not hidden.loc[r.thema, earlier].to_numpy(dtype=bool).any()
         tail = f", eerder gemiddeld {nl_number(r.gemiddeld_eerder, 1)} per jaar" if shown \
             else "; meer dan in de eerdere jaren"
         parts.append(f"{r.thema} ({format_count(r.aantal)} signalen in {year}{tail})")
